@@ -1,0 +1,106 @@
+// Configuration: defaults, overlaid by a JSON file (~/.jobmon/config.json or $JOBMON_CONFIG),
+// overlaid by environment variables. Every part reads the same shape; intervals are milliseconds.
+
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ValidationError } from './errors.js';
+
+export interface JobmonConfig {
+  /** Server URL; empty means "start the embedded server". */
+  url: string;
+  /** SQLite path or postgres:// URL for the embedded server. */
+  db: string;
+  /** Where per-instance stdout/stderr files go. */
+  logDir: string;
+  /** Runner's workflow-run heartbeat period. */
+  runHeartbeatMs: number;
+  /** Worker's task-instance heartbeat period. */
+  instanceHeartbeatMs: number;
+  /** A deadline is heartbeat period × this factor. */
+  reportByFactor: number;
+  http: { timeoutMs: number; retries: number; backoffMs: number; maxBackoffMs: number };
+}
+
+export function jobmonHome(): string {
+  return process.env['JOBMON_HOME'] ?? join(homedir(), '.jobmon');
+}
+
+export function defaultConfig(): JobmonConfig {
+  const home = jobmonHome();
+  return {
+    url: '',
+    db: join(home, 'jobmon.db'),
+    logDir: join(home, 'logs'),
+    runHeartbeatMs: 30_000,
+    instanceHeartbeatMs: 90_000,
+    reportByFactor: 3.1,
+    http: { timeoutMs: 20_000, retries: 8, backoffMs: 200, maxBackoffMs: 10_000 },
+  };
+}
+
+const ENV: Record<string, (c: JobmonConfig, v: string) => void> = {
+  JOBMON_URL: (c, v) => (c.url = v),
+  JOBMON_DB: (c, v) => (c.db = v),
+  JOBMON_LOG_DIR: (c, v) => (c.logDir = v),
+  JOBMON_RUN_HEARTBEAT_MS: (c, v) => (c.runHeartbeatMs = positive('JOBMON_RUN_HEARTBEAT_MS', v)),
+  JOBMON_INSTANCE_HEARTBEAT_MS: (c, v) => (c.instanceHeartbeatMs = positive('JOBMON_INSTANCE_HEARTBEAT_MS', v)),
+  JOBMON_REPORT_BY_FACTOR: (c, v) => (c.reportByFactor = positive('JOBMON_REPORT_BY_FACTOR', v)),
+  JOBMON_HTTP_TIMEOUT_MS: (c, v) => (c.http.timeoutMs = positive('JOBMON_HTTP_TIMEOUT_MS', v)),
+  JOBMON_HTTP_RETRIES: (c, v) => (c.http.retries = nonNegative('JOBMON_HTTP_RETRIES', v)),
+  JOBMON_HTTP_BACKOFF_MS: (c, v) => (c.http.backoffMs = positive('JOBMON_HTTP_BACKOFF_MS', v)),
+};
+
+function positive(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ValidationError(`${name}=${v} must be a positive number`);
+  return n;
+}
+function nonNegative(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new ValidationError(`${name}=${v} must be a whole number ≥ 0`);
+  return n;
+}
+
+function merge(target: Record<string, unknown>, source: Record<string, unknown>, path: string): void {
+  for (const [k, v] of Object.entries(source)) {
+    if (!(k in target)) throw new ValidationError(`config ${path}${k}: unknown setting`, { field: `${path}${k}` });
+    const cur = target[k];
+    if (typeof cur === 'object' && cur !== null) {
+      if (typeof v !== 'object' || v === null) throw new ValidationError(`config ${path}${k}: must be an object`);
+      merge(cur as Record<string, unknown>, v as Record<string, unknown>, `${path}${k}.`);
+    } else {
+      if (typeof v !== typeof cur) {
+        throw new ValidationError(`config ${path}${k}: must be a ${typeof cur}`, { field: `${path}${k}` });
+      }
+      target[k] = v;
+    }
+  }
+}
+
+/** Defaults ← config file ← environment ← explicit overrides. */
+export function loadConfig(overrides: Partial<JobmonConfig> = {}, env = process.env): JobmonConfig {
+  const config = defaultConfig();
+  const file = env['JOBMON_CONFIG'] ?? join(jobmonHome(), 'config.json');
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    if (env['JOBMON_CONFIG']) throw new ValidationError(`config file ${file} cannot be read`);
+  }
+  if (text !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new ValidationError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
+    }
+    merge(config as unknown as Record<string, unknown>, parsed as Record<string, unknown>, '');
+  }
+  for (const [name, apply] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') apply(config, v);
+  }
+  merge(config as unknown as Record<string, unknown>, overrides as Record<string, unknown>, '');
+  return config;
+}

@@ -1,0 +1,147 @@
+// Error classes shared by every part. Each has a stable code (JM_…) and an HTTP status; the server
+// answers {code, message, details} and the client rebuilds the same class from the code, so an
+// error reads the same wherever it was raised. Messages name the thing a user must fix.
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class JobmonError extends Error {
+  static readonly code: string = 'JM_ERROR';
+  static readonly status: number = 500;
+  readonly code: string;
+  readonly status: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    const ctor = this.constructor as typeof JobmonError;
+    this.name = ctor.name;
+    this.code = ctor.code;
+    this.status = ctor.status;
+    this.details = details;
+  }
+
+  toBody(): ErrorBody {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** A request or declaration is malformed: a field is missing, mistyped or out of range. */
+export class ValidationError extends JobmonError {
+  static override readonly code = 'JM_VALIDATION';
+  static override readonly status = 400;
+}
+
+export class PayloadTooLargeError extends JobmonError {
+  static override readonly code = 'JM_PAYLOAD_TOO_LARGE';
+  static override readonly status = 413;
+}
+
+export class NotFoundError extends JobmonError {
+  static override readonly code = 'JM_NOT_FOUND';
+  static override readonly status = 404;
+}
+
+/** A state change that the state tables do not allow. details: {entity, id, from, to}. */
+export class IllegalTransitionError extends JobmonError {
+  static override readonly code = 'JM_ILLEGAL_TRANSITION';
+  static override readonly status = 409;
+}
+
+/** The DAG has a cycle. details.cycle lists the task names around it. */
+export class CycleError extends JobmonError {
+  static override readonly code = 'JM_DAG_CYCLE';
+  static override readonly status = 400;
+}
+
+export class DuplicateTaskError extends JobmonError {
+  static override readonly code = 'JM_DUPLICATE_TASK';
+  static override readonly status = 400;
+}
+
+/** A template argument is missing, extra or unusable. */
+export class TemplateArgumentError extends JobmonError {
+  static override readonly code = 'JM_TEMPLATE_ARGS';
+  static override readonly status = 400;
+}
+
+export class UnknownClusterError extends JobmonError {
+  static override readonly code = 'JM_UNKNOWN_CLUSTER';
+  static override readonly status = 400;
+}
+
+export class UnknownQueueError extends JobmonError {
+  static override readonly code = 'JM_UNKNOWN_QUEUE';
+  static override readonly status = 400;
+}
+
+export class InvalidResourcesError extends JobmonError {
+  static override readonly code = 'JM_INVALID_RESOURCES';
+  static override readonly status = 400;
+}
+
+/** The same tool version and workflow args already name a workflow with other tasks or edges. */
+export class WorkflowConflictError extends JobmonError {
+  static override readonly code = 'JM_WORKFLOW_CONFLICT';
+  static override readonly status = 409;
+}
+
+/** Another live run holds the workflow. */
+export class WorkflowNotResumableError extends JobmonError {
+  static override readonly code = 'JM_NOT_RESUMABLE';
+  static override readonly status = 409;
+}
+
+/** The server could not be reached after every retry. */
+export class ServerUnreachableError extends JobmonError {
+  static override readonly code = 'JM_SERVER_UNREACHABLE';
+  static override readonly status = 503;
+}
+
+export class InternalError extends JobmonError {
+  static override readonly code = 'JM_INTERNAL';
+  static override readonly status = 500;
+}
+
+const BY_CODE = new Map<string, typeof JobmonError>(
+  [
+    ValidationError,
+    PayloadTooLargeError,
+    NotFoundError,
+    IllegalTransitionError,
+    CycleError,
+    DuplicateTaskError,
+    TemplateArgumentError,
+    UnknownClusterError,
+    UnknownQueueError,
+    InvalidResourcesError,
+    WorkflowConflictError,
+    WorkflowNotResumableError,
+    ServerUnreachableError,
+    InternalError,
+  ].map((c) => [c.code, c]),
+);
+
+export const ERROR_CLASSES_BY_CODE: ReadonlyMap<string, typeof JobmonError> = BY_CODE;
+
+/** Rebuild the error class a server answered with; unknown codes become a plain JobmonError. */
+export function errorFromBody(body: ErrorBody, status: number): JobmonError {
+  const Ctor = BY_CODE.get(body.code) ?? JobmonError;
+  const err = new Ctor(body.message, body.details ?? {});
+  if (Ctor === JobmonError) {
+    Object.assign(err, { code: body.code, status });
+  }
+  return err;
+}
+
+export function isErrorBody(value: unknown): value is ErrorBody {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ErrorBody).code === 'string' &&
+    typeof (value as ErrorBody).message === 'string'
+  );
+}

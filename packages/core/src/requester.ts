@@ -1,0 +1,101 @@
+// The HTTP requester every part uses to talk to the server. Retries connection errors and 5xx
+// with exponential backoff and jitter; a 4xx fails at once with the server's error class.
+// State-changing calls are safe to retry because the server's routes are idempotent or
+// compare-and-set (DESIGN.md §7).
+
+import {
+  JobmonError,
+  ServerUnreachableError,
+  errorFromBody,
+  isErrorBody,
+  InternalError,
+} from './errors.js';
+
+export interface RequesterOptions {
+  timeoutMs?: number;
+  retries?: number;
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Called before each retry; for progress messages. */
+  onRetry?: ((info: { attempt: number; error: unknown; route: string; delayMs: number }) => void) | undefined;
+}
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export class Requester {
+  readonly baseUrl: string;
+  private readonly opts: Required<Omit<RequesterOptions, 'onRetry'>> & Pick<RequesterOptions, 'onRetry'>;
+
+  constructor(baseUrl: string, opts: RequesterOptions = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.opts = {
+      timeoutMs: opts.timeoutMs ?? 20_000,
+      retries: opts.retries ?? 8,
+      backoffMs: opts.backoffMs ?? 200,
+      maxBackoffMs: opts.maxBackoffMs ?? 10_000,
+      onRetry: opts.onRetry,
+    };
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+  put<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+
+  async request<T>(method: Method, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    const url = `${this.baseUrl}/api/v1${path}`;
+    const route = `${method} ${path}`;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
+      if (attempt > 0) {
+        const base = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** (attempt - 1));
+        const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
+        this.opts.onRetry?.({ attempt, error: lastError, route, delayMs });
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+          ...(payload === undefined ? {} : { body: payload }),
+          signal: AbortSignal.timeout(timeoutMs ?? this.opts.timeoutMs),
+        });
+      } catch (error) {
+        lastError = error;
+        continue;
+      }
+      const text = await res.text();
+      let parsed: unknown = undefined;
+      if (text !== '') {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+      }
+      if (res.ok) return parsed as T;
+      const err = isErrorBody(parsed)
+        ? errorFromBody(parsed, res.status)
+        : new InternalError(`${route} answered HTTP ${res.status}: ${text.slice(0, 200)}`, { status: res.status });
+      if (res.status >= 500 || res.status === 423 || res.status === 429) {
+        lastError = err;
+        continue;
+      }
+      throw err;
+    }
+    if (lastError instanceof JobmonError) throw lastError;
+    const why = lastError instanceof Error ? (lastError.cause as Error | undefined)?.message ?? lastError.message : String(lastError);
+    throw new ServerUnreachableError(
+      `cannot reach the Jobmon server at ${this.baseUrl} (${route}) after ${this.opts.retries + 1} attempts: ${why}`,
+      { url: this.baseUrl, route },
+      { cause: lastError },
+    );
+  }
+}

@@ -1,0 +1,322 @@
+// Request and response shapes of the /api/v1 routes. The server validates bodies with these
+// schemas and the OpenAPI document is generated from them; clients use the Static types.
+
+import { Type, type Static, type TSchema, type TLiteral, type TUnion } from '@sinclair/typebox';
+import {
+  TASK_INSTANCE_STATES,
+  TASK_STATES,
+  WORKFLOW_RUN_STATES,
+  WORKFLOW_STATES,
+  ERROR_CLASSES,
+} from './states.js';
+
+const Id = Type.Integer({ minimum: 1 });
+const Name = Type.String({ minLength: 1, maxLength: 255 });
+const Text = (max: number) => Type.String({ maxLength: max });
+type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
+const union = <T extends readonly string[]>(values: T): TUnion<Literals<T>> =>
+  Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<Literals<T>>;
+const ArgValue = Type.Union([Type.String({ maxLength: 2048 }), Type.Number(), Type.Boolean()]);
+const Args = Type.Record(Type.String({ minLength: 1, maxLength: 255 }), ArgValue);
+const Resources = Type.Record(Type.String(), Type.Unknown());
+
+export const TaskInstanceStatusSchema = union(TASK_INSTANCE_STATES);
+export const TaskStatusSchema = union(TASK_STATES);
+export const WorkflowStatusSchema = union(WORKFLOW_STATES);
+export const WorkflowRunStatusSchema = union(WORKFLOW_RUN_STATES);
+export const ErrorClassSchema = union(ERROR_CLASSES);
+
+export const ErrorResponse = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+// --- definitions ------------------------------------------------------------------------------
+
+export const ToolRequest = Type.Object({ name: Name, newVersion: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export const ToolResponse = Type.Object({ toolId: Id, toolVersionId: Id });
+
+export const TemplateSpec = Type.Object(
+  {
+    name: Name,
+    commandTemplate: Type.String({ minLength: 1, maxLength: 65536 }),
+    nodeArgs: Type.Array(Name, { maxItems: 256 }),
+    taskArgs: Type.Array(Name, { maxItems: 256 }),
+    opArgs: Type.Array(Name, { maxItems: 256 }),
+    defaultResources: Type.Optional(Type.Record(Name, Resources)),
+  },
+  { additionalProperties: false },
+);
+export const TemplatesRequest = Type.Object(
+  { toolVersionId: Id, templates: Type.Array(TemplateSpec, { minItems: 1, maxItems: 10000 }) },
+  { additionalProperties: false },
+);
+export const TemplatesResponse = Type.Object({
+  templates: Type.Array(Type.Object({ name: Type.String(), taskTemplateId: Id, versionId: Id })),
+});
+
+export const QueueInfo = Type.Object({ id: Id, name: Type.String(), limits: Type.Record(Type.String(), Type.Unknown()) });
+export const ClusterInfo = Type.Object({ id: Id, name: Type.String(), type: Type.String(), queues: Type.Array(QueueInfo) });
+export const ClustersResponse = Type.Object({ clusters: Type.Array(ClusterInfo) });
+
+// --- workflows and binding --------------------------------------------------------------------
+
+export const WorkflowRequest = Type.Object(
+  {
+    toolVersionId: Id,
+    argsHash: Type.String({ minLength: 8, maxLength: 128 }),
+    taskHash: Type.String({ minLength: 8, maxLength: 128 }),
+    dagHash: Type.String({ minLength: 8, maxLength: 128 }),
+    workflowArgs: Args,
+    taskCount: Type.Integer({ minimum: 0 }),
+    name: Text(255),
+    description: Text(65536),
+    attributes: Type.Optional(Type.Record(Name, Text(2048))),
+    maxConcurrentlyRunning: Type.Optional(Type.Integer({ minimum: 0 })),
+    templateConcurrency: Type.Optional(Type.Record(Name, Type.Integer({ minimum: 0 }))),
+  },
+  { additionalProperties: false },
+);
+export const WorkflowResponse = Type.Object({
+  workflowId: Id,
+  dagId: Id,
+  dagBound: Type.Boolean(),
+  status: WorkflowStatusSchema,
+  created: Type.Boolean(),
+});
+
+export const RunRequest = Type.Object(
+  {
+    user: Text(255),
+    host: Text(255),
+    pid: Type.Integer({ minimum: 0 }),
+    jobmonVersion: Text(64),
+    nextReportMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export const RunResponse = Type.Object({ runId: Id, status: WorkflowRunStatusSchema });
+
+export const BindTask = Type.Object(
+  {
+    nodeHash: Type.String({ minLength: 8, maxLength: 128 }),
+    taskArgsHash: Type.String({ minLength: 8, maxLength: 128 }),
+    templateVersionId: Id,
+    nodeArgs: Args,
+    taskArgs: Args,
+    name: Name,
+    command: Type.String({ minLength: 1, maxLength: 1_000_000 }),
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 1000 }),
+    maxInfraFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    cluster: Name,
+    queue: Type.Optional(Name),
+    resources: Type.Optional(Resources),
+    resourceScales: Type.Optional(Resources),
+    fallbackQueues: Type.Optional(Type.Array(Name)),
+    attributes: Type.Optional(Type.Record(Name, Text(2048))),
+  },
+  { additionalProperties: false },
+);
+export const BindTasksRequest = Type.Object(
+  { tasks: Type.Array(BindTask, { minItems: 1, maxItems: 20000 }) },
+  { additionalProperties: false },
+);
+/** One row per bound task, in request order: [nodeId, taskId, status]. */
+export const BindTasksResponse = Type.Object({
+  tasks: Type.Array(Type.Tuple([Id, Id, TaskStatusSchema])),
+});
+export const EdgesRequest = Type.Object(
+  { edges: Type.Array(Type.Tuple([Id, Id]), { minItems: 1, maxItems: 200000 }) },
+  { additionalProperties: false },
+);
+
+export const RunStatusRequest = Type.Object(
+  {
+    status: WorkflowRunStatusSchema,
+    taskCount: Type.Optional(Type.Integer({ minimum: 0 })),
+    nextReportMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export const RunStatusResponse = Type.Object({ status: WorkflowRunStatusSchema });
+export const HeartbeatRequest = Type.Object(
+  { status: WorkflowRunStatusSchema, nextReportMs: Type.Optional(Type.Integer({ minimum: 1 })) },
+  { additionalProperties: false },
+);
+export const InstanceHeartbeatRequest = Type.Object(
+  { nextReportMs: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+
+// --- scheduling -------------------------------------------------------------------------------
+
+export const QueueRequest = Type.Object(
+  {
+    tasks: Type.Array(
+      Type.Object({ taskId: Id, resources: Type.Optional(Resources), queue: Type.Optional(Name) }, { additionalProperties: false }),
+      { minItems: 1, maxItems: 5000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export const QueuedInstance = Type.Object({
+  instanceId: Id,
+  taskId: Id,
+  name: Type.String(),
+  command: Type.String(),
+  cluster: Type.String(),
+  queue: Type.String(),
+  resources: Resources,
+});
+export const QueueResponse = Type.Object({
+  instances: Type.Array(QueuedInstance),
+  /** Tasks that were not in a queueable state, with the state they were in. */
+  skipped: Type.Array(Type.Object({ taskId: Id, status: TaskStatusSchema })),
+});
+
+export const InstanceFields = {
+  distributorId: Type.Optional(Text(255)),
+  nodeName: Type.Optional(Text(255)),
+  pgid: Type.Optional(Type.Integer()),
+  exitCode: Type.Optional(Type.Integer()),
+  peakMemoryBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  wallTimeMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  stdoutPath: Type.Optional(Text(4096)),
+  stderrPath: Type.Optional(Text(4096)),
+  stdoutTail: Type.Optional(Text(20000)),
+  stderrTail: Type.Optional(Text(20000)),
+  errorMessage: Type.Optional(Text(20000)),
+};
+export const InstanceTransition = Type.Object(
+  {
+    id: Id,
+    to: TaskInstanceStatusSchema,
+    via: Type.Optional(Type.Array(TaskInstanceStatusSchema, { maxItems: 4 })),
+    ...InstanceFields,
+  },
+  { additionalProperties: false },
+);
+export const TransitionsRequest = Type.Object(
+  { items: Type.Array(InstanceTransition, { minItems: 1, maxItems: 5000 }) },
+  { additionalProperties: false },
+);
+export const TransitionResult = Type.Object({
+  id: Id,
+  outcome: union(['applied', 'untimely', 'rejected'] as const),
+  status: TaskInstanceStatusSchema,
+  taskId: Id,
+  taskStatus: TaskStatusSchema,
+  message: Type.Optional(Type.String()),
+});
+export const TransitionsResponse = Type.Object({ results: Type.Array(TransitionResult) });
+export const SingleTransitionRequest = Type.Object(
+  {
+    to: TaskInstanceStatusSchema,
+    via: Type.Optional(Type.Array(TaskInstanceStatusSchema, { maxItems: 4 })),
+    ...InstanceFields,
+  },
+  { additionalProperties: false },
+);
+export const SingleTransitionResponse = Type.Object({
+  status: TaskInstanceStatusSchema,
+  taskStatus: TaskStatusSchema,
+  outcome: union(['applied', 'untimely'] as const),
+  command: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String()),
+  taskId: Id,
+  workflowId: Id,
+  workflowRunId: Id,
+});
+
+// --- reading ----------------------------------------------------------------------------------
+
+export const TaskSummary = Type.Object({
+  id: Id,
+  name: Type.String(),
+  status: TaskStatusSchema,
+  numAttempts: Type.Integer(),
+  maxAttempts: Type.Integer(),
+  infraFailures: Type.Integer(),
+});
+export const WorkflowDetail = Type.Object({
+  id: Id,
+  name: Type.String(),
+  description: Type.String(),
+  status: WorkflowStatusSchema,
+  workflowArgs: Type.Record(Type.String(), Type.Unknown()),
+  taskCount: Type.Integer(),
+  counts: Type.Record(Type.String(), Type.Integer()),
+  maxConcurrentlyRunning: Type.Integer(),
+  lastRun: Type.Union([Type.Null(), Type.Object({ id: Id, status: WorkflowRunStatusSchema, heartbeatAt: Type.Integer() })]),
+  createdAt: Type.Integer(),
+  statusAt: Type.Integer(),
+});
+export const TaskError = Type.Object({
+  taskId: Id,
+  taskName: Type.String(),
+  taskStatus: TaskStatusSchema,
+  instanceId: Id,
+  instanceStatus: TaskInstanceStatusSchema,
+  errorClass: ErrorClassSchema,
+  message: Type.String(),
+  exitCode: Type.Union([Type.Integer(), Type.Null()]),
+  stderrTail: Type.Union([Type.String(), Type.Null()]),
+  at: Type.Integer(),
+});
+export const TaskErrorsResponse = Type.Object({ errors: Type.Array(TaskError) });
+export const InstanceDetail = Type.Object({
+  id: Id,
+  taskId: Id,
+  workflowRunId: Id,
+  status: TaskInstanceStatusSchema,
+  exitCode: Type.Union([Type.Integer(), Type.Null()]),
+  peakMemoryBytes: Type.Union([Type.Integer(), Type.Null()]),
+  wallTimeMs: Type.Union([Type.Integer(), Type.Null()]),
+  nodeName: Type.Union([Type.String(), Type.Null()]),
+  distributorId: Type.Union([Type.String(), Type.Null()]),
+  stdoutPath: Type.Union([Type.String(), Type.Null()]),
+  stderrPath: Type.Union([Type.String(), Type.Null()]),
+  stdoutTail: Type.Union([Type.String(), Type.Null()]),
+  stderrTail: Type.Union([Type.String(), Type.Null()]),
+  resources: Resources,
+  errorClass: Type.Union([ErrorClassSchema, Type.Null()]),
+  createdAt: Type.Integer(),
+  statusAt: Type.Integer(),
+});
+export const InstancesResponse = Type.Object({ instances: Type.Array(InstanceDetail) });
+
+export const Event = Type.Object({
+  seq: Type.Integer(),
+  at: Type.Integer(),
+  workflowId: Type.Union([Type.Integer(), Type.Null()]),
+  entity: Type.String(),
+  entityId: Type.Integer(),
+  from: Type.Union([Type.String(), Type.Null()]),
+  to: Type.String(),
+  actor: Type.String(),
+  context: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+});
+export const EventsResponse = Type.Object({ events: Type.Array(Event), last: Type.Integer() });
+
+export type Wire<T extends TSchema> = Static<T>;
+export type ToolResponseT = Static<typeof ToolResponse>;
+export type TemplateSpecT = Static<typeof TemplateSpec>;
+export type TemplatesResponseT = Static<typeof TemplatesResponse>;
+export type ClustersResponseT = Static<typeof ClustersResponse>;
+export type WorkflowRequestT = Static<typeof WorkflowRequest>;
+export type WorkflowResponseT = Static<typeof WorkflowResponse>;
+export type RunResponseT = Static<typeof RunResponse>;
+export type BindTaskT = Static<typeof BindTask>;
+export type BindTasksResponseT = Static<typeof BindTasksResponse>;
+export type QueueResponseT = Static<typeof QueueResponse>;
+export type QueuedInstanceT = Static<typeof QueuedInstance>;
+export type InstanceTransitionT = Static<typeof InstanceTransition>;
+export type TransitionResultT = Static<typeof TransitionResult>;
+export type SingleTransitionRequestT = Static<typeof SingleTransitionRequest>;
+export type SingleTransitionResponseT = Static<typeof SingleTransitionResponse>;
+export type WorkflowDetailT = Static<typeof WorkflowDetail>;
+export type TaskErrorT = Static<typeof TaskError>;
+export type TaskSummaryT = Static<typeof TaskSummary>;
+export type InstanceDetailT = Static<typeof InstanceDetail>;
+export type EventT = Static<typeof Event>;

@@ -1,0 +1,96 @@
+// The Fastify application: /api/v1 routes validated by the wire schemas in core, an OpenAPI
+// document at /api/v1/openapi.json, and one error handler that turns everything into
+// {code, message, details} — never a stack trace.
+
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { JobmonError, JOBMON_VERSION } from '@jobmon/core';
+import type { Db } from './db/connect.js';
+import { definitionRoutes } from './routes/definitions.js';
+import { workflowRoutes } from './routes/workflows.js';
+import { runRoutes } from './routes/runs.js';
+import { instanceRoutes } from './routes/instances.js';
+import { eventRoutes } from './routes/events.js';
+
+export interface AppOptions {
+  db: Db;
+  /** Default deadline for a run's next heartbeat when the runner does not say. */
+  runReportByMs?: number;
+  bodyLimitBytes?: number;
+  logger?: boolean;
+}
+
+export interface AppContext {
+  db: Db;
+  runReportByMs: number;
+}
+
+export type App = FastifyInstance & { withTypeProvider: () => FastifyInstance };
+
+export async function buildApp(opts: AppOptions) {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimitBytes ?? 64 * 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    forceCloseConnections: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Jobmon API', version: JOBMON_VERSION, description: 'Jobmon for TypeScript: workflow state server' },
+    },
+  });
+
+  app.setErrorHandler((err: FastifyError | JobmonError, req, reply) => {
+    if (err instanceof JobmonError) {
+      return reply.status(err.status).send(err.toBody());
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      const first = fe.validation[0];
+      const field = `${fe.validationContext ?? 'body'}${first?.instancePath ?? ''}`;
+      const extra = first?.params && 'additionalProperty' in first.params ? ` '${String(first.params['additionalProperty'])}'` : '';
+      return reply.status(400).send({
+        code: 'JM_VALIDATION',
+        message: `${req.method} ${req.routeOptions.url ?? req.url}: ${field} ${first?.message ?? 'is invalid'}${extra}`,
+        details: { field, route: req.routeOptions.url ?? req.url },
+      });
+    }
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send({ code: 'JM_PAYLOAD_TOO_LARGE', message: `${req.method} ${req.url}: request body is larger than the server's limit`, details: { route: req.url } });
+    }
+    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.status(400).send({ code: 'JM_VALIDATION', message: `${req.method} ${req.url}: ${fe.message}`, details: { route: req.url } });
+    }
+    req.log.error({ err }, 'internal error');
+    const transient = /SQLITE_BUSY|ECONNREFUSED|ECONNRESET|terminating connection|Connection terminated|timeout/i.test(String(fe.message));
+    return reply.status(transient ? 503 : 500).send({
+      code: 'JM_INTERNAL',
+      message: `${req.method} ${req.url}: ${transient ? 'the database is unavailable, retry' : 'internal error'}: ${fe.message}`,
+      details: { route: req.url },
+    });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ code: 'JM_NOT_FOUND', message: `no route ${req.method} ${req.url}`, details: { route: req.url } }),
+  );
+
+  const ctx: AppContext = { db: opts.db, runReportByMs: opts.runReportByMs ?? 93_000 };
+  await app.register(
+    async (api) => {
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+      api.get('/health', async () => ({ ok: true, version: JOBMON_VERSION, db: opts.db.dialect }));
+      await definitionRoutes(api, ctx);
+      await workflowRoutes(api, ctx);
+      await runRoutes(api, ctx);
+      await instanceRoutes(api, ctx);
+      await eventRoutes(api, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+  await app.ready();
+  return app;
+}
+
+export type JobmonApp = Awaited<ReturnType<typeof buildApp>>;

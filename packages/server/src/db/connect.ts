@@ -1,0 +1,67 @@
+// Opens the database behind a Kysely instance: SQLite (better-sqlite3, WAL) for a file path,
+// PostgreSQL (pg pool) for a postgres:// URL. Migrations run on open; they are forward-only.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import type { Database } from './schema.js';
+import { up as initial } from './migrations/0001-initial.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly dialect: DialectName;
+  /** Where it lives, for messages: a file path or a URL without its password. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+// int8 and count(*) arrive as strings from pg; every id and timestamp here fits a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//.test(target);
+}
+
+export async function openDb(target: string): Promise<Db> {
+  const dialect: DialectName = isPostgresUrl(target) ? 'postgres' : 'sqlite';
+  let kysely: Kysely<Database>;
+  let location = target;
+  if (dialect === 'postgres') {
+    const pool = new pg.Pool({ connectionString: target, max: 10 });
+    pool.on('error', () => {
+      // A dropped idle connection is replaced on next use; queries report their own errors.
+    });
+    kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    location = target.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@');
+  } else {
+    if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
+    const sqlite = new SQLite(target);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 10000');
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  await migrate(kysely, dialect);
+  return { kysely, dialect, location, close: () => kysely.destroy() };
+}
+
+const MIGRATIONS = (dialect: DialectName): Record<string, Migration> => ({
+  '0001-initial': { up: initial(dialect) },
+});
+
+async function migrate(db: Kysely<Database>, dialect: DialectName): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS(dialect) },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed: ${(error as Error).message}`, { cause: error });
+  }
+}

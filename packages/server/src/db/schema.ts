@@ -1,0 +1,152 @@
+// The typed database schema shared by both dialects. Timestamps are integer epoch milliseconds;
+// JSON columns are TEXT holding JSON. Ids are integers (pg int8 is parsed to number in connect.ts).
+
+import type { Generated } from 'kysely';
+
+export interface ToolTable { id: Generated<number>; name: string; created_at: number }
+export interface ToolVersionTable { id: Generated<number>; tool_id: number; created_at: number }
+export interface TaskTemplateTable {
+  id: Generated<number>;
+  tool_version_id: number;
+  name: string;
+  created_at: number;
+}
+export interface TaskTemplateVersionTable {
+  id: Generated<number>;
+  task_template_id: number;
+  command_template: string;
+  arg_hash: string;
+  node_args: string;
+  task_args: string;
+  op_args: string;
+  default_resources: string;
+  created_at: number;
+}
+export interface NodeTable { id: Generated<number>; hash: string; task_template_id: number }
+export interface NodeArgTable { node_id: number; name: string; value: string }
+export interface DagTable { id: Generated<number>; hash: string; created_at: number; bound_at: number | null }
+export interface EdgeTable { dag_id: number; upstream_node_id: number; downstream_node_id: number }
+export interface WorkflowTable {
+  id: Generated<number>;
+  tool_version_id: number;
+  dag_id: number;
+  args_hash: string;
+  task_hash: string;
+  workflow_args: string;
+  name: string;
+  description: string;
+  status: string;
+  max_concurrently_running: number;
+  task_count: number;
+  created_at: number;
+  status_at: number;
+  bound_at: number | null;
+}
+export interface WorkflowAttributeTable { workflow_id: number; name: string; value: string }
+export interface TemplateConcurrencyTable {
+  workflow_id: number;
+  task_template_id: number;
+  max_concurrently_running: number;
+}
+export interface ClusterTable { id: Generated<number>; name: string; type: string; connection: string }
+export interface QueueTable { id: Generated<number>; cluster_id: number; name: string; limits: string }
+export interface TaskTable {
+  id: Generated<number>;
+  workflow_id: number;
+  node_id: number;
+  task_args_hash: string;
+  task_template_version_id: number;
+  name: string;
+  command: string;
+  status: string;
+  status_at: number;
+  num_attempts: number;
+  max_attempts: number;
+  infra_failures: number;
+  max_infra_failures: number;
+  cluster_id: number;
+  queue_id: number;
+  resources: string;
+  resource_scales: string;
+  fallback_queues: string;
+}
+export interface TaskArgTable { task_id: number; name: string; value: string }
+export interface TaskAttributeTable { task_id: number; name: string; value: string }
+export interface WorkflowRunTable {
+  id: Generated<number>;
+  workflow_id: number;
+  status: string;
+  user: string;
+  host: string;
+  pid: number;
+  jobmon_version: string;
+  created_at: number;
+  status_at: number;
+  heartbeat_at: number;
+  report_by: number;
+}
+export interface TaskInstanceTable {
+  id: Generated<number>;
+  workflow_run_id: number;
+  workflow_id: number;
+  task_id: number;
+  status: string;
+  status_at: number;
+  created_at: number;
+  cluster_id: number;
+  queue_id: number;
+  resources: string;
+  distributor_id: string | null;
+  node_name: string | null;
+  pgid: number | null;
+  exit_code: number | null;
+  peak_memory_bytes: number | null;
+  wall_time_ms: number | null;
+  stdout_path: string | null;
+  stderr_path: string | null;
+  stdout_tail: string | null;
+  stderr_tail: string | null;
+  error_class: string | null;
+  report_by: number | null;
+}
+export interface TaskInstanceErrorTable {
+  id: Generated<number>;
+  task_instance_id: number;
+  at: number;
+  error_class: string;
+  message: string;
+}
+export interface EventTable {
+  seq: Generated<number>;
+  at: number;
+  workflow_id: number | null;
+  entity: string;
+  entity_id: number;
+  from_status: string | null;
+  to_status: string;
+  actor: string;
+  context: string | null;
+}
+
+export interface Database {
+  tool: ToolTable;
+  tool_version: ToolVersionTable;
+  task_template: TaskTemplateTable;
+  task_template_version: TaskTemplateVersionTable;
+  node: NodeTable;
+  node_arg: NodeArgTable;
+  dag: DagTable;
+  edge: EdgeTable;
+  workflow: WorkflowTable;
+  workflow_attribute: WorkflowAttributeTable;
+  template_concurrency: TemplateConcurrencyTable;
+  cluster: ClusterTable;
+  queue: QueueTable;
+  task: TaskTable;
+  task_arg: TaskArgTable;
+  task_attribute: TaskAttributeTable;
+  workflow_run: WorkflowRunTable;
+  task_instance: TaskInstanceTable;
+  task_instance_error: TaskInstanceErrorTable;
+  event: EventTable;
+}

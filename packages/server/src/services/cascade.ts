@@ -1,0 +1,73 @@
+// What a task does when one of its instances moves: the pure rules, kept apart from I/O so that
+// the unit tests can check them against the state tables. The server applies the instance change
+// and the task change this returns in one transaction (DESIGN.md §3).
+
+import {
+  ERROR_CLASS_OF,
+  taskMachine,
+  type ErrorClass,
+  type TaskInstanceStatus,
+  type TaskStatus,
+} from '@jobmon/core';
+
+export interface TaskCounters {
+  status: TaskStatus;
+  num_attempts: number;
+  max_attempts: number;
+  infra_failures: number;
+  max_infra_failures: number;
+}
+
+export interface TaskOutcome {
+  /** Task statuses to walk through, in order (each a legal edge from the previous). */
+  path: TaskStatus[];
+  num_attempts: number;
+  infra_failures: number;
+  errorClass?: ErrorClass;
+}
+
+/** The task path caused by an instance entering `to`, or an empty path when the task stays. */
+export function taskOutcome(task: TaskCounters, to: TaskInstanceStatus): TaskOutcome {
+  const same = { path: [] as TaskStatus[], num_attempts: task.num_attempts, infra_failures: task.infra_failures };
+  const step = (target: TaskStatus): TaskOutcome =>
+    taskMachine.isLegal(task.status, target) ? { ...same, path: [target] } : same;
+  switch (to) {
+    case 'INSTANTIATED':
+      return step('INSTANTIATING');
+    case 'LAUNCHED':
+      return step('LAUNCHED');
+    case 'RUNNING':
+      return task.status === 'RUNNING' ? same : step('RUNNING');
+    case 'DONE':
+      return step('DONE');
+    case 'TRIAGING':
+    case 'KILL_SELF':
+    case 'QUEUED':
+      return same;
+    default:
+      break;
+  }
+  const errorClass = ERROR_CLASS_OF[to];
+  if (errorClass === undefined || !taskMachine.isLegal(task.status, 'ERROR_RECOVERABLE')) return same;
+  let num = task.num_attempts;
+  let infra = task.infra_failures;
+  let next: TaskStatus;
+  switch (errorClass) {
+    case 'application':
+      next = num >= task.max_attempts ? 'ERROR_FATAL' : 'REGISTERING';
+      break;
+    case 'resource':
+      next = num >= task.max_attempts ? 'ERROR_FATAL' : 'ADJUSTING_RESOURCES';
+      break;
+    case 'infrastructure':
+      // Infrastructure errors are not the user's fault: refund the attempt, spend the infra budget.
+      num = Math.max(0, num - 1);
+      infra += 1;
+      next = infra >= task.max_infra_failures ? 'ERROR_FATAL' : 'REGISTERING';
+      break;
+    case 'killed':
+      next = 'ERROR_FATAL';
+      break;
+  }
+  return { path: ['ERROR_RECOVERABLE', next], num_attempts: num, infra_failures: infra, errorClass };
+}

@@ -1,0 +1,139 @@
+// Tools, tool versions, task templates and their versions, clusters and queues: create-or-get,
+// so a client can bind the same declarations any number of times.
+
+import { createHash } from 'node:crypto';
+import {
+  NotFoundError,
+  UnknownClusterError,
+  UnknownQueueError,
+  ValidationError,
+  type TemplateSpecT,
+} from '@jobmon/core';
+import type { Db } from '../db/connect.js';
+import { withTx, type Conn } from './tx.js';
+
+export async function bindTool(db: Db, name: string, newVersion = false): Promise<{ toolId: number; toolVersionId: number }> {
+  return withTx(db, async ({ db: c, now }) => {
+    await c.insertInto('tool').values({ name, created_at: now }).onConflict((oc) => oc.column('name').doNothing()).execute();
+    const tool = await c.selectFrom('tool').select('id').where('name', '=', name).executeTakeFirstOrThrow();
+    const latest = await c
+      .selectFrom('tool_version')
+      .select('id')
+      .where('tool_id', '=', tool.id)
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    if (latest && !newVersion) return { toolId: tool.id, toolVersionId: latest.id };
+    const created = await c
+      .insertInto('tool_version')
+      .values({ tool_id: tool.id, created_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { toolId: tool.id, toolVersionId: created.id };
+  });
+}
+
+function argHash(t: TemplateSpecT): string {
+  const body = JSON.stringify([t.commandTemplate, [...t.nodeArgs].sort(), [...t.taskArgs].sort(), [...t.opArgs].sort()]);
+  return createHash('sha256').update(body).digest('hex');
+}
+
+export async function bindTemplates(
+  db: Db,
+  toolVersionId: number,
+  templates: TemplateSpecT[],
+): Promise<{ name: string; taskTemplateId: number; versionId: number }[]> {
+  const seen = new Set<string>();
+  for (const t of templates) {
+    if (seen.has(t.name)) throw new ValidationError(`task template '${t.name}' appears twice in one request`, { field: 'templates' });
+    seen.add(t.name);
+    const all = [...t.nodeArgs, ...t.taskArgs, ...t.opArgs];
+    const dup = all.find((a, i) => all.indexOf(a) !== i);
+    if (dup) throw new ValidationError(`task template '${t.name}': argument '${dup}' is declared twice`, { field: 'templates' });
+  }
+  return withTx(db, async ({ db: c, now }) => {
+    const tv = await c.selectFrom('tool_version').select('id').where('id', '=', toolVersionId).executeTakeFirst();
+    if (!tv) throw new NotFoundError(`tool version ${toolVersionId} does not exist`, { toolVersionId });
+    const out: { name: string; taskTemplateId: number; versionId: number }[] = [];
+    for (const t of templates) {
+      await c
+        .insertInto('task_template')
+        .values({ tool_version_id: toolVersionId, name: t.name, created_at: now })
+        .onConflict((oc) => oc.columns(['tool_version_id', 'name']).doNothing())
+        .execute();
+      const tt = await c
+        .selectFrom('task_template')
+        .select('id')
+        .where('tool_version_id', '=', toolVersionId)
+        .where('name', '=', t.name)
+        .executeTakeFirstOrThrow();
+      const hash = argHash(t);
+      const defaults = JSON.stringify(t.defaultResources ?? {});
+      await c
+        .insertInto('task_template_version')
+        .values({
+          task_template_id: tt.id,
+          command_template: t.commandTemplate,
+          arg_hash: hash,
+          node_args: JSON.stringify(t.nodeArgs),
+          task_args: JSON.stringify(t.taskArgs),
+          op_args: JSON.stringify(t.opArgs),
+          default_resources: defaults,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.columns(['task_template_id', 'arg_hash']).doUpdateSet({ default_resources: defaults }))
+        .execute();
+      const v = await c
+        .selectFrom('task_template_version')
+        .select('id')
+        .where('task_template_id', '=', tt.id)
+        .where('arg_hash', '=', hash)
+        .executeTakeFirstOrThrow();
+      out.push({ name: t.name, taskTemplateId: tt.id, versionId: v.id });
+    }
+    return out;
+  });
+}
+
+export interface ClusterRow {
+  id: number;
+  name: string;
+  type: string;
+  queues: { id: number; name: string; limits: Record<string, unknown> }[];
+}
+
+export async function listClusters(c: Conn): Promise<ClusterRow[]> {
+  const clusters = await c.selectFrom('cluster').selectAll().orderBy('id').execute();
+  const queues = await c.selectFrom('queue').selectAll().orderBy('id').execute();
+  return clusters.map((cl) => ({
+    id: cl.id,
+    name: cl.name,
+    type: cl.type,
+    queues: queues
+      .filter((q) => q.cluster_id === cl.id)
+      .map((q) => ({ id: q.id, name: q.name, limits: JSON.parse(q.limits) as Record<string, unknown> })),
+  }));
+}
+
+/** Resolve a cluster name and optional queue name; the default queue is the cluster's first. */
+export function resolveQueue(
+  clusters: ClusterRow[],
+  clusterName: string,
+  queueName: string | undefined,
+  where: string,
+): { clusterId: number; queueId: number; queueName: string; limits: Record<string, unknown> } {
+  const cluster = clusters.find((c) => c.name === clusterName);
+  if (!cluster) {
+    throw new UnknownClusterError(
+      `${where}: unknown cluster '${clusterName}' (known: ${clusters.map((c) => c.name).join(', ')})`,
+      { field: 'cluster', cluster: clusterName },
+    );
+  }
+  const queue = queueName === undefined ? cluster.queues[0] : cluster.queues.find((q) => q.name === queueName);
+  if (!queue) {
+    throw new UnknownQueueError(
+      `${where}: cluster '${clusterName}' has no queue '${queueName}' (known: ${cluster.queues.map((q) => q.name).join(', ')})`,
+      { field: 'queue', cluster: clusterName, queue: queueName },
+    );
+  }
+  return { clusterId: cluster.id, queueId: queue.id, queueName: queue.name, limits: queue.limits };
+}

@@ -1,0 +1,182 @@
+// Task-instance transitions, singly (worker) or in batches (distributors). Each item walks its
+// path (via…, to) against the TaskInstance table; the task change it causes (see cascade.ts) is
+// written in the same transaction. Untimely items are ignored; illegal ones are rejected with
+// from/to and leave that instance unchanged.
+
+import {
+  ERROR_CLASS_OF,
+  IllegalTransitionError,
+  NotFoundError,
+  taskInstanceMachine,
+  type Actor,
+  type InstanceTransitionT,
+  type TaskInstanceStatus,
+  type TaskStatus,
+  type TransitionResultT,
+} from '@jobmon/core';
+import type { Db } from '../db/connect.js';
+import type { TaskInstanceTable } from '../db/schema.js';
+import type { Updateable } from 'kysely';
+import { taskOutcome } from './cascade.js';
+import { chunks, forUpdate, withTx, type Tx } from './tx.js';
+
+interface InstanceRow {
+  id: number;
+  status: string;
+  task_id: number;
+  workflow_id: number;
+  workflow_run_id: number;
+}
+interface TaskRow {
+  id: number;
+  status: string;
+  num_attempts: number;
+  max_attempts: number;
+  infra_failures: number;
+  max_infra_failures: number;
+}
+
+const TAIL = 10_000;
+const tail = (s: string | undefined) => (s === undefined ? undefined : s.length > TAIL ? s.slice(-TAIL) : s);
+
+function fieldsFor(item: InstanceTransitionT, errorClass: string | undefined): Updateable<TaskInstanceTable> {
+  const f: Updateable<TaskInstanceTable> = {};
+  if (item.distributorId !== undefined) f.distributor_id = item.distributorId;
+  if (item.nodeName !== undefined) f.node_name = item.nodeName;
+  if (item.pgid !== undefined) f.pgid = item.pgid;
+  if (item.exitCode !== undefined) f.exit_code = item.exitCode;
+  if (item.peakMemoryBytes !== undefined) f.peak_memory_bytes = item.peakMemoryBytes;
+  if (item.wallTimeMs !== undefined) f.wall_time_ms = item.wallTimeMs;
+  if (item.stdoutPath !== undefined) f.stdout_path = item.stdoutPath;
+  if (item.stderrPath !== undefined) f.stderr_path = item.stderrPath;
+  if (item.stdoutTail !== undefined) f.stdout_tail = tail(item.stdoutTail);
+  if (item.stderrTail !== undefined) f.stderr_tail = tail(item.stderrTail);
+  if (errorClass !== undefined) f.error_class = errorClass;
+  return f;
+}
+
+function defaultMessage(item: InstanceTransitionT, to: TaskInstanceStatus): string {
+  if (item.errorMessage) return item.errorMessage;
+  if (to === 'ERROR' && item.exitCode !== undefined) {
+    const t = (item.stderrTail ?? '').trim();
+    return `command exited with code ${item.exitCode}${t ? `: ${t.slice(-2000)}` : ''}`;
+  }
+  return `instance ended ${to}`;
+}
+
+async function load(tx: Tx, ids: number[]): Promise<{ instances: Map<number, InstanceRow>; tasks: Map<number, TaskRow> }> {
+  const instances = new Map<number, InstanceRow>();
+  for (const part of chunks([...new Set(ids)], 500)) {
+    let q = tx.db.selectFrom('task_instance').select(['id', 'status', 'task_id', 'workflow_id', 'workflow_run_id']).where('id', 'in', part);
+    if (forUpdate(tx)) q = q.forUpdate();
+    for (const r of await q.execute()) instances.set(r.id, r);
+  }
+  const tasks = new Map<number, TaskRow>();
+  const taskIds = [...new Set([...instances.values()].map((i) => i.task_id))];
+  for (const part of chunks(taskIds, 500)) {
+    let q = tx.db
+      .selectFrom('task')
+      .select(['id', 'status', 'num_attempts', 'max_attempts', 'infra_failures', 'max_infra_failures'])
+      .where('id', 'in', part);
+    if (forUpdate(tx)) q = q.forUpdate();
+    for (const r of await q.execute()) tasks.set(r.id, r);
+  }
+  return { instances, tasks };
+}
+
+async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, task: TaskRow, actor: Actor): Promise<TransitionResultT> {
+  const origInstance = inst.status;
+  const origTask = { ...task };
+  const path = [...(item.via ?? []), item.to];
+  let outcome: TransitionResultT['outcome'] = 'applied';
+  let message: string | undefined;
+  let errorClass: string | undefined;
+  const events: Parameters<Tx['event']>[0][] = [];
+  for (const step of path) {
+    const from = inst.status as TaskInstanceStatus;
+    if (from === step && !taskInstanceMachine.isUntimely(from, step)) continue; // already there (retried request)
+    if (taskInstanceMachine.isUntimely(from, step)) {
+      if (step === item.to && events.length === 0) outcome = 'untimely';
+      message = `${from}→${step} is untimely and was ignored`;
+      break;
+    }
+    if (!taskInstanceMachine.isLegal(from, step)) {
+      if (events.length === 0) {
+        return {
+          id: inst.id,
+          outcome: 'rejected',
+          status: from,
+          taskId: task.id,
+          taskStatus: task.status as TaskStatus,
+          message: `task instance ${inst.id} cannot move from ${from} to ${step}`,
+        };
+      }
+      message = `stopped at ${from}: ${from}→${step} is not allowed`;
+      break;
+    }
+    inst.status = step;
+    events.push({ workflowId: inst.workflow_id, entity: 'task_instance', entityId: inst.id, from, to: step, actor });
+    const cls = ERROR_CLASS_OF[step];
+    if (cls !== undefined) errorClass = cls;
+    const o = taskOutcome(task as TaskRow & { status: TaskStatus }, step);
+    for (const t of o.path) {
+      events.push({ workflowId: inst.workflow_id, entity: 'task', entityId: task.id, from: task.status, to: t, actor: t === 'ERROR_RECOVERABLE' ? actor : 'server', context: { instanceId: inst.id, ...(o.errorClass ? { errorClass: o.errorClass } : {}) } });
+      task.status = t;
+    }
+    task.num_attempts = o.num_attempts;
+    task.infra_failures = o.infra_failures;
+  }
+  if (events.length === 0) {
+    return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
+  }
+  const instanceUpdate = await tx.db
+    .updateTable('task_instance')
+    .set({ status: inst.status, status_at: tx.now, ...fieldsFor(item, errorClass) })
+    .where('id', '=', inst.id)
+    .where('status', '=', origInstance)
+    .executeTakeFirst();
+  if (Number(instanceUpdate.numUpdatedRows) !== 1) {
+    throw new IllegalTransitionError(`task instance ${inst.id} moved concurrently; retry`, { entity: 'task_instance', id: inst.id });
+  }
+  if (task.status !== origTask.status || task.num_attempts !== origTask.num_attempts) {
+    await tx.db
+      .updateTable('task')
+      .set({ status: task.status, status_at: tx.now, num_attempts: task.num_attempts, infra_failures: task.infra_failures })
+      .where('id', '=', task.id)
+      .where('status', '=', origTask.status)
+      .execute();
+  }
+  if (errorClass !== undefined) {
+    await tx.db
+      .insertInto('task_instance_error')
+      .values({ task_instance_id: inst.id, at: tx.now, error_class: errorClass, message: defaultMessage(item, inst.status as TaskInstanceStatus) })
+      .execute();
+  }
+  for (const e of events) tx.event(e);
+  return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
+}
+
+export async function applyTransitions(db: Db, items: InstanceTransitionT[], actor: Actor): Promise<TransitionResultT[]> {
+  return withTx(db, async (tx) => {
+    const { instances, tasks } = await load(tx, items.map((i) => i.id));
+    const results: TransitionResultT[] = [];
+    for (const item of items) {
+      const inst = instances.get(item.id);
+      if (!inst) throw new NotFoundError(`task instance ${item.id} does not exist`, { field: 'id', id: item.id });
+      results.push(await applyOne(tx, item, inst, tasks.get(inst.task_id)!, actor));
+    }
+    return results;
+  });
+}
+
+/** A worker's heartbeat: pushes the deadline and answers the current status (KILL_SELF means stop). */
+export async function instanceHeartbeat(db: Db, id: number, nextReportMs: number): Promise<{ status: TaskInstanceStatus }> {
+  return withTx(db, async (tx) => {
+    const row = await tx.db.selectFrom('task_instance').select(['status']).where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFoundError(`task instance ${id} does not exist`, { id });
+    if (row.status === 'RUNNING' || row.status === 'LAUNCHED') {
+      await tx.db.updateTable('task_instance').set({ report_by: tx.now + nextReportMs }).where('id', '=', id).execute();
+    }
+    return { status: row.status as TaskInstanceStatus };
+  });
+}

@@ -1,0 +1,242 @@
+// Workflow runs: their transitions (and the workflow's, which follow), heartbeats, the lapsed-run
+// check, and queueing tasks — the swarm's request that creates task instances in bulk.
+
+import {
+  IllegalTransitionError,
+  NotFoundError,
+  ValidationError,
+  WORKFLOW_FOR_RUN,
+  LIVE_RUN_STATES,
+  normaliseResources,
+  workflowMachine,
+  workflowRunMachine,
+  type Actor,
+  type TaskStatus,
+  type WorkflowRunStatus,
+  type WorkflowStatus,
+  type QueuedInstanceT,
+} from '@jobmon/core';
+import type { Db } from '../db/connect.js';
+import { chunks, forUpdate, withTx, type Tx } from './tx.js';
+
+interface RunRow {
+  id: number;
+  workflow_id: number;
+  status: string;
+}
+
+/**
+ * Move a run (compare-and-set) and its workflow with it. Throws IllegalTransitionError for an edge
+ * the table does not have; returns false for an untimely one (left as it is).
+ */
+export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor: Actor, extra: { report_by?: number } = {}): Promise<boolean> {
+  const from = run.status as WorkflowRunStatus;
+  if (workflowRunMachine.isUntimely(from, to)) return false;
+  if (!workflowRunMachine.isLegal(from, to)) {
+    throw new IllegalTransitionError(`workflow run ${run.id} cannot move from ${from} to ${to}`, {
+      entity: 'workflow_run',
+      id: run.id,
+      from,
+      to,
+    });
+  }
+  const res = await tx.db
+    .updateTable('workflow_run')
+    .set({ status: to, status_at: tx.now, ...extra })
+    .where('id', '=', run.id)
+    .where('status', '=', from)
+    .executeTakeFirst();
+  if (Number(res.numUpdatedRows) !== 1) {
+    throw new IllegalTransitionError(`workflow run ${run.id} moved before ${from}→${to} could apply; retry`, {
+      entity: 'workflow_run',
+      id: run.id,
+      from,
+      to,
+    });
+  }
+  tx.event({ workflowId: run.workflow_id, entity: 'workflow_run', entityId: run.id, from, to, actor });
+  run.status = to;
+  const wfTo = WORKFLOW_FOR_RUN[to];
+  if (wfTo !== undefined) {
+    const wf = await tx.db.selectFrom('workflow').select(['status']).where('id', '=', run.workflow_id).executeTakeFirstOrThrow();
+    const wfFrom = wf.status as WorkflowStatus;
+    if (wfFrom !== wfTo && workflowMachine.isLegal(wfFrom, wfTo)) {
+      await tx.db.updateTable('workflow').set({ status: wfTo, status_at: tx.now }).where('id', '=', run.workflow_id).where('status', '=', wfFrom).execute();
+      tx.event({ workflowId: run.workflow_id, entity: 'workflow', entityId: run.workflow_id, from: wfFrom, to: wfTo, actor });
+    }
+  }
+  return true;
+}
+
+const LAPSED_TO: Partial<Record<WorkflowRunStatus, WorkflowRunStatus>> = {
+  LINKING: 'ABORTED',
+  BOUND: 'ERROR',
+  INSTANTIATED: 'ERROR',
+  LAUNCHED: 'ERROR',
+  RUNNING: 'ERROR',
+  COLD_RESUME: 'TERMINATED',
+  HOT_RESUME: 'TERMINATED',
+};
+
+/** End live runs of a workflow whose runner stopped heartbeating, so a new run can link. */
+export async function reapLapsedRuns(tx: Tx, workflowId: number): Promise<number[]> {
+  const lapsed = await tx.db
+    .selectFrom('workflow_run')
+    .select(['id', 'workflow_id', 'status'])
+    .where('workflow_id', '=', workflowId)
+    .where('status', 'in', LIVE_RUN_STATES as string[])
+    .where('report_by', '<', tx.now)
+    .execute();
+  for (const run of lapsed) {
+    const to = LAPSED_TO[run.status as WorkflowRunStatus];
+    if (to) await moveRun(tx, run, to, 'reaper');
+  }
+  return lapsed.map((r) => r.id);
+}
+
+async function loadRun(tx: Tx, runId: number): Promise<RunRow & { report_by: number }> {
+  let q = tx.db.selectFrom('workflow_run').select(['id', 'workflow_id', 'status', 'report_by']).where('id', '=', runId);
+  if (forUpdate(tx)) q = q.forUpdate();
+  const run = await q.executeTakeFirst();
+  if (!run) throw new NotFoundError(`workflow run ${runId} does not exist`, { runId });
+  return run;
+}
+
+export async function setRunStatus(db: Db, runId: number, to: WorkflowRunStatus, taskCount: number | undefined, actor: Actor, reportByMs: number): Promise<{ status: WorkflowRunStatus }> {
+  return withTx(db, async (tx) => {
+    const run = await loadRun(tx, runId);
+    if (run.status === 'LINKING' && to === 'BOUND') {
+      const wf = await tx.db.selectFrom('workflow').select(['task_count', 'dag_id']).where('id', '=', run.workflow_id).executeTakeFirstOrThrow();
+      const row = await tx.db.selectFrom('task').select((eb) => eb.fn.countAll<number>().as('n')).where('workflow_id', '=', run.workflow_id).executeTakeFirstOrThrow();
+      const bound = Number(row.n);
+      if (bound !== wf.task_count || (taskCount !== undefined && taskCount !== bound)) {
+        throw new ValidationError(`workflow ${run.workflow_id} has ${bound} tasks bound but declares ${wf.task_count}; bind every task before BOUND`, {
+          field: 'taskCount',
+          bound,
+          declared: wf.task_count,
+        });
+      }
+      await tx.db.updateTable('dag').set({ bound_at: tx.now }).where('id', '=', wf.dag_id).where('bound_at', 'is', null).execute();
+      await tx.db.updateTable('workflow').set({ bound_at: tx.now }).where('id', '=', run.workflow_id).execute();
+    }
+    await moveRun(tx, run, to, actor, { report_by: tx.now + reportByMs });
+    return { status: run.status as WorkflowRunStatus };
+  });
+}
+
+/** A runner's heartbeat. Extends the deadline while the run is where the runner thinks it is;
+ * otherwise answers the server's status (e.g. COLD_RESUME) so the runner learns of it. */
+export async function heartbeat(db: Db, runId: number, status: WorkflowRunStatus, reportByMs: number): Promise<{ status: WorkflowRunStatus }> {
+  return withTx(db, async (tx) => {
+    const run = await loadRun(tx, runId);
+    if (run.status === status) {
+      await tx.db.updateTable('workflow_run').set({ heartbeat_at: tx.now, report_by: tx.now + reportByMs }).where('id', '=', runId).execute();
+    } else if (workflowRunMachine.isLegal(run.status as WorkflowRunStatus, status)) {
+      await moveRun(tx, run, status, 'swarm', { report_by: tx.now + reportByMs });
+    }
+    return { status: run.status as WorkflowRunStatus };
+  });
+}
+
+const QUEUEABLE: readonly TaskStatus[] = ['REGISTERING', 'ADJUSTING_RESOURCES', 'ERROR_RECOVERABLE'];
+
+/** Create one instance per task (one attempt each) and move the tasks to QUEUED. */
+export async function queueTasks(
+  db: Db,
+  runId: number,
+  items: { taskId: number; resources?: Record<string, unknown>; queue?: string }[],
+): Promise<{ instances: QueuedInstanceT[]; skipped: { taskId: number; status: TaskStatus }[] }> {
+  const ids = items.map((i) => i.taskId);
+  if (new Set(ids).size !== ids.length) throw new ValidationError('tasks: a task id appears twice', { field: 'tasks' });
+  const overrides = new Map(items.filter((i) => i.resources !== undefined).map((i) => [i.taskId, normaliseResources(i.resources, `task ${i.taskId}`)]));
+  return withTx(db, async (tx) => {
+    const run = await loadRun(tx, runId);
+    if (run.status !== 'RUNNING') {
+      throw new IllegalTransitionError(`workflow run ${runId} is ${run.status}; tasks can only be queued while it is RUNNING`, {
+        entity: 'workflow_run',
+        id: runId,
+        from: run.status,
+        to: 'RUNNING',
+      });
+    }
+    const rows: { id: number; workflow_id: number; status: string; name: string; command: string; cluster_id: number; queue_id: number; resources: string }[] = [];
+    for (const part of chunks(ids, 500)) {
+      let q = tx.db
+        .selectFrom('task')
+        .select(['id', 'workflow_id', 'status', 'name', 'command', 'cluster_id', 'queue_id', 'resources'])
+        .where('id', 'in', part);
+      if (forUpdate(tx)) q = q.forUpdate();
+      rows.push(...(await q.execute()));
+    }
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const id of ids) {
+      const r = byId.get(id);
+      if (!r || r.workflow_id !== run.workflow_id) {
+        throw new ValidationError(`task ${id} is not part of workflow ${run.workflow_id}`, { field: 'tasks', taskId: id });
+      }
+    }
+    const skipped: { taskId: number; status: TaskStatus }[] = [];
+    const queue = rows.filter((r) => {
+      if (QUEUEABLE.includes(r.status as TaskStatus)) return true;
+      skipped.push({ taskId: r.id, status: r.status as TaskStatus });
+      return false;
+    });
+    const byFrom = new Map<string, number[]>();
+    for (const r of queue) byFrom.set(r.status, [...(byFrom.get(r.status) ?? []), r.id]);
+    for (const [from, group] of byFrom) {
+      for (const part of chunks(group, 500)) {
+        await tx.db
+          .updateTable('task')
+          .set((eb) => ({ status: 'QUEUED', status_at: tx.now, num_attempts: eb('num_attempts', '+', 1) }))
+          .where('id', 'in', part)
+          .where('status', '=', from)
+          .execute();
+      }
+    }
+    for (const [taskId, res] of overrides) {
+      if (byId.get(taskId) && queue.includes(byId.get(taskId)!)) {
+        await tx.db.updateTable('task').set({ resources: JSON.stringify(res) }).where('id', '=', taskId).execute();
+        byId.get(taskId)!.resources = JSON.stringify(res);
+      }
+    }
+    const clusters = await tx.db.selectFrom('cluster').innerJoin('queue', 'queue.cluster_id', 'cluster.id').select(['cluster.name as cluster', 'queue.id as queue_id', 'queue.name as queue']).execute();
+    const queueInfo = new Map(clusters.map((c) => [c.queue_id, c]));
+    const instances: QueuedInstanceT[] = [];
+    for (const part of chunks(queue, 400)) {
+      const inserted = await tx.db
+        .insertInto('task_instance')
+        .values(
+          part.map((r) => ({
+            workflow_run_id: runId,
+            workflow_id: run.workflow_id,
+            task_id: r.id,
+            status: 'QUEUED',
+            status_at: tx.now,
+            created_at: tx.now,
+            cluster_id: r.cluster_id,
+            queue_id: r.queue_id,
+            resources: r.resources,
+          })),
+        )
+        .returning(['id', 'task_id'])
+        .execute();
+      const instanceOf = new Map(inserted.map((i) => [i.task_id, i.id]));
+      for (const r of part) {
+        const instanceId = instanceOf.get(r.id)!;
+        const qi = queueInfo.get(r.queue_id)!;
+        tx.event({ workflowId: run.workflow_id, entity: 'task', entityId: r.id, from: r.status, to: 'QUEUED', actor: 'swarm', context: { instanceId } });
+        tx.event({ workflowId: run.workflow_id, entity: 'task_instance', entityId: instanceId, from: null, to: 'QUEUED', actor: 'swarm', context: { taskId: r.id } });
+        instances.push({
+          instanceId,
+          taskId: r.id,
+          name: r.name,
+          command: r.command,
+          cluster: qi.cluster,
+          queue: qi.queue,
+          resources: JSON.parse(r.resources) as Record<string, unknown>,
+        });
+      }
+    }
+    return { instances, skipped };
+  });
+}
