@@ -10,3 +10,4 @@ export * from './requester.js';
 export * as wire from './wire.js';
 export type * from './wire.js';
 export const JOBMON_VERSION = '0.1.0';
+export * from './dag.js';

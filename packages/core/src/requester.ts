@@ -84,10 +84,13 @@ export class Requester {
       const err = isErrorBody(parsed)
         ? errorFromBody(parsed, res.status)
         : new InternalError(`${route} answered HTTP ${res.status}: ${text.slice(0, 200)}`, { status: res.status });
-      if (res.status >= 500 || res.status === 423 || res.status === 429) {
+      // A 500 is a server bug more often than a blip: retry it twice, not the full budget.
+      const transient = res.status === 503 || res.status === 502 || res.status === 504 || res.status === 423 || res.status === 429;
+      if (transient || (res.status >= 500 && attempt < Math.min(2, this.opts.retries))) {
         lastError = err;
         continue;
       }
+      if (res.status >= 500) throw err;
       throw err;
     }
     if (lastError instanceof JobmonError) throw lastError;

@@ -6,6 +6,10 @@ import { followEvents } from '../services/events.js';
 import type { Api } from './types.js';
 
 export async function eventRoutes(api: Api, ctx: AppContext): Promise<void> {
+  api.get('/events/latest', { schema: { response: { 200: Type.Object({ last: Type.Integer() }) } } }, async () => {
+    const row = await ctx.db.kysely.selectFrom('event').select((eb) => eb.fn.max('seq').as('last')).executeTakeFirst();
+    return { last: Number(row?.last ?? 0) };
+  });
   api.get(
     '/events',
     {

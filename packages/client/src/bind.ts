@@ -1,0 +1,284 @@
+// Binding a declared workflow to the server in few requests: validate everything first (DAG,
+// duplicates, clusters, resources) so bad input changes nothing; then tool, templates, the
+// workflow's identity, a run that claims it, tasks in chunks, edges, and BOUND.
+
+import {
+  DuplicateTaskError,
+  ValidationError,
+  dagHash,
+  normaliseResources,
+  taskSetHash,
+  topologicalOrder,
+  validateAgainstQueue,
+  workflowArgsHash,
+  UnknownClusterError,
+  UnknownQueueError,
+  JOBMON_VERSION,
+  type ArgValues,
+  type BindTaskT,
+  type ClustersResponseT,
+  type QueueLimits,
+  type Requester,
+  type ResourceInput,
+  type TaskStatus,
+  type TemplatesResponseT,
+  type ToolResponseT,
+  type WorkflowResponseT,
+  type WorkflowStatus,
+} from '@jobmon/core';
+import { hostname, userInfo } from 'node:os';
+import type { Task } from './task.js';
+import type { TaskTemplate } from './task-template.js';
+
+export interface WorkflowDecl {
+  toolName: string;
+  toolDefaults: { cluster?: string; resources: Record<string, ResourceInput>; maxAttempts?: number };
+  workflowArgs: ArgValues;
+  name: string;
+  description: string;
+  attributes: Record<string, string>;
+  maxConcurrentlyRunning: number | undefined;
+  templateConcurrency: Record<string, number>;
+  defaultCluster: string | undefined;
+  defaultResources: Record<string, ResourceInput>;
+  maxAttempts: number | undefined;
+  maxInfraFailures: number | undefined;
+  tasks: readonly Task[];
+}
+
+export interface BoundWorkflow {
+  workflowId: number;
+  status: WorkflowStatus;
+  /** Null when the workflow was already DONE and no run was created. */
+  runId: number | null;
+  taskIds: Float64Array;
+  statuses: TaskStatus[];
+  upstream: number[][];
+  templateIndex: Int32Array;
+  templates: string[];
+  clusters: string[];
+}
+
+const TASK_CHUNK = 5000;
+const EDGE_CHUNK = 50_000;
+
+/** The checks that need no server, and the per-task data bind sends. */
+export function prepare(decl: WorkflowDecl): {
+  upstream: number[][];
+  resolved: { cluster: string; queue: string | undefined; resources: ResourceInput }[];
+  taskHash: string;
+  dagHash: string;
+  argsHash: string;
+} {
+  const { tasks } = decl;
+  if (tasks.length === 0) throw new ValidationError(`workflow '${decl.name}' has no tasks`, { field: 'tasks' });
+  const index = new Map<Task, number>();
+  tasks.forEach((t, i) => {
+    if (index.has(t)) throw new DuplicateTaskError(`task '${t.name}' was added to workflow '${decl.name}' twice`, { task: t.name });
+    index.set(t, i);
+  });
+  const byTask = new Map<string, Task>();
+  const byNode = new Map<string, Task>();
+  for (const t of tasks) {
+    const h = t.hashes;
+    const other = byTask.get(h.task) ?? byNode.get(h.node);
+    if (other) {
+      throw new DuplicateTaskError(
+        `tasks '${other.name}' and '${t.name}' are the same task (template '${t.template.name}' with the same node args); give them different node args`,
+        { tasks: [other.name, t.name] },
+      );
+    }
+    byTask.set(h.task, t);
+    byNode.set(h.node, t);
+  }
+  const upstream = tasks.map((t) =>
+    t.upstream.map((u) => {
+      const i = index.get(u);
+      if (i === undefined) {
+        throw new ValidationError(`task '${t.name}' depends on '${u.name}', which was not added to workflow '${decl.name}'`, {
+          task: t.name,
+          upstream: u.name,
+        });
+      }
+      return i;
+    }),
+  );
+  topologicalOrder(upstream, (i) => tasks[i]!.name);
+  const resolved = tasks.map((t) => {
+    const cluster = t.cluster ?? t.template.defaultCluster ?? decl.defaultCluster ?? decl.toolDefaults.cluster ?? 'local';
+    const merged: ResourceInput = {
+      ...(decl.toolDefaults.resources[cluster] ?? {}),
+      ...(decl.defaultResources[cluster] ?? {}),
+      ...(t.template.defaultResources[cluster] ?? {}),
+      ...(t.computeResources ?? {}),
+    };
+    const resources = normaliseResources(merged, `task '${t.name}'`);
+    const { queue, ...rest } = resources;
+    return { cluster, queue, resources: rest as ResourceInput };
+  });
+  const nodeHashes = tasks.map((t) => t.hashes.node);
+  const edges: [string, string][] = [];
+  upstream.forEach((ups, d) => ups.forEach((u) => edges.push([nodeHashes[u]!, nodeHashes[d]!])));
+  return {
+    upstream,
+    resolved,
+    taskHash: taskSetHash(tasks.map((t) => t.hashes.task)),
+    dagHash: dagHash(nodeHashes, edges),
+    argsHash: workflowArgsHash(decl.workflowArgs),
+  };
+}
+
+function checkClusters(decl: WorkflowDecl, resolved: ReturnType<typeof prepare>['resolved'], clusters: ClustersResponseT['clusters']): void {
+  resolved.forEach((r, i) => {
+    const where = `task '${decl.tasks[i]!.name}'`;
+    const cluster = clusters.find((c) => c.name === r.cluster);
+    if (!cluster) {
+      throw new UnknownClusterError(`${where}: unknown cluster '${r.cluster}' (known: ${clusters.map((c) => c.name).join(', ')})`, {
+        task: decl.tasks[i]!.name,
+        cluster: r.cluster,
+      });
+    }
+    const queue = r.queue === undefined ? cluster.queues[0] : cluster.queues.find((q) => q.name === r.queue);
+    if (!queue) {
+      throw new UnknownQueueError(`${where}: cluster '${r.cluster}' has no queue '${r.queue}' (known: ${cluster.queues.map((q) => q.name).join(', ')})`, {
+        task: decl.tasks[i]!.name,
+        queue: r.queue,
+      });
+    }
+    validateAgainstQueue(r.resources, queue.limits as QueueLimits, where, queue.name);
+  });
+}
+
+export async function bindWorkflow(req: Requester, decl: WorkflowDecl): Promise<BoundWorkflow> {
+  const p = prepare(decl);
+  const { clusters } = await req.get<ClustersResponseT>('/clusters');
+  checkClusters(decl, p.resolved, clusters);
+
+  const tool = await req.post<ToolResponseT>('/tools', { name: decl.toolName });
+  const templates: TaskTemplate[] = [];
+  const templateIndexOf = new Map<TaskTemplate, number>();
+  for (const t of decl.tasks) {
+    if (!templateIndexOf.has(t.template)) {
+      const clash = templates.find((x) => x.name === t.template.name);
+      if (clash) {
+        throw new ValidationError(`two different task templates are named '${t.template.name}' in workflow '${decl.name}'`, { template: t.template.name });
+      }
+      templateIndexOf.set(t.template, templates.length);
+      templates.push(t.template);
+    }
+  }
+  const { templates: boundTemplates } = await req.post<TemplatesResponseT>('/task-templates', {
+    toolVersionId: tool.toolVersionId,
+    templates: templates.map((t) => ({
+      name: t.name,
+      commandTemplate: t.commandTemplate,
+      nodeArgs: [...t.nodeArgs],
+      taskArgs: [...t.taskArgs],
+      opArgs: [...t.opArgs],
+    })),
+  });
+  const versionOf = new Map(boundTemplates.map((b) => [b.name, b.versionId]));
+  for (const name of Object.keys(decl.templateConcurrency)) {
+    if (!templates.some((t) => t.name === name)) {
+      throw new ValidationError(`concurrency limit set for task template '${name}', which no task of workflow '${decl.name}' uses`, { template: name });
+    }
+  }
+  const wf = await req.post<WorkflowResponseT>('/workflows', {
+    toolVersionId: tool.toolVersionId,
+    argsHash: p.argsHash,
+    taskHash: p.taskHash,
+    dagHash: p.dagHash,
+    workflowArgs: decl.workflowArgs,
+    taskCount: decl.tasks.length,
+    name: decl.name,
+    description: decl.description,
+    attributes: decl.attributes,
+    ...(decl.maxConcurrentlyRunning === undefined ? {} : { maxConcurrentlyRunning: decl.maxConcurrentlyRunning }),
+    templateConcurrency: decl.templateConcurrency,
+  });
+  const n = decl.tasks.length;
+  const bound: BoundWorkflow = {
+    workflowId: wf.workflowId,
+    status: wf.status,
+    runId: null,
+    taskIds: new Float64Array(n),
+    statuses: new Array<TaskStatus>(n),
+    upstream: p.upstream,
+    templateIndex: Int32Array.from(decl.tasks, (t) => templateIndexOf.get(t.template)!),
+    templates: templates.map((t) => t.name),
+    clusters: p.resolved.map((r) => r.cluster),
+  };
+  if (wf.status === 'DONE') {
+    bound.statuses.fill('DONE');
+    return bound;
+  }
+  const run = await req.post<{ runId: number }>(`/workflows/${wf.workflowId}/runs`, {
+    user: safeUser(),
+    host: hostname(),
+    pid: process.pid,
+    jobmonVersion: JOBMON_VERSION,
+  });
+  bound.runId = run.runId;
+  try {
+    const nodeIds = new Float64Array(n);
+    for (let start = 0; start < n; start += TASK_CHUNK) {
+      const slice = decl.tasks.slice(start, start + TASK_CHUNK);
+      const body: BindTaskT[] = slice.map((t, k) => {
+        const r = p.resolved[start + k]!;
+        const maxAttempts = t.maxAttempts ?? t.template.maxAttempts ?? decl.maxAttempts ?? decl.toolDefaults.maxAttempts ?? 3;
+        return {
+          nodeHash: t.hashes.node,
+          taskArgsHash: t.hashes.taskArgs,
+          templateVersionId: versionOf.get(t.template.name)!,
+          nodeArgs: t.nodeArgs,
+          taskArgs: t.taskArgs,
+          name: t.name,
+          command: t.command,
+          maxAttempts,
+          ...(decl.maxInfraFailures === undefined ? {} : { maxInfraFailures: decl.maxInfraFailures }),
+          cluster: r.cluster,
+          ...(r.queue === undefined ? {} : { queue: r.queue }),
+          resources: r.resources,
+          ...(Object.keys(t.attributes).length > 0 ? { attributes: t.attributes } : {}),
+        };
+      });
+      const res = await req.put<{ tasks: [number, number, TaskStatus][] }>(`/workflow-runs/${run.runId}/tasks`, { tasks: body });
+      res.tasks.forEach(([nodeId, taskId, status], k) => {
+        nodeIds[start + k] = nodeId;
+        bound.taskIds[start + k] = taskId;
+        bound.statuses[start + k] = status;
+        const task = decl.tasks[start + k]!;
+        task.id = taskId;
+        task.status = status;
+      });
+    }
+    if (!wf.dagBound) {
+      let edges: [number, number][] = [];
+      const flush = async () => {
+        if (edges.length === 0) return;
+        await req.post(`/workflow-runs/${run.runId}/edges`, { edges });
+        edges = [];
+      };
+      for (let d = 0; d < n; d++) {
+        for (const u of p.upstream[d]!) {
+          edges.push([nodeIds[u]!, nodeIds[d]!]);
+          if (edges.length >= EDGE_CHUNK) await flush();
+        }
+      }
+      await flush();
+    }
+    await req.put(`/workflow-runs/${run.runId}/status`, { status: 'BOUND', taskCount: n });
+  } catch (e) {
+    await req.put(`/workflow-runs/${run.runId}/status`, { status: 'ABORTED' }).catch(() => undefined);
+    throw e;
+  }
+  return bound;
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env['USER'] ?? 'unknown';
+  }
+}

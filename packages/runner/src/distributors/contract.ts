@@ -1,0 +1,58 @@
+// The distributor contract: what the swarm asks of a cluster plugin, and what the plugin may ask
+// of the runner that hosts it. A distributor owns the lifecycle of task instances on one cluster;
+// it reports their transitions either through the host (batched, for in-process distributors
+// such as `local`) or through a worker that talks to the server itself (`dummy`, `slurm`), in
+// which case the host follows the event log to learn the outcome.
+
+import type { InstanceTransitionT, TransitionResultT } from '@jobmon/core';
+
+/** One task instance to start: what the queue request returned for it. */
+export interface LaunchItem {
+  instanceId: number;
+  taskId: number;
+  name: string;
+  command: string;
+  cluster: string;
+  queue: string;
+  resources: Record<string, unknown>;
+}
+
+export interface DistributorHost {
+  readonly serverUrl: string;
+  readonly workflowId: number;
+  readonly runId: number;
+  /** Directory for this workflow's per-instance stdout/stderr files (exists). */
+  readonly logDir: string;
+  /** Report an instance transition; the host batches reports and sends them in order. The
+   * promise settles with the server's verdict (callers that need not wait may ignore it). */
+  report(item: InstanceTransitionT): Promise<TransitionResultT>;
+  /** Environment for processes the distributor starts (JOBMON_URL and ids). */
+  childEnv(item: LaunchItem): NodeJS.ProcessEnv;
+}
+
+export interface Distributor {
+  readonly cluster: string;
+  /** True when workers report to the server directly; the host then follows the event log. */
+  readonly reportsViaServer: boolean;
+  /** How many more instances it can take right now (Infinity for a cluster with its own queue). */
+  freeSlots(): number;
+  /** Start the instances; must not block. Each instance is reported at least to RUNNING or an error. */
+  launch(items: LaunchItem[]): void;
+  /** Kill these instances' processes (a stop or resume). Reports their end. */
+  terminate(instanceIds: number[]): Promise<void>;
+  /** Kill everything still running and release resources. */
+  stop(): Promise<void>;
+}
+
+export interface DistributorFactoryOptions {
+  host: DistributorHost;
+  /** `local`: how many commands at once (default: the number of cores). */
+  parallelism?: number;
+}
+
+export type DistributorFactory = (opts: DistributorFactoryOptions) => Distributor;
+
+/** Make a safe file-name fragment from a task name. */
+export function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
+}

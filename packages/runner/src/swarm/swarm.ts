@@ -1,0 +1,349 @@
+// The swarm: DAG traversal for one workflow run. It keeps per-task state in typed arrays, queues
+// ready tasks with the server in batches (which creates their instances), hands instances to
+// distributors as concurrency allows, and reacts to outcomes the moment they are known:
+// a finished task's dependents are queued in the same tick.
+//
+// Local task states (not the server's): WAITING for upstreams → READY → QUEUEING (request in
+// flight) → HELD (instance exists, waiting for a slot) → ACTIVE (handed to a distributor) →
+// DONE | FAILED. Retries go back to READY at the front of the line.
+
+import { downstreamOf, type QueuedInstanceT, type Requester, type TaskStatus } from '@jobmon/core';
+import type { Distributor, LaunchItem } from '../distributors/contract.js';
+
+export const WAITING = 0;
+export const READY = 1;
+export const QUEUEING = 2;
+export const HELD = 3;
+export const ACTIVE = 4;
+export const DONE = 5;
+export const FAILED = 6;
+
+export interface SwarmTasks {
+  /** Server task ids, by index. */
+  ids: ArrayLike<number>;
+  /** Server statuses at bind time; DONE tasks are skipped. */
+  statuses: ArrayLike<TaskStatus>;
+  /** Template index per task (into SwarmOptions.templateLimits). */
+  templates: ArrayLike<number>;
+  /** Upstream task indices per task. */
+  upstream: readonly (readonly number[])[];
+}
+
+export interface SwarmProgress {
+  total: number;
+  done: number;
+  failed: number;
+  running: number;
+  queued: number;
+  pending: number;
+}
+
+export interface SwarmOptions {
+  requester: Requester;
+  runId: number;
+  tasks: SwarmTasks;
+  templateLimits: number[];
+  maxConcurrentlyRunning: number;
+  distributors: Map<string, Distributor>;
+  /** Cluster name per task index (or one for all). */
+  clusterOf: (index: number) => string;
+  onProgress?: (p: SwarmProgress) => void;
+  onWarning?: (message: string) => void;
+  /** Instances created ahead of free slots (bounded so a paused workflow does not queue everything). */
+  queueAhead?: number;
+}
+
+const QUEUE_BATCH = 1000;
+
+export class Swarm {
+  private readonly n: number;
+  private readonly state: Uint8Array;
+  private readonly remaining: Int32Array;
+  private readonly down: ReturnType<typeof downstreamOf>;
+  private readonly indexOf = new Map<number, number>();
+  private readonly ready: number[] = [];
+  private readyHead = 0;
+  private readonly urgent: number[] = [];
+  private readonly held = new Map<number, LaunchItem[]>();
+  private heldCount = 0;
+  private queueing = 0;
+  private queueInFlight = false;
+  private readonly activeByTemplate: Int32Array;
+  private active = 0;
+  private readonly instanceTask = new Map<number, number>();
+  private readonly instanceItem = new Map<number, LaunchItem>();
+  private readonly overrides = new Map<number, Record<string, unknown>>();
+  private doneCount = 0;
+  private failedCount = 0;
+  private stopping = false;
+  private finished = false;
+  private resolveFinished!: () => void;
+  private rejectFinished!: (e: unknown) => void;
+  readonly finishedPromise: Promise<void>;
+  private maxConcurrent: number;
+  private templateLimits: number[];
+  private readonly queueAhead: number;
+
+  constructor(private readonly opts: SwarmOptions) {
+    const { tasks } = opts;
+    this.n = tasks.ids.length;
+    this.state = new Uint8Array(this.n);
+    this.remaining = new Int32Array(this.n);
+    this.down = downstreamOf(tasks.upstream);
+    this.activeByTemplate = new Int32Array(opts.templateLimits.length);
+    this.maxConcurrent = opts.maxConcurrentlyRunning;
+    this.templateLimits = [...opts.templateLimits];
+    this.queueAhead = opts.queueAhead ?? 2000;
+    this.finishedPromise = new Promise((resolve, reject) => {
+      this.resolveFinished = resolve;
+      this.rejectFinished = reject;
+    });
+    for (let i = 0; i < this.n; i++) this.indexOf.set(tasks.ids[i]!, i);
+    for (let i = 0; i < this.n; i++) {
+      if (tasks.statuses[i] === 'DONE') {
+        this.state[i] = DONE;
+        this.doneCount++;
+      }
+    }
+    for (let i = 0; i < this.n; i++) {
+      if (this.state[i] === DONE) continue;
+      let r = 0;
+      for (const u of tasks.upstream[i]!) if (this.state[u] !== DONE) r++;
+      this.remaining[i] = r;
+    }
+  }
+
+  get total(): number {
+    return this.n;
+  }
+
+  progress(): SwarmProgress {
+    const queued = this.heldCount + this.queueing + this.readyCount();
+    return {
+      total: this.n,
+      done: this.doneCount,
+      failed: this.failedCount,
+      running: this.active,
+      queued,
+      pending: this.n - this.doneCount - this.failedCount - this.active - queued,
+    };
+  }
+
+  /** Final task status by index: DONE, ERROR_FATAL, or null for tasks that did not finish. */
+  finalStatuses(): (TaskStatus | null)[] {
+    return Array.from(this.state, (s) => (s === DONE ? 'DONE' : s === FAILED ? 'ERROR_FATAL' : null));
+  }
+
+  get allDone(): boolean {
+    return this.doneCount === this.n;
+  }
+
+  start(): void {
+    for (let i = 0; i < this.n; i++) {
+      if (this.state[i] === WAITING && this.remaining[i] === 0) this.makeReady(i, false);
+    }
+    this.pump();
+  }
+
+  /** Stop launching; what is active keeps running (the caller may terminate it). */
+  drain(): void {
+    this.stopping = true;
+    this.checkFinished();
+  }
+
+  setLimits(maxConcurrentlyRunning: number, templateLimits?: number[]): void {
+    this.maxConcurrent = maxConcurrentlyRunning;
+    if (templateLimits) this.templateLimits = [...templateLimits];
+    this.pump();
+  }
+
+  /** Remove every held (queued, not launched) instance and return their ids, for cancelling. */
+  takeHeld(): number[] {
+    const ids: number[] = [];
+    for (const list of this.held.values()) for (const item of list.splice(0)) ids.push(item.instanceId);
+    this.heldCount = 0;
+    return ids;
+  }
+
+  activeInstanceIds(): number[] {
+    return [...this.instanceTask.keys()];
+  }
+
+  fail(error: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.rejectFinished(error);
+  }
+
+  private readyCount(): number {
+    return this.ready.length - this.readyHead + this.urgent.length;
+  }
+
+  private makeReady(i: number, front: boolean): void {
+    this.state[i] = READY;
+    (front ? this.urgent : this.ready).push(i);
+  }
+
+  private takeReady(): number | undefined {
+    if (this.urgent.length > 0) return this.urgent.shift();
+    if (this.readyHead < this.ready.length) {
+      const i = this.ready[this.readyHead++]!;
+      if (this.readyHead > 4096 && this.readyHead * 2 > this.ready.length) {
+        this.ready.splice(0, this.readyHead);
+        this.readyHead = 0;
+      }
+      return i;
+    }
+    return undefined;
+  }
+
+  /** Queue what is ready, launch what is held: called after every change. */
+  pump(): void {
+    if (this.finished) return;
+    if (!this.stopping) {
+      this.launchHeld();
+      this.queueReady();
+    }
+    this.checkFinished();
+    this.opts.onProgress?.(this.progress());
+  }
+
+  private queueReady(): void {
+    if (this.queueInFlight || this.readyCount() === 0) return;
+    const room = this.queueAhead - this.heldCount;
+    if (room <= 0) return;
+    const batch: number[] = [];
+    while (batch.length < Math.min(room, QUEUE_BATCH)) {
+      const i = this.takeReady();
+      if (i === undefined) break;
+      this.state[i] = QUEUEING;
+      batch.push(i);
+    }
+    if (batch.length === 0) return;
+    this.queueInFlight = true;
+    this.queueing = batch.length;
+    const body = {
+      tasks: batch.map((i) => {
+        const res = this.overrides.get(i);
+        return res ? { taskId: this.opts.tasks.ids[i]!, resources: res } : { taskId: this.opts.tasks.ids[i]! };
+      }),
+    };
+    this.opts.requester
+      .post<{ instances: QueuedInstanceT[]; skipped: { taskId: number; status: TaskStatus }[] }>(`/workflow-runs/${this.opts.runId}/queue`, body)
+      .then((res) => {
+        this.queueInFlight = false;
+        this.queueing = 0;
+        for (const inst of res.instances) {
+          const i = this.indexOf.get(inst.taskId)!;
+          this.overrides.delete(i);
+          this.state[i] = HELD;
+          const t = this.opts.tasks.templates[i]!;
+          let list = this.held.get(t);
+          if (!list) this.held.set(t, (list = []));
+          list.push({ ...inst });
+          this.heldCount++;
+        }
+        for (const s of res.skipped) {
+          const i = this.indexOf.get(s.taskId)!;
+          if (s.status === 'DONE') this.markDone(i);
+          else {
+            this.opts.onWarning?.(`task ${s.taskId} was ${s.status} when queued; it is left alone`);
+            this.state[i] = FAILED;
+            this.failedCount++;
+          }
+        }
+        this.pump();
+      })
+      .catch((e: unknown) => this.fail(e));
+  }
+
+  private launchHeld(): void {
+    if (this.heldCount === 0) return;
+    const batches = new Map<Distributor, LaunchItem[]>();
+    for (const [t, list] of this.held) {
+      while (list.length > 0 && this.active < this.maxConcurrent && this.activeByTemplate[t]! < (this.templateLimits[t] ?? Infinity)) {
+        const item = list[0]!;
+        const dist = this.opts.distributors.get(item.cluster);
+        if (!dist) {
+          this.fail(new Error(`no distributor for cluster '${item.cluster}'`));
+          return;
+        }
+        const pendingForDist = batches.get(dist)?.length ?? 0;
+        if (dist.freeSlots() - pendingForDist <= 0) break;
+        list.shift();
+        this.heldCount--;
+        const i = this.indexOf.get(item.taskId)!;
+        this.state[i] = ACTIVE;
+        this.active++;
+        this.activeByTemplate[t]!++;
+        this.instanceTask.set(item.instanceId, i);
+        this.instanceItem.set(item.instanceId, item);
+        let b = batches.get(dist);
+        if (!b) batches.set(dist, (b = []));
+        b.push(item);
+      }
+      if (this.active >= this.maxConcurrent) break;
+    }
+    for (const [dist, items] of batches) dist.launch(items);
+  }
+
+  /**
+   * An instance's task reached `taskStatus` as the consequence of that instance ending.
+   * Called once per instance (later calls for the same instance are ignored).
+   */
+  instanceEnded(instanceId: number, taskStatus: TaskStatus): void {
+    const i = this.instanceTask.get(instanceId);
+    if (i === undefined) return;
+    const item = this.instanceItem.get(instanceId)!;
+    this.instanceTask.delete(instanceId);
+    this.instanceItem.delete(instanceId);
+    this.active--;
+    this.activeByTemplate[this.opts.tasks.templates[i]!]!--;
+    switch (taskStatus) {
+      case 'DONE':
+        this.markDone(i);
+        break;
+      case 'REGISTERING':
+        this.makeReady(i, true);
+        break;
+      case 'ADJUSTING_RESOURCES':
+        this.overrides.set(i, scaleResources(item.resources));
+        this.makeReady(i, true);
+        break;
+      default:
+        this.state[i] = FAILED;
+        this.failedCount++;
+    }
+    this.pump();
+  }
+
+  private markDone(i: number): void {
+    this.state[i] = DONE;
+    this.doneCount++;
+    const { offsets, targets } = this.down;
+    for (let k = offsets[i]!; k < offsets[i + 1]!; k++) {
+      const d = targets[k]!;
+      if (--this.remaining[d]! === 0 && this.state[d] === WAITING) this.makeReady(d, false);
+    }
+  }
+
+  private checkFinished(): void {
+    if (this.finished) return;
+    const idle = this.active === 0 && !this.queueInFlight;
+    if (!idle) return;
+    if (this.stopping || (this.heldCount === 0 && this.readyCount() === 0)) {
+      this.finished = true;
+      this.resolveFinished();
+    }
+  }
+}
+
+/** Default scaling after a resource error: 50 % more memory and runtime. */
+export function scaleResources(res: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...res };
+  for (const key of ['memory', 'runtime']) {
+    const v = out[key];
+    if (typeof v === 'number') out[key] = Math.ceil(v * 1.5);
+  }
+  return out;
+}

@@ -1,0 +1,174 @@
+// Run one shell command in its own process group with stdout/stderr going straight to files
+// (no piping through Node), and measure it: exit code or signal, wall time, peak memory of the
+// group (sampled from /proc), and the tails of both files. Used by the `local` distributor and
+// by jobmon-worker alike.
+
+import { spawn } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+
+export interface GroupResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  wallTimeMs: number;
+  /** Largest sampled resident memory of the whole group; null if it ended before a sample. */
+  peakMemoryBytes: number | null;
+  stdoutTail: string;
+  stderrTail: string;
+  /** Set when the process could not be started at all. */
+  spawnError?: string;
+}
+
+export interface GroupHandle {
+  readonly pid: number | undefined;
+  readonly done: Promise<GroupResult>;
+  /** Signal the whole group; ignores a group that is already gone. */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface SpawnGroupOptions {
+  command: string;
+  stdoutPath: string;
+  stderrPath: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  tailBytes?: number;
+}
+
+const TAIL_BYTES = 10_000;
+
+/** Read the last `bytes` of a file (as UTF-8; a split leading character is dropped). */
+export function readTail(path: string, bytes = TAIL_BYTES): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return '';
+    const len = Math.min(size, bytes);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    const text = buf.toString('utf8');
+    return size > len ? text.replace(/^\uFFFD+/, '') : text;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function spawnGroup(opts: SpawnGroupOptions): GroupHandle {
+  const started = performance.now();
+  const out = openSync(opts.stdoutPath, 'w');
+  const err = openSync(opts.stderrPath, 'w');
+  let child;
+  try {
+    child = spawn('/bin/sh', ['-c', opts.command], {
+      detached: true, // own session and process group: killable as a whole, immune to our terminal's ^C
+      stdio: ['ignore', out, err],
+      env: opts.env ?? process.env,
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    });
+  } finally {
+    closeSync(out);
+    closeSync(err);
+  }
+  const pid = child.pid;
+  let settled = false;
+  const done = new Promise<GroupResult>((resolve) => {
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: string) => {
+      if (settled) return;
+      settled = true;
+      if (pid !== undefined) groupSampler.remove(pid);
+      resolve({
+        exitCode,
+        signal,
+        wallTimeMs: Math.round(performance.now() - started),
+        peakMemoryBytes: pid === undefined ? null : groupSampler.peakOf(pid),
+        stdoutTail: readTail(opts.stdoutPath, opts.tailBytes),
+        stderrTail: readTail(opts.stderrPath, opts.tailBytes),
+        ...(spawnError ? { spawnError } : {}),
+      });
+    };
+    child.once('error', (e) => finish(null, null, e.message));
+    child.once('exit', (code, signal) => finish(code, signal));
+  });
+  if (pid !== undefined) groupSampler.add(pid);
+  return {
+    pid,
+    done,
+    kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (pid === undefined) return;
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/**
+ * Samples the resident memory of every tracked process group from /proc, on one timer for all
+ * groups. A group's memory is the sum of its members' RSS; its peak is the largest sum seen.
+ */
+class GroupSampler {
+  private readonly peaks = new Map<number, number | null>();
+  private timer: NodeJS.Timeout | undefined;
+  intervalMs = Number(process.env['JOBMON_MEMORY_SAMPLE_MS'] ?? 1000);
+  private readonly pageSize = 4096;
+
+  add(pgid: number): void {
+    this.peaks.set(pgid, null);
+    if (!this.timer && this.intervalMs > 0) {
+      this.timer = setInterval(() => this.sample(), this.intervalMs);
+      this.timer.unref();
+    }
+  }
+  remove(pgid: number): void {
+    // Keep the peak until read by peakOf; drop afterwards.
+    if (this.peaks.size <= 1 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+  peakOf(pgid: number): number | null {
+    const v = this.peaks.get(pgid) ?? null;
+    this.peaks.delete(pgid);
+    return v;
+  }
+  /** Current memory of each tracked group, in bytes. */
+  sample(): Map<number, number> {
+    const totals = new Map<number, number>();
+    if (this.peaks.size === 0) return totals;
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return totals;
+    }
+    for (const name of entries) {
+      const c = name.charCodeAt(0);
+      if (c < 48 || c > 57) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      } catch {
+        continue;
+      }
+      // Fields after the parenthesised command: state ppid pgrp ... rss is field 24 (1-based).
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const pgrp = Number(rest[2]);
+      if (!this.peaks.has(pgrp)) continue;
+      const rssPages = Number(rest[21]);
+      totals.set(pgrp, (totals.get(pgrp) ?? 0) + rssPages * this.pageSize);
+    }
+    for (const [pgid, bytes] of totals) {
+      const prev = this.peaks.get(pgid) ?? 0;
+      if (bytes > prev) this.peaks.set(pgid, bytes);
+    }
+    return totals;
+  }
+}
+
+export const groupSampler = new GroupSampler();
