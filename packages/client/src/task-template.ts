@@ -69,14 +69,7 @@ export class TaskTemplate {
         );
       }
     }
-    for (const a of declared) {
-      if (!used.has(a)) {
-        throw new TemplateArgumentError(`task template '${this.name}': argument '${a}' is declared but not used in the command template`, {
-          template: this.name,
-          arg: a,
-        });
-      }
-    }
+    // A declared arg need not appear in the command: it may only shape identity (e.g. a version tag).
   }
 
   private checkArgs(args: Record<string, unknown>, where: string): void {

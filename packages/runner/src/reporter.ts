@@ -11,12 +11,21 @@ interface Pending {
 }
 
 const MAX_BATCH = 2000;
+/**
+ * How long a report may wait for company before it is sent. Outcomes unblock dependents, so they
+ * wait little; progress reports (RUNNING, LAUNCHED…) usually ride along with the outcome that
+ * follows them, and otherwise leave within PROGRESS_LINGER_MS.
+ */
+const OUTCOME_LINGER_MS = 10;
+const PROGRESS_LINGER_MS = 50;
+const PROGRESS_STATES = new Set(['INSTANTIATED', 'LAUNCHED', 'RUNNING', 'TRIAGING', 'KILL_SELF']);
 
 export class Reporter {
   private queue: Pending[] = [];
   private inFlight = false;
   private failure: unknown;
   private idleWaiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly requester: Requester,
@@ -29,12 +38,31 @@ export class Reporter {
     return new Promise((resolve, reject) => {
       if (this.failure !== undefined) return reject(this.failure);
       this.queue.push({ item, resolve, reject });
-      if (!this.inFlight) queueMicrotask(() => void this.flush());
+      if (!this.inFlight) this.schedule(PROGRESS_STATES.has(item.to) ? PROGRESS_LINGER_MS : OUTCOME_LINGER_MS);
     });
+  }
+
+  private timerDue = Infinity;
+
+  private schedule(lingerMs: number): void {
+    const due = Date.now() + lingerMs;
+    if (this.timer && this.timerDue <= due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerDue = Infinity;
+      void this.flush();
+    }, lingerMs);
   }
 
   /** Resolves when nothing is queued or in flight. */
   idle(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.flush();
+    }
     if (!this.inFlight && this.queue.length === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
@@ -59,7 +87,9 @@ export class Reporter {
     } finally {
       this.inFlight = false;
     }
-    if (this.queue.length > 0) void this.flush();
-    else for (const w of this.idleWaiters.splice(0)) w();
+    if (this.queue.length > 0) {
+      const urgent = this.queue.some((p) => !PROGRESS_STATES.has(p.item.to));
+      this.schedule(urgent ? 0 : PROGRESS_LINGER_MS);
+    } else for (const w of this.idleWaiters.splice(0)) w();
   }
 }

@@ -93,8 +93,8 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
     runId: opts.runId,
     logDir,
     report: (item) => reporter.report(item),
+    capacityChanged: () => swarm?.pump(),
     childEnv: (item: LaunchItem) => ({
-      ...process.env,
       JOBMON_URL: opts.serverUrl,
       JOBMON_LOG_DIR: logDir,
       JOBMON_CLUSTER: cluster,

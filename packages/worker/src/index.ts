@@ -1,2 +1,4 @@
 // Public API of @jobmon/worker: process groups (shared with the local distributor).
 export { spawnGroup, readTail, groupSampler, type GroupHandle, type GroupResult, type SpawnGroupOptions } from './process-group.js';
+/** Path of the launcher script used by the `local` distributor. */
+export const LAUNCHER_PATH = new URL('../dist/launcher.js', import.meta.url).pathname; // from src/ (tests) or dist/

@@ -4,7 +4,7 @@
 // by jobmon-worker alike.
 
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 
 export interface GroupResult {
   exitCode: number | null;
@@ -38,6 +38,11 @@ const TAIL_BYTES = 10_000;
 
 /** Read the last `bytes` of a file (as UTF-8; a split leading character is dropped). */
 export function readTail(path: string, bytes = TAIL_BYTES): string {
+  try {
+    if (statSync(path).size === 0) return ''; // the common case costs one syscall
+  } catch {
+    return '';
+  }
   let fd: number;
   try {
     fd = openSync(path, 'r');

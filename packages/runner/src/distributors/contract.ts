@@ -26,7 +26,9 @@ export interface DistributorHost {
   /** Report an instance transition; the host batches reports and sends them in order. The
    * promise settles with the server's verdict (callers that need not wait may ignore it). */
   report(item: InstanceTransitionT): Promise<TransitionResultT>;
-  /** Environment for processes the distributor starts (JOBMON_URL and ids). */
+  /** Call when freeSlots() grew (a process ended), so the swarm can launch at once. */
+  capacityChanged(): void;
+  /** Variables to add to our own environment for processes the distributor starts (JOBMON_URL, ids). */
   childEnv(item: LaunchItem): NodeJS.ProcessEnv;
 }
 

@@ -1,18 +1,41 @@
-// The `local` distributor: runs up to N commands at once on this machine, each spawned directly
-// (no wrapper process) in its own process group, stdout/stderr to per-instance files. `sequential`
-// is the same with N = 1. Outcomes are reported through the host, in batches.
+// The `local` distributor: runs up to N commands at once on this machine, each started directly
+// (/bin/sh -c, no per-task wrapper) in its own process group with stdout/stderr going to
+// per-instance files. Spawning happens in one small long-lived launcher process (see
+// @jobmon/worker launcher.ts) so fork() stays cheap and off the runner's thread; if the runner
+// dies, the launcher kills what it started. `sequential` is the same with N = 1.
 
+import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
-import { spawnGroup, type GroupHandle } from '@jobmon/worker';
+import { createInterface } from 'node:readline';
+import { LAUNCHER_PATH } from '@jobmon/worker';
 import { safeName, type Distributor, type DistributorFactoryOptions, type LaunchItem } from './contract.js';
 
 const NODE_NAME = hostname();
 
+interface ExitMsg {
+  t: 'x';
+  id: number;
+  code: number | null;
+  sig: string | null;
+  wall: number;
+  mem: number | null;
+  out: string;
+  err: string;
+}
+type LauncherMsg = { t: 'r'; id: number; pid: number } | ExitMsg | { t: 'f'; id: number; msg: string } | { t: 'c'; id: number };
+
+/** Commands handed to the launcher beyond its parallelism, so it never waits for us. */
+const LAUNCHER_BUFFER = 8;
+
 export class LocalDistributor implements Distributor {
   readonly reportsViaServer = false;
-  private readonly running = new Map<number, GroupHandle>();
+  private readonly running = new Map<number, { pid?: number; exited?: () => void; done: Promise<void> }>();
   private readonly killedByUs = new Set<number>();
+  private launcher: ChildProcess | undefined;
+  private outBuf: string[] = [];
+  private flushScheduled = false;
+  private launcherDied: string | undefined;
 
   constructor(
     readonly cluster: string,
@@ -21,81 +44,149 @@ export class LocalDistributor implements Distributor {
   ) {}
 
   freeSlots(): number {
-    return this.parallelism - this.running.size;
+    return this.parallelism + LAUNCHER_BUFFER - this.running.size;
+  }
+
+  private ensureLauncher(): ChildProcess {
+    if (this.launcher) return this.launcher;
+    const child = spawn(process.execPath, [LAUNCHER_PATH, '--parallelism', String(this.parallelism)], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
+    const rl = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+    rl.on('line', (line) => this.onMessage(JSON.parse(line) as LauncherMsg));
+    child.on('exit', (code, signal) => {
+      this.launcherDied = `the local launcher exited (${signal ?? code})`;
+      // Anything still running is lost to us: report it as an infrastructure error.
+      for (const id of [...this.running.keys()]) this.finish(id, { t: 'x', id, code: null, sig: 'LAUNCHER_EXIT', wall: 0, mem: null, out: '', err: '' });
+    });
+    child.stdin!.on('error', () => undefined);
+    this.launcher = child;
+    return child;
+  }
+
+  private send(msg: object): void {
+    this.outBuf.push(JSON.stringify(msg));
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => {
+        this.flushScheduled = false;
+        const text = this.outBuf.join('\n') + '\n';
+        this.outBuf = [];
+        this.ensureLauncher().stdin!.write(text);
+      });
+    }
   }
 
   launch(items: LaunchItem[]): void {
-    for (const item of items) this.start(item);
+    const { host } = this.opts;
+    for (const item of items) {
+      const base = join(host.logDir, `${safeName(item.name)}.${item.instanceId}`);
+      let exited!: () => void;
+      const done = new Promise<void>((r) => (exited = r));
+      this.running.set(item.instanceId, { exited, done });
+      if (this.launcherDied) {
+        this.failStart(item.instanceId, this.launcherDied);
+        continue;
+      }
+      this.paths.set(item.instanceId, [`${base}.out`, `${base}.err`]);
+      this.send({ t: 's', id: item.instanceId, c: item.command, o: `${base}.out`, e: `${base}.err`, v: envExtras(host.childEnv(item)) });
+    }
   }
 
-  private start(item: LaunchItem): void {
+  private readonly paths = new Map<number, [string, string]>();
+
+  private onMessage(m: LauncherMsg): void {
     const { host } = this.opts;
-    const base = join(host.logDir, `${safeName(item.name)}.${item.instanceId}`);
-    const stdoutPath = `${base}.out`;
-    const stderrPath = `${base}.err`;
-    let handle: GroupHandle;
-    try {
-      handle = spawnGroup({ command: item.command, stdoutPath, stderrPath, env: host.childEnv(item) });
-    } catch (e) {
-      void host.report({ id: item.instanceId, to: 'NO_DISTRIBUTOR_ID', via: ['INSTANTIATED'], errorMessage: `could not start: ${(e as Error).message}` });
-      return;
-    }
-    const id = item.instanceId;
-    if (handle.pid === undefined) {
-      // spawn failed asynchronously (e.g. EAGAIN); the 'error' result arrives through done.
-      this.running.set(id, handle);
-      void handle.done.then((r) => {
-        this.running.delete(id);
-        void host.report({ id, to: 'NO_DISTRIBUTOR_ID', via: ['INSTANTIATED'], errorMessage: `could not start: ${r.spawnError ?? 'unknown error'}` });
+    if (m.t === 'r') {
+      const entry = this.running.get(m.id);
+      if (entry) entry.pid = m.pid;
+      const [stdoutPath, stderrPath] = this.paths.get(m.id) ?? [undefined, undefined];
+      void host.report({
+        id: m.id,
+        to: 'RUNNING',
+        via: ['INSTANTIATED', 'LAUNCHED'],
+        distributorId: String(m.pid),
+        pgid: m.pid,
+        nodeName: NODE_NAME,
+        ...(stdoutPath ? { stdoutPath } : {}),
+        ...(stderrPath ? { stderrPath } : {}),
       });
-      return;
+    } else if (m.t === 'f') {
+      this.failStart(m.id, m.msg);
+    } else if (m.t === 'c') {
+      const entry = this.running.get(m.id);
+      this.running.delete(m.id);
+      this.paths.delete(m.id);
+      this.killedByUs.delete(m.id);
+      void host.report({ id: m.id, to: 'ERROR_FATAL', errorMessage: 'cancelled before it started: the run stopped' });
+      entry?.exited?.();
+    } else {
+      this.finish(m.id, m);
     }
-    this.running.set(id, handle);
-    void host.report({
-      id,
-      to: 'RUNNING',
-      via: ['INSTANTIATED', 'LAUNCHED'],
-      distributorId: String(handle.pid),
-      pgid: handle.pid,
-      nodeName: NODE_NAME,
-      stdoutPath,
-      stderrPath,
-    });
-    void handle.done.then((r) => {
-      this.running.delete(id);
-      const measured = {
-        wallTimeMs: r.wallTimeMs,
-        stdoutTail: r.stdoutTail,
-        stderrTail: r.stderrTail,
-        ...(r.peakMemoryBytes === null ? {} : { peakMemoryBytes: r.peakMemoryBytes }),
-      };
-      if (this.killedByUs.delete(id)) {
-        void host.report({ id, to: 'ERROR_FATAL', via: ['KILL_SELF'], ...measured, errorMessage: 'killed by Jobmon (stop or resume)' });
-      } else if (r.exitCode === 0) {
-        void host.report({ id, to: 'DONE', exitCode: 0, ...measured });
-      } else if (r.exitCode !== null) {
-        void host.report({ id, to: 'ERROR', exitCode: r.exitCode, ...measured });
-      } else {
-        void host.report({ id, to: 'UNKNOWN_ERROR', ...measured, errorMessage: `killed by signal ${r.signal ?? 'unknown'} (not by Jobmon)` });
-      }
-    });
+  }
+
+  private failStart(id: number, why: string): void {
+    const entry = this.running.get(id);
+    this.running.delete(id);
+    this.paths.delete(id);
+    void this.opts.host.report({ id, to: 'NO_DISTRIBUTOR_ID', via: ['INSTANTIATED'], errorMessage: `could not start: ${why}` });
+    entry?.exited?.();
+    this.opts.host.capacityChanged();
+  }
+
+  private finish(id: number, m: ExitMsg): void {
+    const entry = this.running.get(id);
+    if (!entry) return;
+    this.running.delete(id);
+    this.paths.delete(id);
+    const { host } = this.opts;
+    const measured = {
+      wallTimeMs: m.wall,
+      stdoutTail: m.out,
+      stderrTail: m.err,
+      ...(m.mem === null ? {} : { peakMemoryBytes: m.mem }),
+    };
+    if (this.killedByUs.delete(id)) {
+      void host.report({ id, to: 'ERROR_FATAL', via: ['KILL_SELF'], ...measured, errorMessage: 'killed by Jobmon (stop or resume)' });
+    } else if (m.code === 0) {
+      void host.report({ id, to: 'DONE', exitCode: 0, ...measured });
+    } else if (m.code !== null) {
+      void host.report({ id, to: 'ERROR', exitCode: m.code, ...measured });
+    } else if (m.sig === 'LAUNCHER_EXIT') {
+      void host.report({ id, to: 'UNKNOWN_ERROR', ...measured, errorMessage: this.launcherDied ?? 'the local launcher exited' });
+    } else {
+      void host.report({ id, to: 'UNKNOWN_ERROR', ...measured, errorMessage: `killed by signal ${m.sig ?? 'unknown'} (not by Jobmon)` });
+    }
+    entry.exited?.();
+    host.capacityChanged();
   }
 
   async terminate(instanceIds: number[]): Promise<void> {
-    const waits: Promise<unknown>[] = [];
+    const waits: Promise<void>[] = [];
     for (const id of instanceIds) {
-      const h = this.running.get(id);
-      if (!h) continue;
+      const entry = this.running.get(id);
+      if (!entry) continue;
       this.killedByUs.add(id);
-      h.kill('SIGKILL');
-      waits.push(h.done);
+      this.send({ t: 'k', id, s: 'SIGKILL' });
+      waits.push(entry.done);
     }
     await Promise.all(waits);
   }
 
   async stop(): Promise<void> {
     await this.terminate([...this.running.keys()]);
+    const l = this.launcher;
+    if (l && l.exitCode === null && l.signalCode === null) {
+      const exited = new Promise((r) => l.once('exit', r));
+      l.stdin!.end();
+      await exited;
+    }
   }
+}
+
+/** Only what differs from our own environment crosses the pipe. */
+function envExtras(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('JOBMON_') && v !== undefined && process.env[k] !== v) out[k] = v;
+  return out;
 }
 
 export function createLocalDistributor(opts: DistributorFactoryOptions): Distributor {

@@ -210,8 +210,10 @@ export class Swarm {
 
   private queueReady(): void {
     if (this.queueInFlight || this.readyCount() === 0) return;
+    // Refill in bulk: only when few instances are left to launch (a low-water mark), so a long
+    // ready list costs a few large requests rather than one request per launch.
+    if (this.heldCount > this.queueAhead / 4) return;
     const room = this.queueAhead - this.heldCount;
-    if (room <= 0) return;
     const batch: number[] = [];
     while (batch.length < Math.min(room, QUEUE_BATCH)) {
       const i = this.takeReady();

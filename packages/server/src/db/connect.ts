@@ -44,10 +44,35 @@ export async function openDb(target: string): Promise<Db> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
-    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   }
   await migrate(kysely, dialect);
   return { kysely, dialect, location, close: () => kysely.destroy() };
+}
+
+/**
+ * Kysely prepares a statement on every query; preparing costs more than running most of ours.
+ * Reuse prepared statements by SQL text (bounded, so varying multi-row inserts cannot grow it).
+ */
+function cachingStatements(sqlite: SQLite.Database): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop === 'prepare') {
+        return (sql: string) => {
+          let stmt = cache.get(sql);
+          if (!stmt) {
+            stmt = target.prepare(sql);
+            if (cache.size >= 1000) cache.clear();
+            cache.set(sql, stmt);
+          }
+          return stmt;
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 const MIGRATIONS = (dialect: DialectName): Record<string, Migration> => ({

@@ -16,7 +16,7 @@ import {
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
 import type { TaskInstanceTable } from '../db/schema.js';
-import type { Updateable } from 'kysely';
+import { CompiledQuery, type Updateable } from 'kysely';
 import { taskOutcome } from './cascade.js';
 import { chunks, forUpdate, withTx, type Tx } from './tx.js';
 
@@ -34,6 +34,32 @@ interface TaskRow {
   max_attempts: number;
   infra_failures: number;
   max_infra_failures: number;
+}
+
+// The two statements on the hottest path, precompiled: a field is overwritten only when given.
+const INSTANCE_FIELDS = [
+  'distributor_id',
+  'node_name',
+  'pgid',
+  'exit_code',
+  'peak_memory_bytes',
+  'wall_time_ms',
+  'stdout_path',
+  'stderr_path',
+  'stdout_tail',
+  'stderr_tail',
+  'error_class',
+] as const;
+const UPDATE_INSTANCE =
+  'update task_instance set status = $1, status_at = $2, ' +
+  INSTANCE_FIELDS.map((c, i) => `${c} = coalesce($${i + 3}, ${c})`).join(', ') +
+  ` where id = $${INSTANCE_FIELDS.length + 3} and status = $${INSTANCE_FIELDS.length + 4}`;
+const UPDATE_TASK =
+  'update task set status = $1, status_at = $2, num_attempts = $3, infra_failures = $4 where id = $5 and status = $6';
+
+/** Our raw SQL uses $n in order; SQLite takes ? for the same positional binding. */
+function dialectSql(tx: Tx, text: string): string {
+  return tx.dialect === 'postgres' ? text : text.replace(/\$\d+/g, '?');
 }
 
 const TAIL = 10_000;
@@ -129,22 +155,23 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
   if (events.length === 0) {
     return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
   }
-  const instanceUpdate = await tx.db
-    .updateTable('task_instance')
-    .set({ status: inst.status, status_at: tx.now, ...fieldsFor(item, errorClass) })
-    .where('id', '=', inst.id)
-    .where('status', '=', origInstance)
-    .executeTakeFirst();
-  if (Number(instanceUpdate.numUpdatedRows) !== 1) {
+  const f = fieldsFor(item, errorClass);
+  const instanceUpdate = await tx.db.executeQuery(
+    CompiledQuery.raw(dialectSql(tx, UPDATE_INSTANCE), [
+      inst.status,
+      tx.now,
+      ...INSTANCE_FIELDS.map((k) => (f[k] === undefined ? null : f[k])),
+      inst.id,
+      origInstance,
+    ]),
+  );
+  if (Number(instanceUpdate.numAffectedRows ?? 0) !== 1) {
     throw new IllegalTransitionError(`task instance ${inst.id} moved concurrently; retry`, { entity: 'task_instance', id: inst.id });
   }
   if (task.status !== origTask.status || task.num_attempts !== origTask.num_attempts) {
-    await tx.db
-      .updateTable('task')
-      .set({ status: task.status, status_at: tx.now, num_attempts: task.num_attempts, infra_failures: task.infra_failures })
-      .where('id', '=', task.id)
-      .where('status', '=', origTask.status)
-      .execute();
+    await tx.db.executeQuery(
+      CompiledQuery.raw(dialectSql(tx, UPDATE_TASK), [task.status, tx.now, task.num_attempts, task.infra_failures, task.id, origTask.status]),
+    );
   }
   if (errorClass !== undefined) {
     await tx.db

@@ -1,0 +1,62 @@
+// `jobmon run <file>`: run a workflow described as data (JSON or YAML). Exit 0 when the workflow
+// is DONE (now or already), 1 when it ended with failures, 130 when interrupted, 2 on bad input.
+
+import type { Command } from 'commander';
+import { connect } from '@jobmon/client';
+import { parseWorkflowFile, toWorkflow } from '../workflow-file.js';
+import { progressView } from '../progress.js';
+import { printFailures } from '../report.js';
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a workflow described in a JSON or YAML file (see docs/workflow-file.md)')
+    .argument('<file>', 'workflow file (.json, .yaml or .yml)')
+    .option('-p, --parallelism <n>', 'local distributor: commands at once (default: number of cores)', (v) => positiveInt('--parallelism', v))
+    .option('--quiet', 'no progress output')
+    .action(async (file: string, opts: { parallelism?: number; quiet?: boolean }) => {
+      const spec = parseWorkflowFile(file);
+      const workflow = toWorkflow(file, spec);
+      const conn = await connect();
+      const view = opts.quiet ? undefined : progressView(process.stderr);
+      try {
+        const result = await workflow.run({
+          connection: conn,
+          ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
+          onBound: ({ workflowId, resumed, total, alreadyDone }) => {
+            const resumeNote = resumed && alreadyDone < total ? `, resuming: ${alreadyDone} already done` : '';
+            console.log(`workflow ${workflowId} '${spec.name}': ${total} tasks${resumeNote}`);
+          },
+          ...(view ? { onProgress: (p) => view.update(p) } : {}),
+          onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+        });
+        view?.stop();
+        if (result.alreadyDone) {
+          console.log(`workflow ${result.workflowId} '${spec.name}' is already DONE; nothing to run.`);
+        } else {
+          const secs = (result.elapsedMs / 1000).toFixed(1);
+          console.log(
+            `workflow ${result.workflowId} ended ${result.status} in ${secs} s: ${result.done}/${result.total} done, ${result.failed} failed, ${result.notRun} not run`,
+          );
+          if (result.runStatus === 'STOPPED') {
+            console.log(`stopped: run the same command again to resume (finished tasks are kept).`);
+          } else if (result.failed > 0) {
+            printFailures(result.errors);
+            console.log(`fix the failing commands in ${file} and run it again: only unfinished tasks will run.`);
+          }
+          if (result.logDir) console.log(`logs: ${result.logDir}`);
+        }
+        console.log(`state: ${result.stateLocation}`);
+        process.exitCode = result.status === 'DONE' ? 0 : result.runStatus === 'STOPPED' ? 130 : 1;
+      } finally {
+        view?.stop();
+        await conn.close();
+      }
+    });
+}
+
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number ≥ 1, got '${v}'`);
+  return n;
+}

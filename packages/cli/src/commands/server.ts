@@ -1,0 +1,28 @@
+// `jobmon server`: run a shared server over SQLite or PostgreSQL.
+
+import type { Command } from 'commander';
+import { loadConfig } from '@jobmon/core';
+import { startServer } from '@jobmon/server';
+
+export function registerServer(program: Command): void {
+  program
+    .command('server')
+    .description('run a Jobmon server (binds 127.0.0.1 unless told otherwise)')
+    .option('--db <target>', 'SQLite file path or postgres:// URL (default: $JOBMON_DB or ~/.jobmon/jobmon.db)')
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--port <port>', 'port (0 picks a free one)', '7070')
+    .action(async (opts: { db?: string; host: string; port: string }) => {
+      const config = loadConfig(opts.db ? { db: opts.db } : {});
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0–65535, got '${opts.port}'`);
+      const server = await startServer({ db: config.db, host: opts.host, port, logger: false });
+      console.log(`jobmon server listening on ${server.url} (database: ${server.db.location})`);
+      console.log(`clients: export JOBMON_URL=${server.url}`);
+      const stop = () => {
+        console.log('shutting down');
+        void server.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,22 @@
+// Failure report: each failed task, its error class and the tail of its error output.
+
+import type { TaskErrorT } from '@jobmon/client';
+
+const CLASS_LABEL: Record<string, string> = {
+  application: 'application error (the command failed)',
+  resource: 'resource error (killed for memory or runtime)',
+  infrastructure: 'infrastructure error (not the command\'s fault)',
+  killed: 'killed (stop or resume)',
+};
+
+export function printFailures(errors: TaskErrorT[], out: (line: string) => void = (l) => console.log(l)): void {
+  if (errors.length === 0) return;
+  out(`failed tasks (${errors.length}):`);
+  for (const e of errors) {
+    const exit = e.exitCode === null ? '' : `, exit code ${e.exitCode}`;
+    out(`  ✗ ${e.taskName} (task ${e.taskId}, instance ${e.instanceId}): ${CLASS_LABEL[e.errorClass] ?? e.errorClass}${exit}`);
+    const tail = (e.stderrTail ?? '').trimEnd();
+    const text = tail !== '' ? tail : e.message;
+    for (const line of text.split('\n').slice(-5)) out(`      ${line}`);
+  }
+}

@@ -1,0 +1,102 @@
+// The local launcher: one small, long-lived process that spawns commands for the `local`
+// distributor. Each command is still started directly (/bin/sh -c, its own process group, files
+// for stdout/stderr) — the launcher only keeps fork() out of the busy runner process, whose size
+// makes every fork slower, and lets spawning run on another core.
+//
+// Protocol: newline-delimited JSON on stdin/stdout.
+//   in:  {"t":"s","id":N,"c":command,"o":stdoutPath,"e":stderrPath,"v":{extra env}}   spawn
+//        {"t":"k","id":N,"s":"SIGKILL"}                                               kill group
+//   out: {"t":"r","id":N,"pid":P}                      started
+//        {"t":"x","id":N,"code":C,"sig":S,"wall":ms,"mem":bytes|null,"out":tail,"err":tail}
+//        {"t":"f","id":N,"msg":text}                   could not start
+//        {"t":"c","id":N}                              cancelled before it started
+// At most --parallelism commands run at once (default 1); the rest wait here in order, so the
+// next command starts the moment one ends, without a round trip to the runner.
+// When stdin closes (the runner exited or died) every group still running is killed.
+
+import { createInterface } from 'node:readline';
+import { spawnGroup, type GroupHandle } from './process-group.js';
+
+interface SpawnMsg {
+  t: 's';
+  id: number;
+  c: string;
+  o: string;
+  e: string;
+  v?: Record<string, string>;
+}
+interface KillMsg {
+  t: 'k';
+  id: number;
+  s?: NodeJS.Signals;
+}
+
+const running = new Map<number, GroupHandle>();
+const waiting: SpawnMsg[] = [];
+const pIndex = process.argv.indexOf('--parallelism');
+const parallelism = Math.max(1, pIndex > 0 ? Number(process.argv[pIndex + 1]) || 1 : 1);
+
+function startNext(): void {
+  while (running.size < parallelism && waiting.length > 0) start(waiting.shift()!);
+}
+const baseEnv = { ...process.env };
+let outBuf: string[] = [];
+let flushScheduled = false;
+
+function send(msg: object): void {
+  outBuf.push(JSON.stringify(msg));
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      const text = outBuf.join('\n') + '\n';
+      outBuf = [];
+      process.stdout.write(text);
+    });
+  }
+}
+
+function start(m: SpawnMsg): void {
+  let h: GroupHandle;
+  try {
+    h = spawnGroup({ command: m.c, stdoutPath: m.o, stderrPath: m.e, env: m.v ? { ...baseEnv, ...m.v } : baseEnv });
+  } catch (e) {
+    send({ t: 'f', id: m.id, msg: (e as Error).message });
+    return;
+  }
+  running.set(m.id, h);
+  if (h.pid !== undefined) send({ t: 'r', id: m.id, pid: h.pid });
+  void h.done.then((r) => {
+    running.delete(m.id);
+    startNext();
+    if (r.spawnError !== undefined && h.pid === undefined) {
+      send({ t: 'f', id: m.id, msg: r.spawnError });
+      return;
+    }
+    send({ t: 'x', id: m.id, code: r.exitCode, sig: r.signal, wall: r.wallTimeMs, mem: r.peakMemoryBytes, out: r.stdoutTail, err: r.stderrTail });
+  });
+}
+
+const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+rl.on('line', (line) => {
+  if (line === '') return;
+  const m = JSON.parse(line) as SpawnMsg | KillMsg;
+  if (m.t === 's') {
+    waiting.push(m);
+    startNext();
+  } else if (m.t === 'k') {
+    const at = waiting.findIndex((w) => w.id === m.id);
+    if (at >= 0) {
+      waiting.splice(at, 1);
+      send({ t: 'c', id: m.id });
+    } else running.get(m.id)?.kill(m.s ?? 'SIGKILL');
+  }
+});
+rl.on('close', () => {
+  for (const w of waiting.splice(0)) send({ t: 'c', id: w.id });
+  for (const h of running.values()) h.kill('SIGKILL');
+  const waits = [...running.values()].map((h) => h.done);
+  void Promise.all(waits).then(() => process.exit(0));
+});
+process.on('SIGTERM', () => rl.close());
+process.on('SIGINT', () => undefined); // the runner decides; a terminal ^C must not orphan commands
