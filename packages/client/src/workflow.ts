@@ -61,6 +61,8 @@ export interface RunResult {
   failed: number;
   notRun: number;
   elapsedMs: number;
+  /** Time spent binding (validation, hashing, upload), part of elapsedMs. */
+  bindMs: number;
   /** Tasks that ended ERROR_FATAL, each with its error class, message and stderr tail. */
   errors: TaskErrorT[];
   /** Where the state lives (a database file or a server URL). */
@@ -77,6 +79,7 @@ export class Workflow {
   private readonly templateLimits: Record<string, number> = {};
   private readonly taskSet = new Set<Task>();
   readonly id: { value: number | undefined } = { value: undefined };
+  private bindMs = 0;
 
   constructor(readonly tool: Tool, readonly spec: WorkflowSpec = {}) {
     this.name = spec.name ?? '';
@@ -142,6 +145,7 @@ export class Workflow {
     try {
       const started = Date.now();
       const bound = await this.bind(conn);
+      this.bindMs = Date.now() - started;
       const resumed = bound.statuses.some((s) => s !== 'REGISTERING') || bound.status !== 'REGISTERING';
       const alreadyDoneCount = bound.statuses.filter((s) => s === 'DONE').length;
       options.onBound?.({ workflowId: bound.workflowId, runId: bound.runId, resumed, total: this.tasks.length, alreadyDone: alreadyDoneCount });
@@ -212,6 +216,7 @@ export class Workflow {
       failed,
       notRun: tasks.length - done - failed,
       elapsedMs: Date.now() - started,
+      bindMs: this.bindMs,
       errors,
       stateLocation: conn.stateLocation,
       logDir,

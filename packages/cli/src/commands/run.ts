@@ -14,7 +14,10 @@ export function registerRun(program: Command): void {
     .argument('<file>', 'workflow file (.json, .yaml or .yml)')
     .option('-p, --parallelism <n>', 'local distributor: commands at once (default: number of cores)', (v) => positiveInt('--parallelism', v))
     .option('--quiet', 'no progress output')
-    .action(async (file: string, opts: { parallelism?: number; quiet?: boolean }) => {
+    .option('--json', 'print one JSON summary line at the end (implies --quiet)')
+    .action(async (file: string, opts: { parallelism?: number; quiet?: boolean; json?: boolean }) => {
+      if (opts.json) opts.quiet = true;
+      const say = opts.json ? (_: string) => undefined : (line: string) => console.log(line);
       const spec = parseWorkflowFile(file);
       const workflow = toWorkflow(file, spec);
       const conn = await connect();
@@ -25,13 +28,16 @@ export function registerRun(program: Command): void {
           ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
           onBound: ({ workflowId, resumed, total, alreadyDone }) => {
             const resumeNote = resumed && alreadyDone < total ? `, resuming: ${alreadyDone} already done` : '';
-            console.log(`workflow ${workflowId} '${spec.name}': ${total} tasks${resumeNote}`);
+            say(`workflow ${workflowId} '${spec.name}': ${total} tasks${resumeNote}`);
           },
           ...(view ? { onProgress: (p) => view.update(p) } : {}),
           onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
         });
         view?.stop();
-        if (result.alreadyDone) {
+        if (opts.json) {
+          const { tasks: _tasks, errors, ...summary } = result;
+          console.log(JSON.stringify({ ...summary, runMs: result.elapsedMs - result.bindMs, errors: errors.slice(0, 20) }));
+        } else if (result.alreadyDone) {
           console.log(`workflow ${result.workflowId} '${spec.name}' is already DONE; nothing to run.`);
         } else {
           const secs = (result.elapsedMs / 1000).toFixed(1);
@@ -46,7 +52,7 @@ export function registerRun(program: Command): void {
           }
           if (result.logDir) console.log(`logs: ${result.logDir}`);
         }
-        console.log(`state: ${result.stateLocation}`);
+        say(`state: ${result.stateLocation}`);
         process.exitCode = result.status === 'DONE' ? 0 : result.runStatus === 'STOPPED' ? 130 : 1;
       } finally {
         view?.stop();

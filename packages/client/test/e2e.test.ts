@@ -1,0 +1,321 @@
+// End to end on a real server (SQLite, or PostgreSQL with JOBMON_TEST_DB=postgres): real
+// processes run real commands; assertions read the server's state and the commands' own traces.
+
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '@jobmon/server';
+import {
+  Tool,
+  connect,
+  CycleError,
+  DuplicateTaskError,
+  ServerUnreachableError,
+  TemplateArgumentError,
+  UnknownClusterError,
+  InvalidResourcesError,
+  WorkflowConflictError,
+  type Connection,
+  type InstanceDetailT,
+} from '@jobmon/client';
+import { createTestDb, type TestDb } from '../../../test-support/db.js';
+
+let db: TestDb;
+let server: RunningServer;
+let conn: Connection;
+let seq = 0;
+
+beforeAll(async () => {
+  db = await createTestDb('e2e');
+  server = await startServer({ db: db.target });
+  conn = await connect({ url: server.url, config: { logDir: join(db.dir, 'logs') } });
+});
+
+afterAll(async () => {
+  await conn?.close();
+  await server?.close();
+  await db?.drop();
+});
+
+/** A fresh tool per test keeps workflows apart. */
+function tool(): Tool {
+  return new Tool(`e2e_tool_${++seq}`);
+}
+
+function shellTemplate(t: Tool, name = 'sh') {
+  return t.getTaskTemplate({ name, commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'] });
+}
+
+async function instancesOf(taskId: number): Promise<InstanceDetailT[]> {
+  return (await conn.requester.get<{ instances: InstanceDetailT[] }>(`/tasks/${taskId}/instances`)).instances;
+}
+
+async function rowCounts(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const table of ['workflow', 'workflow_run', 'task', 'task_instance', 'event', 'node', 'dag'] as const) {
+    const r = await server.db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    out[table] = Number(r.n);
+  }
+  return out;
+}
+
+describe('running workflows', () => {
+  it('runs one task and records its exit, output tail, wall time and node', async () => {
+    const t = tool();
+    const wf = t.createWorkflow({ name: 'one' });
+    const task = shellTemplate(t).createTask({ key: 1, cmd: 'echo hello-from-jobmon; echo oops >&2' });
+    wf.addTask(task);
+    const r = await wf.run({ connection: conn });
+    expect(r.status).toBe('DONE');
+    expect(r.runStatus).toBe('DONE');
+    expect(r.tasks).toEqual([{ name: task.name, id: task.id, status: 'DONE' }]);
+    const [inst] = await instancesOf(task.id!);
+    expect(inst!.status).toBe('DONE');
+    expect(inst!.exitCode).toBe(0);
+    expect(inst!.stdoutTail).toContain('hello-from-jobmon');
+    expect(inst!.stderrTail).toContain('oops');
+    expect(inst!.wallTimeMs).toBeGreaterThanOrEqual(0);
+    expect(inst!.nodeName).toBeTruthy();
+    expect(readFileSync(inst!.stdoutPath!, 'utf8')).toContain('hello-from-jobmon');
+  });
+
+  it('runs a linear chain in order', async () => {
+    const t = tool();
+    const trace = join(db.dir, `chain-${seq}.txt`);
+    const tt = shellTemplate(t);
+    const a = tt.createTask({ key: 'a', cmd: `echo a >> ${trace}` });
+    const b = tt.createTask({ key: 'b', cmd: `echo b >> ${trace}` }, { upstream: [a] });
+    const c = tt.createTask({ key: 'c', cmd: `echo c >> ${trace}` }, { upstream: [b] });
+    const wf = t.createWorkflow({ name: 'chain' });
+    wf.addTasks([c, a, b]);
+    const r = await wf.run({ connection: conn, parallelism: 4 });
+    expect(r.status).toBe('DONE');
+    expect(readFileSync(trace, 'utf8')).toBe('a\nb\nc\n');
+  });
+
+  it('runs a fork/join: a → b[3] → c[3] → d', async () => {
+    const t = tool();
+    const trace = join(db.dir, `fork-${seq}.txt`);
+    const tt = shellTemplate(t);
+    const a = tt.createTask({ key: 'a', cmd: `echo a >> ${trace}` });
+    const bs = [0, 1, 2].map((i) => tt.createTask({ key: `b${i}`, cmd: `echo b >> ${trace}` }, { upstream: [a] }));
+    const cs = bs.map((b, i) => tt.createTask({ key: `c${i}`, cmd: `echo c >> ${trace}` }, { upstream: [b] }));
+    const d = tt.createTask({ key: 'd', cmd: `echo d >> ${trace}` }, { upstream: cs });
+    const wf = t.createWorkflow({ name: 'forkjoin' });
+    wf.addTasks([a, ...bs, ...cs, d]);
+    const r = await wf.run({ connection: conn });
+    expect(r.status).toBe('DONE');
+    expect(r.done).toBe(8);
+    const lines = readFileSync(trace, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('a');
+    expect(lines[7]).toBe('d');
+    expect(lines.filter((l) => l === 'b')).toHaveLength(3);
+  });
+
+  it('a task that always fails: its downstream never runs, other branches finish, the run ends in error', async () => {
+    const t = tool();
+    const tt = shellTemplate(t);
+    const a = tt.createTask({ key: 'a', cmd: 'true' });
+    const bs = [0, 1, 2].map((i) => tt.createTask({ key: `b${i}`, cmd: 'true' }, { upstream: [a] }));
+    const cs = bs.map((b, i) =>
+      tt.createTask({ key: `c${i}`, cmd: i === 1 ? 'echo "model diverged" >&2; exit 7' : 'true' }, { upstream: [b], maxAttempts: 2 }),
+    );
+    const d = tt.createTask({ key: 'd', cmd: 'true' }, { upstream: cs });
+    const wf = t.createWorkflow({ name: 'fails' });
+    wf.addTasks([a, ...bs, ...cs, d]);
+    const r = await wf.run({ connection: conn });
+    expect(r.status).toBe('FAILED');
+    expect(r.runStatus).toBe('ERROR');
+    expect(r.done).toBe(6);
+    expect(r.failed).toBe(1);
+    expect(r.tasks.find((x) => x.name === d.name)!.status).toBe('NOT_RUN');
+    expect(r.tasks.find((x) => x.name === cs[1]!.name)!.status).toBe('ERROR_FATAL');
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]!.taskName).toBe(cs[1]!.name);
+    expect(r.errors[0]!.errorClass).toBe('application');
+    expect(r.errors[0]!.exitCode).toBe(7);
+    expect(r.errors[0]!.message).toContain('model diverged');
+    expect(await instancesOf(cs[1]!.id!)).toHaveLength(2);
+    expect(await instancesOf(d.id!)).toHaveLength(0);
+  });
+
+  it('a task that fails once succeeds on retry', async () => {
+    const t = tool();
+    const mark = join(db.dir, `mark-${seq}`);
+    const task = shellTemplate(t).createTask({ key: 'flaky', cmd: `test -f ${mark} || { touch ${mark}; exit 1; }` });
+    const wf = t.createWorkflow({ name: 'flaky' });
+    wf.addTask(task);
+    const r = await wf.run({ connection: conn });
+    expect(r.status).toBe('DONE');
+    const inst = await instancesOf(task.id!);
+    expect(inst.map((i) => i.status)).toEqual(['ERROR', 'DONE']);
+    expect(inst[0]!.errorClass).toBe('application');
+  });
+
+  it('resume after a failed run finishes only what was left', async () => {
+    const build = (flag: string) => {
+      const t = new Tool('e2e_resume_tool');
+      const tt = shellTemplate(t);
+      const prep = tt.createTask({ key: 'prep', cmd: 'true' });
+      const locs = [0, 1, 2, 3].map((i) =>
+        tt.createTask({ key: `loc${i}`, cmd: i === 2 ? `test -f ${flag}` : 'true' }, { upstream: [prep], maxAttempts: 1 }),
+      );
+      const sum = tt.createTask({ key: 'sum', cmd: 'true' }, { upstream: locs });
+      const wf = t.createWorkflow({ name: 'resumable', workflowArgs: { case: 'resume' } });
+      wf.addTasks([prep, ...locs, sum]);
+      return { wf, prep, locs, sum };
+    };
+    const flag = join(db.dir, 'resume-flag');
+    const first = build(flag);
+    const r1 = await first.wf.run({ connection: conn });
+    expect(r1.status).toBe('FAILED');
+    expect(r1.done).toBe(4);
+    expect(r1.errors.map((e) => e.taskName)).toEqual([first.locs[2]!.name]);
+
+    writeFileSync(flag, 'fixed');
+    const second = build(flag);
+    const r2 = await second.wf.run({ connection: conn });
+    expect(r2.workflowId).toBe(r1.workflowId);
+    expect(r2.resumed).toBe(true);
+    expect(r2.status).toBe('DONE');
+    // DONE tasks did not run again; the failed task and its downstream ran once more.
+    expect(await instancesOf(second.prep.id!)).toHaveLength(1);
+    for (const i of [0, 1, 3]) expect(await instancesOf(second.locs[i]!.id!)).toHaveLength(1);
+    expect((await instancesOf(second.locs[2]!.id!)).map((i) => i.status)).toEqual(['ERROR', 'DONE']);
+    expect(await instancesOf(second.sum.id!)).toHaveLength(1);
+
+    const third = build(flag);
+    const r3 = await third.wf.run({ connection: conn });
+    expect(r3.alreadyDone).toBe(true);
+    expect(r3.runId).toBeNull();
+  });
+
+  it('holds the workflow concurrency limit at every moment', async () => {
+    const t = tool();
+    const trace = join(db.dir, `conc-${seq}.txt`);
+    const tt = shellTemplate(t);
+    const cmd = `echo "s $(date +%s%N)" >> ${trace}; sleep 0.3; echo "e $(date +%s%N)" >> ${trace}`;
+    const tasks = Array.from({ length: 8 }, (_, i) => tt.createTask({ key: i, cmd }));
+    const wf = t.createWorkflow({ name: 'limited', maxConcurrentlyRunning: 2 });
+    wf.addTasks(tasks);
+    const r = await wf.run({ connection: conn, parallelism: 6 });
+    expect(r.status).toBe('DONE');
+    expect(maxConcurrent(trace)).toBe(2);
+  });
+
+  it('holds a per-template concurrency limit while other templates run freely', async () => {
+    const t = tool();
+    const traceA = join(db.dir, `concA-${seq}.txt`);
+    const traceB = join(db.dir, `concB-${seq}.txt`);
+    const cmd = (f: string) => `echo "s $(date +%s%N)" >> ${f}; sleep 0.3; echo "e $(date +%s%N)" >> ${f}`;
+    const a = shellTemplate(t, 'limited_one');
+    const b = shellTemplate(t, 'free_one');
+    const wf = t.createWorkflow({ name: 'template-limited' });
+    wf.addTasks(Array.from({ length: 4 }, (_, i) => a.createTask({ key: i, cmd: cmd(traceA) })));
+    wf.addTasks(Array.from({ length: 4 }, (_, i) => b.createTask({ key: i, cmd: cmd(traceB) })));
+    wf.setTemplateConcurrency('limited_one', 1);
+    const r = await wf.run({ connection: conn, parallelism: 6 });
+    expect(r.status).toBe('DONE');
+    expect(maxConcurrent(traceA)).toBe(1);
+    expect(maxConcurrent(traceB)).toBeGreaterThan(1);
+  });
+
+  it('follows a finished task with its dependents within milliseconds (event driven)', async () => {
+    const t = tool();
+    const tt = shellTemplate(t);
+    const up = tt.createTask({ key: 'up', cmd: 'true' });
+    const down = tt.createTask({ key: 'down', cmd: 'true' }, { upstream: [up] });
+    const wf = t.createWorkflow({ name: 'latency' });
+    wf.addTasks([up, down]);
+    expect((await wf.run({ connection: conn })).status).toBe('DONE');
+    const [u] = await instancesOf(up.id!);
+    const [d] = await instancesOf(down.id!);
+    // The dependent's instance is created after its upstream's DONE commits; no poll period between.
+    expect(d!.createdAt - u!.statusAt).toBeLessThan(1000);
+  });
+});
+
+describe('bad declarations change nothing', () => {
+  it('names the tasks of a cycle', async () => {
+    const t = tool();
+    const tt = shellTemplate(t);
+    const a = tt.createTask({ key: 'a', cmd: 'true' });
+    const b = tt.createTask({ key: 'b', cmd: 'true' }, { upstream: [a] });
+    a.addUpstream(b);
+    const wf = t.createWorkflow({ name: 'cyclic' });
+    wf.addTasks([a, b]);
+    const before = await rowCounts();
+    await expect(wf.run({ connection: conn })).rejects.toThrow(CycleError);
+    await expect(wf.run({ connection: conn })).rejects.toThrow(/sh_key-a.*sh_key-b|sh_key-b.*sh_key-a/);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('rejects a duplicate task, a missing or extra argument, an unknown cluster and invalid resources', async () => {
+    const t = tool();
+    const tt = shellTemplate(t);
+    const before = await rowCounts();
+    const dup = t.createWorkflow({ name: 'dup' });
+    dup.addTasks([tt.createTask({ key: 1, cmd: 'true' }), tt.createTask({ key: 1, cmd: 'false' })]);
+    await expect(dup.run({ connection: conn })).rejects.toThrow(DuplicateTaskError);
+
+    expect(() => tt.createTask({ key: 1 })).toThrow(TemplateArgumentError);
+    expect(() => tt.createTask({ key: 1 })).toThrow(/needs argument 'cmd'/);
+    expect(() => tt.createTask({ key: 1, cmd: 'true', year: 2020 })).toThrow(/has no argument 'year'/);
+    expect(() => t.getTaskTemplate({ name: 'bad', commandTemplate: 'run {year}', nodeArgs: ['loc'] })).toThrow(/\{year\}/);
+
+    const unknown = t.createWorkflow({ name: 'unknown-cluster' });
+    unknown.addTask(tt.createTask({ key: 2, cmd: 'true' }, { cluster: 'no-such-cluster', name: 'needs_cluster' }));
+    await expect(unknown.run({ connection: conn })).rejects.toThrow(UnknownClusterError);
+    await expect(unknown.run({ connection: conn })).rejects.toThrow(/needs_cluster.*no-such-cluster/);
+
+    const badRes = t.createWorkflow({ name: 'bad-resources' });
+    badRes.addTask(tt.createTask({ key: 3, cmd: 'true' }, { computeResources: { memory: 'lots' }, name: 'hungry' }));
+    await expect(badRes.run({ connection: conn })).rejects.toThrow(InvalidResourcesError);
+    await expect(badRes.run({ connection: conn })).rejects.toThrow(/hungry.*memory/);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('refuses the same workflow args with a different task set, changing nothing', async () => {
+    const t = new Tool('e2e_conflict_tool');
+    const tt = shellTemplate(t);
+    const wf1 = t.createWorkflow({ name: 'conflict', workflowArgs: { v: 1 } });
+    wf1.addTask(tt.createTask({ key: 'x', cmd: 'true' }));
+    expect((await wf1.run({ connection: conn })).status).toBe('DONE');
+    const before = await rowCounts();
+    const wf2 = t.createWorkflow({ name: 'conflict', workflowArgs: { v: 1 } });
+    wf2.addTasks([tt.createTask({ key: 'x', cmd: 'true' }), tt.createTask({ key: 'y', cmd: 'true' })]);
+    await expect(wf2.run({ connection: conn })).rejects.toThrow(WorkflowConflictError);
+    await expect(wf2.run({ connection: conn })).rejects.toThrow(/different set of tasks/);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('reports an unreachable server clearly after its retries', async () => {
+    const dead = await connect({ url: 'http://127.0.0.1:9', config: { http: { retries: 2, backoffMs: 10, timeoutMs: 1000, maxBackoffMs: 20 } } });
+    const t = tool();
+    const wf = t.createWorkflow({ name: 'nowhere' });
+    wf.addTask(shellTemplate(t).createTask({ key: 1, cmd: 'true' }));
+    const err = await wf.run({ connection: dead }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServerUnreachableError);
+    expect((err as Error).message).toMatch(/cannot reach the Jobmon server at http:\/\/127\.0\.0\.1:9.*after 3 attempts/);
+  });
+});
+
+/** Largest number of overlapping [s, e] intervals recorded by the commands themselves. */
+function maxConcurrent(traceFile: string): number {
+  expect(existsSync(traceFile)).toBe(true);
+  const events = readFileSync(traceFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [kind, ns] = l.split(' ');
+      return { t: BigInt(ns!), d: kind === 's' ? 1 : -1 };
+    })
+    .sort((x, y) => (x.t === y.t ? x.d - y.d : x.t < y.t ? -1 : 1));
+  let cur = 0;
+  let max = 0;
+  for (const e of events) {
+    cur += e.d;
+    max = Math.max(max, cur);
+  }
+  return max;
+}
