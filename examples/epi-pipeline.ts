@@ -34,10 +34,10 @@ const oneLocation = tool.getTaskTemplate({
 });
 const aggregate = tool.getTaskTemplate({
   name: 'aggregate',
-  commandTemplate: 'cat {out}/loc_*_{year}.txt | sort > {out}/region_{region}_{year}.txt',
+  commandTemplate: 'for loc in {members}; do cat {out}/loc_${loc}_{year}.txt; done > {out}/region_{region}_{year}.txt',
   nodeArgs: ['region'],
   taskArgs: ['year'],
-  opArgs: ['out'],
+  opArgs: ['out', 'members'],
 });
 const summarize = tool.getTaskTemplate({
   name: 'summarize',
@@ -57,7 +57,10 @@ const locations = oneLocation.createTasks({ location_id: [...Array(LOCATIONS).ke
 const regions = [];
 for (let r = 0; r * REGION_SIZE < LOCATIONS; r++) {
   regions.push(
-    aggregate.createTask({ region: r, year: YEAR, out }, { upstream: locations.slice(r * REGION_SIZE, (r + 1) * REGION_SIZE) }),
+    aggregate.createTask(
+      { region: r, year: YEAR, out, members: [...Array(REGION_SIZE).keys()].map((k) => r * REGION_SIZE + k).filter((k) => k < LOCATIONS).join(' ') },
+      { upstream: locations.slice(r * REGION_SIZE, (r + 1) * REGION_SIZE) },
+    ),
   );
 }
 const summary = summarize.createTask({ year: YEAR, out }, { upstream: regions });

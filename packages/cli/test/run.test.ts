@@ -144,6 +144,32 @@ describe('jobmon run', () => {
     expect(r.stdout).toContain('1 not run');
   });
 
+  it('jobmon server serves clients that point JOBMON_URL at it', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [CLI, 'server', '--db', join(db.dir, 'shared.db'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((resolveUrl, reject) => {
+        let out = '';
+        child.stdout!.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+          if (m) resolveUrl(m[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+      });
+      const health = (await (await fetch(`${url}/api/v1/health`)).json()) as { ok: boolean; db: string };
+      expect(health).toMatchObject({ ok: true, db: 'sqlite' });
+      const file = join(db.dir, 'shared-wf.json');
+      writeFileSync(file, JSON.stringify({ name: 'via_shared_server', tasks: [{ name: 'only', command: 'true' }] }));
+      const r = await run(process.execPath, [CLI, 'run', file, '--json'], { env: { ...process.env, JOBMON_URL: url } });
+      const summary = JSON.parse(r.stdout.trim()) as { status: string; stateLocation: string };
+      expect(summary.status).toBe('DONE');
+      expect(summary.stateLocation).toBe(`server ${url}`);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
   it.each([
     ['a cycle', { name: 'c', tasks: [{ name: 'a', command: 'true', upstream: ['b'] }, { name: 'b', command: 'true', upstream: ['a'] }] }, /cycle: (a → b → a|b → a → b)/],
     ['a duplicate task', { name: 'd', tasks: [{ name: 'a', command: 'true' }, { name: 'a', command: 'true' }] }, /task name 'a' appears twice/],

@@ -220,6 +220,31 @@ describe('running workflows', () => {
     expect(maxConcurrent(traceB)).toBeGreaterThan(1);
   });
 
+  it('runs one task at a time on the sequential cluster', async () => {
+    const t = tool();
+    const trace = join(db.dir, `seq-${seq}.txt`);
+    const tt = shellTemplate(t);
+    const cmd = `echo "s $(date +%s%N)" >> ${trace}; sleep 0.1; echo "e $(date +%s%N)" >> ${trace}`;
+    const wf = t.createWorkflow({ name: 'sequential', defaultCluster: 'sequential' });
+    wf.addTasks(Array.from({ length: 4 }, (_, i) => tt.createTask({ key: i, cmd })));
+    const r = await wf.run({ connection: conn, parallelism: 4 });
+    expect(r.status).toBe('DONE');
+    expect(maxConcurrent(trace)).toBe(1);
+  });
+
+  it('runs one DAG across two clusters, each task on its own', async () => {
+    const t = tool();
+    const tt = shellTemplate(t);
+    const a = tt.createTask({ key: 'a', cmd: 'echo $JOBMON_CLUSTER' }, { cluster: 'sequential' });
+    const b = tt.createTask({ key: 'b', cmd: 'echo $JOBMON_CLUSTER' }, { upstream: [a], cluster: 'local' });
+    const wf = t.createWorkflow({ name: 'two-clusters' });
+    wf.addTasks([a, b]);
+    const r = await wf.run({ connection: conn });
+    expect(r.status).toBe('DONE');
+    expect((await instancesOf(a.id!))[0]!.stdoutTail).toBe('sequential\n');
+    expect((await instancesOf(b.id!))[0]!.stdoutTail).toBe('local\n');
+  });
+
   it('follows a finished task with its dependents within milliseconds (event driven)', async () => {
     const t = tool();
     const tt = shellTemplate(t);
