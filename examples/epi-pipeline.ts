@@ -34,7 +34,7 @@ const oneLocation = tool.getTaskTemplate({
 });
 const aggregate = tool.getTaskTemplate({
   name: 'aggregate',
-  commandTemplate: 'for loc in {members}; do cat {out}/loc_${loc}_{year}.txt; done > {out}/region_{region}_{year}.txt',
+  commandTemplate: 'for loc in {members}; do cat {out}/loc_${{loc}}_{year}.txt; done > {out}/region_{region}_{year}.txt',
   nodeArgs: ['region'],
   taskArgs: ['year'],
   opArgs: ['out', 'members'],
