@@ -117,13 +117,11 @@ export function prepare(decl: WorkflowDecl): {
     return { cluster, queue, resources: rest as ResourceInput };
   });
   const nodeHashes = tasks.map((t) => t.hashes.node);
-  const edges: [string, string][] = [];
-  upstream.forEach((ups, d) => ups.forEach((u) => edges.push([nodeHashes[u]!, nodeHashes[d]!])));
   return {
     upstream,
     resolved,
     taskHash: taskSetHash(tasks.map((t) => t.hashes.task)),
-    dagHash: dagHash(nodeHashes, edges),
+    dagHash: dagHash(nodeHashes, upstream),
     argsHash: workflowArgsHash(decl.workflowArgs),
   };
 }

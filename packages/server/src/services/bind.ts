@@ -19,8 +19,29 @@ import {
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
 import { chunks, forUpdate, withTx, type Tx } from './tx.js';
+import { bulkInsert } from '../db/bulk.js';
 import { listClusters, resolveQueue } from './definitions.js';
 import { moveRun, reapLapsedRuns } from './runs.js';
+
+const TASK_COLUMNS = [
+  'workflow_id',
+  'node_id',
+  'task_args_hash',
+  'task_template_version_id',
+  'name',
+  'command',
+  'status',
+  'status_at',
+  'num_attempts',
+  'max_attempts',
+  'infra_failures',
+  'max_infra_failures',
+  'cluster_id',
+  'queue_id',
+  'resources',
+  'resource_scales',
+  'fallback_queues',
+] as const;
 
 export async function bindWorkflow(
   db: Db,
@@ -219,21 +240,15 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
     }
     // Nodes: insert-or-ignore by hash, then read back every id.
     const nodeIdByHash = new Map<string, number>();
-    for (const part of chunks(prepared, 500)) {
-      await c
-        .insertInto('node')
-        .values(part.map(({ t }) => ({ hash: t.nodeHash, task_template_id: templateOf.get(t.templateVersionId)! })))
-        .onConflict((oc) => oc.column('hash').doNothing())
-        .execute();
+    await bulkInsert(c, tx.dialect, 'node', ['hash', 'task_template_id'], prepared.map(({ t }) => [t.nodeHash, templateOf.get(t.templateVersionId)!]), {
+      ignoreConflictOn: ['hash'],
+    });
+    for (const part of chunks(prepared, 2000)) {
       const rows = await c.selectFrom('node').select(['id', 'hash']).where('hash', 'in', part.map(({ t }) => t.nodeHash)).execute();
       for (const r of rows) nodeIdByHash.set(r.hash, r.id);
     }
-    const nodeArgs = prepared.flatMap(({ t }) =>
-      Object.entries(t.nodeArgs).map(([name, value]) => ({ node_id: nodeIdByHash.get(t.nodeHash)!, name, value: String(value) })),
-    );
-    for (const part of chunks(nodeArgs, 1000)) {
-      await c.insertInto('node_arg').values(part).onConflict((oc) => oc.columns(['node_id', 'name']).doNothing()).execute();
-    }
+    const nodeArgs = prepared.flatMap(({ t }) => Object.entries(t.nodeArgs).map(([name, value]) => [nodeIdByHash.get(t.nodeHash)!, name, String(value)]));
+    await bulkInsert(c, tx.dialect, 'node_arg', ['node_id', 'name', 'value'], nodeArgs, { ignoreConflictOn: ['node_id', 'name'] });
     // Existing tasks of this workflow for these nodes.
     const existing = new Map<string, { id: number; status: string }>();
     for (const part of chunks([...new Set(nodeIdByHash.values())], 1000)) {
@@ -252,37 +267,36 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
       if (hit) result[i] = [nodeId, hit.id, hit.status as TaskStatus];
       return !hit;
     });
-    for (const part of chunks(fresh, 400)) {
-      const rows = await c
-        .insertInto('task')
-        .values(
-          part.map(({ t, q, resources }) => ({
-            workflow_id: run.workflow_id,
-            node_id: nodeIdByHash.get(t.nodeHash)!,
-            task_args_hash: t.taskArgsHash,
-            task_template_version_id: t.templateVersionId,
-            name: t.name,
-            command: t.command,
-            status: 'REGISTERING',
-            status_at: tx.now,
-            num_attempts: 0,
-            max_attempts: t.maxAttempts,
-            infra_failures: 0,
-            max_infra_failures: t.maxInfraFailures ?? 5,
-            cluster_id: q.clusterId,
-            queue_id: q.queueId,
-            resources,
-            resource_scales: JSON.stringify(t.resourceScales ?? {}),
-            fallback_queues: JSON.stringify(t.fallbackQueues ?? []),
-          })),
-        )
-        .returning(['id', 'node_id', 'task_args_hash'])
-        .execute();
-      const idByKey = new Map(rows.map((r) => [`${r.node_id}:${r.task_args_hash}`, r.id]));
-      for (const { t, i } of part) {
-        const nodeId = nodeIdByHash.get(t.nodeHash)!;
-        result[i] = [nodeId, idByKey.get(`${nodeId}:${t.taskArgsHash}`)!, 'REGISTERING'];
-      }
+    const inserted = await bulkInsert<{ id: number; node_id: number; task_args_hash: string }>(
+      c,
+      tx.dialect,
+      'task',
+      TASK_COLUMNS,
+      fresh.map(({ t, q, resources }) => [
+        run.workflow_id,
+        nodeIdByHash.get(t.nodeHash)!,
+        t.taskArgsHash,
+        t.templateVersionId,
+        t.name,
+        t.command,
+        'REGISTERING',
+        tx.now,
+        0,
+        t.maxAttempts,
+        0,
+        t.maxInfraFailures ?? 5,
+        q.clusterId,
+        q.queueId,
+        resources,
+        JSON.stringify(t.resourceScales ?? {}),
+        JSON.stringify(t.fallbackQueues ?? []),
+      ]),
+      { returning: ['id', 'node_id', 'task_args_hash'] },
+    );
+    const idByKey = new Map(inserted.map((r) => [`${r.node_id}:${r.task_args_hash}`, Number(r.id)]));
+    for (const { t, i } of fresh) {
+      const nodeId = nodeIdByHash.get(t.nodeHash)!;
+      result[i] = [nodeId, idByKey.get(`${nodeId}:${t.taskArgsHash}`)!, 'REGISTERING'];
     }
     // Resume: unfinished tasks start over with fresh attempts and the newly declared command.
     const freshIndex = new Set(fresh.map(({ i }) => i));
@@ -314,12 +328,8 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
         row[2] = 'REGISTERING';
       }
     }
-    const args = prepared.flatMap(({ t, i }) =>
-      Object.entries(t.taskArgs).map(([name, value]) => ({ task_id: result[i]![1], name, value: String(value) })),
-    );
-    for (const part of chunks(args, 1000)) {
-      await c.insertInto('task_arg').values(part).onConflict((oc) => oc.columns(['task_id', 'name']).doNothing()).execute();
-    }
+    const args = prepared.flatMap(({ t, i }) => Object.entries(t.taskArgs).map(([name, value]) => [result[i]![1], name, String(value)]));
+    await bulkInsert(c, tx.dialect, 'task_arg', ['task_id', 'name', 'value'], args, { ignoreConflictOn: ['task_id', 'name'] });
     const attrs = prepared.flatMap(({ t, i }) =>
       Object.entries(t.attributes ?? {}).map(([name, value]) => ({ task_id: result[i]![1], name, value })),
     );
@@ -337,13 +347,9 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
 export async function bindEdges(db: Db, runId: number, edges: [number, number][]): Promise<{ inserted: number }> {
   return withTx(db, async (tx) => {
     const run = await linkingRun(tx, runId);
-    for (const part of chunks(edges, 1000)) {
-      await tx.db
-        .insertInto('edge')
-        .values(part.map(([u, d]) => ({ dag_id: run.dag_id, upstream_node_id: u, downstream_node_id: d })))
-        .onConflict((oc) => oc.columns(['dag_id', 'downstream_node_id', 'upstream_node_id']).doNothing())
-        .execute();
-    }
+    await bulkInsert(tx.db, tx.dialect, 'edge', ['dag_id', 'upstream_node_id', 'downstream_node_id'], edges.map(([u, d]) => [run.dag_id, u, d]), {
+      ignoreConflictOn: ['dag_id', 'downstream_node_id', 'upstream_node_id'],
+    });
     return { inserted: edges.length };
   });
 }

@@ -18,6 +18,7 @@ import {
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
 import { chunks, forUpdate, withTx, type Tx } from './tx.js';
+import { bulkInsert } from '../db/bulk.js';
 
 interface RunRow {
   id: number;
@@ -203,23 +204,14 @@ export async function queueTasks(
     const queueInfo = new Map(clusters.map((c) => [c.queue_id, c]));
     const instances: QueuedInstanceT[] = [];
     for (const part of chunks(queue, 400)) {
-      const inserted = await tx.db
-        .insertInto('task_instance')
-        .values(
-          part.map((r) => ({
-            workflow_run_id: runId,
-            workflow_id: run.workflow_id,
-            task_id: r.id,
-            status: 'QUEUED',
-            status_at: tx.now,
-            created_at: tx.now,
-            cluster_id: r.cluster_id,
-            queue_id: r.queue_id,
-            resources: r.resources,
-          })),
-        )
-        .returning(['id', 'task_id'])
-        .execute();
+      const inserted = await bulkInsert<{ id: number; task_id: number }>(
+        tx.db,
+        tx.dialect,
+        'task_instance',
+        ['workflow_run_id', 'workflow_id', 'task_id', 'status', 'status_at', 'created_at', 'cluster_id', 'queue_id', 'resources'],
+        part.map((r) => [runId, run.workflow_id, r.id, 'QUEUED', tx.now, tx.now, r.cluster_id, r.queue_id, r.resources]),
+        { returning: ['id', 'task_id'] },
+      );
       const instanceOf = new Map(inserted.map((i) => [i.task_id, i.id]));
       for (const r of part) {
         const instanceId = instanceOf.get(r.id)!;

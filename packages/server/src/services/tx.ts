@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
+import { bulkInsert } from '../db/bulk.js';
 
 export type Conn = Kysely<Database> | Transaction<Database>;
 
@@ -39,23 +40,13 @@ export async function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> 
   const run = async (conn: Conn): Promise<T> => {
     const tx: Tx = { db: conn, now, dialect: db.dialect, event: (e) => events.push(e) };
     const result = await fn(tx);
-    for (let i = 0; i < events.length; i += CHUNK) {
-      await conn
-        .insertInto('event')
-        .values(
-          events.slice(i, i + CHUNK).map((e) => ({
-            at: now,
-            workflow_id: e.workflowId,
-            entity: e.entity,
-            entity_id: e.entityId,
-            from_status: e.from,
-            to_status: e.to,
-            actor: e.actor,
-            context: e.context === undefined ? null : JSON.stringify(e.context),
-          })),
-        )
-        .execute();
-    }
+    await bulkInsert(
+      conn,
+      db.dialect,
+      'event',
+      ['at', 'workflow_id', 'entity', 'entity_id', 'from_status', 'to_status', 'actor', 'context'],
+      events.map((e) => [now, e.workflowId, e.entity, e.entityId, e.from, e.to, e.actor, e.context === undefined ? null : JSON.stringify(e.context)]),
+    );
     return result;
   };
   let result: T;
