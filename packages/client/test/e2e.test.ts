@@ -245,6 +245,43 @@ describe('running workflows', () => {
     expect((await instancesOf(b.id!))[0]!.stdoutTail).toBe('local\n');
   });
 
+  it('a stop kills running commands, ends the run STOPPED, and a rerun resumes', async () => {
+    const build = (cmd: string) => {
+      const t = new Tool('e2e_stop_tool');
+      const tt = shellTemplate(t);
+      const a = tt.createTask({ key: 'a', cmd: 'true' });
+      const bs = [1, 2].map((i) => tt.createTask({ key: `b${i}`, cmd }, { upstream: [a] }));
+      const wf = t.createWorkflow({ name: 'stoppable' });
+      wf.addTasks([a, ...bs]);
+      return { wf, a, bs };
+    };
+    const marker = `jobmon-stop-test-${process.pid}`;
+    const first = build(`sleep 30 # ${marker}`);
+    const ac = new AbortController();
+    const running = first.wf.run({
+      connection: conn,
+      signal: ac.signal,
+      handleSignals: false,
+      onProgress: (p) => {
+        if (p.running === 2) ac.abort();
+      },
+    });
+    const r1 = await running;
+    expect(r1.runStatus).toBe('STOPPED');
+    expect(r1.done).toBe(1);
+    const killed = await instancesOf(first.bs[0]!.id!);
+    expect(killed[0]!.status).toBe('ERROR_FATAL');
+    expect(killed[0]!.errorClass).toBe('killed');
+    const { execSync } = await import('node:child_process');
+    expect(execSync(`pgrep -f "[s]leep 30 # ${marker}" || true`).toString().trim()).toBe('');
+
+    const second = build('true');
+    const r2 = await second.wf.run({ connection: conn });
+    expect(r2.status).toBe('DONE');
+    expect(await instancesOf(second.a.id!)).toHaveLength(1);
+    expect(await instancesOf(second.bs[0]!.id!)).toHaveLength(2);
+  });
+
   it('follows a finished task with its dependents within milliseconds (event driven)', async () => {
     const t = tool();
     const tt = shellTemplate(t);

@@ -150,9 +150,16 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   }
 
   let stopRequested = false;
+  /** Stop now: launch nothing new and kill what runs (its instances end ERROR_FATAL, class killed). */
+  const killAll = () => {
+    s.drain();
+    const byCluster = [...distributors.values()];
+    const active = s.activeInstanceIds();
+    void Promise.all(byCluster.map((d) => d.terminate(active))).catch((e: unknown) => opts.onWarning?.(`stopping: ${(e as Error).message}`));
+  };
   const onAbort = () => {
     stopRequested = true;
-    s.drain();
+    killAll();
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) onAbort();
@@ -165,7 +172,8 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
         if (r.status !== 'RUNNING' && serverSaid === undefined) {
           serverSaid = r.status;
           opts.onWarning?.(`the server moved this run to ${r.status}; stopping`);
-          s.drain();
+          if (r.status === 'HOT_RESUME') s.drain();
+          else killAll();
         }
       })
       .catch((e: unknown) => opts.onWarning?.(`heartbeat failed: ${(e as Error).message}`));
