@@ -2,8 +2,11 @@
 // otherwise it starts the embedded default: an in-process server on 127.0.0.1 over SQLite at
 // ~/.jobmon/jobmon.db (JOBMON_DB overrides), whose URL is passed to everything it starts.
 
+import { Worker } from 'node:worker_threads';
 import { Requester, loadConfig, type JobmonConfig } from '@jobmon/core';
-import { startServer, type RunningServer } from '@jobmon/server';
+
+/** The compiled worker script, from dist/ (also when tests load this module from src/). */
+const EMBEDDED_SERVER = new URL('../dist/embedded-server.js', import.meta.url);
 
 export interface Connection {
   readonly url: string;
@@ -33,19 +36,31 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
     const requester = new Requester(config.url, requesterOpts);
     return { url: config.url, requester, config, stateLocation: `server ${config.url}`, embedded: false, close: async () => undefined };
   }
-  let server: RunningServer;
-  try {
-    server = await startServer({ db: config.db, runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor) });
-  } catch (e) {
+  const worker = new Worker(EMBEDDED_SERVER, {
+    workerData: { db: config.db, runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor) },
+  });
+  const started = await new Promise<{ url: string; location: string }>((resolve, reject) => {
+    worker.once('message', (m: { url?: string; location?: string; error?: string }) =>
+      m.error !== undefined || m.url === undefined ? reject(new Error(m.error ?? 'no URL')) : resolve({ url: m.url, location: m.location ?? config.db }),
+    );
+    worker.once('error', reject);
+  }).catch(async (e: unknown) => {
+    await worker.terminate();
     throw new Error(`cannot start the embedded Jobmon server over ${config.db}: ${(e as Error).message}`, { cause: e });
-  }
-  const requester = new Requester(server.url, requesterOpts);
+  });
+  const requester = new Requester(started.url, requesterOpts);
+  let closed: Promise<void> | undefined;
   return {
-    url: server.url,
+    url: started.url,
     requester,
     config,
-    stateLocation: server.db.location,
+    stateLocation: started.location,
     embedded: true,
-    close: () => server.close(),
+    close: () =>
+      (closed ??= new Promise<void>((resolve) => {
+        worker.once('message', () => void worker.terminate().then(() => resolve()));
+        worker.once('exit', () => resolve());
+        worker.postMessage('close');
+      })),
   };
 }

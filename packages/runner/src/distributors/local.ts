@@ -1,8 +1,9 @@
 // The `local` distributor: runs up to N commands at once on this machine, each started directly
 // (/bin/sh -c, no per-task wrapper) in its own process group with stdout/stderr going to
 // per-instance files. Spawning happens in one small long-lived launcher process (see
-// @jobmon/worker launcher.ts) so fork() stays cheap and off the runner's thread; if the runner
-// dies, the launcher kills what it started. `sequential` is the same with N = 1.
+// @jobmon/worker launcher.ts; two of them when N ≥ 2) so fork() stays cheap and off the
+// runner's thread; if the runner dies, a launcher kills what it started. `sequential` is the same
+// with N = 1.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism, hostname } from 'node:os';
@@ -32,9 +33,9 @@ export class LocalDistributor implements Distributor {
   readonly reportsViaServer = false;
   private readonly running = new Map<number, { pid?: number; exited?: () => void; done: Promise<void> }>();
   private readonly killedByUs = new Set<number>();
-  private launcher: ChildProcess | undefined;
-  private outBuf: string[] = [];
-  private flushScheduled = false;
+  /** Launchers and how many of our instances each holds; lanes are split between them. */
+  private launchers: { child: ChildProcess; inFlight: number; outBuf: string[]; flushScheduled: boolean }[] = [];
+  private readonly launcherOf = new Map<number, number>();
   private launcherDied: string | undefined;
 
   constructor(
@@ -47,30 +48,40 @@ export class LocalDistributor implements Distributor {
     return this.parallelism + LAUNCHER_BUFFER - this.running.size;
   }
 
-  private ensureLauncher(): ChildProcess {
-    if (this.launcher) return this.launcher;
-    const child = spawn(process.execPath, [LAUNCHER_PATH, '--parallelism', String(this.parallelism)], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
-    const rl = createInterface({ input: child.stdout!, crlfDelay: Infinity });
-    rl.on('line', (line) => this.onMessage(JSON.parse(line) as LauncherMsg));
-    child.on('exit', (code, signal) => {
-      this.launcherDied = `the local launcher exited (${signal ?? code})`;
-      // Anything still running is lost to us: report it as an infrastructure error.
-      for (const id of [...this.running.keys()]) this.finish(id, { t: 'x', id, code: null, sig: 'LAUNCHER_EXIT', wall: 0, mem: null, out: '', err: '' });
-    });
-    child.stdin!.on('error', () => undefined);
-    this.launcher = child;
-    return child;
+  /**
+   * Forking costs about 2 ms of a launcher's CPU; with two launchers (when N ≥ 2) forks happen
+   * on both cores. Each launcher runs its share of the N lanes.
+   */
+  private ensureLaunchers(): void {
+    if (this.launchers.length > 0) return;
+    const count = Math.min(2, this.parallelism);
+    for (let k = 0; k < count; k++) {
+      const share = Math.floor(this.parallelism / count) + (k < this.parallelism % count ? 1 : 0);
+      const child = spawn(process.execPath, [LAUNCHER_PATH, '--parallelism', String(share)], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
+      const rl = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+      rl.on('line', (line) => this.onMessage(JSON.parse(line) as LauncherMsg));
+      child.on('exit', (code, signal) => {
+        this.launcherDied = `the local launcher exited (${signal ?? code})`;
+        // Anything it was running is lost to us: report it as an infrastructure error.
+        for (const [id, l] of [...this.launcherOf]) {
+          if (l === k) this.finish(id, { t: 'x', id, code: null, sig: 'LAUNCHER_EXIT', wall: 0, mem: null, out: '', err: '' });
+        }
+      });
+      child.stdin!.on('error', () => undefined);
+      this.launchers.push({ child, inFlight: 0, outBuf: [], flushScheduled: false });
+    }
   }
 
-  private send(msg: object): void {
-    this.outBuf.push(JSON.stringify(msg));
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
+  private send(k: number, msg: object): void {
+    const l = this.launchers[k]!;
+    l.outBuf.push(JSON.stringify(msg));
+    if (!l.flushScheduled) {
+      l.flushScheduled = true;
       queueMicrotask(() => {
-        this.flushScheduled = false;
-        const text = this.outBuf.join('\n') + '\n';
-        this.outBuf = [];
-        this.ensureLauncher().stdin!.write(text);
+        l.flushScheduled = false;
+        const text = l.outBuf.join('\n') + '\n';
+        l.outBuf = [];
+        l.child.stdin!.write(text);
       });
     }
   }
@@ -87,7 +98,12 @@ export class LocalDistributor implements Distributor {
         continue;
       }
       this.paths.set(item.instanceId, [`${base}.out`, `${base}.err`]);
-      this.send({ t: 's', id: item.instanceId, c: item.command, o: `${base}.out`, e: `${base}.err`, v: envExtras(host.childEnv(item)) });
+      this.ensureLaunchers();
+      let k = 0;
+      for (let j = 1; j < this.launchers.length; j++) if (this.launchers[j]!.inFlight < this.launchers[k]!.inFlight) k = j;
+      this.launchers[k]!.inFlight++;
+      this.launcherOf.set(item.instanceId, k);
+      this.send(k, { t: 's', id: item.instanceId, c: item.command, o: `${base}.out`, e: `${base}.err`, v: envExtras(host.childEnv(item)) });
     }
   }
 
@@ -113,6 +129,7 @@ export class LocalDistributor implements Distributor {
       this.failStart(m.id, m.msg);
     } else if (m.t === 'c') {
       const entry = this.running.get(m.id);
+      this.release(m.id);
       this.running.delete(m.id);
       this.paths.delete(m.id);
       this.killedByUs.delete(m.id);
@@ -123,8 +140,17 @@ export class LocalDistributor implements Distributor {
     }
   }
 
+  private release(id: number): void {
+    const k = this.launcherOf.get(id);
+    if (k !== undefined) {
+      this.launcherOf.delete(id);
+      this.launchers[k]!.inFlight--;
+    }
+  }
+
   private failStart(id: number, why: string): void {
     const entry = this.running.get(id);
+    this.release(id);
     this.running.delete(id);
     this.paths.delete(id);
     void this.opts.host.report({ id, to: 'NO_DISTRIBUTOR_ID', via: ['INSTANTIATED'], errorMessage: `could not start: ${why}` });
@@ -135,6 +161,7 @@ export class LocalDistributor implements Distributor {
   private finish(id: number, m: ExitMsg): void {
     const entry = this.running.get(id);
     if (!entry) return;
+    this.release(id);
     this.running.delete(id);
     this.paths.delete(id);
     const { host } = this.opts;
@@ -165,7 +192,8 @@ export class LocalDistributor implements Distributor {
       const entry = this.running.get(id);
       if (!entry) continue;
       this.killedByUs.add(id);
-      this.send({ t: 'k', id, s: 'SIGKILL' });
+      const k = this.launcherOf.get(id);
+      if (k !== undefined) this.send(k, { t: 'k', id, s: 'SIGKILL' });
       waits.push(entry.done);
     }
     await Promise.all(waits);
@@ -173,12 +201,14 @@ export class LocalDistributor implements Distributor {
 
   async stop(): Promise<void> {
     await this.terminate([...this.running.keys()]);
-    const l = this.launcher;
-    if (l && l.exitCode === null && l.signalCode === null) {
-      const exited = new Promise((r) => l.once('exit', r));
-      l.stdin!.end();
-      await exited;
-    }
+    await Promise.all(
+      this.launchers.map(({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+        const exited = new Promise((r) => child.once('exit', r));
+        child.stdin!.end();
+        return exited;
+      }),
+    );
   }
 }
 
