@@ -282,6 +282,23 @@ describe('running workflows', () => {
     expect(await instancesOf(second.bs[0]!.id!)).toHaveLength(2);
   });
 
+  it('heartbeats its run while it works', async () => {
+    const fast = await connect({ url: server.url, config: { logDir: join(db.dir, 'logs'), runHeartbeatMs: 50 } });
+    try {
+      const t = tool();
+      const wf = t.createWorkflow({ name: 'heartbeat' });
+      wf.addTask(shellTemplate(t).createTask({ key: 1, cmd: 'sleep 0.5' }));
+      const r = await wf.run({ connection: fast });
+      expect(r.status).toBe('DONE');
+      const run = await server.db.kysely.selectFrom('workflow_run').selectAll().where('id', '=', r.runId!).executeTakeFirstOrThrow();
+      // Heartbeats moved heartbeat_at past the run's creation and kept its deadline ahead of it.
+      expect(run.heartbeat_at - run.created_at).toBeGreaterThanOrEqual(200);
+      expect(run.report_by).toBeGreaterThan(run.heartbeat_at);
+    } finally {
+      await fast.close();
+    }
+  });
+
   it('follows a finished task with its dependents within milliseconds (event driven)', async () => {
     const t = tool();
     const tt = shellTemplate(t);

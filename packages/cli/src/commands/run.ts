@@ -20,6 +20,7 @@ export function registerRun(program: Command): void {
       const say = opts.json ? (_: string) => undefined : (line: string) => console.log(line);
       const spec = parseWorkflowFile(file);
       const workflow = toWorkflow(file, spec);
+      spec.tasks.length = 0; // the declarations now live in `workflow`; let the parsed file go
       const conn = await connect();
       const view = opts.quiet ? undefined : progressView(process.stderr);
       try {
