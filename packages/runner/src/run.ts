@@ -72,7 +72,7 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
     runStatus = r.status;
   };
 
-  let swarm: Swarm | undefined;
+  let swarm: Swarm | undefined = undefined; // set once distributors are up; callbacks may fire before
   let fatal: unknown;
   const reporter = new Reporter(
     requester,

@@ -130,7 +130,7 @@ class GroupSampler {
       this.timer.unref();
     }
   }
-  remove(pgid: number): void {
+  remove(_pgid: number): void {
     // Keep the peak until read by peakOf; drop afterwards.
     if (this.peaks.size <= 1 && this.timer) {
       clearInterval(this.timer);
