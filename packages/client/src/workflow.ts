@@ -124,6 +124,11 @@ export class Workflow {
     };
   }
 
+  /** Validate and hash the declaration now (bind does it otherwise); errors are the same. */
+  prepare(): void {
+    for (const t of this.tasks) void t.hashes;
+  }
+
   /** Bind to a server without running (a run is created and left BOUND). */
   async bind(connection: Connection): Promise<BoundWorkflow> {
     const bound = await bindWorkflow(connection.requester, this.decl());

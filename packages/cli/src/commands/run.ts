@@ -18,10 +18,21 @@ export function registerRun(program: Command): void {
     .action(async (file: string, opts: { parallelism?: number; quiet?: boolean; json?: boolean }) => {
       if (opts.json) opts.quiet = true;
       const say = opts.json ? (_: string) => undefined : (line: string) => console.log(line);
-      const spec = parseWorkflowFile(file);
-      const workflow = toWorkflow(file, spec);
+      // Boot the (embedded) server while the file is read, declared and hashed.
+      const connecting = connect();
+      connecting.catch(() => undefined);
+      let spec: ReturnType<typeof parseWorkflowFile>;
+      let workflow: ReturnType<typeof toWorkflow>;
+      try {
+        spec = parseWorkflowFile(file);
+        workflow = toWorkflow(file, spec);
+        workflow.prepare();
+      } catch (e) {
+        await connecting.then((c) => c.close()).catch(() => undefined);
+        throw e;
+      }
       spec.tasks.length = 0; // the declarations now live in `workflow`; let the parsed file go
-      const conn = await connect();
+      const conn = await connecting;
       const view = opts.quiet ? undefined : progressView(process.stderr);
       try {
         const result = await workflow.run({

@@ -2,7 +2,6 @@
 
 import type { Command } from 'commander';
 import { loadConfig } from '@jobmon/core';
-import { startServer } from '@jobmon/server';
 
 export function registerServer(program: Command): void {
   program
@@ -15,6 +14,7 @@ export function registerServer(program: Command): void {
       const config = loadConfig(opts.db ? { db: opts.db } : {});
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0–65535, got '${opts.port}'`);
+      const { startServer } = await import('@jobmon/server'); // only this command needs the server in this process
       const server = await startServer({ db: config.db, host: opts.host, port, logger: false });
       console.log(`jobmon server listening on ${server.url} (database: ${server.db.location})`);
       console.log(`clients: export JOBMON_URL=${server.url}`);

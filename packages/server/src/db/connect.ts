@@ -3,8 +3,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import type SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
 import type { Database } from './schema.js';
 import { up as initial } from './migrations/0001-initial.js';
@@ -19,8 +18,6 @@ export interface Db {
   close(): Promise<void>;
 }
 
-// int8 and count(*) arrive as strings from pg; every id and timestamp here fits a double.
-pg.types.setTypeParser(20, (v) => Number(v));
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//.test(target);
@@ -31,6 +28,10 @@ export async function openDb(target: string): Promise<Db> {
   let kysely: Kysely<Database>;
   let location = target;
   if (dialect === 'postgres') {
+    // Drivers load on demand: a SQLite user never pays for pg, nor the reverse.
+    const pg = (await import('pg')).default;
+    // int8 and count(*) arrive as strings from pg; every id and timestamp here fits a double.
+    pg.types.setTypeParser(20, (v) => Number(v));
     const pool = new pg.Pool({ connectionString: target, max: 10 });
     pool.on('error', () => {
       // A dropped idle connection is replaced on next use; queries report their own errors.
@@ -39,7 +40,8 @@ export async function openDb(target: string): Promise<Db> {
     location = target.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@');
   } else {
     if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
-    const sqlite = new SQLite(target);
+    const Sqlite = (await import('better-sqlite3')).default;
+    const sqlite = new Sqlite(target);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
