@@ -33,7 +33,7 @@ interface RawResponse {
   text: string;
 }
 
-function send(url: URL, method: Method, payload: string | undefined, timeoutMs: number): Promise<RawResponse> {
+function send(url: URL, method: Method, payload: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<RawResponse> {
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = mod.request(
@@ -51,6 +51,7 @@ function send(url: URL, method: Method, payload: string | undefined, timeoutMs: 
       },
     );
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    signal?.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
     req.on('error', reject);
     req.end(payload);
   });
@@ -81,7 +82,8 @@ export class Requester {
     return this.request<T>('PUT', path, body);
   }
 
-  async request<T>(method: Method, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+  /** With a signal, an abort ends the request at once (rejecting with an 'aborted' error, no retry). */
+  async request<T>(method: Method, path: string, body?: unknown, timeoutMs?: number, signal?: AbortSignal): Promise<T> {
     const url = new URL(`${this.baseUrl}/api/v1${path}`);
     const route = `${method} ${path}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -95,8 +97,9 @@ export class Requester {
       }
       let res: RawResponse;
       try {
-        res = await send(url, method, payload, timeoutMs ?? this.opts.timeoutMs);
+        res = await send(url, method, payload, timeoutMs ?? this.opts.timeoutMs, signal);
       } catch (error) {
+        if (signal?.aborted) throw new Error(`${route}: aborted`, { cause: error });
         lastError = error;
         continue;
       }

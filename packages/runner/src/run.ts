@@ -16,12 +16,14 @@ import {
 } from '@jobmon/core';
 import type { Distributor, DistributorFactory, DistributorHost, LaunchItem } from './distributors/contract.js';
 import { createLocalDistributor, createSequentialDistributor } from './distributors/local.js';
+import { createDummyDistributor } from './distributors/dummy.js';
 import { Reporter } from './reporter.js';
 import { Swarm, type SwarmProgress, type SwarmTasks } from './swarm/swarm.js';
 
 export const DISTRIBUTORS: Record<string, DistributorFactory> = {
   local: createLocalDistributor,
   sequential: createSequentialDistributor,
+  dummy: createDummyDistributor,
 };
 
 /** Register a distributor for a cluster type (used by `dummy`, and later `slurm`). */
@@ -224,7 +226,11 @@ async function follow(requester: Requester, workflowId: number, after: number, s
       `/events?after=${seq}&workflowId=${workflowId}&entity=task&waitMs=2000&limit=5000`,
       undefined,
       30_000,
-    );
+      signal,
+    ).catch((e: unknown) => {
+      if (signal.aborted) return { events: [], last: seq };
+      throw e;
+    });
     for (const e of r.events) onEvent(e);
     seq = r.last;
   }

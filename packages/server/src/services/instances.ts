@@ -153,6 +153,11 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
     task.infra_failures = o.infra_failures;
   }
   if (events.length === 0) {
+    // A repeated report of the current state may carry new facts (the worker's process group).
+    const f = fieldsFor(item, undefined);
+    if (item.to === inst.status && outcome === 'applied' && Object.keys(f).length > 0) {
+      await tx.db.updateTable('task_instance').set(f).where('id', '=', inst.id).where('status', '=', inst.status).execute();
+    }
     return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
   }
   const f = fieldsFor(item, errorClass);

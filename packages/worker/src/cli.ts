@@ -1,0 +1,44 @@
+// `jobmon-worker --instance-id N [--url URL] [--log-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS]`
+// Arguments are parsed by hand to keep the worker's start-up small.
+
+import { runWorker } from './worker.js';
+
+const USAGE = 'usage: jobmon-worker --instance-id N [--url URL] [--log-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS]';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`jobmon-worker: ${name} must be a whole number ≥ 1, got '${value}'\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const instanceId = positive('--instance-id', arg('--instance-id'), 0);
+if (instanceId === 0) {
+  process.stderr.write(`jobmon-worker: --instance-id is required\n${USAGE}\n`);
+  process.exit(2);
+}
+const url = arg('--url') ?? process.env['JOBMON_URL'];
+if (!url) {
+  process.stderr.write(`jobmon-worker: no server: pass --url or set JOBMON_URL\n${USAGE}\n`);
+  process.exit(2);
+}
+const code = await runWorker({
+  instanceId,
+  url,
+  logDir: arg('--log-dir') ?? process.env['JOBMON_LOG_DIR'] ?? process.cwd(),
+  heartbeatMs: positive('--heartbeat-ms', arg('--heartbeat-ms') ?? process.env['JOBMON_INSTANCE_HEARTBEAT_MS'], 90_000),
+  killGraceMs: positive('--kill-grace-ms', arg('--kill-grace-ms'), 10_000),
+});
+process.exit(code);

@@ -1,0 +1,130 @@
+// jobmon-worker: the wrapper a cluster distributor launches for one task instance. It reports
+// RUNNING (and receives the command), runs the command in its own process group with output to
+// files, heartbeats until it ends, reports DONE or the error with the exit code and output tails,
+// and obeys KILL_SELF (from a heartbeat answer, or SIGTERM/SIGINT to itself). Its import graph
+// is core's requester and node builtins only: no server code.
+
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { IllegalTransitionError, Requester, type SingleTransitionRequestT, type SingleTransitionResponseT } from '@jobmon/core';
+import { spawnGroup, type GroupHandle, type GroupResult } from './process-group.js';
+
+export interface WorkerOptions {
+  instanceId: number;
+  url: string;
+  logDir: string;
+  heartbeatMs: number;
+  /** After SIGTERM to the command's group, wait this long before SIGKILL. */
+  killGraceMs: number;
+  reportByFactor?: number;
+  log?: (line: string) => void;
+}
+
+const safe = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
+
+/** Returns the worker's exit code: 0 once the outcome is reported (even a failed command). */
+export async function runWorker(opts: WorkerOptions): Promise<number> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`jobmon-worker[${opts.instanceId}]: ${l}\n`));
+  const req = new Requester(opts.url);
+  const path = `/task-instances/${opts.instanceId}`;
+  const transition = (body: SingleTransitionRequestT) => req.post<SingleTransitionResponseT>(`${path}/transition`, body);
+  const nextReportMs = Math.round(opts.heartbeatMs * (opts.reportByFactor ?? 3.1));
+
+  let started: SingleTransitionResponseT;
+  const pending = { stdoutPath: join(opts.logDir, `instance.${opts.instanceId}.out`), stderrPath: join(opts.logDir, `instance.${opts.instanceId}.err`) };
+  try {
+    started = await transition({ to: 'RUNNING', nodeName: hostname(), pgid: process.pid, ...pending });
+  } catch (e) {
+    if (e instanceof IllegalTransitionError) {
+      const from = e.details['from'];
+      if (from === 'KILL_SELF') {
+        await transition({ to: 'ERROR_FATAL', errorMessage: 'told to stop before it started' }).catch(() => undefined);
+      }
+      log(`not running: ${e.message}`);
+      return 0;
+    }
+    log(`cannot report running: ${(e as Error).message}`);
+    return 1;
+  }
+  if (started.command === undefined) {
+    log('the server did not return a command');
+    return 1;
+  }
+  const base = join(opts.logDir, `${safe(started.name ?? 'task')}.${opts.instanceId}`);
+  const stdoutPath = `${base}.out`;
+  const stderrPath = `${base}.err`;
+  const group: GroupHandle = spawnGroup({
+    command: started.command,
+    stdoutPath,
+    stderrPath,
+    env: {
+      ...process.env,
+      JOBMON_TASK_INSTANCE_ID: String(opts.instanceId),
+      JOBMON_TASK_ID: String(started.taskId),
+      JOBMON_WORKFLOW_ID: String(started.workflowId),
+      JOBMON_WORKFLOW_RUN_ID: String(started.workflowRunId),
+    },
+  });
+  if (group.pid !== undefined) {
+    void transition({ to: 'RUNNING', pgid: group.pid, stdoutPath, stderrPath }).catch(() => undefined);
+  }
+
+  let killReason: string | undefined;
+  const stop = (reason: string) => {
+    if (killReason !== undefined) return;
+    killReason = reason;
+    group.kill('SIGTERM');
+    setTimeout(() => group.kill('SIGKILL'), opts.killGraceMs).unref();
+  };
+  const onSignal = (sig: NodeJS.Signals) => stop(`the worker received ${sig}`);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  const beat = setInterval(() => {
+    req
+      .post<{ status: string }>(`${path}/heartbeat`, { nextReportMs })
+      .then((r) => {
+        if (r.status === 'KILL_SELF') stop('told to stop (KILL_SELF)');
+      })
+      .catch((e: unknown) => log(`heartbeat failed: ${(e as Error).message}`));
+  }, opts.heartbeatMs);
+
+  let result: GroupResult;
+  try {
+    result = await group.done;
+  } finally {
+    clearInterval(beat);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  const measured = {
+    wallTimeMs: result.wallTimeMs,
+    stdoutTail: result.stdoutTail,
+    stderrTail: result.stderrTail,
+    ...(result.peakMemoryBytes === null ? {} : { peakMemoryBytes: result.peakMemoryBytes }),
+  };
+  let outcome: SingleTransitionRequestT;
+  if (killReason !== undefined) {
+    outcome = { to: 'ERROR_FATAL', via: ['KILL_SELF'], ...measured, errorMessage: `killed: ${killReason}` };
+  } else if (result.spawnError !== undefined) {
+    outcome = { to: 'ERROR', exitCode: 127, ...measured, errorMessage: `could not start the command: ${result.spawnError}` };
+  } else if (result.exitCode === 0) {
+    outcome = { to: 'DONE', exitCode: 0, ...measured };
+  } else if (result.exitCode !== null) {
+    const tail = result.stderrTail.trim().split('\n').slice(-20).join('\n');
+    outcome = { to: 'ERROR', exitCode: result.exitCode, ...measured, errorMessage: `command exited with code ${result.exitCode}${tail ? `: ${tail}` : ''}` };
+  } else {
+    outcome = { to: 'UNKNOWN_ERROR', ...measured, errorMessage: `killed by signal ${result.signal ?? 'unknown'} (not by Jobmon)` };
+  }
+  try {
+    await transition(outcome);
+  } catch (e) {
+    if (e instanceof IllegalTransitionError && outcome.to === 'ERROR_FATAL') {
+      // Already ended elsewhere (e.g. a force cleanup): nothing left to report.
+      return 0;
+    }
+    log(`cannot report the outcome (${outcome.to}): ${(e as Error).message}`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,157 @@
+// jobmon-worker through the `dummy` distributor, which launches one worker process per instance as
+// a remote cluster would: real worker processes reporting to a real server (SQLite or PostgreSQL).
+
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '@jobmon/server';
+import { Tool, connect, type Connection, type InstanceDetailT } from '@jobmon/client';
+import { createTestDb, type TestDb } from '../../../test-support/db.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const WORKER_BIN = join(ROOT, 'packages/worker/bin/jobmon-worker.js');
+let db: TestDb;
+let server: RunningServer;
+let conn: Connection;
+let n = 0;
+
+beforeAll(async () => {
+  db = await createTestDb('worker');
+  server = await startServer({ db: db.target });
+  conn = await connect({ url: server.url, config: { logDir: join(db.dir, 'logs') } });
+});
+afterAll(async () => {
+  await conn?.close();
+  await server?.close();
+  await db?.drop();
+});
+
+function dummyWorkflow(commands: Record<string, string>, opts: { maxAttempts?: number; chain?: boolean } = {}) {
+  const tool = new Tool(`worker_tool_${++n}`);
+  const tt = tool.getTaskTemplate({ name: 'w', commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'] });
+  const wf = tool.createWorkflow({ name: `worker_${n}`, defaultCluster: 'dummy' });
+  let prev: ReturnType<typeof tt.createTask> | undefined;
+  const tasks = Object.entries(commands).map(([key, cmd]) => {
+    const t = tt.createTask({ key, cmd }, { ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}), ...(opts.chain && prev ? { upstream: [prev] } : {}) });
+    prev = t;
+    return t;
+  });
+  wf.addTasks(tasks);
+  return { wf, tasks };
+}
+
+async function instancesOf(taskId: number): Promise<InstanceDetailT[]> {
+  return (await conn.requester.get<{ instances: InstanceDetailT[] }>(`/tasks/${taskId}/instances`)).instances;
+}
+
+describe('jobmon-worker via the dummy cluster', () => {
+  it('runs commands in worker processes that report running, output and exit', async () => {
+    const { wf, tasks } = dummyWorkflow({ first: 'echo worker-out; echo worker-err >&2', second: 'echo "$JOBMON_TASK_ID"' }, { chain: true });
+    const r = await wf.run({ connection: conn });
+    expect(r.status).toBe('DONE');
+    const [a] = await instancesOf(tasks[0]!.id!);
+    expect(a).toMatchObject({ status: 'DONE', exitCode: 0, errorClass: null });
+    expect(a!.stdoutTail).toBe('worker-out\n');
+    expect(a!.stderrTail).toBe('worker-err\n');
+    expect(Number(a!.distributorId)).toBeGreaterThan(0);
+    expect(readFileSync(a!.stdoutPath!, 'utf8')).toBe('worker-out\n');
+    const [b] = await instancesOf(tasks[1]!.id!);
+    expect(b!.stdoutTail).toBe(`${tasks[1]!.id}\n`);
+  });
+
+  it('reports a failing command as an application error with its exit code, then retries it', async () => {
+    const { wf, tasks } = dummyWorkflow({ bad: 'echo "bad input" >&2; exit 5' }, { maxAttempts: 2 });
+    const r = await wf.run({ connection: conn });
+    expect(r.status).toBe('FAILED');
+    const inst = await instancesOf(tasks[0]!.id!);
+    expect(inst.map((i) => [i.status, i.exitCode, i.errorClass])).toEqual([
+      ['ERROR', 5, 'application'],
+      ['ERROR', 5, 'application'],
+    ]);
+    expect(r.errors[0]!.message).toContain('bad input');
+  });
+
+  it('heartbeats while the command runs', async () => {
+    const conn2 = await connect({ url: server.url, config: { logDir: join(db.dir, 'logs') } });
+    process.env['JOBMON_INSTANCE_HEARTBEAT_MS'] = '100';
+    try {
+      const { wf, tasks } = dummyWorkflow({ slow: 'sleep 0.6' });
+      expect((await wf.run({ connection: conn2 })).status).toBe('DONE');
+      const row = await server.db.kysely.selectFrom('task_instance').select(['report_by', 'created_at']).where('task_id', '=', tasks[0]!.id!).executeTakeFirstOrThrow();
+      expect(row.report_by).not.toBeNull();
+      expect(row.report_by! - row.created_at).toBeGreaterThan(300);
+    } finally {
+      delete process.env['JOBMON_INSTANCE_HEARTBEAT_MS'];
+      await conn2.close();
+    }
+  });
+
+  it('a stop makes workers kill their commands and report ERROR_FATAL; nothing is left running', async () => {
+    const marker = `jobmon-worker-kill-${process.pid}`;
+    const { wf, tasks } = dummyWorkflow({ long1: `sleep 40 # ${marker}`, long2: `sleep 40 # ${marker}` });
+    const ac = new AbortController();
+    const running = wf.run({
+      connection: conn,
+      signal: ac.signal,
+      handleSignals: false,
+      onProgress: () => undefined,
+    });
+    // Stop once both commands are really running.
+    for (let i = 0; i < 200; i++) {
+      const out = await promisify(execFile)('sh', ['-c', `pgrep -f "[s]leep 40 # ${marker}" | wc -l`]);
+      if (Number(out.stdout.trim()) === 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    ac.abort();
+    const r = await running;
+    expect(r.runStatus).toBe('STOPPED');
+    for (const t of tasks) {
+      const [inst] = await instancesOf(t.id!);
+      expect(inst!.status).toBe('ERROR_FATAL');
+      expect(inst!.errorClass).toBe('killed');
+    }
+    const left = await promisify(execFile)('sh', ['-c', `pgrep -f "[s]leep 40 # ${marker}" || true`]);
+    expect(left.stdout.trim()).toBe('');
+  });
+
+  it('does not run an instance that is not waiting to run, and says why', async () => {
+    const { wf, tasks } = dummyWorkflow({ once: 'true' });
+    expect((await wf.run({ connection: conn })).status).toBe('DONE');
+    const [inst] = await instancesOf(tasks[0]!.id!);
+    const r = await promisify(execFile)(process.execPath, [WORKER_BIN, '--instance-id', String(inst!.id), '--url', server.url, '--log-dir', db.dir]);
+    expect(r.stderr).toMatch(/not running: .*cannot move from DONE to RUNNING/);
+    expect((await instancesOf(tasks[0]!.id!)).map((i) => i.status)).toEqual(['DONE']);
+  });
+
+  it('rejects bad arguments with exit code 2', async () => {
+    const r = await promisify(execFile)(process.execPath, [WORKER_BIN, '--instance-id', 'abc']).catch((e: { code: number; stderr: string }) => e);
+    expect((r as { code: number }).code).toBe(2);
+    expect((r as { stderr: string }).stderr).toContain('--instance-id must be a whole number');
+  });
+});
+
+describe('the worker import graph', () => {
+  it('excludes server code', () => {
+    const seen = new Set<string>();
+    const external = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]|import\(['"]([^'"]+)['"]\)/g)) {
+        const spec = m[1] ?? m[2]!;
+        if (spec.startsWith('.')) visit(resolve(file, '..', spec));
+        else if (spec === '@jobmon/core') visit(join(ROOT, 'packages/core/dist/index.js'));
+        else external.add(spec);
+      }
+    };
+    visit(join(ROOT, 'packages/worker/dist/cli.js'));
+    expect(seen.size).toBeGreaterThan(3);
+    const forbidden = [...external].filter((s) => /^(@jobmon\/(server|client|runner|cli)|fastify|kysely|better-sqlite3|pg)$/.test(s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/')));
+    expect(forbidden).toEqual([]);
+    expect([...seen].some((f) => f.includes('/server/'))).toBe(false);
+    expect(readdirSync(join(ROOT, 'packages/worker/dist')).length).toBeGreaterThan(0);
+  });
+});
