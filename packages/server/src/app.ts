@@ -69,7 +69,10 @@ export async function buildApp(opts: AppOptions) {
       return reply.status(400).send({ code: 'JM_VALIDATION', message: `${req.method} ${req.url}: ${fe.message}`, details: { route: req.url } });
     }
     req.log.error({ err }, 'internal error');
-    const transient = /SQLITE_BUSY|ECONNREFUSED|ECONNRESET|terminating connection|Connection terminated|timeout/i.test(String(fe.message));
+    // Lock contention and a database that went away are worth retrying; the client backs off on 503.
+    const transient = /SQLITE_BUSY|database is locked|deadlock detected|could not serialize|ECONNREFUSED|ECONNRESET|terminating connection|Connection terminated|timeout/i.test(
+      String(fe.message),
+    );
     return reply.status(transient ? 503 : 500).send({
       code: 'JM_INTERNAL',
       message: `${req.method} ${req.url}: ${transient ? 'the database is unavailable, retry' : 'internal error'}: ${fe.message}`,
