@@ -22,12 +22,12 @@ export interface JobmonConfig {
   http: { timeoutMs: number; retries: number; backoffMs: number; maxBackoffMs: number };
 }
 
-export function jobmonHome(): string {
-  return process.env['JOBMON_HOME'] ?? join(homedir(), '.jobmon');
+export function jobmonHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env['JOBMON_HOME'] ?? join(homedir(), '.jobmon');
 }
 
-export function defaultConfig(): JobmonConfig {
-  const home = jobmonHome();
+export function defaultConfig(env: NodeJS.ProcessEnv = process.env): JobmonConfig {
+  const home = jobmonHome(env);
   return {
     url: '',
     db: join(home, 'jobmon.db'),
@@ -49,6 +49,7 @@ const ENV: Record<string, (c: JobmonConfig, v: string) => void> = {
   JOBMON_HTTP_TIMEOUT_MS: (c, v) => (c.http.timeoutMs = positive('JOBMON_HTTP_TIMEOUT_MS', v)),
   JOBMON_HTTP_RETRIES: (c, v) => (c.http.retries = nonNegative('JOBMON_HTTP_RETRIES', v)),
   JOBMON_HTTP_BACKOFF_MS: (c, v) => (c.http.backoffMs = positive('JOBMON_HTTP_BACKOFF_MS', v)),
+  JOBMON_HTTP_MAX_BACKOFF_MS: (c, v) => (c.http.maxBackoffMs = positive('JOBMON_HTTP_MAX_BACKOFF_MS', v)),
 };
 
 function positive(name: string, v: string): number {
@@ -80,8 +81,8 @@ function merge(target: Record<string, unknown>, source: Record<string, unknown>,
 
 /** Defaults ← config file ← environment ← explicit overrides. */
 export function loadConfig(overrides: Partial<JobmonConfig> = {}, env = process.env): JobmonConfig {
-  const config = defaultConfig();
-  const file = env['JOBMON_CONFIG'] ?? join(jobmonHome(), 'config.json');
+  const config = defaultConfig(env);
+  const file = env['JOBMON_CONFIG'] ?? join(jobmonHome(env), 'config.json');
   let text: string | undefined;
   try {
     text = readFileSync(file, 'utf8');

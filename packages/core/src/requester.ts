@@ -122,7 +122,6 @@ export class Requester {
         lastError = err;
         continue;
       }
-      if (res.status >= 500) throw err;
       throw err;
     }
     if (lastError instanceof JobmonError) throw lastError;

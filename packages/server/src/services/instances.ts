@@ -174,9 +174,14 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
     throw new IllegalTransitionError(`task instance ${inst.id} moved concurrently; retry`, { entity: 'task_instance', id: inst.id });
   }
   if (task.status !== origTask.status || task.num_attempts !== origTask.num_attempts) {
-    await tx.db.executeQuery(
+    const taskUpdate = await tx.db.executeQuery(
       CompiledQuery.raw(dialectSql(tx, UPDATE_TASK), [task.status, tx.now, task.num_attempts, task.infra_failures, task.id, origTask.status]),
     );
+    if (Number(taskUpdate.numAffectedRows ?? 0) !== 1) {
+      // Rows are locked (PostgreSQL) or the transaction is exclusive (SQLite), so this means a bug
+      // rather than a race; roll everything back rather than log events that did not happen.
+      throw new IllegalTransitionError(`task ${task.id} moved while instance ${inst.id} was applied; retry`, { entity: 'task', id: task.id });
+    }
   }
   if (errorClass !== undefined) {
     await tx.db

@@ -1,0 +1,143 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  IllegalTransitionError,
+  InternalError,
+  NotFoundError,
+  ServerUnreachableError,
+  ValidationError,
+} from './errors.js';
+import { Requester } from './requester.js';
+
+type Handler = (req: http.IncomingMessage, body: string, n: number) => [number, unknown];
+
+const counts = new Map<string, number>();
+const routes = new Map<string, Handler>();
+const json = (status: number, body: unknown): [number, unknown] => [status, body];
+
+routes.set('GET /api/v1/flaky', (_req, _b, n) => (n <= 2 ? [503, 'busy'] : json(200, { ok: true, n })));
+routes.set('POST /api/v1/echo', (req, body) =>
+  json(200, { method: req.method, type: req.headers['content-type'], body: JSON.parse(body) }),
+);
+routes.set('POST /api/v1/bad', () => json(400, { code: 'JM_VALIDATION', message: "task 'x': missing arg 'year'" }));
+routes.set('GET /api/v1/missing', () => json(404, { code: 'JM_NOT_FOUND', message: 'workflow 9 does not exist' }));
+routes.set('PUT /api/v1/move', () =>
+  json(409, {
+    code: 'JM_ILLEGAL_TRANSITION',
+    message: 'task 4 cannot move from DONE to QUEUED',
+    details: { entity: 'task', id: 4, from: 'DONE', to: 'QUEUED' },
+  }),
+);
+routes.set('GET /api/v1/bug', () => json(500, { code: 'JM_INTERNAL', message: 'boom' }));
+routes.set('GET /api/v1/html', () => [502, '<html>bad gateway</html>']);
+routes.set('GET /api/v1/empty', () => [204, undefined]);
+
+let server: http.Server;
+let base: string;
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const route = `${req.method} ${req.url}`;
+      const n = (counts.get(route) ?? 0) + 1;
+      counts.set(route, n);
+      const handler = routes.get(route);
+      const [status, body] = handler ? handler(req, Buffer.concat(chunks).toString('utf8'), n) : [404, 'no route'];
+      if (body === undefined) res.writeHead(status).end();
+      else if (typeof body === 'string') res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
+      else res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => counts.clear());
+
+const fast = { backoffMs: 1, maxBackoffMs: 2, timeoutMs: 5_000 };
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  return expect.unreachable('expected the request to fail');
+}
+
+describe('Requester', () => {
+  it('retries 503 with backoff and succeeds', async () => {
+    const retries: number[] = [];
+    const r = new Requester(base, { ...fast, onRetry: (i) => retries.push(i.attempt) });
+    await expect(r.get('/flaky')).resolves.toEqual({ ok: true, n: 3 });
+    expect(counts.get('GET /api/v1/flaky')).toBe(3);
+    expect(retries).toEqual([1, 2]);
+  });
+
+  it('sends a JSON body and parses a JSON answer; an empty answer is undefined', async () => {
+    const r = new Requester(base, fast);
+    await expect(r.post('/echo', { a: [1, 2] })).resolves.toEqual({
+      method: 'POST',
+      type: 'application/json',
+      body: { a: [1, 2] },
+    });
+    await expect(r.get('/empty')).resolves.toBeUndefined();
+  });
+
+  it('throws a 400 at once as the server’s ValidationError', async () => {
+    const e = await rejection(new Requester(base, fast).post('/bad', {}));
+    expect(e).toBeInstanceOf(ValidationError);
+    expect(e.message).toBe("task 'x': missing arg 'year'");
+    expect(counts.get('POST /api/v1/bad')).toBe(1);
+  });
+
+  it('throws a 404 at once as NotFoundError', async () => {
+    const e = await rejection(new Requester(base, fast).get('/missing'));
+    expect(e).toBeInstanceOf(NotFoundError);
+    expect(counts.get('GET /api/v1/missing')).toBe(1);
+  });
+
+  it('throws a 409 at once as IllegalTransitionError with its details', async () => {
+    const e = await rejection(new Requester(base, fast).put('/move', { to: 'QUEUED' }));
+    expect(e).toBeInstanceOf(IllegalTransitionError);
+    expect((e as IllegalTransitionError).details).toEqual({ entity: 'task', id: 4, from: 'DONE', to: 'QUEUED' });
+    expect((e as IllegalTransitionError).status).toBe(409);
+    expect(counts.get('PUT /api/v1/move')).toBe(1);
+  });
+
+  it('retries a 500 only twice, then throws the server’s error', async () => {
+    const e = await rejection(new Requester(base, { ...fast, retries: 8 }).get('/bug'));
+    expect(e).toBeInstanceOf(InternalError);
+    expect(e.message).toBe('boom');
+    expect(counts.get('GET /api/v1/bug')).toBe(3);
+  });
+
+  it('gives up on a transient status after its retries, with the last answer as the error', async () => {
+    const e = await rejection(new Requester(base, { ...fast, retries: 2 }).get('/html'));
+    expect(e).toBeInstanceOf(InternalError);
+    expect(e.message).toContain('GET /html answered HTTP 502');
+    expect(counts.get('GET /api/v1/html')).toBe(3);
+  });
+
+  it('throws ServerUnreachableError naming the URL when nothing listens', async () => {
+    const probe = http.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const url = `http://127.0.0.1:${port}`;
+    const e = await rejection(new Requester(url, { ...fast, retries: 2 }).get('/anything'));
+    expect(e).toBeInstanceOf(ServerUnreachableError);
+    expect(e.message).toContain(url);
+    expect(e.message).toContain('GET /anything');
+    expect(e.message).toContain('3 attempts');
+    expect((e as ServerUnreachableError).details).toMatchObject({ url });
+  });
+});

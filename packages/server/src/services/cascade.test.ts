@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ERROR_CLASS_OF,
+  TASK_INSTANCE_STATES,
+  TASK_STATES,
+  taskInstanceMachine,
+  taskMachine,
+  type TaskInstanceStatus,
+  type TaskStatus,
+} from '@jobmon/core';
+import { taskOutcome, type TaskCounters } from './cascade.js';
+
+const task = (status: TaskStatus, over: Partial<TaskCounters> = {}): TaskCounters => ({
+  status,
+  num_attempts: 1,
+  max_attempts: 3,
+  infra_failures: 0,
+  max_infra_failures: 5,
+  ...over,
+});
+
+/** Task statuses from which an instance failure can be recorded. */
+const IN_FLIGHT = TASK_STATES.filter((s) => taskMachine.isLegal(s, 'ERROR_RECOVERABLE'));
+const INFRA: TaskInstanceStatus[] = ['UNKNOWN_ERROR', 'NO_HEARTBEAT', 'NO_DISTRIBUTOR_ID'];
+
+describe('taskOutcome', () => {
+  it('walks only legal task edges, for every task status × instance status', () => {
+    for (const status of TASK_STATES) {
+      for (const to of TASK_INSTANCE_STATES) {
+        for (const num_attempts of [0, 1, 2, 3, 4]) {
+          for (const infra_failures of [0, 4, 5]) {
+            const o = taskOutcome(task(status, { num_attempts, infra_failures }), to);
+            let at: TaskStatus = status;
+            for (const next of o.path) {
+              expect(taskMachine.isLegal(at, next), `${status} + instance ${to}: ${at}→${next}`).toBe(true);
+              at = next;
+            }
+            expect(o.num_attempts).toBeGreaterThanOrEqual(0);
+            if (o.path.length === 0) {
+              expect(o).toMatchObject({ num_attempts, infra_failures });
+              expect(o.errorClass).toBeUndefined();
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('follows an instance forward through the in-flight states', () => {
+    expect(taskOutcome(task('QUEUED'), 'INSTANTIATED').path).toEqual(['INSTANTIATING']);
+    expect(taskOutcome(task('INSTANTIATING'), 'LAUNCHED').path).toEqual(['LAUNCHED']);
+    expect(taskOutcome(task('LAUNCHED'), 'RUNNING').path).toEqual(['RUNNING']);
+    expect(taskOutcome(task('INSTANTIATING'), 'RUNNING').path).toEqual(['RUNNING']);
+    expect(taskOutcome(task('RUNNING'), 'RUNNING').path).toEqual([]);
+    expect(taskOutcome(task('RUNNING'), 'DONE').path).toEqual(['DONE']);
+    for (const to of ['QUEUED', 'TRIAGING', 'KILL_SELF'] as const) {
+      expect(taskOutcome(task('RUNNING'), to).path, to).toEqual([]);
+    }
+  });
+
+  it('leaves a task that is not in flight where it is, whatever the instance says', () => {
+    for (const status of TASK_STATES.filter((s) => !IN_FLIGHT.includes(s))) {
+      for (const to of Object.keys(ERROR_CLASS_OF) as TaskInstanceStatus[]) {
+        expect(taskOutcome(task(status), to).path, `${status} + ${to}`).toEqual([]);
+      }
+    }
+  });
+
+  it('spends an attempt on an application error: retry while attempts remain, then ERROR_FATAL', () => {
+    for (const status of IN_FLIGHT) {
+      for (let n = 0; n <= 4; n++) {
+        const o = taskOutcome(task(status, { num_attempts: n, max_attempts: 3 }), 'ERROR');
+        expect(o.path, `${status} attempt ${n}`).toEqual(['ERROR_RECOVERABLE', n < 3 ? 'REGISTERING' : 'ERROR_FATAL']);
+        expect(o).toMatchObject({ num_attempts: n, infra_failures: 0, errorClass: 'application' });
+      }
+    }
+    // maxAttempts 1: "don't retry my bugs".
+    expect(taskOutcome(task('RUNNING', { num_attempts: 1, max_attempts: 1 }), 'ERROR').path).toEqual([
+      'ERROR_RECOVERABLE',
+      'ERROR_FATAL',
+    ]);
+  });
+
+  it('scales resources after a resource error while attempts remain, then ERROR_FATAL', () => {
+    for (const status of IN_FLIGHT) {
+      for (let n = 0; n <= 4; n++) {
+        const o = taskOutcome(task(status, { num_attempts: n, max_attempts: 3 }), 'RESOURCE_ERROR');
+        expect(o.path, `${status} attempt ${n}`).toEqual([
+          'ERROR_RECOVERABLE',
+          n < 3 ? 'ADJUSTING_RESOURCES' : 'ERROR_FATAL',
+        ]);
+        expect(o).toMatchObject({ num_attempts: n, infra_failures: 0, errorClass: 'resource' });
+      }
+    }
+  });
+
+  it('refunds the attempt on an infrastructure error and spends the infrastructure budget', () => {
+    for (const to of INFRA) {
+      for (const status of IN_FLIGHT) {
+        for (let n = 0; n <= 3; n++) {
+          for (let infra = 0; infra <= 5; infra++) {
+            // Attempts are exhausted, yet the infrastructure budget alone decides.
+            const o = taskOutcome(
+              task(status, { num_attempts: n, max_attempts: 1, infra_failures: infra, max_infra_failures: 5 }),
+              to,
+            );
+            const label = `${to} from ${status}, attempts ${n}, infra ${infra}`;
+            expect(o.num_attempts, label).toBe(Math.max(0, n - 1));
+            expect(o.infra_failures, label).toBe(infra + 1);
+            expect(o.errorClass, label).toBe('infrastructure');
+            expect(o.path, label).toEqual(['ERROR_RECOVERABLE', infra + 1 >= 5 ? 'ERROR_FATAL' : 'REGISTERING']);
+          }
+        }
+      }
+    }
+  });
+
+  it('fails a task whose instance was killed (ERROR_FATAL)', () => {
+    for (const status of IN_FLIGHT) {
+      const o = taskOutcome(task(status, { num_attempts: 1, max_attempts: 3 }), 'ERROR_FATAL');
+      expect(o.path, status).toEqual(['ERROR_RECOVERABLE', 'ERROR_FATAL']);
+      expect(o).toMatchObject({ num_attempts: 1, infra_failures: 0, errorClass: 'killed' });
+    }
+  });
+
+  // The task state an instance in each state implies. After a legal instance edge, the task should
+  // agree with the instance's new state; the exceptions are listed (and reported) below.
+  const TASK_FOR_INSTANCE: Record<TaskInstanceStatus, readonly TaskStatus[]> = {
+    QUEUED: ['QUEUED'],
+    INSTANTIATED: ['INSTANTIATING'],
+    LAUNCHED: ['LAUNCHED'],
+    RUNNING: ['RUNNING'],
+    TRIAGING: ['RUNNING'],
+    KILL_SELF: ['QUEUED', 'INSTANTIATING', 'LAUNCHED', 'RUNNING'],
+    DONE: ['DONE'],
+    ERROR: ['REGISTERING', 'ERROR_FATAL'],
+    RESOURCE_ERROR: ['ADJUSTING_RESOURCES', 'ERROR_FATAL'],
+    UNKNOWN_ERROR: ['REGISTERING', 'ERROR_FATAL'],
+    NO_HEARTBEAT: ['REGISTERING', 'ERROR_FATAL'],
+    NO_DISTRIBUTOR_ID: ['REGISTERING', 'ERROR_FATAL'],
+    ERROR_FATAL: ['ERROR_FATAL'],
+  };
+  /**
+   * Finding: an instance that was told to die before it ran (KILL_SELF from QUEUED, INSTANTIATED or
+   * LAUNCHED) may still legally report DONE ("it finished before the kill arrived"), but the task
+   * has no edge to DONE from those states, so it stays in flight next to a DONE instance.
+   */
+  const KNOWN_DISAGREEMENTS = [
+    'KILL_SELF→DONE with task QUEUED leaves it QUEUED',
+    'KILL_SELF→DONE with task INSTANTIATING leaves it INSTANTIATING',
+    'KILL_SELF→DONE with task LAUNCHED leaves it LAUNCHED',
+  ];
+
+  it('keeps the task in step with its instance on every legal instance edge', () => {
+    const found: string[] = [];
+    for (const e of taskInstanceMachine.edges) {
+      for (const status of TASK_FOR_INSTANCE[e.from]) {
+        const o = taskOutcome(task(status), e.to);
+        const end = o.path.at(-1) ?? status;
+        if (!TASK_FOR_INSTANCE[e.to].includes(end)) {
+          found.push(`${e.from}→${e.to} with task ${status} leaves it ${end}`);
+        }
+      }
+    }
+    expect(found).toEqual(KNOWN_DISAGREEMENTS);
+  });
+});
