@@ -19,7 +19,7 @@ import {
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
 import { chunks, forUpdate, withTx, type Tx } from './tx.js';
-import { bulkInsert } from '../db/bulk.js';
+import { bulkInsert, selectWhereIn } from '../db/bulk.js';
 import { listClusters, resolveQueue } from './definitions.js';
 import { moveRun, reapLapsedRuns } from './runs.js';
 
@@ -242,24 +242,24 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
     const nodeIdByHash = new Map<string, number>();
     await bulkInsert(c, tx.dialect, 'node', ['hash', 'task_template_id'], prepared.map(({ t }) => [t.nodeHash, templateOf.get(t.templateVersionId)!]), {
       ignoreConflictOn: ['hash'],
+      pgTypes: ['text', 'bigint'],
     });
-    for (const part of chunks(prepared, 2000)) {
-      const rows = await c.selectFrom('node').select(['id', 'hash']).where('hash', 'in', part.map(({ t }) => t.nodeHash)).execute();
-      for (const r of rows) nodeIdByHash.set(r.hash, r.id);
-    }
+    const nodeRows = await selectWhereIn<{ id: number; hash: string }>(c, tx.dialect, 'select "id", "hash" from "node"', 'hash', prepared.map(({ t }) => t.nodeHash), 'text');
+    for (const r of nodeRows) nodeIdByHash.set(r.hash, Number(r.id));
     const nodeArgs = prepared.flatMap(({ t }) => Object.entries(t.nodeArgs).map(([name, value]) => [nodeIdByHash.get(t.nodeHash)!, name, String(value)]));
-    await bulkInsert(c, tx.dialect, 'node_arg', ['node_id', 'name', 'value'], nodeArgs, { ignoreConflictOn: ['node_id', 'name'] });
+    await bulkInsert(c, tx.dialect, 'node_arg', ['node_id', 'name', 'value'], nodeArgs, { ignoreConflictOn: ['node_id', 'name'], pgTypes: ['bigint', 'text', 'text'] });
     // Existing tasks of this workflow for these nodes.
     const existing = new Map<string, { id: number; status: string }>();
-    for (const part of chunks([...new Set(nodeIdByHash.values())], 1000)) {
-      const rows = await c
-        .selectFrom('task')
-        .select(['id', 'node_id', 'task_args_hash', 'status'])
-        .where('workflow_id', '=', run.workflow_id)
-        .where('node_id', 'in', part)
-        .execute();
-      for (const r of rows) existing.set(`${r.node_id}:${r.task_args_hash}`, { id: r.id, status: r.status });
-    }
+    const taskRows = await selectWhereIn<{ id: number; node_id: number; task_args_hash: string; status: string }>(
+      c,
+      tx.dialect,
+      'select "id", "node_id", "task_args_hash", "status" from "task"',
+      'node_id',
+      [...new Set(nodeIdByHash.values())],
+      'bigint',
+      { sql: '"workflow_id" = ?', params: [run.workflow_id] },
+    );
+    for (const r of taskRows) existing.set(`${r.node_id}:${r.task_args_hash}`, { id: Number(r.id), status: r.status });
     const result: [number, number, TaskStatus][] = new Array(tasks.length);
     const fresh = prepared.filter(({ t, i }) => {
       const nodeId = nodeIdByHash.get(t.nodeHash)!;
@@ -291,7 +291,10 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
         JSON.stringify(t.resourceScales ?? {}),
         JSON.stringify(t.fallbackQueues ?? []),
       ]),
-      { returning: ['id', 'node_id', 'task_args_hash'] },
+      {
+        returning: ['id', 'node_id', 'task_args_hash'],
+        pgTypes: ['bigint', 'bigint', 'text', 'bigint', 'text', 'text', 'text', 'bigint', 'integer', 'integer', 'integer', 'integer', 'bigint', 'bigint', 'text', 'text', 'text'],
+      },
     );
     const idByKey = new Map(inserted.map((r) => [`${r.node_id}:${r.task_args_hash}`, Number(r.id)]));
     for (const { t, i } of fresh) {
@@ -329,7 +332,7 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
       }
     }
     const args = prepared.flatMap(({ t, i }) => Object.entries(t.taskArgs).map(([name, value]) => [result[i]![1], name, String(value)]));
-    await bulkInsert(c, tx.dialect, 'task_arg', ['task_id', 'name', 'value'], args, { ignoreConflictOn: ['task_id', 'name'] });
+    await bulkInsert(c, tx.dialect, 'task_arg', ['task_id', 'name', 'value'], args, { ignoreConflictOn: ['task_id', 'name'], pgTypes: ['bigint', 'text', 'text'] });
     const attrs = prepared.flatMap(({ t, i }) =>
       Object.entries(t.attributes ?? {}).map(([name, value]) => ({ task_id: result[i]![1], name, value })),
     );
@@ -349,6 +352,7 @@ export async function bindEdges(db: Db, runId: number, edges: [number, number][]
     const run = await linkingRun(tx, runId);
     await bulkInsert(tx.db, tx.dialect, 'edge', ['dag_id', 'upstream_node_id', 'downstream_node_id'], edges.map(([u, d]) => [run.dag_id, u, d]), {
       ignoreConflictOn: ['dag_id', 'downstream_node_id', 'upstream_node_id'],
+      pgTypes: ['bigint', 'bigint', 'bigint'],
     });
     return { inserted: edges.length };
   });

@@ -210,7 +210,7 @@ export async function queueTasks(
         'task_instance',
         ['workflow_run_id', 'workflow_id', 'task_id', 'status', 'status_at', 'created_at', 'cluster_id', 'queue_id', 'resources'],
         part.map((r) => [runId, run.workflow_id, r.id, 'QUEUED', tx.now, tx.now, r.cluster_id, r.queue_id, r.resources]),
-        { returning: ['id', 'task_id'] },
+        { returning: ['id', 'task_id'], pgTypes: ['bigint', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'text'] },
       );
       const instanceOf = new Map(inserted.map((i) => [i.task_id, i.id]));
       for (const r of part) {

@@ -46,6 +46,7 @@ export async function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> 
       'event',
       ['at', 'workflow_id', 'entity', 'entity_id', 'from_status', 'to_status', 'actor', 'context'],
       events.map((e) => [now, e.workflowId, e.entity, e.entityId, e.from, e.to, e.actor, e.context === undefined ? null : JSON.stringify(e.context)]),
+      { pgTypes: ['bigint', 'bigint', 'text', 'bigint', 'text', 'text', 'text', 'text'] },
     );
     return result;
   };
