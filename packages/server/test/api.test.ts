@@ -1,0 +1,504 @@
+// The API lane: every route through Fastify's inject against a real database (a SQLite file, or a
+// fresh PostgreSQL database with JOBMON_TEST_DB=postgres). Bad input must answer 4xx with a code
+// and a message naming the offending thing, and leave every table exactly as it was.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
+import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
+
+let tdb: TestDb;
+let db: Db;
+let app: JobmonApp;
+let seq = 0;
+
+beforeAll(async () => {
+  tdb = await createTestDb('api');
+  db = await openDb(tdb.target);
+  app = await buildApp({ db });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await db?.close();
+  await tdb?.drop();
+});
+
+interface Reply {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+async function call(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, raw = false): Promise<Reply> {
+  const res = await app.inject({
+    method,
+    url: `/api/v1${url}`,
+    ...(payload === undefined ? {} : raw ? { payload: payload as string, headers: { 'content-type': 'application/json' } } : { payload: payload as object }),
+  });
+  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
+}
+
+async function ok(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = await call(method, url, payload);
+  if (r.status !== 200) throw new Error(`${method} ${url} → ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+const TABLES = [
+  'tool', 'tool_version', 'task_template', 'task_template_version', 'node', 'node_arg', 'dag', 'edge', 'workflow',
+  'workflow_attribute', 'template_concurrency', 'cluster', 'queue', 'task', 'task_arg', 'task_attribute',
+  'workflow_run', 'task_instance', 'task_instance_error', 'event',
+] as const;
+
+/** Every row of every table, order-independent: the "nothing changed" witness. */
+async function snapshot(): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const t of TABLES) {
+    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(t)}`.execute(db.kysely);
+    out[t] = rows.rows.map((r) => JSON.stringify(r, Object.keys(r).sort())).sort();
+  }
+  return out;
+}
+
+const hash = (s: string) => `${s}`.padEnd(16, '0');
+
+interface Bound {
+  toolVersionId: number;
+  versionId: number;
+  workflowId: number;
+  runId: number;
+  dagId: number;
+  /** task ids in declaration order */
+  tasks: number[];
+  nodes: number[];
+}
+
+/** Declare and bind a workflow of `n` tasks (task i depends on task i-1 when `chain`), run LINKING→BOUND. */
+async function bindWorkflow(n: number, opts: { chain?: boolean; maxAttempts?: number; bound?: boolean } = {}): Promise<Bound> {
+  const k = ++seq;
+  const tool = await ok('POST', '/tools', { name: `api_tool_${k}` });
+  const { templates } = await ok('POST', '/task-templates', {
+    toolVersionId: tool.toolVersionId,
+    templates: [{ name: 'step', commandTemplate: 'echo {i}', nodeArgs: ['i'], taskArgs: [], opArgs: [] }],
+  });
+  const wf = await ok('POST', '/workflows', {
+    toolVersionId: tool.toolVersionId,
+    argsHash: hash(`args${k}`),
+    taskHash: hash(`tasks${k}`),
+    dagHash: hash(`dag${k}`),
+    workflowArgs: { k },
+    taskCount: n,
+    name: `wf ${k}`,
+    description: '',
+  });
+  const run = await ok('POST', `/workflows/${wf.workflowId}/runs`, { user: 'tester', host: 'here', pid: process.pid, jobmonVersion: '0.1.0' });
+  const body = Array.from({ length: n }, (_, i) => ({
+    nodeHash: hash(`node${k}_${i}`),
+    taskArgsHash: hash('noargs'),
+    templateVersionId: templates[0].versionId,
+    nodeArgs: { i },
+    taskArgs: {},
+    name: `step_${i}`,
+    command: `echo ${i}`,
+    maxAttempts: opts.maxAttempts ?? 3,
+    cluster: 'local',
+  }));
+  const bound = await ok('PUT', `/workflow-runs/${run.runId}/tasks`, { tasks: body });
+  const nodes = bound.tasks.map((r: unknown[]) => r[0] as number);
+  if (opts.chain && n > 1) {
+    await ok('POST', `/workflow-runs/${run.runId}/edges`, { edges: nodes.slice(1).map((d: number, i: number) => [nodes[i], d]) });
+  }
+  if (opts.bound !== false) await ok('PUT', `/workflow-runs/${run.runId}/status`, { status: 'BOUND', taskCount: n });
+  return {
+    toolVersionId: tool.toolVersionId,
+    versionId: templates[0].versionId,
+    workflowId: wf.workflowId,
+    runId: run.runId,
+    dagId: wf.dagId,
+    tasks: bound.tasks.map((r: unknown[]) => r[1] as number),
+    nodes,
+  };
+}
+
+/** Bind, move the run to RUNNING and queue every task; returns instance ids by task order. */
+async function runningWorkflow(n: number, opts: { maxAttempts?: number } = {}): Promise<Bound & { instances: number[] }> {
+  const b = await bindWorkflow(n, opts);
+  for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING']) await ok('PUT', `/workflow-runs/${b.runId}/status`, { status: s });
+  const q = await ok('POST', `/workflow-runs/${b.runId}/queue`, { tasks: b.tasks.map((taskId) => ({ taskId })) });
+  const byTask = new Map<number, number>(q.instances.map((i: { taskId: number; instanceId: number }) => [i.taskId, i.instanceId]));
+  return { ...b, instances: b.tasks.map((t) => byTask.get(t)!) };
+}
+
+async function taskRow(id: number) {
+  return db.kysely.selectFrom('task').select(['status', 'num_attempts', 'infra_failures']).where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+describe(`API on ${TEST_DB_KIND}`, () => {
+  it('serves a health check and an OpenAPI document listing every route', async () => {
+    const health = await ok('GET', '/health');
+    expect(health).toMatchObject({ ok: true, db: TEST_DB_KIND });
+    const doc = await ok('GET', '/openapi.json');
+    expect(doc.openapi).toBe('3.0.3');
+    const paths = Object.keys(doc.paths);
+    for (const p of [
+      '/api/v1/tools',
+      '/api/v1/task-templates',
+      '/api/v1/clusters',
+      '/api/v1/workflows',
+      '/api/v1/workflows/{id}',
+      '/api/v1/workflows/{id}/tasks',
+      '/api/v1/workflows/{id}/errors',
+      '/api/v1/workflows/{id}/runs',
+      '/api/v1/workflow-runs/{id}/tasks',
+      '/api/v1/workflow-runs/{id}/edges',
+      '/api/v1/workflow-runs/{id}/status',
+      '/api/v1/workflow-runs/{id}/heartbeat',
+      '/api/v1/workflow-runs/{id}/queue',
+      '/api/v1/task-instances/transitions',
+      '/api/v1/task-instances/{id}/transition',
+      '/api/v1/task-instances/{id}/heartbeat',
+      '/api/v1/events',
+    ]) {
+      expect(paths, p).toContain(p);
+    }
+    // Request bodies are documented from the same schemas the server validates with.
+    const bindBody = doc.paths['/api/v1/workflow-runs/{id}/tasks'].put.requestBody.content['application/json'].schema;
+    expect(bindBody.properties.tasks.maxItems).toBe(20000);
+  });
+
+  it('lists the seeded clusters and their queues', async () => {
+    const { clusters } = await ok('GET', '/clusters');
+    const names = clusters.map((c: { name: string }) => c.name).sort();
+    expect(names).toEqual(['dummy', 'local', 'sequential']);
+    expect(clusters.find((c: { name: string }) => c.name === 'dummy').queues.map((q: { name: string }) => q.name)).toContain('null.q');
+  });
+
+  it('binds a workflow: tasks, edges, run LINKING→BOUND, workflow QUEUED, each change in the event log', async () => {
+    const before = (await ok('GET', '/events/latest')).last;
+    const b = await bindWorkflow(3, { chain: true });
+    expect(b.tasks).toHaveLength(3);
+    const edges = await db.kysely.selectFrom('edge').selectAll().where('dag_id', '=', b.dagId).execute();
+    expect(edges).toHaveLength(2);
+    const wf = await ok('GET', `/workflows/${b.workflowId}`);
+    expect(wf).toMatchObject({ status: 'QUEUED', taskCount: 3, lastRun: { id: b.runId, status: 'BOUND' } });
+    expect(wf.counts).toMatchObject({ REGISTERING: 3 });
+    const { events } = await ok('GET', `/events?after=${before}&workflowId=${b.workflowId}`);
+    const moves = events.map((e: { entity: string; from: string | null; to: string }) => `${e.entity}:${e.from}→${e.to}`);
+    expect(moves).toEqual(expect.arrayContaining(['workflow_run:REGISTERED→LINKING', 'workflow_run:LINKING→BOUND', 'workflow:REGISTERING→QUEUED']));
+  });
+
+  it('rebinding the same identity returns the same workflow; re-sending a task chunk is idempotent', async () => {
+    const b = await bindWorkflow(2, { bound: false });
+    const wfRow = await db.kysely.selectFrom('workflow').selectAll().where('id', '=', b.workflowId).executeTakeFirstOrThrow();
+    const again = await ok('POST', '/workflows', {
+      toolVersionId: b.toolVersionId,
+      argsHash: wfRow.args_hash,
+      taskHash: wfRow.task_hash,
+      dagHash: hash(`dag${seq}`),
+      workflowArgs: { k: seq },
+      taskCount: 2,
+      name: wfRow.name,
+      description: '',
+    });
+    expect(again).toMatchObject({ workflowId: b.workflowId, created: false });
+    const tasksBefore = await db.kysely.selectFrom('task').select('id').where('workflow_id', '=', b.workflowId).execute();
+    const body = [0, 1].map((i) => ({
+      nodeHash: hash(`node${seq}_${i}`),
+      taskArgsHash: hash('noargs'),
+      templateVersionId: b.versionId,
+      nodeArgs: { i },
+      taskArgs: {},
+      name: `step_${i}`,
+      command: `echo ${i}`,
+      maxAttempts: 3,
+      cluster: 'local',
+    }));
+    const res = await ok('PUT', `/workflow-runs/${b.runId}/tasks`, { tasks: body });
+    expect(res.tasks.map((r: unknown[]) => r[1])).toEqual(b.tasks);
+    const tasksAfter = await db.kysely.selectFrom('task').select('id').where('workflow_id', '=', b.workflowId).execute();
+    expect(tasksAfter).toHaveLength(tasksBefore.length);
+  });
+
+  it('refuses a workflow that exists with other tasks (409 naming it) and writes nothing', async () => {
+    const b = await bindWorkflow(2);
+    const wfRow = await db.kysely.selectFrom('workflow').selectAll().where('id', '=', b.workflowId).executeTakeFirstOrThrow();
+    const snap = await snapshot();
+    const r = await call('POST', '/workflows', {
+      toolVersionId: b.toolVersionId,
+      argsHash: wfRow.args_hash,
+      taskHash: hash('other-tasks'),
+      dagHash: hash('other-dag'),
+      workflowArgs: {},
+      taskCount: 5,
+      name: 'changed',
+      description: '',
+    });
+    expect(r.status).toBe(409);
+    expect(r.body.code).toBe('JM_WORKFLOW_CONFLICT');
+    expect(r.body.message).toContain(`workflow ${b.workflowId}`);
+    expect(r.body.details).toMatchObject({ workflowId: b.workflowId, storedTaskCount: 2, declaredTaskCount: 5 });
+    expect(await snapshot()).toEqual(snap);
+  });
+
+  it('refuses BOUND until every declared task is bound', async () => {
+    const b = await bindWorkflow(2, { bound: false });
+    await db.kysely.deleteFrom('task').where('id', '=', b.tasks[1]!).execute();
+    const snap = await snapshot();
+    const r = await call('PUT', `/workflow-runs/${b.runId}/status`, { status: 'BOUND', taskCount: 2 });
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ code: 'JM_VALIDATION', details: { field: 'taskCount', bound: 1, declared: 2 } });
+    expect(await snapshot()).toEqual(snap);
+  });
+
+  it('refuses a second live run of a workflow, naming the run that holds it', async () => {
+    const b = await bindWorkflow(1);
+    const snap = await snapshot();
+    const r = await call('POST', `/workflows/${b.workflowId}/runs`, { user: 'u', host: 'h', pid: 1, jobmonVersion: '0.1.0' });
+    expect(r.status).toBe(409);
+    expect(r.body.code).toBe('JM_NOT_RESUMABLE');
+    expect(r.body.message).toContain(`held by run ${b.runId}`);
+    expect(await snapshot()).toEqual(snap);
+  });
+
+  it('answers an illegal run transition with 409 and its from/to, and changes nothing', async () => {
+    const b = await bindWorkflow(1);
+    const snap = await snapshot();
+    const r = await call('PUT', `/workflow-runs/${b.runId}/status`, { status: 'DONE' });
+    expect(r.status).toBe(409);
+    expect(r.body).toMatchObject({ code: 'JM_ILLEGAL_TRANSITION', details: { from: 'BOUND', to: 'DONE' } });
+    expect(r.body.message).toContain(`workflow run ${b.runId}`);
+    expect(await snapshot()).toEqual(snap);
+    // Binding tasks is only possible while LINKING.
+    const t = await call('POST', `/workflow-runs/${b.runId}/edges`, { edges: [[b.nodes[0], b.nodes[0]]] });
+    expect(t.status).toBe(409);
+    expect(t.body.details).toMatchObject({ from: 'BOUND' });
+    expect(await snapshot()).toEqual(snap);
+  });
+
+  it('moves an instance and its task together, through a via path, to DONE; the workflow run follows', async () => {
+    const w = await runningWorkflow(1);
+    const [inst] = w.instances;
+    const r = await ok('POST', `/task-instances/${inst}/transition`, { to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'], pgid: 4242, nodeName: 'n1' });
+    expect(r).toMatchObject({ status: 'RUNNING', taskStatus: 'RUNNING', outcome: 'applied', command: 'echo 0', workflowRunId: w.runId });
+    expect((await taskRow(w.tasks[0]!)).status).toBe('RUNNING');
+    const d = await ok('POST', `/task-instances/${inst}/transition`, { to: 'DONE', exitCode: 0, wallTimeMs: 12, stdoutTail: 'hello\n' });
+    expect(d).toMatchObject({ status: 'DONE', taskStatus: 'DONE' });
+    const detail = await ok('GET', `/task-instances/${inst}`);
+    expect(detail).toMatchObject({ status: 'DONE', exitCode: 0, wallTimeMs: 12, stdoutTail: 'hello\n', nodeName: 'n1' });
+    // A retried DONE report is untimely, not an error.
+    const again = await ok('POST', '/task-instances/transitions', { items: [{ id: inst, to: 'DONE' }] });
+    expect(again.results[0]).toMatchObject({ outcome: 'untimely', status: 'DONE' });
+    await ok('PUT', `/workflow-runs/${w.runId}/status`, { status: 'DONE' });
+    expect((await ok('GET', `/workflows/${w.workflowId}`)).status).toBe('DONE');
+    // A DONE workflow has nothing to run.
+    const snap = await snapshot();
+    const rerun = await call('POST', `/workflows/${w.workflowId}/runs`, { user: 'u', host: 'h', pid: 1, jobmonVersion: '0.1.0' });
+    expect(rerun.status).toBe(409);
+    expect(rerun.body).toMatchObject({ code: 'JM_NOT_RESUMABLE', details: { status: 'DONE' } });
+    expect(rerun.body.message).toContain('already DONE');
+    expect(await snapshot()).toEqual(snap);
+  });
+
+  it('answers an illegal instance transition with 409 (single) or "rejected" (batch), changing nothing', async () => {
+    const w = await runningWorkflow(2);
+    const snap = await snapshot();
+    const single = await call('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'DONE' });
+    expect(single.status).toBe(409);
+    expect(single.body).toMatchObject({ code: 'JM_ILLEGAL_TRANSITION', details: { entity: 'task_instance', id: w.instances[0], from: 'QUEUED', to: 'DONE' } });
+    const batch = await ok('POST', '/task-instances/transitions', { items: [{ id: w.instances[1], to: 'TRIAGING' }] });
+    expect(batch.results[0]).toMatchObject({ outcome: 'rejected', status: 'QUEUED' });
+    expect(batch.results[0].message).toContain('QUEUED to TRIAGING');
+    expect(await snapshot()).toEqual(snap);
+  });
+
+  it('ignores an untimely report (a launch after running) and keeps the newer state', async () => {
+    const w = await runningWorkflow(1);
+    await ok('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'RUNNING', via: ['INSTANTIATED'] });
+    const snap = await snapshot();
+    const r = await ok('POST', '/task-instances/transitions', { items: [{ id: w.instances[0], to: 'LAUNCHED', distributorId: 'late' }] });
+    expect(r.results[0]).toMatchObject({ outcome: 'untimely', status: 'RUNNING', taskStatus: 'RUNNING' });
+    expect(await snapshot()).toEqual(snap);
+  });
+
+  it('classifies errors and spends separate budgets: application, resource, infrastructure', async () => {
+    const w = await runningWorkflow(3, { maxAttempts: 2 });
+    const [app1, res1, infra1] = w.instances as [number, number, number];
+    const [appTask, resTask, infraTask] = w.tasks as [number, number, number];
+    for (const i of w.instances) await ok('POST', `/task-instances/${i}/transition`, { to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] });
+
+    // Application error with an attempt left: retried, one attempt spent.
+    const a = await ok('POST', `/task-instances/${app1}/transition`, { to: 'ERROR', exitCode: 3, stderrTail: 'boom\n' });
+    expect(a).toMatchObject({ status: 'ERROR', taskStatus: 'REGISTERING' });
+    expect(await taskRow(appTask)).toMatchObject({ status: 'REGISTERING', num_attempts: 1, infra_failures: 0 });
+
+    // Resource error: the task waits for new resources.
+    const r = await ok('POST', '/task-instances/transitions', { items: [{ id: res1, to: 'RESOURCE_ERROR', errorMessage: 'oom-killed' }] });
+    expect(r.results[0]).toMatchObject({ status: 'RESOURCE_ERROR', taskStatus: 'ADJUSTING_RESOURCES' });
+
+    // Infrastructure error: the attempt is refunded, the infrastructure budget pays.
+    const f = await ok('POST', '/task-instances/transitions', { items: [{ id: infra1, to: 'UNKNOWN_ERROR' }] });
+    expect(f.results[0]).toMatchObject({ status: 'UNKNOWN_ERROR', taskStatus: 'REGISTERING' });
+    expect(await taskRow(infraTask)).toMatchObject({ status: 'REGISTERING', num_attempts: 0, infra_failures: 1 });
+
+    // The second application error exhausts the attempts: fatal.
+    const q = await ok('POST', `/workflow-runs/${w.runId}/queue`, { tasks: [{ taskId: appTask }] });
+    const app2 = q.instances[0].instanceId;
+    await ok('POST', `/task-instances/${app2}/transition`, { to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] });
+    const a2 = await ok('POST', `/task-instances/${app2}/transition`, { to: 'ERROR', exitCode: 1 });
+    expect(a2.taskStatus).toBe('ERROR_FATAL');
+    expect(await taskRow(appTask)).toMatchObject({ status: 'ERROR_FATAL', num_attempts: 2 });
+
+    const all = await ok('GET', `/workflows/${w.workflowId}/errors?all=true`);
+    const classes = all.errors.map((e: { taskId: number; errorClass: string }) => `${e.taskId}:${e.errorClass}`).sort();
+    // The latest error of each task; the task's instances keep the whole history.
+    expect(classes).toEqual([`${appTask}:application`, `${infraTask}:infrastructure`, `${resTask}:resource`].sort());
+    const history = await ok('GET', `/tasks/${appTask}/instances`);
+    expect(history.instances.map((i: { status: string; errorClass: string }) => `${i.status}:${i.errorClass}`)).toEqual(['ERROR:application', 'ERROR:application']);
+    const fatal = await ok('GET', `/workflows/${w.workflowId}/errors`);
+    expect(fatal.errors.map((e: { taskId: number }) => e.taskId)).toEqual([appTask]);
+    expect(fatal.errors[0]).toMatchObject({ exitCode: 1, errorClass: 'application' });
+  });
+
+  it('queues only queueable tasks and refuses tasks of another workflow', async () => {
+    const w = await runningWorkflow(1);
+    const again = await ok('POST', `/workflow-runs/${w.runId}/queue`, { tasks: [{ taskId: w.tasks[0] }] });
+    expect(again).toMatchObject({ instances: [], skipped: [{ taskId: w.tasks[0], status: 'QUEUED' }] });
+    const other = await bindWorkflow(1);
+    const snap = await snapshot();
+    const r = await call('POST', `/workflow-runs/${w.runId}/queue`, { tasks: [{ taskId: other.tasks[0] }] });
+    expect(r.status).toBe(400);
+    expect(r.body.message).toContain(`task ${other.tasks[0]} is not part of workflow ${w.workflowId}`);
+    expect(await snapshot()).toEqual(snap);
+  });
+
+  it('long-polls the event log: a waiting follower wakes on the next change', async () => {
+    const w = await runningWorkflow(1);
+    const { last } = await ok('GET', '/events/latest');
+    const started = Date.now();
+    const follow = call('GET', `/events?after=${last}&workflowId=${w.workflowId}&waitMs=10000`);
+    await new Promise((r) => setTimeout(r, 150));
+    await ok('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'INSTANTIATED' });
+    const got = await follow;
+    expect(got.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(9000);
+    expect(got.body.events[0]).toMatchObject({ entity: 'task_instance', entityId: w.instances[0], from: 'QUEUED', to: 'INSTANTIATED' });
+    expect(got.body.last).toBeGreaterThan(last);
+    // Nothing new: the poll returns empty after its wait.
+    const empty = await ok('GET', `/events?after=${got.body.last}&workflowId=${w.workflowId}&waitMs=100`);
+    expect(empty.events).toEqual([]);
+  });
+
+  it('answers a worker heartbeat with the current status, and an unknown instance with 404', async () => {
+    const w = await runningWorkflow(1);
+    await ok('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] });
+    expect(await ok('POST', `/task-instances/${w.instances[0]}/heartbeat`, { nextReportMs: 5000 })).toEqual({ status: 'RUNNING' });
+    const r = await call('POST', '/task-instances/999999999/heartbeat', { nextReportMs: 5000 });
+    expect(r.status).toBe(404);
+    expect(r.body.message).toContain('task instance 999999999');
+  });
+});
+
+describe(`bad input on ${TEST_DB_KIND}: 4xx with a named field, never 5xx, nothing written`, () => {
+  let w: Bound & { instances: number[] };
+  let linking: Bound;
+  beforeAll(async () => {
+    w = await runningWorkflow(2);
+    linking = await bindWorkflow(1, { bound: false });
+  });
+
+  const goodTask = () => ({
+    nodeHash: hash('badnode'),
+    taskArgsHash: hash('noargs'),
+    templateVersionId: linking.versionId,
+    nodeArgs: { i: 'x' },
+    taskArgs: {},
+    name: 'bad',
+    command: 'true',
+    maxAttempts: 1,
+    cluster: 'local',
+  });
+
+  type Case = [string, 'GET' | 'POST' | 'PUT', () => string, () => unknown, number?, string?, boolean?];
+  const cases: Case[] = [
+    ['tool: missing name', 'POST', () => '/tools', () => ({}), 400, 'name'],
+    ['tool: name of wrong type', 'POST', () => '/tools', () => ({ name: { a: 1 } }), 400, 'name'],
+    ['tool: empty name', 'POST', () => '/tools', () => ({ name: '' }), 400, 'name'],
+    ['tool: unknown property', 'POST', () => '/tools', () => ({ name: 'x', colour: 'red' }), 400, 'colour'],
+    ['tool: body not JSON', 'POST', () => '/tools', () => ('{"name": '), 400, undefined, true],
+    ['tool: body is an array', 'POST', () => '/tools', () => ('[1,2]'), 400, undefined, true],
+    ['templates: unknown tool version', 'POST', () => '/task-templates', () => ({ toolVersionId: 999999, templates: [{ name: 't', commandTemplate: 'x', nodeArgs: [], taskArgs: [], opArgs: [] }] }), 404, 'tool version 999999'],
+    ['templates: none', 'POST', () => '/task-templates', () => ({ toolVersionId: linking.toolVersionId, templates: [] }), 400, 'templates'],
+    ['templates: argument twice', 'POST', () => '/task-templates', () => ({ toolVersionId: linking.toolVersionId, templates: [{ name: 'dup', commandTemplate: '{a}', nodeArgs: ['a'], taskArgs: ['a'], opArgs: [] }] }), 400, "'a'"],
+    ['templates: command not a string', 'POST', () => '/task-templates', () => ({ toolVersionId: linking.toolVersionId, templates: [{ name: 't', commandTemplate: ['x'], nodeArgs: [], taskArgs: [], opArgs: [] }] }), 400, 'commandTemplate'],
+    ['workflow: short hash', 'POST', () => '/workflows', () => ({ toolVersionId: linking.toolVersionId, argsHash: 'x', taskHash: hash('t'), dagHash: hash('d'), workflowArgs: {}, taskCount: 1, name: 'n', description: '' }), 400, 'argsHash'],
+    ['workflow: negative task count', 'POST', () => '/workflows', () => ({ toolVersionId: linking.toolVersionId, argsHash: hash('a'), taskHash: hash('t'), dagHash: hash('d'), workflowArgs: {}, taskCount: -1, name: 'n', description: '' }), 400, 'taskCount'],
+    ['workflow: unknown tool version', 'POST', () => '/workflows', () => ({ toolVersionId: 999999, argsHash: hash('a'), taskHash: hash('t'), dagHash: hash('d'), workflowArgs: {}, taskCount: 1, name: 'n', description: '' }), 404, 'tool version 999999'],
+    ['workflow: unknown template in concurrency limits', 'POST', () => '/workflows', () => ({ toolVersionId: linking.toolVersionId, argsHash: hash('newargs'), taskHash: hash('t'), dagHash: hash('d'), workflowArgs: {}, taskCount: 1, name: 'n', description: '', templateConcurrency: { nosuch: 2 } }), 400, 'nosuch'],
+    ['workflow: args of wrong type', 'POST', () => '/workflows', () => ({ toolVersionId: linking.toolVersionId, argsHash: hash('a'), taskHash: hash('t'), dagHash: hash('d'), workflowArgs: { a: [1] }, taskCount: 1, name: 'n', description: '' }), 400, 'workflowArgs'],
+    ['workflow: id not a number', 'GET', () => '/workflows/abc', () => (undefined), 400, 'id'],
+    ['workflow: id zero', 'GET', () => '/workflows/0', () => (undefined), 400, 'id'],
+    ['workflow: unknown', 'GET', () => '/workflows/999999', () => (undefined), 404, 'workflow 999999'],
+    ['workflow tasks: bad status filter', 'GET', () => `/workflows/${w.workflowId}/tasks?status=SLEEPING`, () => (undefined), 400, 'status'],
+    ['workflow tasks: limit too large', 'GET', () => `/workflows/${w.workflowId}/tasks?limit=1000000`, () => (undefined), 400, 'limit'],
+    ['workflow errors: unknown workflow', 'GET', () => '/workflows/999999/errors', () => (undefined), 404, 'workflow 999999'],
+    ['run: unknown workflow', 'POST', () => '/workflows/999999/runs', () => ({ user: 'u', host: 'h', pid: 1, jobmonVersion: '0' }), 404, 'workflow 999999'],
+    ['run: negative pid', 'POST', () => `/workflows/${w.workflowId}/runs`, () => ({ user: 'u', host: 'h', pid: -5, jobmonVersion: '0' }), 400, 'pid'],
+    ['bind tasks: no tasks', 'PUT', () => `/workflow-runs/${linking.runId}/tasks`, () => ({ tasks: [] }), 400, 'tasks'],
+    ['bind tasks: unknown cluster', 'PUT', () => `/workflow-runs/${linking.runId}/tasks`, () => ({ tasks: [{ ...goodTask(), cluster: 'mars' }] }), 400, 'mars'],
+    ['bind tasks: unknown queue', 'PUT', () => `/workflow-runs/${linking.runId}/tasks`, () => ({ tasks: [{ ...goodTask(), cluster: 'dummy', queue: 'fast.q' }] }), 400, 'fast.q'],
+    ['bind tasks: invalid resources', 'PUT', () => `/workflow-runs/${linking.runId}/tasks`, () => ({ tasks: [{ ...goodTask(), resources: { cores: -2 } }] }), 400, 'cores'],
+    ['bind tasks: unknown template version', 'PUT', () => `/workflow-runs/${linking.runId}/tasks`, () => ({ tasks: [{ ...goodTask(), templateVersionId: 999999 }] }), 400, '999999'],
+    ['bind tasks: max attempts zero', 'PUT', () => `/workflow-runs/${linking.runId}/tasks`, () => ({ tasks: [{ ...goodTask(), maxAttempts: 0 }] }), 400, 'maxAttempts'],
+    ['bind tasks: command missing', 'PUT', () => `/workflow-runs/${linking.runId}/tasks`, () => ({ tasks: [{ ...goodTask(), command: undefined }] }), 400, 'command'],
+    ['bind tasks: too many in one request', 'PUT', () => `/workflow-runs/${linking.runId}/tasks`, () => ({ tasks: Array.from({ length: 20001 }, () => ({})) }), 400, 'tasks'],
+    ['bind tasks: run not LINKING', 'PUT', () => `/workflow-runs/${w.runId}/tasks`, () => ({ tasks: [goodTask()] }), 409, 'LINKING'],
+    ['bind tasks: unknown run', 'PUT', () => '/workflow-runs/999999/tasks', () => ({ tasks: [goodTask()] }), 404, 'workflow run 999999'],
+    ['edges: not pairs', 'POST', () => `/workflow-runs/${linking.runId}/edges`, () => ({ edges: [[1, 2, 3]] }), 400, 'edges'],
+    ['edges: ids of wrong type', 'POST', () => `/workflow-runs/${linking.runId}/edges`, () => ({ edges: [['a', 'b']] }), 400, 'edges'],
+    ['run status: unknown status', 'PUT', () => `/workflow-runs/${w.runId}/status`, () => ({ status: 'SLEEPING' }), 400, 'status'],
+    ['run status: illegal move', 'PUT', () => `/workflow-runs/${w.runId}/status`, () => ({ status: 'LINKING' }), 409, 'RUNNING'],
+    ['run status: unknown run', 'PUT', () => '/workflow-runs/999999/status', () => ({ status: 'DONE' }), 404, 'workflow run 999999'],
+    ['heartbeat: missing status', 'POST', () => `/workflow-runs/${w.runId}/heartbeat`, () => ({}), 400, 'status'],
+    ['queue: duplicate task', 'POST', () => `/workflow-runs/${w.runId}/queue`, () => ({ tasks: [{ taskId: w.tasks[0] }, { taskId: w.tasks[0] }] }), 400, 'twice'],
+    ['queue: unknown task', 'POST', () => `/workflow-runs/${w.runId}/queue`, () => ({ tasks: [{ taskId: 999999 }] }), 400, 'task 999999'],
+    ['queue: run not RUNNING', 'POST', () => `/workflow-runs/${linking.runId}/queue`, () => ({ tasks: [{ taskId: linking.tasks[0] }] }), 409, 'RUNNING'],
+    ['queue: invalid resource override', 'POST', () => `/workflow-runs/${w.runId}/queue`, () => ({ tasks: [{ taskId: w.tasks[0], resources: { memory: 'lots' } }] }), 400, 'memory'],
+    ['transitions: unknown state', 'POST', () => '/task-instances/transitions', () => ({ items: [{ id: 1, to: 'ASLEEP' }] }), 400, 'to'],
+    ['transitions: unknown instance', 'POST', () => '/task-instances/transitions', () => ({ items: [{ id: 999999, to: 'RUNNING' }] }), 404, 'task instance 999999'],
+    ['transitions: empty', 'POST', () => '/task-instances/transitions', () => ({ items: [] }), 400, 'items'],
+    ['transitions: exit code of wrong type', 'POST', () => '/task-instances/transitions', () => ({ items: [{ id: 1, to: 'DONE', exitCode: 'zero' }] }), 400, 'exitCode'],
+    ['transition: via too long', 'POST', () => `/task-instances/${w.instances[0]}/transition`, () => ({ to: 'DONE', via: ['QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', 'QUEUED'] }), 400, 'via'],
+    ['transition: unknown instance', 'POST', () => '/task-instances/999999/transition', () => ({ to: 'RUNNING' }), 404, 'task instance 999999'],
+    ['instance heartbeat: missing deadline', 'POST', () => `/task-instances/${w.instances[0]}/heartbeat`, () => ({}), 400, 'nextReportMs'],
+    ['instance: unknown', 'GET', () => '/task-instances/999999', () => (undefined), 404, 'task instance 999999'],
+    ['task instances: unknown task', 'GET', () => '/tasks/999999/instances', () => (undefined), 404, 'task 999999'],
+    ['events: negative cursor', 'GET', () => '/events?after=-1', () => (undefined), 400, 'after'],
+    ['events: unknown entity', 'GET', () => '/events?entity=planet', () => (undefined), 400, 'entity'],
+    ['events: wait too long', 'GET', () => '/events?waitMs=600000', () => (undefined), 400, 'waitMs'],
+    ['no such route', 'GET', () => '/nowhere', () => (undefined), 404, '/nowhere'],
+  ];
+
+  it.each(cases)('%s', async (_label, method, url, payload, status = 400, names, raw) => {
+    const snap = await snapshot();
+    const r = await call(method, url(), payload(), raw ?? false);
+    expect(r.status, JSON.stringify(r.body)).toBe(status);
+    expect(typeof r.body.code).toBe('string');
+    expect(r.body.code).toMatch(/^JM_/);
+    expect(typeof r.body.message).toBe('string');
+    if (names) expect(r.body.message).toContain(names);
+    expect(await snapshot()).toEqual(snap);
+  });
+
+  it('a body over the size limit is refused with 413 before it is parsed, nothing written', async () => {
+    const small = await buildApp({ db, bodyLimitBytes: 1024 });
+    try {
+      const snap = await snapshot();
+      const res = await small.inject({ method: 'POST', url: '/api/v1/tools', payload: { name: 'x'.repeat(200), pad: 'y'.repeat(4096) } });
+      expect(res.statusCode).toBe(413);
+      expect(JSON.parse(res.body)).toMatchObject({ code: 'JM_PAYLOAD_TOO_LARGE' });
+      expect(await snapshot()).toEqual(snap);
+    } finally {
+      await small.close();
+    }
+  });
+});
