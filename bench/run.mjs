@@ -280,7 +280,8 @@ function targets() {
   if (rates.length >= 2) {
     const mid = median(rates);
     const spread = Math.max(...rates.map((x) => Math.abs(x / mid - 1)));
-    t.push([`rate within ±20 % from N = ${results.runs[0].n} to ${results.runs.at(-1).n}`, `max deviation from median ${fmt(spread * 100)} %`, spread <= 0.2]);
+    const trend = results.runs.map((r) => `${fmt(r.oursRunRate)}/s`).join(' → ');
+    t.push([`rate within ±20 % from N = ${results.runs[0].n} to ${results.runs.at(-1).n}`, `${trend}; max deviation from median ${fmt(spread * 100)} %`, spread <= 0.2]);
   }
   if (results.rerun) t.push(['nothing-to-do rerun of 5000-task workflow ≤ 2 s', `${fmt(results.rerun.wallMs)} ms`, results.rerun.wallMs <= 2000]);
   for (const b of results.bind) {
