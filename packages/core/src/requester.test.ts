@@ -32,6 +32,16 @@ routes.set('PUT /api/v1/move', () =>
 routes.set('GET /api/v1/bug', () => json(500, { code: 'JM_INTERNAL', message: 'boom' }));
 routes.set('GET /api/v1/html', () => [502, '<html>bad gateway</html>']);
 routes.set('GET /api/v1/empty', () => [204, undefined]);
+const keysSeen: (string | undefined)[] = [];
+const keyOf = (req: http.IncomingMessage) => req.headers['idempotency-key'] as string | undefined;
+routes.set('POST /api/v1/keyed', (req, _b, n) => {
+  keysSeen.push(keyOf(req));
+  return n <= 2 ? [503, 'busy'] : json(200, { key: keyOf(req) });
+});
+routes.set('GET /api/v1/keyed', (req) => json(200, { key: keyOf(req) ?? null }));
+routes.set('PUT /api/v1/in-progress', (_req, _b, n) =>
+  n <= 2 ? json(409, { code: 'JM_REQUEST_IN_PROGRESS', message: 'an earlier attempt is still running; retry' }) : json(200, { n }),
+);
 
 let server: http.Server;
 let base: string;
@@ -60,7 +70,10 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-beforeEach(() => counts.clear());
+beforeEach(() => {
+  counts.clear();
+  keysSeen.length = 0;
+});
 
 const fast = { backoffMs: 1, maxBackoffMs: 2, timeoutMs: 5_000 };
 
@@ -125,6 +138,24 @@ describe('Requester', () => {
     expect(e).toBeInstanceOf(InternalError);
     expect(e.message).toContain('GET /html answered HTTP 502');
     expect(counts.get('GET /api/v1/html')).toBe(3);
+  });
+
+  it('sends one Idempotency-Key on every attempt of a non-GET request, a new one per call, none on GET', async () => {
+    const r = new Requester(base, fast);
+    const first = await r.post<{ key: string }>('/keyed', {});
+    expect(keysSeen).toHaveLength(3);
+    expect(new Set(keysSeen).size).toBe(1);
+    expect(first.key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keysSeen[0]).toBe(first.key);
+    counts.clear();
+    const second = await r.post<{ key: string }>('/keyed', {});
+    expect(second.key).not.toBe(first.key);
+    await expect(r.get('/keyed')).resolves.toEqual({ key: null });
+  });
+
+  it('retries 409 JM_REQUEST_IN_PROGRESS (an earlier attempt still running) but no other 409', async () => {
+    await expect(new Requester(base, fast).put('/in-progress', {})).resolves.toEqual({ n: 3 });
+    expect(counts.get('PUT /api/v1/in-progress')).toBe(3);
   });
 
   it('throws ServerUnreachableError naming the URL when nothing listens', async () => {

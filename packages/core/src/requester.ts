@@ -1,8 +1,10 @@
 // The HTTP requester every part uses to talk to the server. Retries connection errors and 5xx
 // with exponential backoff and jitter; a 4xx fails at once with the server's error class.
-// State-changing calls are safe to retry because the server's routes are idempotent or
-// compare-and-set (DESIGN.md §7).
+// State-changing calls are safe to retry: every non-GET request carries one Idempotency-Key on all
+// its attempts, so the server answers a retry with the first attempt's stored answer; the routes
+// it does not store are idempotent or compare-and-set by construction (DESIGN.md §7).
 
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import {
@@ -33,15 +35,23 @@ interface RawResponse {
   text: string;
 }
 
-function send(url: URL, method: Method, payload: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<RawResponse> {
+/** The header naming one logical request across its attempts (server: services/idempotency.ts). */
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+/** The server's answer while another attempt with the same key is still running: retried. */
+const IN_PROGRESS = 'JM_REQUEST_IN_PROGRESS';
+
+function send(url: URL, method: Method, payload: string | undefined, timeoutMs: number, key: string | undefined, signal?: AbortSignal): Promise<RawResponse> {
   const mod = url.protocol === 'https:' ? https : http;
+  const headers: http.OutgoingHttpHeaders =
+    payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+  if (key !== undefined) headers[IDEMPOTENCY_KEY_HEADER] = key;
   return new Promise((resolve, reject) => {
     const req = mod.request(
       url,
       {
         method,
         agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        headers,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -87,6 +97,8 @@ export class Requester {
     const url = new URL(`${this.baseUrl}/api/v1${path}`);
     const route = `${method} ${path}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    // One key for every attempt of this call: a retry after a lost answer is the same request.
+    const key = method === 'GET' ? undefined : randomUUID();
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
       if (attempt > 0) {
@@ -97,7 +109,7 @@ export class Requester {
       }
       let res: RawResponse;
       try {
-        res = await send(url, method, payload, timeoutMs ?? this.opts.timeoutMs, signal);
+        res = await send(url, method, payload, timeoutMs ?? this.opts.timeoutMs, key, signal);
       } catch (error) {
         if (signal?.aborted) throw new Error(`${route}: aborted`, { cause: error });
         lastError = error;
@@ -117,7 +129,9 @@ export class Requester {
         ? errorFromBody(parsed, res.status)
         : new InternalError(`${route} answered HTTP ${res.status}: ${text.slice(0, 200)}`, { status: res.status });
       // A 500 is a server bug more often than a blip: retry it twice, not the full budget.
-      const transient = res.status === 503 || res.status === 502 || res.status === 504 || res.status === 423 || res.status === 429;
+      // 409 JM_REQUEST_IN_PROGRESS: an earlier attempt of this very request is still running.
+      const transient =
+        res.status === 503 || res.status === 502 || res.status === 504 || res.status === 423 || res.status === 429 || err.code === IN_PROGRESS;
       if (transient || (res.status >= 500 && attempt < Math.min(2, this.opts.retries))) {
         lastError = err;
         continue;

@@ -187,6 +187,8 @@ export const InstanceFields = {
   stdoutTail: Type.Optional(Text(20000)),
   stderrTail: Type.Optional(Text(20000)),
   errorMessage: Type.Optional(Text(20000)),
+  /** Deadline for this instance's next report, from now (a worker's or a launch's promise to call back). */
+  nextReportMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 * 86_400_000 })),
 };
 export const InstanceTransition = Type.Object(
   {
@@ -320,3 +322,22 @@ export type TaskErrorT = Static<typeof TaskError>;
 export type TaskSummaryT = Static<typeof TaskSummary>;
 export type InstanceDetailT = Static<typeof InstanceDetail>;
 export type EventT = Static<typeof Event>;
+
+// --- node health ------------------------------------------------------------------------------
+
+/** Longest window the node-health view looks back over: 30 days. */
+export const NODE_HEALTH_MAX_WINDOW_MS = 30 * 86_400_000;
+export const NodeHealthQuery = Type.Object(
+  { windowMs: Type.Optional(Type.Integer({ minimum: 1, maximum: NODE_HEALTH_MAX_WINDOW_MS, default: 3_600_000 })) },
+  { additionalProperties: false },
+);
+export const NodeHealth = Type.Object({
+  nodeName: Type.String(),
+  /** Infrastructure-class errors (UNKNOWN_ERROR, NO_HEARTBEAT, …) of the instances below. */
+  infrastructureErrors: Type.Integer(),
+  /** Instances created on this node within the window. */
+  instances: Type.Integer(),
+  lastErrorAt: Type.Union([Type.Integer(), Type.Null()]),
+});
+export const NodeHealthResponse = Type.Object({ nodes: Type.Array(NodeHealth) });
+export type NodeHealthT = Static<typeof NodeHealth>;

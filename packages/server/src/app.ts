@@ -12,6 +12,8 @@ import { workflowRoutes } from './routes/workflows.js';
 import { runRoutes } from './routes/runs.js';
 import { instanceRoutes } from './routes/instances.js';
 import { eventRoutes } from './routes/events.js';
+import { nodeRoutes } from './routes/nodes.js';
+import { installIdempotency } from './services/idempotency.js';
 
 export interface AppOptions {
   db: Db;
@@ -83,6 +85,9 @@ export async function buildApp(opts: AppOptions) {
     reply.status(404).send({ code: 'JM_NOT_FOUND', message: `no route ${req.method} ${req.url}`, details: { route: req.url } }),
   );
 
+  // Idempotency-Key: a retried request answers what its first attempt answered (services/idempotency.ts).
+  installIdempotency(app, opts.db);
+
   const ctx: AppContext = { db: opts.db, runReportByMs: opts.runReportByMs ?? 93_000 };
   await app.register(
     async (api) => {
@@ -93,6 +98,7 @@ export async function buildApp(opts: AppOptions) {
       await runRoutes(api, ctx);
       await instanceRoutes(api, ctx);
       await eventRoutes(api, ctx);
+      await nodeRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );

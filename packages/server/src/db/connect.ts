@@ -7,6 +7,7 @@ import type SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
 import type { Database } from './schema.js';
 import { up as initial } from './migrations/0001-initial.js';
+import { up as requestLog } from './migrations/0002-request-log.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -83,6 +84,7 @@ function cachingStatements(sqlite: SQLite.Database): SQLite.Database {
 
 const MIGRATIONS = (dialect: DialectName): Record<string, Migration> => ({
   '0001-initial': { up: initial(dialect) },
+  '0002-request-log': { up: requestLog(dialect) },
 });
 
 async function migrate(db: Kysely<Database>, dialect: DialectName): Promise<void> {

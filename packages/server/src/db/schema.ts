@@ -128,6 +128,16 @@ export interface EventTable {
   context: string | null;
 }
 
+/** Idempotency-Key answers (services/idempotency.ts); status 0 means the first attempt still runs. */
+export interface RequestLogTable {
+  key: string;
+  method: string;
+  url: string;
+  status: number;
+  body: string | null;
+  created_at: number;
+}
+
 export interface Database {
   tool: ToolTable;
   tool_version: ToolVersionTable;
@@ -149,4 +159,5 @@ export interface Database {
   task_instance: TaskInstanceTable;
   task_instance_error: TaskInstanceErrorTable;
   event: EventTable;
+  request_log: RequestLogTable;
 }

@@ -4,6 +4,7 @@ import {
   NotFoundError,
   type ErrorClass,
   type InstanceDetailT,
+  type NodeHealthT,
   type TaskErrorT,
   type TaskInstanceStatus,
   type TaskStatus,
@@ -158,4 +159,32 @@ export async function runInstances(db: Db, runId: number, statuses: string[]): P
   if (statuses.length > 0) q = q.where('status', 'in', statuses);
   const rows = await q.execute();
   return rows.map((r) => ({ id: r.id, taskId: r.task_id, status: r.status, pgid: r.pgid, distributorId: r.distributor_id }));
+}
+
+/**
+ * Which nodes kill jobs: per node name, the instances created since `since` and their
+ * infrastructure-class errors, most errors first. Instances without a node name are left out.
+ */
+export async function nodeHealth(db: Db, since: number): Promise<NodeHealthT[]> {
+  const rows = await db.kysely
+    .selectFrom('task_instance as ti')
+    .leftJoin('task_instance_error as e', (j) => j.onRef('e.task_instance_id', '=', 'ti.id').on('e.error_class', '=', 'infrastructure'))
+    .select((eb) => [
+      'ti.node_name',
+      eb.fn.count<number>('ti.id').distinct().as('instances'),
+      eb.fn.count<number>('e.id').as('errors'),
+      eb.fn.max('e.at').as('last_error_at'),
+    ])
+    .where('ti.created_at', '>=', since)
+    .where('ti.node_name', 'is not', null)
+    .groupBy('ti.node_name')
+    .execute();
+  return rows
+    .map((r) => ({
+      nodeName: r.node_name!,
+      infrastructureErrors: Number(r.errors),
+      instances: Number(r.instances),
+      lastErrorAt: r.last_error_at === null ? null : Number(r.last_error_at),
+    }))
+    .sort((a, b) => b.infrastructureErrors - a.infrastructureErrors || b.instances - a.instances || a.nodeName.localeCompare(b.nodeName));
 }

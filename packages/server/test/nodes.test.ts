@@ -1,0 +1,137 @@
+// Node health on SQLite and PostgreSQL: per node name, instances created in the window and their
+// infrastructure-class errors, most errors first; application errors do not count.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
+import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
+
+let tdb: TestDb;
+let db: Db;
+let app: JobmonApp;
+
+beforeAll(async () => {
+  tdb = await createTestDb('nodes');
+  db = await openDb(tdb.target);
+  app = await buildApp({ db });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await db?.close();
+  await tdb?.drop();
+});
+
+async function call(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await app.inject({ method, url: `/api/v1${url}`, ...(payload === undefined ? {} : { payload: payload as object }) });
+  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
+}
+
+async function ok(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = await call(method, url, payload);
+  if (r.status !== 200) throw new Error(`${method} ${url} → ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+const hash = (s: string) => s.padEnd(16, '-');
+
+/** A running workflow of `n` tasks, each queued once; returns the instance ids in task order. */
+async function runningInstances(n: number): Promise<number[]> {
+  const tool = await ok('POST', '/tools', { name: 'nodes_tool' });
+  const { templates } = await ok('POST', '/task-templates', {
+    toolVersionId: tool.toolVersionId,
+    templates: [{ name: 'step', commandTemplate: 'echo {i}', nodeArgs: ['i'], taskArgs: [], opArgs: [] }],
+  });
+  const wf = await ok('POST', '/workflows', {
+    toolVersionId: tool.toolVersionId,
+    argsHash: hash('nodes'),
+    taskHash: hash('nodes-tasks'),
+    dagHash: hash('nodes-dag'),
+    workflowArgs: {},
+    taskCount: n,
+    name: 'nodes',
+    description: '',
+  });
+  const run = await ok('POST', `/workflows/${wf.workflowId}/runs`, { user: 't', host: 'h', pid: 1, jobmonVersion: '0.1.0' });
+  const bound = await ok('PUT', `/workflow-runs/${run.runId}/tasks`, {
+    tasks: Array.from({ length: n }, (_, i) => ({
+      nodeHash: hash(`nodes_${i}`),
+      taskArgsHash: hash('noargs'),
+      templateVersionId: templates[0].versionId,
+      nodeArgs: { i },
+      taskArgs: {},
+      name: `step_${i}`,
+      command: `echo ${i}`,
+      maxAttempts: 3,
+      cluster: 'local',
+    })),
+  });
+  await ok('PUT', `/workflow-runs/${run.runId}/status`, { status: 'BOUND', taskCount: n });
+  for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING']) await ok('PUT', `/workflow-runs/${run.runId}/status`, { status: s });
+  const tasks = bound.tasks.map((r: unknown[]) => r[1] as number);
+  const q = await ok('POST', `/workflow-runs/${run.runId}/queue`, { tasks: tasks.map((taskId: number) => ({ taskId })) });
+  const byTask = new Map<number, number>(q.instances.map((i: { taskId: number; instanceId: number }) => [i.taskId, i.instanceId]));
+  return tasks.map((t: number) => byTask.get(t)!);
+}
+
+describe(`node health on ${TEST_DB_KIND}`, () => {
+  let inst: number[];
+  beforeAll(async () => {
+    inst = await runningInstances(7);
+    const on = (ids: number[], nodeName: string) => ids.map((id) => ({ id, to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'], nodeName }));
+    await ok('POST', '/task-instances/transitions', {
+      items: [...on([inst[0]!, inst[1]!, inst[2]!], 'bad-node'), ...on([inst[3]!, inst[4]!], 'good-node'), ...on([inst[5]!], 'app-node')],
+    });
+    const r = await ok('POST', '/task-instances/transitions', {
+      items: [
+        { id: inst[0], to: 'UNKNOWN_ERROR', errorMessage: 'job vanished' },
+        { id: inst[1], to: 'UNKNOWN_ERROR' },
+        { id: inst[3], to: 'DONE', exitCode: 0 },
+        { id: inst[5], to: 'ERROR', exitCode: 1 },
+      ],
+    });
+    expect(r.results.map((x: { outcome: string }) => x.outcome)).toEqual(['applied', 'applied', 'applied', 'applied']);
+  });
+
+  it('counts instances and infrastructure errors per node, most errors first; nameless instances are left out', async () => {
+    const started = Date.now();
+    const { nodes } = await ok('GET', '/nodes/health?windowMs=3600000');
+    expect(nodes).toEqual([
+      { nodeName: 'bad-node', infrastructureErrors: 2, instances: 3, lastErrorAt: expect.any(Number) },
+      { nodeName: 'good-node', infrastructureErrors: 0, instances: 2, lastErrorAt: null },
+      { nodeName: 'app-node', infrastructureErrors: 0, instances: 1, lastErrorAt: null },
+    ]);
+    expect(nodes[0].lastErrorAt).toBeGreaterThan(started - 60_000);
+    expect(nodes[0].lastErrorAt).toBeLessThanOrEqual(Date.now());
+    // The window defaults to an hour.
+    expect((await ok('GET', '/nodes/health')).nodes).toEqual(nodes);
+  });
+
+  it('counts only instances created within the window', async () => {
+    await db.kysely.updateTable('task_instance').set({ created_at: Date.now() - 2 * 3_600_000 }).where('id', 'in', [inst[0]!, inst[4]!]).execute();
+    const hour = (await ok('GET', '/nodes/health?windowMs=3600000')).nodes;
+    expect(hour).toEqual([
+      { nodeName: 'bad-node', infrastructureErrors: 1, instances: 2, lastErrorAt: expect.any(Number) },
+      { nodeName: 'app-node', infrastructureErrors: 0, instances: 1, lastErrorAt: null },
+      { nodeName: 'good-node', infrastructureErrors: 0, instances: 1, lastErrorAt: null },
+    ]);
+    const day = (await ok('GET', `/nodes/health?windowMs=${86_400_000}`)).nodes;
+    expect(day.map((n: { nodeName: string; instances: number; infrastructureErrors: number }) => [n.nodeName, n.instances, n.infrastructureErrors])).toEqual([
+      ['bad-node', 3, 2],
+      ['good-node', 2, 0],
+      ['app-node', 1, 0],
+    ]);
+    expect((await ok('GET', '/nodes/health?windowMs=1')).nodes).toEqual([]);
+  });
+
+  it.each([
+    ['0', 'windowMs'],
+    [String(30 * 86_400_000 + 1), 'windowMs'],
+    ['1.5', 'windowMs'],
+    ['soon', 'windowMs'],
+  ])('refuses windowMs=%s with 400 naming the field', async (value, field) => {
+    const r = await call('GET', `/nodes/health?windowMs=${value}`);
+    expect(r.status).toBe(400);
+    expect(r.body.code).toBe('JM_VALIDATION');
+    expect(r.body.message).toContain(field);
+  });
+});
