@@ -13,6 +13,8 @@ import {
   workflowArgsHash,
   UnknownClusterError,
   UnknownQueueError,
+  IllegalTransitionError,
+  WorkflowNotResumableError,
   JOBMON_VERSION,
   type ArgValues,
   type BindTaskT,
@@ -20,6 +22,7 @@ import {
   type QueueLimits,
   type Requester,
   type ResourceInput,
+  type ResourceScales,
   type TaskStatus,
   type TemplatesResponseT,
   type ToolResponseT,
@@ -59,13 +62,22 @@ export interface BoundWorkflow {
   clusters: string[];
 }
 
+interface Resolved {
+  cluster: string;
+  queue: string | undefined;
+  resources: ResourceInput;
+  /** Task's over template's; empty when neither sets any (the server's defaults apply). */
+  resourceScales: ResourceScales;
+  fallbackQueues: string[];
+}
+
 const TASK_CHUNK = 5000;
 const EDGE_CHUNK = 50_000;
 
 /** The checks that need no server, and the per-task data bind sends. */
 export function prepare(decl: WorkflowDecl): {
   upstream: number[][];
-  resolved: { cluster: string; queue: string | undefined; resources: ResourceInput }[];
+  resolved: Resolved[];
   taskHash: string;
   dagHash: string;
   argsHash: string;
@@ -114,7 +126,9 @@ export function prepare(decl: WorkflowDecl): {
     };
     const resources = normaliseResources(merged, `task '${t.name}'`);
     const { queue, ...rest } = resources;
-    return { cluster, queue, resources: rest as ResourceInput };
+    const resourceScales = { ...t.template.resourceScales, ...(t.resourceScales ?? {}) };
+    const fallbackQueues = t.fallbackQueues ?? t.template.fallbackQueues ?? [];
+    return { cluster, queue, resources: rest as ResourceInput, resourceScales, fallbackQueues };
   });
   const nodeHashes = tasks.map((t) => t.hashes.node);
   return {
@@ -144,10 +158,27 @@ function checkClusters(decl: WorkflowDecl, resolved: ReturnType<typeof prepare>[
       });
     }
     validateAgainstQueue(r.resources, queue.limits as QueueLimits, where, queue.name);
+    for (const name of r.fallbackQueues) {
+      if (!cluster.queues.some((q) => q.name === name)) {
+        throw new UnknownQueueError(
+          `${where}: fallback queue '${name}' is not a queue of cluster '${r.cluster}' (known: ${cluster.queues.map((q) => q.name).join(', ')})`,
+          { task: decl.tasks[i]!.name, queue: name, cluster: r.cluster },
+        );
+      }
+    }
   });
 }
 
-export async function bindWorkflow(req: Requester, decl: WorkflowDecl): Promise<BoundWorkflow> {
+export interface BindOptions {
+  /** When another live run holds the workflow, ask it to step aside (cold: kill what runs; hot:
+   * let running tasks finish) and wait for it, instead of failing. */
+  resume?: 'cold' | 'hot';
+  /** How long to wait for the other run to end (default 10 minutes). */
+  resumeTimeoutMs?: number;
+  onWait?: (message: string) => void;
+}
+
+export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: BindOptions = {}): Promise<BoundWorkflow> {
   const p = prepare(decl);
   const { clusters } = await req.get<ClustersResponseT>('/clusters');
   checkClusters(decl, p.resolved, clusters);
@@ -210,12 +241,7 @@ export async function bindWorkflow(req: Requester, decl: WorkflowDecl): Promise<
     bound.statuses.fill('DONE');
     return bound;
   }
-  const run = await req.post<{ runId: number }>(`/workflows/${wf.workflowId}/runs`, {
-    user: safeUser(),
-    host: hostname(),
-    pid: process.pid,
-    jobmonVersion: JOBMON_VERSION,
-  });
+  const run = await createRun(req, wf.workflowId, opts);
   bound.runId = run.runId;
   try {
     const nodeIds = new Float64Array(n);
@@ -237,6 +263,8 @@ export async function bindWorkflow(req: Requester, decl: WorkflowDecl): Promise<
           cluster: r.cluster,
           ...(r.queue === undefined ? {} : { queue: r.queue }),
           resources: r.resources,
+          ...(Object.keys(r.resourceScales).length > 0 ? { resourceScales: r.resourceScales } : {}),
+          ...(r.fallbackQueues.length > 0 ? { fallbackQueues: r.fallbackQueues } : {}),
           ...(Object.keys(t.attributes).length > 0 ? { attributes: t.attributes } : {}),
         };
       });
@@ -278,5 +306,34 @@ function safeUser(): string {
     return userInfo().username;
   } catch {
     return process.env['USER'] ?? 'unknown';
+  }
+}
+
+/** Link a new run; with `resume`, first ask a live run that holds the workflow to step aside. */
+async function createRun(req: Requester, workflowId: number, opts: BindOptions): Promise<{ runId: number }> {
+  const body = { user: safeUser(), host: hostname(), pid: process.pid, jobmonVersion: JOBMON_VERSION };
+  const deadline = Date.now() + (opts.resumeTimeoutMs ?? 600_000);
+  let asked: number | undefined;
+  for (;;) {
+    try {
+      return await req.post<{ runId: number }>(`/workflows/${workflowId}/runs`, body);
+    } catch (e) {
+      if (!(e instanceof WorkflowNotResumableError)) throw e;
+      const holder = e.details['runId'];
+      if (!opts.resume || typeof holder !== 'number') throw e;
+      if (Date.now() > deadline) {
+        throw new WorkflowNotResumableError(`${e.message} (gave up waiting for it after ${Math.round((opts.resumeTimeoutMs ?? 600_000) / 1000)} s)`, e.details);
+      }
+      if (asked !== holder) {
+        const r = await req
+          .post<{ runId: number | null; status: string | null }>(`/workflows/${workflowId}/resume`, { mode: opts.resume })
+          .catch((err: unknown) => (err instanceof IllegalTransitionError ? null : Promise.reject(err)));
+        if (r !== null) {
+          asked = holder;
+          opts.onWait?.(`asked run ${holder} to step aside (${opts.resume} resume); waiting for it to end`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }

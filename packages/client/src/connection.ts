@@ -37,7 +37,11 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
     return { url: config.url, requester, config, stateLocation: `server ${config.url}`, embedded: false, close: async () => undefined };
   }
   const worker = new Worker(EMBEDDED_SERVER, {
-    workerData: { db: config.db, runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor) },
+    workerData: {
+      db: config.db,
+      runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
+      reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs },
+    },
   });
   const started = await new Promise<{ url: string; location: string }>((resolve, reject) => {
     worker.once('message', (m: { url?: string; location?: string; error?: string }) =>

@@ -8,11 +8,12 @@ import { startServer } from '@jobmon/server';
 interface Init {
   db: string;
   runReportByMs: number;
+  reaper: { intervalMs: number; graceMs: number };
 }
 
 const init = workerData as Init;
 try {
-  const server = await startServer({ db: init.db, runReportByMs: init.runReportByMs });
+  const server = await startServer({ db: init.db, runReportByMs: init.runReportByMs, reaper: init.reaper });
   parentPort!.postMessage({ url: server.url, location: server.db.location });
   parentPort!.on('message', (m: unknown) => {
     if (m === 'close') void server.close().then(() => parentPort!.postMessage('closed'));

@@ -2,8 +2,8 @@
 // unique within a workflow), a task arg (data that makes it unique across workflows) or an op
 // arg (operational; may change between runs without changing identity). Every argument is checked.
 
-import { TemplateArgumentError, ValidationError, type ArgValues, type ResourceInput } from '@jobmon/core';
-import { Task, type TaskOptions } from './task.js';
+import { TemplateArgumentError, ValidationError, normaliseResourceScales, type ArgValues, type ResourceInput, type ResourceScales } from '@jobmon/core';
+import { Task, checkFallbackQueues, type ResourceScalesInput, type TaskOptions } from './task.js';
 
 export interface TaskTemplateSpec {
   name: string;
@@ -15,6 +15,10 @@ export interface TaskTemplateSpec {
   /** Per cluster name. */
   defaultResources?: Record<string, ResourceInput>;
   maxAttempts?: number;
+  /** Default resource scales of its tasks (see TaskOptions.resourceScales); a task's own win per resource. */
+  resourceScales?: ResourceScalesInput;
+  /** Default fallback queues of its tasks (names in each task's cluster); a task's own list replaces them. */
+  fallbackQueues?: string[];
 }
 
 type ArgValue = string | number | boolean;
@@ -42,6 +46,8 @@ export class TaskTemplate {
   readonly defaultCluster: string | undefined;
   readonly defaultResources: Record<string, ResourceInput>;
   readonly maxAttempts: number | undefined;
+  readonly resourceScales: ResourceScales;
+  readonly fallbackQueues: string[] | undefined;
   private readonly allArgs: Set<string>;
 
   constructor(readonly toolName: string, spec: TaskTemplateSpec) {
@@ -56,6 +62,8 @@ export class TaskTemplate {
     this.defaultCluster = spec.defaultCluster;
     this.defaultResources = spec.defaultResources ?? {};
     this.maxAttempts = spec.maxAttempts;
+    this.resourceScales = normaliseResourceScales(spec.resourceScales, `task template '${spec.name}'`);
+    this.fallbackQueues = checkFallbackQueues(spec.fallbackQueues, `task template '${spec.name}'`);
     const declared = [...this.nodeArgs, ...this.taskArgs, ...this.opArgs];
     this.allArgs = new Set(declared);
     const twice = declared.find((a, i) => declared.indexOf(a) !== i);

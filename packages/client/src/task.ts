@@ -1,6 +1,17 @@
 // A task: one command of a template with its args, its upstream tasks and how to run it.
 
-import { argsHash, nodeHash, taskHash, ValidationError, type ArgValues, type ResourceInput, type TaskStatus } from '@jobmon/core';
+import {
+  argsHash,
+  nodeHash,
+  normaliseResourceScales,
+  taskHash,
+  InvalidResourcesError,
+  ValidationError,
+  type ArgValues,
+  type ResourceInput,
+  type ResourceScales,
+  type TaskStatus,
+} from '@jobmon/core';
 import type { TaskTemplate } from './task-template.js';
 
 export interface TaskOptions {
@@ -10,7 +21,27 @@ export interface TaskOptions {
   cluster?: string;
   /** cores, memory ("4G" or MiB), runtime ("1h", seconds), queue. */
   computeResources?: ResourceInput;
+  /**
+   * How resources grow after a resource error (memory or runtime exceeded), per resource: a factor
+   * (0.5 = +50 %) or the successive values to try ({ runtime: ['1h', '2h', '6h'] }). Merged over
+   * the template's; memory and runtime not named grow by 50 %; 0 keeps a resource fixed.
+   */
+  resourceScales?: ResourceScalesInput;
+  /** Queues of the task's cluster to move to, in order, when scaled resources exceed its queue's limits. */
+  fallbackQueues?: string[];
   attributes?: Record<string, string | number | boolean>;
+}
+
+/** Resource scales as a user writes them: lists may use units ("4G", "2h"). */
+export type ResourceScalesInput = Record<string, number | readonly (number | string)[]>;
+
+/** Check fallback queue names (that they exist in the cluster is checked at bind). */
+export function checkFallbackQueues(queues: unknown, where: string): string[] | undefined {
+  if (queues === undefined) return undefined;
+  if (!Array.isArray(queues) || queues.some((q) => typeof q !== 'string' || q === '' || q.length > 255)) {
+    throw new InvalidResourcesError(`${where}: fallbackQueues must be a list of queue names`, { field: 'fallbackQueues', value: queues });
+  }
+  return [...(queues as string[])];
 }
 
 export class Task {
@@ -19,6 +50,9 @@ export class Task {
   maxAttempts: number | undefined;
   cluster: string | undefined;
   computeResources: ResourceInput | undefined;
+  /** Normalised (MiB, seconds); undefined when the task sets none. */
+  readonly resourceScales: ResourceScales | undefined;
+  readonly fallbackQueues: string[] | undefined;
   readonly attributes: Record<string, string>;
   /** Set by bind. */
   id: number | undefined;
@@ -40,6 +74,9 @@ export class Task {
     this.maxAttempts = options.maxAttempts;
     this.cluster = options.cluster;
     this.computeResources = options.computeResources;
+    const where = `task '${this.name}'`;
+    this.resourceScales = options.resourceScales === undefined ? undefined : normaliseResourceScales(options.resourceScales, where);
+    this.fallbackQueues = checkFallbackQueues(options.fallbackQueues, where);
     this.attributes = Object.fromEntries(Object.entries(options.attributes ?? {}).map(([k, v]) => [k, String(v)]));
     for (const u of options.upstream ?? []) this.addUpstream(u);
     if (this.maxAttempts !== undefined && (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1)) {

@@ -14,7 +14,7 @@ import {
 } from '@jobmon/core';
 import { runWorkflowRun, type SwarmProgress } from '@jobmon/runner';
 import { randomUUID } from 'node:crypto';
-import { bindWorkflow, type BoundWorkflow, type WorkflowDecl } from './bind.js';
+import { bindWorkflow, type BindOptions, type BoundWorkflow, type WorkflowDecl } from './bind.js';
 import { connect, type Connection } from './connection.js';
 import type { Task } from './task.js';
 import type { Tool } from './tool.js';
@@ -40,6 +40,11 @@ export interface RunOptions {
   onProgress?: (p: SwarmProgress) => void;
   onWarning?: (message: string) => void;
   onBound?: (info: { workflowId: number; runId: number | null; resumed: boolean; total: number; alreadyDone: number }) => void;
+  /**
+   * When another process's run holds this workflow: ask it to step aside and take over — `cold`
+   * kills its running tasks, `hot` lets them finish first. Without it such a run is refused.
+   */
+  resume?: 'cold' | 'hot';
   /** Abort to stop the run (as Ctrl-C does). */
   signal?: AbortSignal;
   /** Handle SIGINT/SIGTERM by stopping the run cleanly (default true). */
@@ -130,8 +135,8 @@ export class Workflow {
   }
 
   /** Bind to a server without running (a run is created and left BOUND). */
-  async bind(connection: Connection): Promise<BoundWorkflow> {
-    const bound = await bindWorkflow(connection.requester, this.decl());
+  async bind(connection: Connection, options: BindOptions = {}): Promise<BoundWorkflow> {
+    const bound = await bindWorkflow(connection.requester, this.decl(), options);
     this.id.value = bound.workflowId;
     return bound;
   }
@@ -149,7 +154,10 @@ export class Workflow {
     }
     try {
       const started = Date.now();
-      const bound = await this.bind(conn);
+      const bound = await this.bind(conn, {
+        ...(options.resume ? { resume: options.resume } : {}),
+        ...(options.onWarning ? { onWait: options.onWarning } : {}),
+      });
       this.bindMs = Date.now() - started;
       const resumed = bound.statuses.some((s) => s !== 'REGISTERING') || bound.status !== 'REGISTERING';
       const alreadyDoneCount = bound.statuses.filter((s) => s === 'DONE').length;
@@ -169,6 +177,7 @@ export class Workflow {
         maxConcurrentlyRunning: this.spec.maxConcurrentlyRunning ?? Infinity,
         logDir: conn.config.logDir,
         heartbeatMs: conn.config.runHeartbeatMs,
+        instanceHeartbeatMs: conn.config.instanceHeartbeatMs,
         reportByFactor: conn.config.reportByFactor,
         ...(options.parallelism ? { parallelism: options.parallelism } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),

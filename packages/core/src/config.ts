@@ -19,6 +19,10 @@ export interface JobmonConfig {
   instanceHeartbeatMs: number;
   /** A deadline is heartbeat period × this factor. */
   reportByFactor: number;
+  /** Server: how often the reaper looks for lapsed runs and instances. */
+  reaperIntervalMs: number;
+  /** Server: how long a TRIAGING or KILL_SELF instance may wait for an answer before it is given up. */
+  reaperGraceMs: number;
   http: { timeoutMs: number; retries: number; backoffMs: number; maxBackoffMs: number };
 }
 
@@ -35,6 +39,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): JobmonConfi
     runHeartbeatMs: 30_000,
     instanceHeartbeatMs: 90_000,
     reportByFactor: 3.1,
+    reaperIntervalMs: 15_000,
+    reaperGraceMs: 60_000,
     http: { timeoutMs: 20_000, retries: 8, backoffMs: 200, maxBackoffMs: 10_000 },
   };
 }
@@ -46,6 +52,8 @@ const ENV: Record<string, (c: JobmonConfig, v: string) => void> = {
   JOBMON_RUN_HEARTBEAT_MS: (c, v) => (c.runHeartbeatMs = positive('JOBMON_RUN_HEARTBEAT_MS', v)),
   JOBMON_INSTANCE_HEARTBEAT_MS: (c, v) => (c.instanceHeartbeatMs = positive('JOBMON_INSTANCE_HEARTBEAT_MS', v)),
   JOBMON_REPORT_BY_FACTOR: (c, v) => (c.reportByFactor = positive('JOBMON_REPORT_BY_FACTOR', v)),
+  JOBMON_REAPER_INTERVAL_MS: (c, v) => (c.reaperIntervalMs = positive('JOBMON_REAPER_INTERVAL_MS', v)),
+  JOBMON_REAPER_GRACE_MS: (c, v) => (c.reaperGraceMs = positive('JOBMON_REAPER_GRACE_MS', v)),
   JOBMON_HTTP_TIMEOUT_MS: (c, v) => (c.http.timeoutMs = positive('JOBMON_HTTP_TIMEOUT_MS', v)),
   JOBMON_HTTP_RETRIES: (c, v) => (c.http.retries = nonNegative('JOBMON_HTTP_RETRIES', v)),
   JOBMON_HTTP_BACKOFF_MS: (c, v) => (c.http.backoffMs = positive('JOBMON_HTTP_BACKOFF_MS', v)),

@@ -135,3 +135,69 @@ export function validateAgainstQueue(
     }
   }
 }
+
+/**
+ * How a task's resources grow after a resource error, per resource: a factor (0.5 = +50 %) or
+ * the successive values to try (normalised like the resource itself: MiB, seconds).
+ */
+export type ResourceScales = Record<string, number | number[]>;
+
+/** Applied to memory and runtime unless a task or template names them. */
+export const DEFAULT_RESOURCE_SCALES: Readonly<ResourceScales> = { memory: 0.5, runtime: 0.5 };
+
+/** Check and normalise resource scales: factors ≥ 0; lists of positive values in the resource's units. */
+export function normaliseResourceScales(input: unknown, where: string): ResourceScales {
+  const out: ResourceScales = {};
+  if (input === undefined || input === null) return out;
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidResourcesError(
+      `${where}: resource scales must be an object such as {"memory": 0.5, "runtime": [3600, 7200]}`,
+      {
+        field: 'resourceScales',
+        value: input,
+      },
+    );
+  }
+  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+    if (value === undefined || value === null) continue;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value) || value < 0) {
+        throw new InvalidResourcesError(
+          `${where}: resource scale for ${key} must be a factor ≥ 0 (0.5 means +50 %), not ${JSON.stringify(value)}`,
+          {
+            field: 'resourceScales',
+            resource: key,
+            value,
+          },
+        );
+      }
+      out[key] = value;
+    } else if (Array.isArray(value) && value.length > 0) {
+      out[key] = value.map((v) => {
+        if (key === 'memory') return parseMemory(v, `${where}: resource scale`);
+        if (key === 'runtime') return parseRuntime(v, `${where}: resource scale`);
+        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || (key === 'cores' && !Number.isInteger(v))) {
+          throw new InvalidResourcesError(
+            `${where}: resource scale for ${key} lists ${JSON.stringify(v)}, which is not a positive number`,
+            {
+              field: 'resourceScales',
+              resource: key,
+              value: v,
+            },
+          );
+        }
+        return v;
+      });
+    } else {
+      throw new InvalidResourcesError(
+        `${where}: resource scale for ${key} must be a factor or a non-empty list of values`,
+        {
+          field: 'resourceScales',
+          resource: key,
+          value,
+        },
+      );
+    }
+  }
+  return out;
+}

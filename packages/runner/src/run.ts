@@ -43,6 +43,8 @@ export interface RunOptions {
   /** Root for logs; this run's files go to <logDir>/workflow-<id>/. */
   logDir: string;
   heartbeatMs: number;
+  /** Heartbeat period of workers (worker-based distributors); default 90 s. */
+  instanceHeartbeatMs?: number;
   reportByFactor: number;
   /** `local` parallelism (default: number of cores). */
   parallelism?: number;
@@ -68,6 +70,8 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   const logDir = join(opts.logDir, `workflow-${opts.workflowId}`);
   mkdirSync(logDir, { recursive: true });
   const nextReportMs = Math.round(opts.heartbeatMs * opts.reportByFactor);
+  const instanceHeartbeatMs = opts.instanceHeartbeatMs ?? 90_000;
+  const instanceReportByMs = Math.round(instanceHeartbeatMs * opts.reportByFactor);
   let runStatus = 'BOUND' as WorkflowRunStatus;
   const move = async (to: WorkflowRunStatus) => {
     const r = await requester.put<{ status: WorkflowRunStatus }>(`/workflow-runs/${opts.runId}/status`, { status: to, nextReportMs });
@@ -80,8 +84,11 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
     requester,
     (r: TransitionResultT, item: InstanceTransitionT) => {
       if (r.outcome === 'rejected') opts.onWarning?.(r.message ?? `instance ${r.id}: ${item.to} rejected`);
-      if (item.to === r.status || r.outcome !== 'applied') {
-        if (TERMINAL_TASK.includes(r.taskStatus) && isEnd(item.to)) swarm?.instanceEnded(r.id, r.taskStatus);
+      if (isEnd(item.to)) {
+        // Our process is over, whatever the server made of the report. A task that is not in a
+        // state this attempt can leave it in belongs to another run now (a resume took it over):
+        // for this run it is lost, not retried.
+        swarm?.instanceEnded(r.id, TERMINAL_TASK.includes(r.taskStatus) ? r.taskStatus : 'ERROR_FATAL');
       }
     },
     (e) => {
@@ -91,9 +98,11 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   );
   const host = (cluster: string): DistributorHost => ({
     serverUrl: opts.serverUrl,
+    requester,
     workflowId: opts.workflowId,
     runId: opts.runId,
     logDir,
+    instanceReportByMs,
     report: (item) => reporter.report(item),
     capacityChanged: () => swarm?.pump(),
     childEnv: (item: LaunchItem) => ({
@@ -104,6 +113,8 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
       JOBMON_TASK_ID: String(item.taskId),
       JOBMON_WORKFLOW_ID: String(opts.workflowId),
       JOBMON_WORKFLOW_RUN_ID: String(opts.runId),
+      JOBMON_INSTANCE_HEARTBEAT_MS: String(instanceHeartbeatMs),
+      JOBMON_REPORT_BY_FACTOR: String(opts.reportByFactor),
     }),
   });
 
@@ -147,6 +158,11 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
       const instanceId = e.context?.['instanceId'];
       if (e.entity === 'task' && typeof instanceId === 'number' && TERMINAL_TASK.includes(e.to as TaskStatus)) {
         s.instanceEnded(instanceId, e.to as TaskStatus);
+      } else if (e.entity === 'task_instance' && e.to === 'TRIAGING') {
+        // The server lost its heartbeat: ask the distributor that runs it whether it lives.
+        const cluster = s.clusterOfInstance(e.entityId);
+        const d = cluster === undefined ? undefined : distributors.get(cluster);
+        d?.triage?.([e.entityId]).catch((err: unknown) => opts.onWarning?.(`triage of instance ${e.entityId}: ${(err as Error).message}`));
       }
     }).catch((err: unknown) => s.fail(err));
   }
@@ -194,11 +210,9 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
 
   // Whatever is still queued or running is cancelled: a stop, a resume elsewhere, or a failure.
   const held = swarm.takeHeld();
-  const cold = serverSaid !== 'HOT_RESUME';
   for (const id of held) void reporter.report({ id, to: 'ERROR_FATAL', errorMessage: 'cancelled before launch: the run stopped' }).catch(() => undefined);
-  if (cold || fatal !== undefined || stopRequested) {
-    await Promise.all([...distributors.values()].map((d) => d.stop()));
-  }
+  // After a drain (hot resume) nothing is running any more; stop() then only releases launchers.
+  await Promise.all([...distributors.values()].map((d) => d.stop()));
   await reporter.idle().catch(() => undefined);
   followAbort.abort();
   await follower;
@@ -223,7 +237,7 @@ async function follow(requester: Requester, workflowId: number, after: number, s
   while (!signal.aborted) {
     const r = await requester.request<{ events: EventT[]; last: number }>(
       'GET',
-      `/events?after=${seq}&workflowId=${workflowId}&entity=task&waitMs=2000&limit=5000`,
+      `/events?after=${seq}&workflowId=${workflowId}&waitMs=2000&limit=5000`,
       undefined,
       30_000,
       signal,

@@ -3,14 +3,17 @@
 import type { AddressInfo } from 'node:net';
 import { openDb, type Db } from './db/connect.js';
 import { buildApp, type JobmonApp } from './app.js';
+import { Reaper } from './services/reaper.js';
 
 export { openDb, isPostgresUrl, type Db } from './db/connect.js';
 export { buildApp, type JobmonApp, type AppOptions } from './app.js';
+export { Reaper, type ReaperOptions, type ReapReport } from './services/reaper.js';
 
 export interface RunningServer {
   readonly url: string;
   readonly db: Db;
   readonly app: JobmonApp;
+  readonly reaper: Reaper;
   close(): Promise<void>;
 }
 
@@ -20,6 +23,8 @@ export interface StartOptions {
   port?: number;
   logger?: boolean;
   runReportByMs?: number;
+  /** The reaper's period and grace (defaults 15 s and 60 s); `false` leaves it stopped (tests tick it by hand). */
+  reaper?: { intervalMs?: number; graceMs?: number } | false;
 }
 
 /** Open the database and listen. Port 0 picks a free port; the URL says which. */
@@ -27,6 +32,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const db = await openDb(opts.db);
   const app = await buildApp({ db, logger: opts.logger ?? false, ...(opts.runReportByMs ? { runReportByMs: opts.runReportByMs } : {}) });
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  const reaperOpts = opts.reaper === false ? {} : (opts.reaper ?? {});
+  const reaper = new Reaper(db, {
+    intervalMs: reaperOpts.intervalMs ?? 15_000,
+    graceMs: reaperOpts.graceMs ?? 60_000,
+    onError: (e) => app.log.error({ err: e }, 'reaper tick failed'),
+  });
+  if (opts.reaper !== false) reaper.start();
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   let closed = false;
@@ -34,9 +46,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     url: `http://${host}:${addr.port}`,
     db,
     app,
+    reaper,
     async close() {
       if (closed) return;
       closed = true;
+      await reaper.stop();
       await app.close();
       await db.close();
     },

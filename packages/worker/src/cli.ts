@@ -20,6 +20,15 @@ function positive(name: string, value: string | undefined, fallback: number): nu
   return n;
 }
 
+function factor(value: string | undefined): number {
+  const n = Number(value ?? 3.1);
+  if (!Number.isFinite(n) || n <= 0) {
+    process.stderr.write(`jobmon-worker: JOBMON_REPORT_BY_FACTOR must be a positive number, got '${value}'\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
@@ -40,5 +49,6 @@ const code = await runWorker({
   logDir: arg('--log-dir') ?? process.env['JOBMON_LOG_DIR'] ?? process.cwd(),
   heartbeatMs: positive('--heartbeat-ms', arg('--heartbeat-ms') ?? process.env['JOBMON_INSTANCE_HEARTBEAT_MS'], 90_000),
   killGraceMs: positive('--kill-grace-ms', arg('--kill-grace-ms'), 10_000),
+  reportByFactor: factor(process.env['JOBMON_REPORT_BY_FACTOR']),
 });
 process.exit(code);

@@ -4,12 +4,16 @@
 // makes every fork slower, and lets spawning run on another core.
 //
 // Protocol: newline-delimited JSON on stdin/stdout.
-//   in:  {"t":"s","id":N,"c":command,"o":stdoutPath,"e":stderrPath,"v":{extra env}}   spawn
+//   in:  {"t":"s","id":N,"c":command,"o":stdoutPath,"e":stderrPath,"v":{extra env},
+//         "rl":runtimeLimitMs,"ml":memoryLimitBytes}                                  spawn
 //        {"t":"k","id":N,"s":"SIGKILL"}                                               kill group
 //   out: {"t":"r","id":N,"pid":P}                      started
-//        {"t":"x","id":N,"code":C,"sig":S,"wall":ms,"mem":bytes|null,"out":tail,"err":tail}
+//        {"t":"x","id":N,"code":C,"sig":S,"wall":ms,"mem":bytes|null,"out":tail,"err":tail,
+//         "why":{"r":"runtime"|"memory","used":ms|bytes,"lim":ms|bytes}}
 //        {"t":"f","id":N,"msg":text}                   could not start
 //        {"t":"c","id":N}                              cancelled before it started
+// "v", "rl" and "ml" are optional. A group that outlives "rl" or whose summed RSS exceeds "ml"
+// is killed (SIGKILL to the group) and its exit message carries "why"; otherwise "why" is absent.
 // At most --parallelism commands run at once (default 1); the rest wait here in order, so the
 // next command starts the moment one ends, without a round trip to the runner.
 // When stdin closes (the runner exited or died) every group still running is killed.
@@ -24,6 +28,10 @@ interface SpawnMsg {
   o: string;
   e: string;
   v?: Record<string, string>;
+  /** Runtime limit, ms. */
+  rl?: number;
+  /** Memory limit (summed RSS of the group), bytes. */
+  ml?: number;
 }
 interface KillMsg {
   t: 'k';
@@ -59,7 +67,8 @@ function send(msg: object): void {
 function start(m: SpawnMsg): void {
   let h: GroupHandle;
   try {
-    h = spawnGroup({ command: m.c, stdoutPath: m.o, stderrPath: m.e, env: m.v ? { ...baseEnv, ...m.v } : baseEnv });
+    const limits = { ...(m.rl === undefined ? {} : { runtimeMs: m.rl }), ...(m.ml === undefined ? {} : { memoryBytes: m.ml }) };
+    h = spawnGroup({ command: m.c, stdoutPath: m.o, stderrPath: m.e, env: m.v ? { ...baseEnv, ...m.v } : baseEnv, limits });
   } catch (e) {
     send({ t: 'f', id: m.id, msg: (e as Error).message });
     return;
@@ -73,7 +82,8 @@ function start(m: SpawnMsg): void {
       send({ t: 'f', id: m.id, msg: r.spawnError });
       return;
     }
-    send({ t: 'x', id: m.id, code: r.exitCode, sig: r.signal, wall: r.wallTimeMs, mem: r.peakMemoryBytes, out: r.stdoutTail, err: r.stderrTail });
+    const why = r.limitExceeded && { r: r.limitExceeded.resource, used: r.limitExceeded.used, lim: r.limitExceeded.limit };
+    send({ t: 'x', id: m.id, code: r.exitCode, sig: r.signal, wall: r.wallTimeMs, mem: r.peakMemoryBytes, out: r.stdoutTail, err: r.stderrTail, ...(why ? { why } : {}) });
   });
 }
 

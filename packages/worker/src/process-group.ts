@@ -1,7 +1,8 @@
 // Run one shell command in its own process group with stdout/stderr going straight to files
 // (no piping through Node), and measure it: exit code or signal, wall time, peak memory of the
 // group (sampled from /proc), and the tails of both files. Used by the `local` distributor and
-// by jobmon-worker alike.
+// by jobmon-worker alike. Optional limits (runtime, summed RSS of the group) are enforced here by
+// killing the whole group; the result then says which limit was exceeded.
 
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
@@ -16,6 +17,24 @@ export interface GroupResult {
   stderrTail: string;
   /** Set when the process could not be started at all. */
   spawnError?: string;
+  /** Set when the group was killed for exceeding one of its limits. */
+  limitExceeded?: LimitBreach;
+}
+
+/** Limits enforced by killing the whole group (SIGKILL). */
+export interface GroupLimits {
+  /** Wall time from spawn. */
+  runtimeMs?: number;
+  /** Summed resident memory of the group's processes, as sampled. */
+  memoryBytes?: number;
+}
+
+export interface LimitBreach {
+  resource: 'runtime' | 'memory';
+  /** Milliseconds run (runtime) or bytes in use when sampled (memory). */
+  used: number;
+  /** The limit in the same unit. */
+  limit: number;
 }
 
 export interface GroupHandle {
@@ -32,9 +51,11 @@ export interface SpawnGroupOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   tailBytes?: number;
+  limits?: GroupLimits;
 }
 
 const TAIL_BYTES = 10_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Read the last `bytes` of a file (as UTF-8; a split leading character is dropped). */
 export function readTail(path: string, bytes = TAIL_BYTES): string {
@@ -80,67 +101,128 @@ export function spawnGroup(opts: SpawnGroupOptions): GroupHandle {
   }
   const pid = child.pid;
   let settled = false;
+  let breach: LimitBreach | undefined;
+  let runtimeTimer: NodeJS.Timeout | undefined;
+  const killGroup = (signal: NodeJS.Signals) => {
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const enforce = (b: LimitBreach) => {
+    if (settled || breach !== undefined) return;
+    breach = b;
+    killGroup('SIGKILL');
+  };
   const done = new Promise<GroupResult>((resolve) => {
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: string) => {
       if (settled) return;
       settled = true;
+      clearTimeout(runtimeTimer);
       if (pid !== undefined) groupSampler.remove(pid);
+      const wallTimeMs = Math.round(performance.now() - started);
+      // A group that exited on its own just as the limit struck is reported as it exited.
+      const limitExceeded =
+        breach === undefined || exitCode !== null
+          ? undefined
+          : breach.resource === 'runtime'
+            ? { ...breach, used: wallTimeMs }
+            : breach;
       resolve({
         exitCode,
         signal,
-        wallTimeMs: Math.round(performance.now() - started),
+        wallTimeMs,
         peakMemoryBytes: pid === undefined ? null : groupSampler.peakOf(pid),
         stdoutTail: readTail(opts.stdoutPath, opts.tailBytes),
         stderrTail: readTail(opts.stderrPath, opts.tailBytes),
         ...(spawnError ? { spawnError } : {}),
+        ...(limitExceeded ? { limitExceeded } : {}),
       });
     };
     child.once('error', (e) => finish(null, null, e.message));
     child.once('exit', (code, signal) => finish(code, signal));
   });
-  if (pid !== undefined) groupSampler.add(pid);
+  if (pid !== undefined) {
+    const { runtimeMs, memoryBytes } = opts.limits ?? {};
+    const checkMemory = (bytes: number) => {
+      if (memoryBytes !== undefined && bytes > memoryBytes)
+        enforce({ resource: 'memory', used: bytes, limit: memoryBytes });
+    };
+    groupSampler.add(pid, memoryBytes === undefined ? undefined : checkMemory);
+    if (runtimeMs !== undefined) {
+      // setTimeout fires at once past 2^31-1 ms (~24.8 days): re-arm until the deadline.
+      const deadline = started + runtimeMs;
+      const arm = () => {
+        const left = deadline - performance.now();
+        if (left <= 0) return enforce({ resource: 'runtime', used: runtimeMs, limit: runtimeMs });
+        runtimeTimer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+        runtimeTimer.unref();
+      };
+      arm();
+    }
+  }
   return {
     pid,
     done,
     kill(signal: NodeJS.Signals = 'SIGKILL') {
-      if (pid === undefined) return;
-      try {
-        process.kill(-pid, signal);
-      } catch {
-        // already gone
-      }
+      killGroup(signal);
     },
   };
 }
 
+/** How often groups with a memory limit are sampled, at most: a limit must catch fast growth. */
+const LIMIT_SAMPLE_MS = 250;
+
 /**
  * Samples the resident memory of every tracked process group from /proc, on one timer for all
  * groups. A group's memory is the sum of its members' RSS; its peak is the largest sum seen.
+ * While any group has a memory limit the timer runs at least every LIMIT_SAMPLE_MS, and each
+ * sample is handed to that group's check (which may kill it).
  */
 class GroupSampler {
   private readonly peaks = new Map<number, number | null>();
+  private readonly checks = new Map<number, (bytes: number) => void>();
   private timer: NodeJS.Timeout | undefined;
+  private period = 0;
   intervalMs = Number(process.env['JOBMON_MEMORY_SAMPLE_MS'] ?? 1000);
   private readonly pageSize = 4096;
 
-  add(pgid: number): void {
+  add(pgid: number, check?: (bytes: number) => void): void {
     this.peaks.set(pgid, null);
-    if (!this.timer && this.intervalMs > 0) {
-      this.timer = setInterval(() => this.sample(), this.intervalMs);
-      this.timer.unref();
-    }
+    if (check) this.checks.set(pgid, check);
+    this.schedule();
   }
-  remove(_pgid: number): void {
+  remove(pgid: number): void {
     // Keep the peak until read by peakOf; drop afterwards.
-    if (this.peaks.size <= 1 && this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
+    this.checks.delete(pgid);
+    if (this.peaks.size <= 1) this.stop();
+    else this.schedule();
   }
   peakOf(pgid: number): number | null {
     const v = this.peaks.get(pgid) ?? null;
     this.peaks.delete(pgid);
     return v;
+  }
+  private wantedPeriod(): number {
+    const base = this.intervalMs > 0 ? this.intervalMs : Infinity;
+    const p = this.checks.size > 0 ? Math.min(base, LIMIT_SAMPLE_MS) : base;
+    return Number.isFinite(p) ? p : 0;
+  }
+  private schedule(): void {
+    const p = this.wantedPeriod();
+    if (p === this.period && (this.timer !== undefined || p === 0)) return;
+    this.stop();
+    if (p === 0) return;
+    this.period = p;
+    this.timer = setInterval(() => this.sample(), p);
+    this.timer.unref();
+  }
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.period = 0;
   }
   /** Current memory of each tracked group, in bytes. */
   sample(): Map<number, number> {
@@ -172,6 +254,7 @@ class GroupSampler {
       const prev = this.peaks.get(pgid) ?? 0;
       if (bytes > prev) this.peaks.set(pgid, bytes);
     }
+    for (const [pgid, bytes] of totals) this.checks.get(pgid)?.(bytes);
     return totals;
   }
 }

@@ -33,7 +33,7 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
   let started: SingleTransitionResponseT;
   const pending = { stdoutPath: join(opts.logDir, `instance.${opts.instanceId}.out`), stderrPath: join(opts.logDir, `instance.${opts.instanceId}.err`) };
   try {
-    started = await transition({ to: 'RUNNING', nodeName: hostname(), pgid: process.pid, ...pending });
+    started = await transition({ to: 'RUNNING', nodeName: hostname(), pgid: process.pid, nextReportMs, ...pending });
   } catch (e) {
     if (e instanceof IllegalTransitionError) {
       const from = e.details['from'];
@@ -45,6 +45,11 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     }
     log(`cannot report running: ${(e as Error).message}`);
     return 1;
+  }
+  if (started.status !== 'RUNNING') {
+    // Given up on before it started (NO_HEARTBEAT: a replacement attempt exists): do not run.
+    log(`not running: the instance is ${started.status}`);
+    return 0;
   }
   if (started.command === undefined) {
     log('the server did not return a command');
@@ -85,6 +90,9 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
       .post<{ status: string }>(`${path}/heartbeat`, { nextReportMs })
       .then((r) => {
         if (r.status === 'KILL_SELF') stop('told to stop (KILL_SELF)');
+        // Given up on while we were unreachable or paused (e.g. its run ended): another attempt may
+        // own the task now, so stop rather than finish twice.
+        else if (r.status !== 'RUNNING' && r.status !== 'TRIAGING' && r.status !== 'LAUNCHED') stop(`the server gave this instance up (${r.status})`);
       })
       .catch((e: unknown) => log(`heartbeat failed: ${(e as Error).message}`));
   }, opts.heartbeatMs);
@@ -103,18 +111,20 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     stderrTail: result.stderrTail,
     ...(result.peakMemoryBytes === null ? {} : { peakMemoryBytes: result.peakMemoryBytes }),
   };
+  // Outcomes go via RUNNING: if the server moved us to TRIAGING while we were paused or cut off,
+  // reporting is itself the proof of life (TRIAGING → RUNNING → outcome).
   let outcome: SingleTransitionRequestT;
   if (killReason !== undefined) {
     outcome = { to: 'ERROR_FATAL', via: ['KILL_SELF'], ...measured, errorMessage: `killed: ${killReason}` };
   } else if (result.spawnError !== undefined) {
     outcome = { to: 'ERROR', exitCode: 127, ...measured, errorMessage: `could not start the command: ${result.spawnError}` };
   } else if (result.exitCode === 0) {
-    outcome = { to: 'DONE', exitCode: 0, ...measured };
+    outcome = { to: 'DONE', via: ['RUNNING'], exitCode: 0, ...measured };
   } else if (result.exitCode !== null) {
     const tail = result.stderrTail.trim().split('\n').slice(-20).join('\n');
-    outcome = { to: 'ERROR', exitCode: result.exitCode, ...measured, errorMessage: `command exited with code ${result.exitCode}${tail ? `: ${tail}` : ''}` };
+    outcome = { to: 'ERROR', via: ['RUNNING'], exitCode: result.exitCode, ...measured, errorMessage: `command exited with code ${result.exitCode}${tail ? `: ${tail}` : ''}` };
   } else {
-    outcome = { to: 'UNKNOWN_ERROR', ...measured, errorMessage: `killed by signal ${result.signal ?? 'unknown'} (not by Jobmon)` };
+    outcome = { to: 'UNKNOWN_ERROR', via: ['RUNNING'], ...measured, errorMessage: `killed by signal ${result.signal ?? 'unknown'} (not by Jobmon)` };
   }
   try {
     await transition(outcome);

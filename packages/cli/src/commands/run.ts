@@ -15,7 +15,11 @@ export function registerRun(program: Command): void {
     .option('-p, --parallelism <n>', 'local distributor: commands at once (default: number of cores)', (v) => positiveInt('--parallelism', v))
     .option('--quiet', 'no progress output')
     .option('--json', 'print one JSON summary line at the end (implies --quiet)')
-    .action(async (file: string, opts: { parallelism?: number; quiet?: boolean; json?: boolean }) => {
+    .option('--resume <mode>', "if another process's run holds the workflow, take over: 'cold' kills its running tasks, 'hot' lets them finish", (v) => {
+      if (v !== 'cold' && v !== 'hot') throw new Error(`--resume must be 'cold' or 'hot', got '${v}'`);
+      return v;
+    })
+    .action(async (file: string, opts: { parallelism?: number; quiet?: boolean; json?: boolean; resume?: 'cold' | 'hot' }) => {
       if (opts.json) opts.quiet = true;
       const say = opts.json ? (_: string) => undefined : (line: string) => console.log(line);
       // Boot the (embedded) server while the file is read, declared and hashed.
@@ -38,6 +42,7 @@ export function registerRun(program: Command): void {
         const result = await workflow.run({
           connection: conn,
           ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
+          ...(opts.resume ? { resume: opts.resume } : {}),
           onBound: ({ workflowId, resumed, total, alreadyDone }) => {
             const resumeNote = resumed && alreadyDone < total ? `, resuming: ${alreadyDone} already done` : '';
             say(`workflow ${workflowId} '${spec.name}': ${total} tasks${resumeNote}`);

@@ -15,7 +15,14 @@ export function registerServer(program: Command): void {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0–65535, got '${opts.port}'`);
       const { startServer } = await import('@jobmon/server'); // only this command needs the server in this process
-      const server = await startServer({ db: config.db, host: opts.host, port, logger: false });
+      const server = await startServer({
+        db: config.db,
+        host: opts.host,
+        port,
+        logger: false,
+        runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
+        reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs },
+      });
       console.log(`jobmon server listening on ${server.url} (database: ${server.db.location})`);
       console.log(`clients: export JOBMON_URL=${server.url}`);
       const stop = () => {

@@ -4,7 +4,7 @@
 // such as `local`) or through a worker that talks to the server itself (`dummy`, `slurm`), in
 // which case the host follows the event log to learn the outcome.
 
-import type { InstanceTransitionT, TransitionResultT } from '@jobmon/core';
+import type { InstanceTransitionT, Requester, TransitionResultT } from '@jobmon/core';
 
 /** One task instance to start: what the queue request returned for it. */
 export interface LaunchItem {
@@ -19,10 +19,14 @@ export interface LaunchItem {
 
 export interface DistributorHost {
   readonly serverUrl: string;
+  /** For reads the distributor needs (e.g. the process groups its workers recorded). */
+  readonly requester: Requester;
   readonly workflowId: number;
   readonly runId: number;
   /** Directory for this workflow's per-instance stdout/stderr files (exists). */
   readonly logDir: string;
+  /** Deadline a worker-based distributor gives a LAUNCHED instance to report RUNNING (nextReportMs). */
+  readonly instanceReportByMs: number;
   /** Report an instance transition; the host batches reports and sends them in order. The
    * promise settles with the server's verdict (callers that need not wait may ignore it). */
   report(item: InstanceTransitionT): Promise<TransitionResultT>;
@@ -40,6 +44,12 @@ export interface Distributor {
   freeSlots(): number;
   /** Start the instances; must not block. Each instance is reported at least to RUNNING or an error. */
   launch(items: LaunchItem[]): void;
+  /**
+   * The server moved these instances to TRIAGING (their heartbeats stopped). Say whether each
+   * lives: report RUNNING (with a new deadline) or an error class (UNKNOWN_ERROR, RESOURCE_ERROR),
+   * killing whatever is left of it. Only distributors whose instances have deadlines need it.
+   */
+  triage?(instanceIds: number[]): Promise<void>;
   /** Kill these instances' processes (a stop or resume). Reports their end. */
   terminate(instanceIds: number[]): Promise<void>;
   /** Kill everything still running and release resources. */

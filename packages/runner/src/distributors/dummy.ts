@@ -50,7 +50,37 @@ export class DummyDistributor implements Distributor {
       this.workers.delete(id);
       host.capacityChanged();
     });
-    void host.report({ id, to: 'LAUNCHED', distributorId: String(child.pid) });
+    void host.report({ id, to: 'LAUNCHED', distributorId: String(child.pid), nextReportMs: host.instanceReportByMs });
+  }
+
+  /** A worker process that still exists is alive (perhaps paused); one that is gone left its command behind. */
+  async triage(instanceIds: number[]): Promise<void> {
+    const { host } = this.opts;
+    let pgids: Map<number, number | null> | undefined;
+    for (const id of instanceIds) {
+      const w = this.workers.get(id);
+      if (w && w.exitCode === null && w.signalCode === null) {
+        void host.report({ id, to: 'RUNNING', nextReportMs: host.instanceReportByMs });
+        continue;
+      }
+      // The wrapper died: kill the command it left running (its own process group), then report.
+      pgids ??= await this.commandGroups();
+      const pgid = pgids.get(id);
+      if (pgid) {
+        try {
+          process.kill(-pgid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      void host.report({ id, to: 'UNKNOWN_ERROR', errorMessage: `its worker process is gone (${w ? `exit ${w.exitCode ?? w.signalCode}` : 'unknown to this runner'}); the command was killed` });
+    }
+  }
+
+  private async commandGroups(): Promise<Map<number, number | null>> {
+    const { host } = this.opts;
+    const r = await host.requester.get<{ instances: { id: number; pgid: number | null }[] }>(`/workflow-runs/${host.runId}/instances?status=TRIAGING`);
+    return new Map(r.instances.map((i) => [i.id, i.pgid]));
   }
 
   async terminate(instanceIds: number[]): Promise<void> {

@@ -3,7 +3,9 @@
 // per-instance files. Spawning happens in one small long-lived launcher process (see
 // @jobmon/worker launcher.ts; two of them when N ≥ 2) so fork() stays cheap and off the
 // runner's thread; if the runner dies, a launcher kills what it started. `sequential` is the same
-// with N = 1.
+// with N = 1. Timeouts are the distributor's (DESIGN.md §3): the launcher kills a group that
+// outlives its `runtime` or whose summed RSS exceeds its `memory`, and the instance ends
+// RESOURCE_ERROR saying which limit and by how much.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism, hostname } from 'node:os';
@@ -23,6 +25,8 @@ interface ExitMsg {
   mem: number | null;
   out: string;
   err: string;
+  /** Present when the launcher killed the group for a limit. */
+  why?: { r: 'runtime' | 'memory'; used: number; lim: number };
 }
 type LauncherMsg = { t: 'r'; id: number; pid: number } | ExitMsg | { t: 'f'; id: number; msg: string } | { t: 'c'; id: number };
 
@@ -103,7 +107,7 @@ export class LocalDistributor implements Distributor {
       for (let j = 1; j < this.launchers.length; j++) if (this.launchers[j]!.inFlight < this.launchers[k]!.inFlight) k = j;
       this.launchers[k]!.inFlight++;
       this.launcherOf.set(item.instanceId, k);
-      this.send(k, { t: 's', id: item.instanceId, c: item.command, o: `${base}.out`, e: `${base}.err`, v: envExtras(host.childEnv(item)) });
+      this.send(k, { t: 's', id: item.instanceId, c: item.command, o: `${base}.out`, e: `${base}.err`, v: envExtras(host.childEnv(item)), ...limitsOf(item.resources) });
     }
   }
 
@@ -173,6 +177,8 @@ export class LocalDistributor implements Distributor {
     };
     if (this.killedByUs.delete(id)) {
       void host.report({ id, to: 'ERROR_FATAL', via: ['KILL_SELF'], ...measured, errorMessage: 'killed by Jobmon (stop or resume)' });
+    } else if (m.why !== undefined) {
+      void host.report({ id, to: 'RESOURCE_ERROR', ...measured, errorMessage: limitMessage(m.why) });
     } else if (m.code === 0) {
       void host.report({ id, to: 'DONE', exitCode: 0, ...measured });
     } else if (m.code !== null) {
@@ -210,6 +216,23 @@ export class LocalDistributor implements Distributor {
       }),
     );
   }
+}
+
+const MIB = 1024 * 1024;
+
+/** The launcher's limits for an instance: runtime (seconds) and memory (MiB), as normalised by core. */
+function limitsOf(resources: Record<string, unknown>): { rl?: number; ml?: number } {
+  const { runtime, memory } = resources;
+  return {
+    ...(typeof runtime === 'number' && runtime > 0 ? { rl: Math.round(runtime * 1000) } : {}),
+    ...(typeof memory === 'number' && memory > 0 ? { ml: Math.round(memory * MIB) } : {}),
+  };
+}
+
+/** "runtime exceeded: ran 2.0 s, limit 1 s" / "memory exceeded: 300 MB used, limit 200 MB" (MB = MiB). */
+function limitMessage(why: NonNullable<ExitMsg['why']>): string {
+  if (why.r === 'runtime') return `runtime exceeded: ran ${(why.used / 1000).toFixed(1)} s, limit ${Number((why.lim / 1000).toFixed(1))} s`;
+  return `memory exceeded: ${Math.round(why.used / MIB)} MB used, limit ${Math.round(why.lim / MIB)} MB`;
 }
 
 /** Only what differs from our own environment crosses the pipe. */

@@ -72,7 +72,6 @@ export class Swarm {
   private active = 0;
   private readonly instanceTask = new Map<number, number>();
   private readonly instanceItem = new Map<number, LaunchItem>();
-  private readonly overrides = new Map<number, Record<string, unknown>>();
   private doneCount = 0;
   private failedCount = 0;
   private stopping = false;
@@ -165,6 +164,11 @@ export class Swarm {
     return ids;
   }
 
+  /** The cluster an active instance was launched on. */
+  clusterOfInstance(instanceId: number): string | undefined {
+    return this.instanceItem.get(instanceId)?.cluster;
+  }
+
   activeInstanceIds(): number[] {
     return [...this.instanceTask.keys()];
   }
@@ -224,12 +228,8 @@ export class Swarm {
     if (batch.length === 0) return;
     this.queueInFlight = true;
     this.queueing = batch.length;
-    const body = {
-      tasks: batch.map((i) => {
-        const res = this.overrides.get(i);
-        return res ? { taskId: this.opts.tasks.ids[i]!, resources: res } : { taskId: this.opts.tasks.ids[i]! };
-      }),
-    };
+    // A task retried after a resource error gets its scaled resources from the server.
+    const body = { tasks: batch.map((i) => ({ taskId: this.opts.tasks.ids[i]! })) };
     this.opts.requester
       .post<{ instances: QueuedInstanceT[]; skipped: { taskId: number; status: TaskStatus }[] }>(`/workflow-runs/${this.opts.runId}/queue`, body)
       .then((res) => {
@@ -237,7 +237,6 @@ export class Swarm {
         this.queueing = 0;
         for (const inst of res.instances) {
           const i = this.indexOf.get(inst.taskId)!;
-          this.overrides.delete(i);
           this.state[i] = HELD;
           const t = this.opts.tasks.templates[i]!;
           let list = this.held.get(t);
@@ -296,7 +295,6 @@ export class Swarm {
   instanceEnded(instanceId: number, taskStatus: TaskStatus): void {
     const i = this.instanceTask.get(instanceId);
     if (i === undefined) return;
-    const item = this.instanceItem.get(instanceId)!;
     this.instanceTask.delete(instanceId);
     this.instanceItem.delete(instanceId);
     this.active--;
@@ -306,10 +304,7 @@ export class Swarm {
         this.markDone(i);
         break;
       case 'REGISTERING':
-        this.makeReady(i, true);
-        break;
       case 'ADJUSTING_RESOURCES':
-        this.overrides.set(i, scaleResources(item.resources));
         this.makeReady(i, true);
         break;
       default:
@@ -338,14 +333,4 @@ export class Swarm {
       this.resolveFinished();
     }
   }
-}
-
-/** Default scaling after a resource error: 50 % more memory and runtime. */
-export function scaleResources(res: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...res };
-  for (const key of ['memory', 'runtime']) {
-    const v = out[key];
-    if (typeof v === 'number') out[key] = Math.ceil(v * 1.5);
-  }
-  return out;
 }

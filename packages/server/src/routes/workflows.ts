@@ -4,9 +4,11 @@ import { wire } from '@jobmon/core';
 import type { AppContext } from '../app.js';
 import { bindWorkflow, createRun } from '../services/bind.js';
 import { workflowDetail, workflowErrors, workflowTasks, taskInstances } from '../services/reports.js';
+import { requestResume } from '../services/runs.js';
 import type { Api } from './types.js';
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const Id = Type.Integer({ minimum: 1 });
+const IdParams = Type.Object({ id: Id });
 
 export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
   api.post('/workflows', { schema: { body: wire.WorkflowRequest, response: { 200: wire.WorkflowResponse } } }, async (req) =>
@@ -52,6 +54,17 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
   );
   api.post('/workflows/:id/runs', { schema: { params: IdParams, body: wire.RunRequest, response: { 200: wire.RunResponse } } }, async (req) =>
     createRun(ctx.db, req.params.id, req.body, req.body.nextReportMs ?? ctx.runReportByMs),
+  );
+  api.post(
+    '/workflows/:id/resume',
+    {
+      schema: {
+        params: IdParams,
+        body: Type.Object({ mode: Type.Union([Type.Literal('cold'), Type.Literal('hot')]) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ runId: Type.Union([Id, Type.Null()]), status: Type.Union([wire.WorkflowRunStatusSchema, Type.Null()]) }) },
+      },
+    },
+    async (req) => requestResume(ctx.db, req.params.id, req.body.mode),
   );
   api.get('/tasks/:id/instances', { schema: { params: IdParams, response: { 200: wire.InstancesResponse } } }, async (req) => ({
     instances: await taskInstances(ctx.db, req.params.id),

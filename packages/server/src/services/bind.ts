@@ -10,6 +10,7 @@ import {
   WorkflowNotResumableError,
   IllegalTransitionError,
   normaliseResources,
+  normaliseResourceScales,
   validateAgainstQueue,
   type BindTaskT,
   type QueueLimits,
@@ -227,6 +228,9 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
     const q = resolveQueue(clustersCache, t.cluster, t.queue, where);
     const resources = normaliseResources(t.resources, where);
     validateAgainstQueue(resources, q.limits as QueueLimits, where, q.queueName);
+    // Scales and fallback queues are used at retry time (services/scaling.ts); refuse bad ones now.
+    normaliseResourceScales(t.resourceScales, where);
+    for (const fallback of t.fallbackQueues ?? []) resolveQueue(clustersCache, t.cluster, fallback, `${where}: fallback queue`);
     return { t, i, q, resources: JSON.stringify(resources) };
   });
   return withTx(db, async (tx) => {

@@ -34,6 +34,8 @@ interface TaskRow {
   max_attempts: number;
   infra_failures: number;
   max_infra_failures: number;
+  /** The task's newest instance id. */
+  latest: number;
 }
 
 // The two statements on the hottest path, precompiled: a field is overwritten only when given.
@@ -49,6 +51,7 @@ const INSTANCE_FIELDS = [
   'stdout_tail',
   'stderr_tail',
   'error_class',
+  'report_by',
 ] as const;
 const UPDATE_INSTANCE =
   'update task_instance set status = $1, status_at = $2, ' +
@@ -65,8 +68,9 @@ function dialectSql(tx: Tx, text: string): string {
 const TAIL = 10_000;
 const tail = (s: string | undefined) => (s === undefined ? undefined : s.length > TAIL ? s.slice(-TAIL) : s);
 
-function fieldsFor(item: InstanceTransitionT, errorClass: string | undefined): Updateable<TaskInstanceTable> {
+function fieldsFor(item: InstanceTransitionT, errorClass: string | undefined, now: number): Updateable<TaskInstanceTable> {
   const f: Updateable<TaskInstanceTable> = {};
+  if (item.nextReportMs !== undefined) f.report_by = now + item.nextReportMs;
   if (item.distributorId !== undefined) f.distributor_id = item.distributorId;
   if (item.nodeName !== undefined) f.node_name = item.nodeName;
   if (item.pgid !== undefined) f.pgid = item.pgid;
@@ -105,7 +109,16 @@ async function load(tx: Tx, ids: number[]): Promise<{ instances: Map<number, Ins
       .select(['id', 'status', 'num_attempts', 'max_attempts', 'infra_failures', 'max_infra_failures'])
       .where('id', 'in', part);
     if (forUpdate(tx)) q = q.forUpdate();
-    for (const r of await q.execute()) tasks.set(r.id, r);
+    for (const r of await q.execute()) tasks.set(r.id, { ...r, latest: 0 });
+    // Only a task's newest instance may move it: a late report from an attempt that was given up
+    // (a dead run's worker, a NO_HEARTBEAT launch) must not touch the attempt that replaced it.
+    const latest = await tx.db
+      .selectFrom('task_instance')
+      .select(['task_id', (eb) => eb.fn.max('id').as('latest')])
+      .where('task_id', 'in', part)
+      .groupBy('task_id')
+      .execute();
+    for (const r of latest) tasks.get(r.task_id)!.latest = Number(r.latest);
   }
   return { instances, tasks };
 }
@@ -144,6 +157,7 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
     events.push({ workflowId: inst.workflow_id, entity: 'task_instance', entityId: inst.id, from, to: step, actor });
     const cls = ERROR_CLASS_OF[step];
     if (cls !== undefined) errorClass = cls;
+    if (inst.id !== task.latest) continue;
     const o = taskOutcome(task as TaskRow & { status: TaskStatus }, step);
     for (const t of o.path) {
       events.push({ workflowId: inst.workflow_id, entity: 'task', entityId: task.id, from: task.status, to: t, actor: t === 'ERROR_RECOVERABLE' ? actor : 'server', context: { instanceId: inst.id, ...(o.errorClass ? { errorClass: o.errorClass } : {}) } });
@@ -154,13 +168,13 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
   }
   if (events.length === 0) {
     // A repeated report of the current state may carry new facts (the worker's process group).
-    const f = fieldsFor(item, undefined);
+    const f = fieldsFor(item, undefined, tx.now);
     if (item.to === inst.status && outcome === 'applied' && Object.keys(f).length > 0) {
       await tx.db.updateTable('task_instance').set(f).where('id', '=', inst.id).where('status', '=', inst.status).execute();
     }
     return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
   }
-  const f = fieldsFor(item, errorClass);
+  const f = fieldsFor(item, errorClass, tx.now);
   const instanceUpdate = await tx.db.executeQuery(
     CompiledQuery.raw(dialectSql(tx, UPDATE_INSTANCE), [
       inst.status,
@@ -194,16 +208,19 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
 }
 
 export async function applyTransitions(db: Db, items: InstanceTransitionT[], actor: Actor): Promise<TransitionResultT[]> {
-  return withTx(db, async (tx) => {
-    const { instances, tasks } = await load(tx, items.map((i) => i.id));
-    const results: TransitionResultT[] = [];
-    for (const item of items) {
-      const inst = instances.get(item.id);
-      if (!inst) throw new NotFoundError(`task instance ${item.id} does not exist`, { field: 'id', id: item.id });
-      results.push(await applyOne(tx, item, inst, tasks.get(inst.task_id)!, actor));
-    }
-    return results;
-  });
+  return withTx(db, (tx) => applyInTx(tx, items, actor));
+}
+
+/** Apply transitions inside the caller's transaction (the reaper's). */
+export async function applyInTx(tx: Tx, items: InstanceTransitionT[], actor: Actor): Promise<TransitionResultT[]> {
+  const { instances, tasks } = await load(tx, items.map((i) => i.id));
+  const results: TransitionResultT[] = [];
+  for (const item of items) {
+    const inst = instances.get(item.id);
+    if (!inst) throw new NotFoundError(`task instance ${item.id} does not exist`, { field: 'id', id: item.id });
+    results.push(await applyOne(tx, item, inst, tasks.get(inst.task_id)!, actor));
+  }
+  return results;
 }
 
 /** A worker's heartbeat: pushes the deadline and answers the current status (KILL_SELF means stop). */
@@ -213,6 +230,12 @@ export async function instanceHeartbeat(db: Db, id: number, nextReportMs: number
     if (!row) throw new NotFoundError(`task instance ${id} does not exist`, { id });
     if (row.status === 'RUNNING' || row.status === 'LAUNCHED') {
       await tx.db.updateTable('task_instance').set({ report_by: tx.now + nextReportMs }).where('id', '=', id).execute();
+    } else if (row.status === 'TRIAGING') {
+      // A late heartbeat is proof of life: the worker was only slow (paused, swapped, a busy node).
+      const { instances, tasks } = await load(tx, [id]);
+      const inst = instances.get(id)!;
+      const r = await applyOne(tx, { id, to: 'RUNNING', nextReportMs }, inst, tasks.get(inst.task_id)!, 'worker');
+      return { status: r.status };
     }
     return { status: row.status as TaskInstanceStatus };
   });

@@ -15,10 +15,14 @@ import {
   type WorkflowRunStatus,
   type WorkflowStatus,
   type QueuedInstanceT,
+  type ComputeResources,
+  type QueueLimits,
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
 import { chunks, forUpdate, withTx, type Tx } from './tx.js';
 import { bulkInsert } from '../db/bulk.js';
+import { sql } from 'kysely';
+import { planRetry } from './scaling.js';
 
 interface RunRow {
   id: number;
@@ -43,7 +47,8 @@ export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor:
   }
   const res = await tx.db
     .updateTable('workflow_run')
-    .set({ status: to, status_at: tx.now, ...extra })
+    // A move that sets a new deadline comes from the runner itself: it is also a sign of life.
+    .set({ status: to, status_at: tx.now, ...extra, ...(extra.report_by !== undefined ? { heartbeat_at: tx.now } : {}) })
     .where('id', '=', run.id)
     .where('status', '=', from)
     .executeTakeFirst();
@@ -79,15 +84,19 @@ const LAPSED_TO: Partial<Record<WorkflowRunStatus, WorkflowRunStatus>> = {
   HOT_RESUME: 'TERMINATED',
 };
 
-/** End live runs of a workflow whose runner stopped heartbeating, so a new run can link. */
-export async function reapLapsedRuns(tx: Tx, workflowId: number): Promise<number[]> {
-  const lapsed = await tx.db
+/** End live runs (of one workflow, or all) whose runner stopped heartbeating, so a new run can link. */
+export async function reapLapsedRuns(tx: Tx, workflowId?: number, upSince?: number): Promise<number[]> {
+  let q = tx.db
     .selectFrom('workflow_run')
     .select(['id', 'workflow_id', 'status'])
-    .where('workflow_id', '=', workflowId)
     .where('status', 'in', LIVE_RUN_STATES as string[])
-    .where('report_by', '<', tx.now)
-    .execute();
+    .where('report_by', '<', tx.now);
+  // A server that was down could not hear heartbeats: judge a run only once its runner has had a
+  // whole reporting window (report_by − heartbeat_at) since the server came up.
+  if (upSince !== undefined) q = q.where(sql<boolean>`report_by - heartbeat_at < ${tx.now - upSince}`);
+  if (workflowId !== undefined) q = q.where('workflow_id', '=', workflowId);
+  if (forUpdate(tx)) q = q.forUpdate();
+  const lapsed = await q.execute();
   for (const run of lapsed) {
     const to = LAPSED_TO[run.status as WorkflowRunStatus];
     if (to) await moveRun(tx, run, to, 'reaper');
@@ -130,10 +139,12 @@ export async function setRunStatus(db: Db, runId: number, to: WorkflowRunStatus,
 export async function heartbeat(db: Db, runId: number, status: WorkflowRunStatus, reportByMs: number): Promise<{ status: WorkflowRunStatus }> {
   return withTx(db, async (tx) => {
     const run = await loadRun(tx, runId);
-    if (run.status === status) {
-      await tx.db.updateTable('workflow_run').set({ heartbeat_at: tx.now, report_by: tx.now + reportByMs }).where('id', '=', runId).execute();
-    } else if (workflowRunMachine.isLegal(run.status as WorkflowRunStatus, status)) {
+    if (workflowRunMachine.isLegal(run.status as WorkflowRunStatus, status)) {
       await moveRun(tx, run, status, 'swarm', { report_by: tx.now + reportByMs });
+    } else if (LIVE_RUN_STATES.includes(run.status as WorkflowRunStatus)) {
+      // The runner is alive, even when the server has moved its run on (a COLD/HOT_RESUME it is
+      // still carrying out): keep the deadline so the run is not reaped while it drains.
+      await tx.db.updateTable('workflow_run').set({ heartbeat_at: tx.now, report_by: tx.now + reportByMs }).where('id', '=', runId).execute();
     }
     return { status: run.status as WorkflowRunStatus };
   });
@@ -141,7 +152,11 @@ export async function heartbeat(db: Db, runId: number, status: WorkflowRunStatus
 
 const QUEUEABLE: readonly TaskStatus[] = ['REGISTERING', 'ADJUSTING_RESOURCES', 'ERROR_RECOVERABLE'];
 
-/** Create one instance per task (one attempt each) and move the tasks to QUEUED. */
+/**
+ * Create one instance per task (one attempt each) and move the tasks to QUEUED. A task queued
+ * from ADJUSTING_RESOURCES (a resource error) gets scaled resources, and maybe a fallback queue,
+ * unless the request overrides its resources; each instance records the resources it asked for.
+ */
 export async function queueTasks(
   db: Db,
   runId: number,
@@ -160,11 +175,22 @@ export async function queueTasks(
         to: 'RUNNING',
       });
     }
-    const rows: { id: number; workflow_id: number; status: string; name: string; command: string; cluster_id: number; queue_id: number; resources: string }[] = [];
+    const rows: {
+      id: number;
+      workflow_id: number;
+      status: string;
+      name: string;
+      command: string;
+      cluster_id: number;
+      queue_id: number;
+      resources: string;
+      resource_scales: string;
+      fallback_queues: string;
+    }[] = [];
     for (const part of chunks(ids, 500)) {
       let q = tx.db
         .selectFrom('task')
-        .select(['id', 'workflow_id', 'status', 'name', 'command', 'cluster_id', 'queue_id', 'resources'])
+        .select(['id', 'workflow_id', 'status', 'name', 'command', 'cluster_id', 'queue_id', 'resources', 'resource_scales', 'fallback_queues'])
         .where('id', 'in', part);
       if (forUpdate(tx)) q = q.forUpdate();
       rows.push(...(await q.execute()));
@@ -200,8 +226,38 @@ export async function queueTasks(
         byId.get(taskId)!.resources = JSON.stringify(res);
       }
     }
-    const clusters = await tx.db.selectFrom('cluster').innerJoin('queue', 'queue.cluster_id', 'cluster.id').select(['cluster.name as cluster', 'queue.id as queue_id', 'queue.name as queue']).execute();
+    const clusters = await tx.db
+      .selectFrom('cluster')
+      .innerJoin('queue', 'queue.cluster_id', 'cluster.id')
+      .select(['cluster.name as cluster', 'cluster.id as cluster_id', 'queue.id as queue_id', 'queue.name as queue', 'queue.limits'])
+      .execute();
     const queueInfo = new Map(clusters.map((c) => [c.queue_id, c]));
+    const scaled = new Map<number, { resources: Record<string, unknown>; queue?: string; coerced?: string[] }>();
+    for (const r of queue) {
+      if (r.status !== 'ADJUSTING_RESOURCES' || overrides.has(r.id)) continue;
+      const plan = planRetry({
+        resources: JSON.parse(r.resources) as ComputeResources,
+        resourceScales: JSON.parse(r.resource_scales) as unknown,
+        fallbackQueues: JSON.parse(r.fallback_queues) as unknown,
+        queueId: r.queue_id,
+        queues: clusters
+          .filter((c) => c.cluster_id === r.cluster_id)
+          .map((c) => ({ id: c.queue_id, name: c.queue, limits: JSON.parse(c.limits) as QueueLimits })),
+      });
+      const moved = plan.queue.id !== r.queue_id;
+      r.resources = JSON.stringify(plan.resources);
+      r.queue_id = plan.queue.id;
+      await tx.db
+        .updateTable('task')
+        .set({ resources: r.resources, ...(moved ? { queue_id: r.queue_id } : {}) })
+        .where('id', '=', r.id)
+        .execute();
+      scaled.set(r.id, {
+        resources: plan.resources,
+        ...(moved ? { queue: plan.queue.name } : {}),
+        ...(plan.coerced.length > 0 ? { coerced: plan.coerced } : {}),
+      });
+    }
     const instances: QueuedInstanceT[] = [];
     for (const part of chunks(queue, 400)) {
       const inserted = await bulkInsert<{ id: number; task_id: number }>(
@@ -216,7 +272,8 @@ export async function queueTasks(
       for (const r of part) {
         const instanceId = instanceOf.get(r.id)!;
         const qi = queueInfo.get(r.queue_id)!;
-        tx.event({ workflowId: run.workflow_id, entity: 'task', entityId: r.id, from: r.status, to: 'QUEUED', actor: 'swarm', context: { instanceId } });
+        const scaledTo = scaled.get(r.id);
+        tx.event({ workflowId: run.workflow_id, entity: 'task', entityId: r.id, from: r.status, to: 'QUEUED', actor: 'swarm', context: scaledTo ? { instanceId, scaledTo } : { instanceId } });
         tx.event({ workflowId: run.workflow_id, entity: 'task_instance', entityId: instanceId, from: null, to: 'QUEUED', actor: 'swarm', context: { taskId: r.id } });
         instances.push({
           instanceId,
@@ -230,5 +287,35 @@ export async function queueTasks(
       }
     }
     return { instances, skipped };
+  });
+}
+
+/**
+ * Ask the live run of a workflow to step aside (another process wants to run it, or an operator
+ * wants it stopped): `cold` kills what runs, `hot` lets running tasks finish. The runner learns it
+ * from its next heartbeat and ends the run TERMINATED; a run not yet started ends at once.
+ */
+export async function requestResume(db: Db, workflowId: number, mode: 'cold' | 'hot'): Promise<{ runId: number | null; status: WorkflowRunStatus | null }> {
+  return withTx(db, async (tx) => {
+    const wf = await tx.db.selectFrom('workflow').select(['id', 'name', 'status']).where('id', '=', workflowId).executeTakeFirst();
+    if (!wf) throw new NotFoundError(`workflow ${workflowId} does not exist`, { workflowId });
+    let q = tx.db
+      .selectFrom('workflow_run')
+      .select(['id', 'workflow_id', 'status'])
+      .where('workflow_id', '=', workflowId)
+      .where('status', 'in', LIVE_RUN_STATES as string[]);
+    if (forUpdate(tx)) q = q.forUpdate();
+    const run = await q.executeTakeFirst();
+    if (!run) return { runId: null, status: null };
+    const to: WorkflowRunStatus = mode === 'cold' ? 'COLD_RESUME' : 'HOT_RESUME';
+    if (run.status === 'COLD_RESUME' || run.status === 'HOT_RESUME') return { runId: run.id, status: run.status };
+    if (run.status !== 'RUNNING') {
+      throw new IllegalTransitionError(
+        `workflow run ${run.id} of workflow ${workflowId} is ${run.status}; only a RUNNING run can be asked to step aside — retry once it runs`,
+        { entity: 'workflow_run', id: run.id, from: run.status, to },
+      );
+    }
+    await moveRun(tx, run, to, 'server');
+    return { runId: run.id, status: to };
   });
 }

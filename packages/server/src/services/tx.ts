@@ -34,9 +34,9 @@ eventBus.setMaxListeners(0);
 
 const CHUNK = 500;
 
-export async function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+/** `now` is the transaction's clock (the reaper's tick passes its own for tests). */
+export async function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, now = Date.now()): Promise<T> {
   const events: PendingEvent[] = [];
-  const now = Date.now();
   const run = async (conn: Conn): Promise<T> => {
     const tx: Tx = { db: conn, now, dialect: db.dialect, event: (e) => events.push(e) };
     const result = await fn(tx);

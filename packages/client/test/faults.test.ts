@@ -1,0 +1,351 @@
+// Fault injection with real processes against a real server (SQLite, or PostgreSQL with
+// JOBMON_TEST_DB=postgres), on short heartbeats and a fast reaper. Each case checks that the
+// workflow ends DONE (after a resume where one is needed), that no task that reached DONE ran
+// again, that no process is left behind, and that the event log agrees with the final states.
+
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { startServer, type RunningServer } from '@jobmon/server';
+import { Tool, connect, type Connection, type EventT, type InstanceDetailT } from '@jobmon/client';
+import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const CLI = join(ROOT, 'packages/cli/bin/jobmon.js');
+const FAST = { runHeartbeatMs: 300, instanceHeartbeatMs: 200, reportByFactor: 3 };
+const REAPER = { intervalMs: 200, graceMs: 2_000 };
+
+let db: TestDb;
+let server: RunningServer;
+let conn: Connection;
+let n = 0;
+
+beforeAll(async () => {
+  db = await createTestDb('faults');
+  server = await startServer({ db: db.target, reaper: REAPER });
+  conn = await connect({ url: server.url, config: { logDir: join(db.dir, 'logs'), ...FAST } });
+});
+afterAll(async () => {
+  await conn?.close();
+  await server?.close();
+  await db?.drop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** True while any process of the group runs (zombies waiting for a reaper do not count). */
+function groupAlive(pgid: number): boolean {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const rest = readFileSync(`/proc/${name}/stat`, 'latin1').split(') ').pop()!.split(' ');
+      if (Number(rest[2]) === pgid && rest[0] !== 'Z') return true;
+    } catch {
+      // exited while we looked
+    }
+  }
+  return false;
+}
+
+async function pgrep(pattern: string): Promise<string> {
+  const r = await promisify(execFile)('sh', ['-c', `pgrep -f "${pattern}" || true`]);
+  return r.stdout.trim();
+}
+
+async function instancesOf(c: Connection, taskId: number): Promise<InstanceDetailT[]> {
+  return (await c.requester.get<{ instances: InstanceDetailT[] }>(`/tasks/${taskId}/instances`)).instances;
+}
+
+/** The last event of every task and instance of the workflow names the status the database holds. */
+async function expectEventsAgree(c: Connection, workflowId: number): Promise<EventT[]> {
+  const { events } = await c.requester.get<{ events: EventT[] }>(`/events?workflowId=${workflowId}&limit=10000`);
+  const last = new Map<string, string>();
+  for (const e of events) last.set(`${e.entity}:${e.entityId}`, e.to);
+  const tasks = await server.db.kysely.selectFrom('task').select(['id', 'status']).where('workflow_id', '=', workflowId).execute();
+  const insts = await server.db.kysely.selectFrom('task_instance').select(['id', 'status']).where('workflow_id', '=', workflowId).execute();
+  expect(tasks.length).toBeGreaterThan(0);
+  // A task with no event never left the REGISTERING it was bound in.
+  for (const t of tasks) expect(last.get(`task:${t.id}`) ?? 'REGISTERING', `task ${t.id}`).toBe(t.status);
+  for (const i of insts) expect(last.get(`task_instance:${i.id}`), `instance ${i.id}`).toBe(i.status);
+  return events;
+}
+
+function shellWorkflow(name: string, cluster?: string) {
+  const tool = new Tool(`faults_tool_${++n}`);
+  const tt = tool.getTaskTemplate({ name: 'sh', commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'] });
+  const wf = tool.createWorkflow({ name: `${name}_${n}`, ...(cluster ? { defaultCluster: cluster } : {}) });
+  return { tool, tt, wf };
+}
+
+/** A command that, on its first attempt only, records its pid and then hangs. */
+function hangOnce(tag: string): { cmd: string; pidFile: string } {
+  const dir = db.dir;
+  const marker = join(dir, `${tag}.attempted`);
+  const pidFile = join(dir, `${tag}.pid`);
+  return { cmd: `if [ -e ${marker} ]; then echo second-attempt; else touch ${marker}; echo $$ > ${pidFile}; exec sleep 30; fi`, pidFile };
+}
+
+describe(`fault injection on ${TEST_DB_KIND}`, () => {
+  it('kill -9 of a running command (local): an infrastructure error, retried without spending an attempt, then DONE', async () => {
+    const { tt, wf } = shellWorkflow('gremlin');
+    const h = hangOnce(`gremlin${n}`);
+    const task = tt.createTask({ key: 'victim', cmd: h.cmd }, { maxAttempts: 1 });
+    const other = tt.createTask({ key: 'bystander', cmd: 'echo fine' });
+    wf.addTasks([task, other]);
+    const running = wf.run({ connection: conn, handleSignals: false });
+    const pid = await waitFor('the command to start', () => (existsSync(h.pidFile) ? Number(readFileSync(h.pidFile, 'utf8')) : undefined));
+    process.kill(pid, 'SIGKILL');
+    const r = await running;
+    expect(r.status).toBe('DONE');
+    const inst = await instancesOf(conn, task.id!);
+    expect(inst.map((i) => [i.status, i.errorClass])).toEqual([
+      ['UNKNOWN_ERROR', 'infrastructure'],
+      ['DONE', null],
+    ]);
+    expect(await instancesOf(conn, other.id!)).toHaveLength(1);
+    expect(groupAlive(pid)).toBe(false);
+    await expectEventsAgree(conn, r.workflowId);
+  });
+
+  it('an application error with maxAttempts 1 is fatal at once; its downstream never runs; other branches finish', async () => {
+    const { tt, wf } = shellWorkflow('fatal');
+    const root = tt.createTask({ key: 'root', cmd: 'true' });
+    const bad = tt.createTask({ key: 'bad', cmd: 'echo "no such input" >&2; exit 4' }, { upstream: [root], maxAttempts: 1 });
+    const after = tt.createTask({ key: 'after', cmd: 'true' }, { upstream: [bad] });
+    const good = tt.createTask({ key: 'good', cmd: 'true' }, { upstream: [root] });
+    const good2 = tt.createTask({ key: 'good2', cmd: 'true' }, { upstream: [good] });
+    wf.addTasks([root, bad, after, good, good2]);
+    const r = await wf.run({ connection: conn, handleSignals: false });
+    expect(r.status).toBe('FAILED');
+    expect(await instancesOf(conn, bad.id!)).toHaveLength(1);
+    expect(await instancesOf(conn, after.id!)).toHaveLength(0);
+    expect(r.tasks.find((t) => t.name === good2.name)!.status).toBe('DONE');
+    expect(r.errors).toEqual([expect.objectContaining({ taskName: bad.name, errorClass: 'application', exitCode: 4 })]);
+    await expectEventsAgree(conn, r.workflowId);
+  });
+
+  it('kill -9 of the worker wrapper (dummy cluster): TRIAGING, classified as gone, its command killed, retried, DONE', async () => {
+    const { tt, wf } = shellWorkflow('wrapper', 'dummy');
+    const h = hangOnce(`wrapper${n}`);
+    const task = tt.createTask({ key: 'victim', cmd: h.cmd });
+    wf.addTask(task);
+    const running = wf.run({ connection: conn, handleSignals: false });
+    const cmdPid = await waitFor('the command to start', () => (existsSync(h.pidFile) ? Number(readFileSync(h.pidFile, 'utf8')) : undefined));
+    const [first] = await instancesOf(conn, task.id!);
+    const workerPid = Number(first!.distributorId);
+    expect(workerPid).toBeGreaterThan(0);
+    const killedAt = Date.now();
+    process.kill(workerPid, 'SIGKILL');
+    const r = await running;
+    expect(r.status).toBe('DONE');
+    const inst = await instancesOf(conn, task.id!);
+    expect(inst.map((i) => [i.status, i.errorClass])).toEqual([
+      ['UNKNOWN_ERROR', 'infrastructure'],
+      ['DONE', null],
+    ]);
+    const events = await expectEventsAgree(conn, r.workflowId);
+    const triaged = events.find((e) => e.entity === 'task_instance' && e.entityId === first!.id && e.to === 'TRIAGING');
+    expect(triaged).toBeDefined();
+    console.log(`[faults] killed worker detected (TRIAGING) after ${triaged!.at - killedAt} ms`);
+    const errs = await server.db.kysely.selectFrom('task_instance_error').select('message').where('task_instance_id', '=', first!.id).execute();
+    expect(errs.map((e) => e.message).join(' ')).toContain('worker process is gone');
+    expect(groupAlive(cmdPid)).toBe(false);
+  });
+
+  it('SIGSTOP a worker past its deadline, then SIGCONT: triaged as alive, a late report is not an error', async () => {
+    const { tt, wf } = shellWorkflow('paused', 'dummy');
+    const started = join(db.dir, `paused${n}.started`);
+    const task = tt.createTask({ key: 'sleeper', cmd: `touch ${started}; sleep 1.5; echo finished` });
+    wf.addTask(task);
+    const running = wf.run({ connection: conn, handleSignals: false });
+    await waitFor('the command to start', () => existsSync(started) || undefined);
+    const [inst] = await instancesOf(conn, task.id!);
+    const workerPid = Number(inst!.distributorId);
+    process.kill(workerPid, 'SIGSTOP');
+    try {
+      await waitFor(
+        'the server to notice the silence',
+        async () => (await instancesOf(conn, task.id!))[0]!.status === 'TRIAGING' || undefined,
+        15_000,
+      );
+      await sleep(1_500);
+    } finally {
+      process.kill(workerPid, 'SIGCONT');
+    }
+    const r = await running;
+    expect(r.status).toBe('DONE');
+    const all = await instancesOf(conn, task.id!);
+    expect(all.map((i) => i.status)).toEqual(['DONE']);
+    expect(all[0]!.stdoutTail).toBe('finished\n');
+    const errs = await server.db.kysely.selectFrom('task_instance_error').select('message').where('task_instance_id', '=', inst!.id).execute();
+    expect(errs).toEqual([]);
+    const events = await expectEventsAgree(conn, r.workflowId);
+    const moves = events.filter((e) => e.entity === 'task_instance' && e.entityId === inst!.id).map((e) => `${e.from}→${e.to}`);
+    expect(moves).toContain('RUNNING→TRIAGING');
+    expect(moves).toContain('TRIAGING→RUNNING');
+  });
+
+  it('kill -9 of the runner: the reaper ends its run, nothing is left running, a rerun finishes only what was left', async () => {
+    const trace = join(db.dir, `runner-trace-${n}.txt`);
+    const marker = `jobmon-runner-kill-${process.pid}-${n}`;
+    const spec = (slow: boolean) => ({
+      name: `runner_kill_${n}`,
+      tasks: [
+        ...['a1', 'a2', 'a3'].map((k) => ({ name: k, template: 'fast', command: `echo ${k} >> ${trace}` })),
+        ...['b1', 'b2', 'b3', 'b4'].map((k) => ({
+          name: k,
+          template: 'slow',
+          upstream: ['a1', 'a2', 'a3'],
+          command: slow ? `echo ${k} >> ${trace}; sleep 30 # ${marker}` : `echo ${k} >> ${trace}`,
+        })),
+      ],
+    });
+    const file = join(db.dir, `runner-kill-${n}.json`);
+    writeFileSync(file, JSON.stringify(spec(true)));
+    const env = {
+      ...process.env,
+      JOBMON_URL: server.url,
+      JOBMON_HOME: join(db.dir, 'home'),
+      JOBMON_RUN_HEARTBEAT_MS: String(FAST.runHeartbeatMs),
+      JOBMON_REPORT_BY_FACTOR: String(FAST.reportByFactor),
+    };
+    const runner = spawn(process.execPath, [CLI, 'run', file, '-p', '2', '--quiet'], { env, stdio: 'ignore' });
+    await waitFor('two slow tasks to run', async () => ((await pgrep(`[s]leep 30 # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined));
+    const wf = await server.db.kysely.selectFrom('workflow').select(['id']).where('name', '=', `runner_kill_${n}`).executeTakeFirstOrThrow();
+    const killedAt = Date.now();
+    runner.kill('SIGKILL');
+    // The runner's launchers see their pipe close and kill what they started.
+    await waitFor('orphaned commands to be killed', async () => ((await pgrep(`[s]leep 30 # ${marker}`)) === '' ? true : undefined), 10_000);
+    const ended = await waitFor(
+      'the reaper to end the run',
+      async () => {
+        const run = await server.db.kysely.selectFrom('workflow_run').select(['status', 'status_at']).where('workflow_id', '=', wf.id).executeTakeFirstOrThrow();
+        return run.status === 'ERROR' ? run : undefined;
+      },
+      20_000,
+    );
+    console.log(`[faults] killed runner detected (run ERROR) after ${ended.status_at - killedAt} ms`);
+    const active = await server.db.kysely
+      .selectFrom('task_instance')
+      .select(['id', 'status'])
+      .where('workflow_id', '=', wf.id)
+      .where('status', 'in', ['QUEUED', 'INSTANTIATED', 'LAUNCHED', 'RUNNING', 'TRIAGING', 'KILL_SELF'])
+      .execute();
+    await waitFor('leftover instances to be closed', async () => {
+      const left = await server.db.kysely.selectFrom('task_instance').select('id').where('workflow_id', '=', wf.id).where('status', 'in', ['QUEUED', 'INSTANTIATED', 'LAUNCHED', 'RUNNING', 'TRIAGING', 'KILL_SELF']).execute();
+      return left.length === 0 ? true : undefined;
+    }, 10_000);
+    expect(active.length).toBeLessThanOrEqual(4);
+
+    // Fix the slow commands and run the same file again: the a-tasks are not run twice.
+    writeFileSync(file, JSON.stringify(spec(false)));
+    const rerun = await promisify(execFile)(process.execPath, [CLI, 'run', file, '-p', '2', '--json'], { env });
+    const summary = JSON.parse(rerun.stdout.trim().split('\n').pop()!);
+    expect(summary).toMatchObject({ status: 'DONE', resumed: true });
+    const lines = readFileSync(trace, 'utf8').trim().split('\n');
+    for (const a of ['a1', 'a2', 'a3']) expect(lines.filter((l) => l === a)).toHaveLength(1);
+    for (const b of ['b1', 'b2', 'b3', 'b4']) expect(lines.filter((l) => l === b).length).toBeGreaterThanOrEqual(1);
+    await expectEventsAgree(conn, wf.id);
+  });
+
+  it('a server restart mid-run: the runner retries, nothing is lost or run twice', async () => {
+    // Its own database: the suite's server would otherwise keep reaping while this one is down.
+    const ownDb = await createTestDb('restart');
+    const own = await startServer({ db: ownDb.target, reaper: REAPER });
+    const port = Number(new URL(own.url).port);
+    const c = await connect({ url: own.url, config: { logDir: join(db.dir, 'logs'), ...FAST, http: { timeoutMs: 5_000, retries: 12, backoffMs: 100, maxBackoffMs: 1_000 } } });
+    const trace = join(db.dir, `restart-${n}.txt`);
+    const { tt, wf } = shellWorkflow('restart');
+    const tasks = Array.from({ length: 16 }, (_, i) => tt.createTask({ key: `t${i}`, cmd: `echo t${i} >> ${trace}; sleep 0.2` }));
+    wf.addTasks(tasks);
+    let restarted: RunningServer | undefined;
+    try {
+      const running = wf.run({ connection: c, handleSignals: false, parallelism: 2 });
+      await waitFor('some tasks to finish', () => (existsSync(trace) && readFileSync(trace, 'utf8').split('\n').length > 4 ? true : undefined));
+      await own.close();
+      await sleep(1_500);
+      restarted = await startServer({ db: ownDb.target, port, reaper: REAPER });
+      const r = await running;
+      expect(r.status, JSON.stringify(r.errors)).toBe('DONE');
+      const lines = readFileSync(trace, 'utf8').trim().split('\n');
+      expect(lines.sort()).toEqual(tasks.map((_, i) => `t${i}`).sort());
+      for (const t of tasks) expect((await instancesOf(c, t.id!)).map((i) => i.status)).toEqual(['DONE']);
+      const events = await c.requester.get<{ events: EventT[] }>(`/events?workflowId=${r.workflowId}&entity=workflow_run`);
+      expect(events.events.map((e) => e.to)).not.toContain('ERROR');
+    } finally {
+      await c.close();
+      await own.close();
+      await restarted?.close();
+      await ownDb.drop();
+    }
+  });
+
+  for (const mode of ['cold', 'hot'] as const) {
+    it(`a ${mode} resume from a second process while the first runner is alive`, async () => {
+      const k = ++n;
+      const trace = join(db.dir, `${mode}-trace-${k}.txt`);
+      const marker = `jobmon-${mode}-resume-${process.pid}-${k}`;
+      // Two long tasks hold runner A; with a hot resume they are short enough to drain.
+      const longCmd = (name: string) => `echo ${name} >> ${trace}; sleep ${mode === 'cold' ? 30 : 2} # ${marker}`;
+      const spec = (second: boolean) => ({
+        name: `${mode}_resume_${k}`,
+        tasks: [
+          { name: 'a', template: 'fast', command: `echo a >> ${trace}` },
+          ...['b1', 'b2'].map((b) => ({ name: b, template: 'long', upstream: ['a'], command: second ? `echo ${b} >> ${trace}` : longCmd(b) })),
+          { name: 'c', template: 'fast', upstream: ['b1', 'b2'], command: `echo c >> ${trace}` },
+        ],
+      });
+      const file = join(db.dir, `${mode}-resume-${k}.json`);
+      writeFileSync(file, JSON.stringify(spec(false)));
+      const env = {
+        ...process.env,
+        JOBMON_URL: server.url,
+        JOBMON_HOME: join(db.dir, 'home'),
+        JOBMON_RUN_HEARTBEAT_MS: String(FAST.runHeartbeatMs),
+        JOBMON_REPORT_BY_FACTOR: String(FAST.reportByFactor),
+      };
+      const a = spawn(process.execPath, [CLI, 'run', file, '-p', '2', '--quiet'], { env, stdio: 'ignore' });
+      const aExit = new Promise<number | null>((r) => a.once('exit', (code) => r(code)));
+      onTestFinished(() => {
+        if (a.exitCode === null) a.kill('SIGKILL');
+      });
+      await waitFor('the long tasks to run', async () => ((await pgrep(`[s]leep .* # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined));
+      writeFileSync(file, JSON.stringify(spec(true)));
+      const b = await promisify(execFile)(process.execPath, [CLI, 'run', file, '-p', '2', '--json', '--resume', mode], { env });
+      const summary = JSON.parse(b.stdout.trim().split('\n').pop()!);
+      expect(summary).toMatchObject({ status: 'DONE', resumed: true });
+      expect(await aExit).not.toBe(0);
+      expect(await pgrep(`[s]leep .* # ${marker}`)).toBe('');
+      const wf = await server.db.kysely.selectFrom('workflow').select(['id', 'status']).where('name', '=', `${mode}_resume_${k}`).executeTakeFirstOrThrow();
+      expect(wf.status).toBe('DONE');
+      const runs = await server.db.kysely.selectFrom('workflow_run').select(['id', 'status']).where('workflow_id', '=', wf.id).orderBy('id').execute();
+      expect(runs.map((r) => r.status)).toEqual(['TERMINATED', 'DONE']);
+      const lines = readFileSync(trace, 'utf8').trim().split('\n');
+      expect(lines.filter((l) => l === 'a')).toHaveLength(1); // finished before the takeover: not run again
+      const bTasks = await server.db.kysely.selectFrom('task').select(['id', 'name']).where('workflow_id', '=', wf.id).where('name', 'in', ['b1', 'b2']).execute();
+      for (const t of bTasks) {
+        const inst = await instancesOf(conn, t.id);
+        if (mode === 'cold') {
+          // Killed by the takeover, then run again by B.
+          expect(inst.map((i) => [i.status, i.errorClass])).toEqual([['ERROR_FATAL', 'killed'], ['DONE', null]]);
+        } else {
+          // Drained: A let them finish; B had nothing left to do for them.
+          expect(inst.map((i) => i.status)).toEqual(['DONE']);
+        }
+      }
+      await expectEventsAgree(conn, wf.id);
+    });
+  }
+});

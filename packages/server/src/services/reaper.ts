@@ -1,0 +1,146 @@
+// The reaper: the server's loop for what nobody reports. Each tick, in this order:
+//  1. live workflow runs whose runner missed its heartbeat deadline end (ERROR, ABORTED or
+//     TERMINATED), so their workflow can be resumed — but only once the runner has had a whole
+//     reporting window since this server came up (a restart must not kill runs that could not
+//     reach it);
+//  2. instances still active under a run that ended are closed: runner-held ones (no deadline of
+//     their own — the `local` launchers kill their commands when the runner dies) end ERROR_FATAL;
+//     worker-held ones are told KILL_SELF and given `graceMs` to confirm;
+//  3. instances past their own deadline move on: LAUNCHED → NO_HEARTBEAT (never started: retried on
+//     the infrastructure budget), RUNNING → TRIAGING (its distributor must say whether it lives),
+//     TRIAGING → UNKNOWN_ERROR (nobody classified it), KILL_SELF → ERROR_FATAL (force cleanup).
+// Every move is a compare-and-set through the same code as a reported transition, so a report that
+// races the reaper wins or loses cleanly. tick(now) takes the clock as an argument for tests.
+
+import {
+  ACTIVE_INSTANCE_STATES,
+  LIVE_RUN_STATES,
+  type InstanceTransitionT,
+  type TaskInstanceStatus,
+  type TransitionResultT,
+} from '@jobmon/core';
+import type { Db } from '../db/connect.js';
+import { applyInTx } from './instances.js';
+import { reapLapsedRuns } from './runs.js';
+import { chunks, withTx } from './tx.js';
+
+export interface ReaperOptions {
+  /** How often tick() runs when started. */
+  intervalMs: number;
+  /** How long a TRIAGING or KILL_SELF instance may wait for an answer. */
+  graceMs: number;
+  onError?: (e: unknown) => void;
+  /** When the server started (default: now). */
+  upSince?: number;
+}
+
+export interface ReapReport {
+  /** Runs ended because their runner stopped heartbeating. */
+  runs: number[];
+  /** Instance moves made, with the reason. */
+  instances: { id: number; from: TaskInstanceStatus; to: TaskInstanceStatus; outcome: TransitionResultT['outcome'] }[];
+}
+
+const BATCH = 500;
+
+export class Reaper {
+  private timer: NodeJS.Timeout | undefined;
+  private busy: Promise<ReapReport> | undefined;
+  /** When this server came up: runs are not judged on deadlines that fell while it was down. */
+  private readonly upSince: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: ReaperOptions,
+  ) {
+    this.upSince = opts.upSince ?? Date.now();
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.busy) return;
+      this.tick().catch((e: unknown) => this.opts.onError?.(e));
+    }, this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.busy?.catch(() => undefined);
+  }
+
+  /** One pass. Concurrent calls share the pass in progress. */
+  tick(now = Date.now()): Promise<ReapReport> {
+    this.busy ??= this.pass(now).finally(() => (this.busy = undefined));
+    return this.busy;
+  }
+
+  private async pass(now: number): Promise<ReapReport> {
+    const report: ReapReport = { runs: [], instances: [] };
+    report.runs = await withTx(this.db, (tx) => reapLapsedRuns(tx, undefined, this.upSince), now);
+
+    // 2. Active instances whose run has ended.
+    const orphans = await this.db.kysely
+      .selectFrom('task_instance as ti')
+      .innerJoin('workflow_run as r', 'r.id', 'ti.workflow_run_id')
+      .select(['ti.id', 'ti.status', 'ti.report_by', 'r.id as run_id', 'r.status as run_status'])
+      .where('ti.status', 'in', ACTIVE_INSTANCE_STATES as TaskInstanceStatus[])
+      .where('r.status', 'not in', LIVE_RUN_STATES as string[])
+      .limit(10_000)
+      .execute();
+    const orphanMoves: InstanceTransitionT[] = [];
+    for (const o of orphans) {
+      const why = `its workflow run ${o.run_id} ended (${o.run_status})`;
+      const status = o.status as TaskInstanceStatus;
+      if (o.report_by === null || status === 'QUEUED' || status === 'INSTANTIATED' || status === 'TRIAGING') {
+        orphanMoves.push({ id: o.id, to: 'ERROR_FATAL', ...(status === 'RUNNING' ? { via: ['KILL_SELF'] } : {}), errorMessage: `${why}; nothing will report for it` });
+      } else if (status === 'LAUNCHED' || status === 'RUNNING') {
+        orphanMoves.push({ id: o.id, to: 'KILL_SELF', nextReportMs: this.opts.graceMs, errorMessage: `${why}; told to stop` });
+      }
+    }
+    await this.apply(orphanMoves, now, report);
+
+    // 3. Instances past their own deadline.
+    const lapsed = await this.db.kysely
+      .selectFrom('task_instance')
+      .select(['id', 'status'])
+      .where('status', 'in', ['LAUNCHED', 'RUNNING', 'TRIAGING', 'KILL_SELF'])
+      .where('report_by', '<', now)
+      .limit(10_000)
+      .execute();
+    const moves: InstanceTransitionT[] = lapsed.map((l) => {
+      switch (l.status as TaskInstanceStatus) {
+        case 'LAUNCHED':
+          return { id: l.id, to: 'NO_HEARTBEAT', errorMessage: 'launched but never reported running before its deadline' };
+        case 'RUNNING':
+          return { id: l.id, to: 'TRIAGING', nextReportMs: this.opts.graceMs, errorMessage: 'missed its heartbeat deadline' };
+        case 'TRIAGING':
+          return { id: l.id, to: 'UNKNOWN_ERROR', errorMessage: `missed its heartbeat deadline and nobody said whether it lives within ${this.opts.graceMs} ms` };
+        default:
+          return { id: l.id, to: 'ERROR_FATAL', errorMessage: `told to stop, but its worker never confirmed within ${this.opts.graceMs} ms; given up` };
+      }
+    });
+    await this.apply(moves, now, report);
+    return report;
+  }
+
+  private async apply(items: InstanceTransitionT[], now: number, report: ReapReport): Promise<void> {
+    for (const part of chunks(items, BATCH)) {
+      const before = new Map<number, TaskInstanceStatus>();
+      const results = await withTx(
+        this.db,
+        async (tx) => {
+          const rows = await tx.db.selectFrom('task_instance').select(['id', 'status']).where('id', 'in', part.map((p) => p.id)).execute();
+          for (const r of rows) before.set(r.id, r.status as TaskInstanceStatus);
+          return applyInTx(tx, part, 'reaper');
+        },
+        now,
+      );
+      for (const r of results) {
+        if (r.outcome === 'applied' && before.get(r.id) !== r.status) report.instances.push({ id: r.id, from: before.get(r.id)!, to: r.status, outcome: r.outcome });
+      }
+    }
+  }
+}
