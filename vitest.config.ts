@@ -18,6 +18,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    // Tests that restart shared services run alone: `npm run test:pg-restart`.
+    exclude: process.env['JOBMON_TEST_RESTARTS'] === '1' ? ['**/node_modules/**'] : ['**/node_modules/**', '**/*.restart.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -21,6 +21,8 @@ export interface AppOptions {
   runReportByMs?: number;
   bodyLimitBytes?: number;
   logger?: boolean;
+  /** Called when a request failed because the database was unreachable (the reaper then waits). */
+  onDbOutage?: () => void;
 }
 
 export interface AppContext {
@@ -75,6 +77,7 @@ export async function buildApp(opts: AppOptions) {
     const transient = /SQLITE_BUSY|database is locked|deadlock detected|could not serialize|ECONNREFUSED|ECONNRESET|terminating connection|Connection terminated|timeout/i.test(
       String(fe.message),
     );
+    if (transient) opts.onDbOutage?.();
     return reply.status(transient ? 503 : 500).send({
       code: 'JM_INTERNAL',
       message: `${req.method} ${req.url}: ${transient ? 'the database is unavailable, retry' : 'internal error'}: ${fe.message}`,

@@ -30,7 +30,13 @@ export interface StartOptions {
 /** Open the database and listen. Port 0 picks a free port; the URL says which. */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const db = await openDb(opts.db);
-  const app = await buildApp({ db, logger: opts.logger ?? false, ...(opts.runReportByMs ? { runReportByMs: opts.runReportByMs } : {}) });
+  let reaperRef: Reaper | undefined;
+  const app = await buildApp({
+    db,
+    logger: opts.logger ?? false,
+    onDbOutage: () => reaperRef?.noteOutage(),
+    ...(opts.runReportByMs ? { runReportByMs: opts.runReportByMs } : {}),
+  });
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const reaperOpts = opts.reaper === false ? {} : (opts.reaper ?? {});
   const reaper = new Reaper(db, {
@@ -38,6 +44,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     graceMs: reaperOpts.graceMs ?? 60_000,
     onError: (e) => app.log.error({ err: e }, 'reaper tick failed'),
   });
+  reaperRef = reaper;
   if (opts.reaper !== false) reaper.start();
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

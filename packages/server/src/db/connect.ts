@@ -37,6 +37,9 @@ export async function openDb(target: string): Promise<Db> {
     pool.on('error', () => {
       // A dropped idle connection is replaced on next use; queries report their own errors.
     });
+    // A connection in use when the database goes away (a restart) emits 'error' on itself; without
+    // a listener that would crash the server. Its query fails too, and that is what we report.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     location = target.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@');
   } else {

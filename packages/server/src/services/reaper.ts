@@ -1,8 +1,8 @@
 // The reaper: the server's loop for what nobody reports. Each tick, in this order:
 //  1. live workflow runs whose runner missed its heartbeat deadline end (ERROR, ABORTED or
 //     TERMINATED), so their workflow can be resumed — but only once the runner has had a whole
-//     reporting window since this server came up (a restart must not kill runs that could not
-//     reach it);
+//     reporting window since this server came up or its database last failed (an outage must not
+//     kill runs that could not report through it);
 //  2. instances still active under a run that ended are closed: runner-held ones (no deadline of
 //     their own — the `local` launchers kill their commands when the runner dies) end ERROR_FATAL;
 //     worker-held ones are told KILL_SELF and given `graceMs` to confirm;
@@ -46,8 +46,9 @@ const BATCH = 500;
 export class Reaper {
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<ReapReport> | undefined;
-  /** When this server came up: runs are not judged on deadlines that fell while it was down. */
-  private readonly upSince: number;
+  /** When this server came up, or its database last failed: runs are not judged on deadlines that
+   * fell while nobody could reach us. */
+  private upSince: number;
 
   constructor(
     private readonly db: Db,
@@ -71,9 +72,19 @@ export class Reaper {
     await this.busy?.catch(() => undefined);
   }
 
+  /** The database (or the server) was unreachable just now: give every runner a fresh window. */
+  noteOutage(now = Date.now()): void {
+    this.upSince = Math.max(this.upSince, now);
+  }
+
   /** One pass. Concurrent calls share the pass in progress. */
   tick(now = Date.now()): Promise<ReapReport> {
-    this.busy ??= this.pass(now).finally(() => (this.busy = undefined));
+    this.busy ??= this.pass(now)
+      .catch((e: unknown) => {
+        this.noteOutage();
+        throw e;
+      })
+      .finally(() => (this.busy = undefined));
     return this.busy;
   }
 
