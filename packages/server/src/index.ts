@@ -30,11 +30,11 @@ export interface StartOptions {
 /** Open the database and listen. Port 0 picks a free port; the URL says which. */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const db = await openDb(opts.db);
-  let reaperRef: Reaper | undefined;
+  const holder: { reaper?: Reaper } = {};
   const app = await buildApp({
     db,
     logger: opts.logger ?? false,
-    onDbOutage: () => reaperRef?.noteOutage(),
+    onDbOutage: () => holder.reaper?.noteOutage(),
     ...(opts.runReportByMs ? { runReportByMs: opts.runReportByMs } : {}),
   });
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
@@ -44,7 +44,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     graceMs: reaperOpts.graceMs ?? 60_000,
     onError: (e) => app.log.error({ err: e }, 'reaper tick failed'),
   });
-  reaperRef = reaper;
+  holder.reaper = reaper;
   if (opts.reaper !== false) reaper.start();
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
