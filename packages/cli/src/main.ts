@@ -6,6 +6,7 @@ import { JobmonError, JOBMON_VERSION } from '@jobmon/core';
 import { registerRun } from './commands/run.js';
 import { registerServer } from './commands/server.js';
 import { registerWorkflowStatus } from './commands/workflow-status.js';
+import { registerWorkflowStop } from './commands/workflow-stop.js';
 
 const program = new Command('jobmon')
   .description('Jobmon for TypeScript: run and watch workflows of shell-command tasks')
@@ -14,7 +15,9 @@ const program = new Command('jobmon')
   .exitOverride();
 registerRun(program);
 registerServer(program);
-registerWorkflowStatus(program.command('workflow').description('inspect workflows'));
+const workflow = program.command('workflow').description('inspect and control workflows');
+registerWorkflowStatus(workflow);
+registerWorkflowStop(workflow);
 
 try {
   await program.parseAsync(process.argv);

@@ -348,4 +348,28 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
       await expectEventsAgree(conn, wf.id);
     });
   }
+
+  it('jobmon workflow stop: the live run kills its tasks and ends; the workflow is HALTED and resumable', async () => {
+    const k = ++n;
+    const marker = `jobmon-stop-${process.pid}-${k}`;
+    const file = join(db.dir, `stop-${k}.json`);
+    writeFileSync(file, JSON.stringify({ name: `stop_${k}`, tasks: [1, 2].map((i) => ({ name: `long${i}`, template: 'long', command: `sleep 30 # ${marker}` })) }));
+    const env = { ...process.env, JOBMON_URL: server.url, JOBMON_HOME: join(db.dir, 'home'), JOBMON_RUN_HEARTBEAT_MS: '300', JOBMON_REPORT_BY_FACTOR: '3' };
+    const a = spawn(process.execPath, [CLI, 'run', file, '-p', '2', '--quiet'], { env, stdio: 'ignore' });
+    const aExit = new Promise<number | null>((r) => a.once('exit', (code) => r(code)));
+    onTestFinished(() => {
+      if (a.exitCode === null) a.kill('SIGKILL');
+    });
+    await waitFor('the tasks to run', async () => ((await pgrep(`[s]leep 30 # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined));
+    const wf = await server.db.kysely.selectFrom('workflow').select(['id']).where('name', '=', `stop_${k}`).executeTakeFirstOrThrow();
+    const stop = await promisify(execFile)(process.execPath, [CLI, 'workflow', 'stop', String(wf.id)], { env });
+    expect(stop.stdout).toContain('ended TERMINATED');
+    expect(await aExit).not.toBe(0);
+    expect(await pgrep(`[s]leep 30 # ${marker}`)).toBe('');
+    const detail = await conn.requester.get<{ status: string }>(`/workflows/${wf.id}`);
+    expect(detail.status).toBe('HALTED');
+    const again = await promisify(execFile)(process.execPath, [CLI, 'workflow', 'stop', String(wf.id)], { env });
+    expect(again.stdout).toContain('no live run');
+    await expectEventsAgree(conn, wf.id);
+  });
 });

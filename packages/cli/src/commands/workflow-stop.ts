@@ -1,0 +1,38 @@
+// `jobmon workflow stop <id> [--drain]`: ask the run that holds a workflow to stop — killing its
+// running tasks, or with --drain letting them finish while nothing new starts — and wait for it.
+
+import type { Command } from 'commander';
+import { connect, type WorkflowDetailT } from '@jobmon/client';
+
+export function registerWorkflowStop(workflow: Command): void {
+  workflow
+    .command('stop')
+    .description('stop the live run of a workflow (kills its running tasks; --drain lets them finish)')
+    .argument('<id>', 'workflow id')
+    .option('--drain', 'let running tasks finish; start nothing new')
+    .option('--no-wait', 'return once the run has been asked, without waiting for it to end')
+    .action(async (id: string, opts: { drain?: boolean; wait: boolean }) => {
+      const wid = Number(id);
+      if (!Number.isInteger(wid) || wid < 1) throw new Error(`workflow id must be a positive whole number, got '${id}'`);
+      const conn = await connect();
+      try {
+        const r = await conn.requester.post<{ runId: number | null; status: string | null }>(`/workflows/${wid}/resume`, { mode: opts.drain ? 'hot' : 'cold' });
+        if (r.runId === null) {
+          console.log(`workflow ${wid} has no live run; nothing to stop`);
+          return;
+        }
+        console.log(`asked run ${r.runId} to stop (${opts.drain ? 'draining: running tasks finish' : 'killing running tasks'}); its runner acts at its next heartbeat`);
+        if (!opts.wait) return;
+        for (;;) {
+          const d = await conn.requester.get<WorkflowDetailT>(`/workflows/${wid}`);
+          if (d.lastRun && d.lastRun.id === r.runId && !['COLD_RESUME', 'HOT_RESUME', 'RUNNING'].includes(d.lastRun.status)) {
+            console.log(`run ${r.runId} ended ${d.lastRun.status}; workflow ${wid} is ${d.status}. Run it again to resume.`);
+            return;
+          }
+          await new Promise((res) => setTimeout(res, 500));
+        }
+      } finally {
+        await conn.close();
+      }
+    });
+}
