@@ -57,8 +57,10 @@ export class Reaper {
     this.upSince = opts.upSince ?? Date.now();
   }
 
+  /** Tick now, then every intervalMs. */
   start(): void {
     if (this.timer) return;
+    this.tick().catch((e: unknown) => this.opts.onError?.(e));
     this.timer = setInterval(() => {
       if (this.busy) return;
       this.tick().catch((e: unknown) => this.opts.onError?.(e));

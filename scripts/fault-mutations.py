@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Checks that each fault-injection case depends on its recovery path: remove the path (a source
+edit), rebuild, run the case, expect it to FAIL, restore. Slow (a build per mutation); not part of
+CI. Usage: python3 scripts/fault-mutations.py [name ...]"""
+import os, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FAULTS = 'packages/client/test/faults.test.ts'
+REAPER = 'packages/server/test/reaper.test.ts'
+
+# name, [(file, old, new)], test file, test name filter
+MUTATIONS = [
+    ('infrastructure errors refund the attempt', [('packages/server/src/services/cascade.ts',
+        "      num = Math.max(0, num - 1);\n      infra += 1;\n      next = infra >= task.max_infra_failures ? 'ERROR_FATAL' : 'REGISTERING';",
+        "      next = num >= task.max_attempts ? 'ERROR_FATAL' : 'REGISTERING';")], FAULTS, 'kill -9 of a running command'),
+    ('dummy triage', [('packages/runner/src/distributors/dummy.ts',
+        "  async triage(instanceIds: number[]): Promise<void> {\n",
+        "  async triage(instanceIds: number[]): Promise<void> {\n    if (instanceIds.length > 0) return;\n")], FAULTS, 'worker wrapper'),
+    ('proof of life (heartbeat, late report, triage says alive)', [
+        ('packages/worker/src/worker.ts', "via: ['RUNNING'], exitCode: 0,", "exitCode: 0,"),
+        ('packages/server/src/services/instances.ts', "    } else if (row.status === 'TRIAGING') {", "    } else if (row.status === 'NEVER') {"),
+        ('packages/runner/src/distributors/dummy.ts', "        void host.report({ id, to: 'RUNNING', nextReportMs: host.instanceReportByMs });\n        continue;", "        continue;"),
+    ], FAULTS, 'SIGSTOP'),
+    ('the reaper ends lapsed runs', [('packages/server/src/services/reaper.ts',
+        "report.runs = await withTx(this.db, (tx) => reapLapsedRuns(tx, undefined, this.upSince), now);", "")], FAULTS, 'kill -9 of the runner'),
+    ('launchers kill their commands when the runner dies', [('packages/worker/src/launcher.ts',
+        "  for (const h of running.values()) h.kill('SIGKILL');", "")], FAULTS, 'kill -9 of the runner'),
+    ('a restarted server gives runners a window', [('packages/server/src/services/reaper.ts',
+        "reapLapsedRuns(tx, undefined, this.upSince)", "reapLapsedRuns(tx, undefined, undefined)")], FAULTS, 'server restart'),
+    ('the runner obeys a resume request', [('packages/runner/src/run.ts',
+        "if (r.status !== 'RUNNING' && serverSaid === undefined) {", "if (r.status === 'NONE' && serverSaid === undefined) {")], FAULTS, 'resume from a second process'),
+    ('only the newest instance moves its task', [('packages/server/src/services/instances.ts',
+        "    if (inst.id !== task.latest) continue;\n", "")], REAPER, 'superseded|dead run'),
+]
+
+def sh(cmd):
+    return subprocess.run(cmd, shell=True, cwd=ROOT, capture_output=True, text=True)
+
+only = sys.argv[1:]
+survivors = 0
+for name, edits, test_file, pattern in MUTATIONS:
+    if only and not any(o in name for o in only):
+        continue
+    saved = {}
+    try:
+        for path, old, new in edits:
+            p = os.path.join(ROOT, path)
+            src = saved.setdefault(p, open(p).read())
+            cur = open(p).read()
+            if old not in cur:
+                raise SystemExit(f'{name}: pattern not found in {path}; update this script')
+            open(p, 'w').write(cur.replace(old, new, 1))
+        sh('npm run build')
+        r = sh(f"npx vitest run {test_file} -t '{pattern}'")
+        failed = r.returncode != 0
+        survivors += 0 if failed else 1
+        print(f"{'ok      ' if failed else 'SURVIVED'}  {name}  ({test_file} -t '{pattern}')", flush=True)
+    finally:
+        for p, src in saved.items():
+            open(p, 'w').write(src)
+sh('npm run build')
+print(f'{survivors} mutation(s) survived')
+sys.exit(1 if survivors else 0)
