@@ -35,7 +35,7 @@ import type { TaskTemplate } from './task-template.js';
 
 export interface WorkflowDecl {
   toolName: string;
-  toolDefaults: { cluster?: string; resources: Record<string, ResourceInput>; maxAttempts?: number };
+  toolDefaults: { cluster?: string; resources: Record<string, ResourceInput>; maxAttempts?: number; maxInfraFailures?: number };
   workflowArgs: ArgValues;
   name: string;
   description: string;
@@ -250,6 +250,7 @@ export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: Bin
       const body: BindTaskT[] = slice.map((t, k) => {
         const r = p.resolved[start + k]!;
         const maxAttempts = t.maxAttempts ?? t.template.maxAttempts ?? decl.maxAttempts ?? decl.toolDefaults.maxAttempts ?? 3;
+        const maxInfraFailures = t.maxInfraFailures ?? t.template.maxInfraFailures ?? decl.maxInfraFailures ?? decl.toolDefaults.maxInfraFailures;
         return {
           nodeHash: t.hashes.node,
           taskArgsHash: t.hashes.taskArgs,
@@ -259,7 +260,7 @@ export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: Bin
           name: t.name,
           command: t.command,
           maxAttempts,
-          ...(decl.maxInfraFailures === undefined ? {} : { maxInfraFailures: decl.maxInfraFailures }),
+          ...(maxInfraFailures === undefined ? {} : { maxInfraFailures }),
           cluster: r.cluster,
           ...(r.queue === undefined ? {} : { queue: r.queue }),
           resources: r.resources,

@@ -15,6 +15,7 @@ export interface TaskTemplateSpec {
   /** Per cluster name. */
   defaultResources?: Record<string, ResourceInput>;
   maxAttempts?: number;
+  maxInfraFailures?: number;
   /** Default resource scales of its tasks (see TaskOptions.resourceScales); a task's own win per resource. */
   resourceScales?: ResourceScalesInput;
   /** Default fallback queues of its tasks (names in each task's cluster); a task's own list replaces them. */
@@ -46,6 +47,7 @@ export class TaskTemplate {
   readonly defaultCluster: string | undefined;
   readonly defaultResources: Record<string, ResourceInput>;
   readonly maxAttempts: number | undefined;
+  readonly maxInfraFailures: number | undefined;
   readonly resourceScales: ResourceScales;
   readonly fallbackQueues: string[] | undefined;
   private readonly allArgs: Set<string>;
@@ -62,6 +64,7 @@ export class TaskTemplate {
     this.defaultCluster = spec.defaultCluster;
     this.defaultResources = spec.defaultResources ?? {};
     this.maxAttempts = spec.maxAttempts;
+    this.maxInfraFailures = spec.maxInfraFailures;
     this.resourceScales = normaliseResourceScales(spec.resourceScales, `task template '${spec.name}'`);
     this.fallbackQueues = checkFallbackQueues(spec.fallbackQueues, `task template '${spec.name}'`);
     const declared = [...this.nodeArgs, ...this.taskArgs, ...this.opArgs];

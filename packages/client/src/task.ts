@@ -18,6 +18,8 @@ export interface TaskOptions {
   name?: string;
   upstream?: Task[];
   maxAttempts?: number;
+  /** Infrastructure failures tolerated (lost workers, nodes, submissions) before it is fatal; default 5. */
+  maxInfraFailures?: number;
   cluster?: string;
   /** cores, memory ("4G" or MiB), runtime ("1h", seconds), queue. */
   computeResources?: ResourceInput;
@@ -48,6 +50,7 @@ export class Task {
   readonly name: string;
   readonly upstream: Task[] = [];
   maxAttempts: number | undefined;
+  maxInfraFailures: number | undefined;
   cluster: string | undefined;
   computeResources: ResourceInput | undefined;
   /** Normalised (MiB, seconds); undefined when the task sets none. */
@@ -72,6 +75,7 @@ export class Task {
       throw new ValidationError(`task name '${this.name.slice(0, 40)}…' must have 1 to 255 characters`, { field: 'name' });
     }
     this.maxAttempts = options.maxAttempts;
+    this.maxInfraFailures = options.maxInfraFailures;
     this.cluster = options.cluster;
     this.computeResources = options.computeResources;
     const where = `task '${this.name}'`;
@@ -81,6 +85,9 @@ export class Task {
     for (const u of options.upstream ?? []) this.addUpstream(u);
     if (this.maxAttempts !== undefined && (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1)) {
       throw new ValidationError(`task '${this.name}': maxAttempts must be a whole number ≥ 1`, { field: 'maxAttempts' });
+    }
+    if (this.maxInfraFailures !== undefined && (!Number.isInteger(this.maxInfraFailures) || this.maxInfraFailures < 1)) {
+      throw new ValidationError(`task '${this.name}': maxInfraFailures must be a whole number ≥ 1`, { field: 'maxInfraFailures' });
     }
   }
 

@@ -9,6 +9,7 @@ export interface ToolDefaults {
   cluster?: string;
   resources: Record<string, ResourceInput>;
   maxAttempts?: number;
+  maxInfraFailures?: number;
 }
 
 export class Tool {
@@ -33,6 +34,12 @@ export class Tool {
 
   setDefaultMaxAttempts(n: number): this {
     this.defaults.maxAttempts = n;
+    return this;
+  }
+
+  /** Infrastructure failures a task of this tool tolerates (task, template and workflow settings win). */
+  setDefaultMaxInfraFailures(n: number): this {
+    this.defaults.maxInfraFailures = n;
     return this;
   }
 

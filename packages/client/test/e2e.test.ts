@@ -314,6 +314,34 @@ describe('running workflows', () => {
   });
 });
 
+describe('retry budgets', () => {
+  it('take the task, then template, then workflow, then tool setting; defaults 3 attempts and 5 infrastructure failures', async () => {
+    const t = tool();
+    t.setDefaultMaxAttempts(6).setDefaultMaxInfraFailures(7);
+    const plain = t.getTaskTemplate({ name: 'plain', commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'] });
+    const strict = t.getTaskTemplate({ name: 'strict', commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'], maxAttempts: 2, maxInfraFailures: 3 });
+    const wf = t.createWorkflow({ name: 'budgets', maxInfraFailures: 9 });
+    const a = plain.createTask({ key: 'a', cmd: 'true' });
+    const b = strict.createTask({ key: 'b', cmd: 'true' });
+    const c = strict.createTask({ key: 'c', cmd: 'true' }, { maxAttempts: 4, maxInfraFailures: 8 });
+    wf.addTasks([a, b, c]);
+    await wf.bind(conn);
+    const rows = await server.db.kysely.selectFrom('task').select(['id', 'max_attempts', 'max_infra_failures']).where('id', 'in', [a.id!, b.id!, c.id!]).execute();
+    const byId = new Map(rows.map((r) => [r.id, [r.max_attempts, r.max_infra_failures]]));
+    expect(byId.get(a.id!)).toEqual([6, 9]); // tool attempts, workflow infra
+    expect(byId.get(b.id!)).toEqual([2, 3]); // template
+    expect(byId.get(c.id!)).toEqual([4, 8]); // task
+    const t2 = tool();
+    const wf2 = t2.createWorkflow({ name: 'budget-defaults' });
+    const d = shellTemplate(t2).createTask({ key: 'd', cmd: 'true' });
+    wf2.addTask(d);
+    await wf2.bind(conn);
+    const row = await server.db.kysely.selectFrom('task').select(['max_attempts', 'max_infra_failures']).where('id', '=', d.id!).executeTakeFirstOrThrow();
+    expect([row.max_attempts, row.max_infra_failures]).toEqual([3, 5]);
+    expect(() => shellTemplate(t2, 'sh2').createTask({ key: 'e', cmd: 'true' }, { maxInfraFailures: 0 })).toThrow(/maxInfraFailures must be a whole number/);
+  });
+});
+
 describe('bad declarations change nothing', () => {
   it('names the tasks of a cycle', async () => {
     const t = tool();
