@@ -368,6 +368,11 @@ describe(`bad input on ${TEST_DB_KIND}: 4xx with a named field, never 5xx, nothi
     ['events: negative cursor', 'GET', () => '/events?after=-1', () => (undefined), 400, 'after'],
     ['events: unknown entity', 'GET', () => '/events?entity=planet', () => (undefined), 400, 'entity'],
     ['events: wait too long', 'GET', () => '/events?waitMs=600000', () => (undefined), 400, 'waitMs'],
+    ['resume: unknown mode', 'POST', () => `/workflows/${w.workflowId}/resume`, () => ({ mode: 'warm' }), 400, 'mode'],
+    ['resume: unknown workflow', 'POST', () => '/workflows/999999/resume', () => ({ mode: 'cold' }), 404, 'workflow 999999'],
+    ['resume: run not RUNNING yet', 'POST', () => `/workflows/${linking.workflowId}/resume`, () => ({ mode: 'hot' }), 409, 'LINKING'],
+    ['node health: window of wrong type', 'GET', () => '/nodes/health?windowMs=soon', () => (undefined), 400, 'windowMs'],
+    ['node health: window too long', 'GET', () => '/nodes/health?windowMs=99999999999', () => (undefined), 400, 'windowMs'],
     ['no such route', 'GET', () => '/nowhere', () => (undefined), 404, '/nowhere'],
   ];
 
