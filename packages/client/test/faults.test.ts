@@ -265,7 +265,7 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     const ownDb = await createTestDb('restart');
     const own = await startServer({ db: ownDb.target, reaper: REAPER });
     const port = Number(new URL(own.url).port);
-    const c = await connect({ url: own.url, config: { logDir: join(db.dir, 'logs'), ...FAST, http: { timeoutMs: 5_000, retries: 12, backoffMs: 100, maxBackoffMs: 1_000 } } });
+    const c = await connect({ url: own.url, config: { logDir: join(db.dir, 'logs'), ...FAST, http: { timeoutMs: 5_000, retries: 40, backoffMs: 50, maxBackoffMs: 200 } } });
     const trace = join(db.dir, `restart-${n}.txt`);
     const { tt, wf } = shellWorkflow('restart');
     const tasks = Array.from({ length: 16 }, (_, i) => tt.createTask({ key: `t${i}`, cmd: `echo t${i} >> ${trace}; sleep 0.2` }));

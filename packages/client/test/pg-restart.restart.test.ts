@@ -1,7 +1,8 @@
 // Restart PostgreSQL under a running workflow. It stops the database for everyone, so it runs alone
 // (`npm run test:pg-restart`, called by .ci/run after the other lanes), never beside other tests.
 
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +14,10 @@ let db: TestDb;
 let server: RunningServer;
 let conn: Connection;
 
-function restartPostgres(): void {
+/** Asynchronous on purpose: the server and the runner live in this process and must keep running. */
+async function restartPostgres(): Promise<void> {
   const version = readdirSync('/etc/postgresql')[0]!;
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { stdio: 'inherit' });
+  await promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart']);
 }
 
 beforeAll(async () => {
@@ -23,7 +25,7 @@ beforeAll(async () => {
   server = await startServer({ db: db.target, reaper: { intervalMs: 200, graceMs: 2_000 } });
   conn = await connect({
     url: server.url,
-    config: { logDir: join(db.dir, 'logs'), runHeartbeatMs: 300, instanceHeartbeatMs: 200, reportByFactor: 3, http: { timeoutMs: 5_000, retries: 15, backoffMs: 100, maxBackoffMs: 1_000 } },
+    config: { logDir: join(db.dir, 'logs'), runHeartbeatMs: 300, instanceHeartbeatMs: 200, reportByFactor: 3, http: { timeoutMs: 5_000, retries: 40, backoffMs: 50, maxBackoffMs: 200 } },
   });
 });
 afterAll(async () => {
@@ -42,7 +44,7 @@ describe('PostgreSQL restart', () => {
     wf.addTasks(tasks);
     const running = wf.run({ connection: conn, handleSignals: false, parallelism: 2 });
     for (let i = 0; i < 600 && !(existsSync(trace) && readFileSync(trace, 'utf8').split('\n').length > 4); i++) await new Promise((r) => setTimeout(r, 50));
-    restartPostgres();
+    await restartPostgres();
     const r = await running;
     expect(r.status, JSON.stringify(r.errors)).toBe('DONE');
     const lines = readFileSync(trace, 'utf8').trim().split('\n');
