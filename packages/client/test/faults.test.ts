@@ -4,13 +4,14 @@
 // again, that no process is left behind, and that the event log agrees with the final states.
 
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startServer, type RunningServer } from '@jobmon/server';
 import { Tool, connect, type Connection, type EventT, type InstanceDetailT } from '@jobmon/client';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
+import { eventLogMismatches, liveGroupMembers } from '../../../test-support/processes.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CLI = join(ROOT, 'packages/cli/bin/jobmon.js');
@@ -45,19 +46,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
   }
 }
 
-/** True while any process of the group runs (zombies waiting for a reaper do not count). */
-function groupAlive(pgid: number): boolean {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const rest = readFileSync(`/proc/${name}/stat`, 'latin1').split(') ').pop()!.split(' ');
-      if (Number(rest[2]) === pgid && rest[0] !== 'Z') return true;
-    } catch {
-      // exited while we looked
-    }
-  }
-  return false;
-}
+const groupAlive = (pgid: number) => liveGroupMembers(pgid).length > 0;
 
 async function pgrep(pattern: string): Promise<string> {
   const r = await promisify(execFile)('sh', ['-c', `pgrep -f "${pattern}" || true`]);
@@ -68,18 +57,10 @@ async function instancesOf(c: Connection, taskId: number): Promise<InstanceDetai
   return (await c.requester.get<{ instances: InstanceDetailT[] }>(`/tasks/${taskId}/instances`)).instances;
 }
 
-/** The last event of every task and instance of the workflow names the status the database holds. */
+/** The event log agrees with the final states (see test-support/processes.ts); returns the events. */
 async function expectEventsAgree(c: Connection, workflowId: number): Promise<EventT[]> {
-  const { events } = await c.requester.get<{ events: EventT[] }>(`/events?workflowId=${workflowId}&limit=10000`);
-  const last = new Map<string, string>();
-  for (const e of events) last.set(`${e.entity}:${e.entityId}`, e.to);
-  const tasks = await server.db.kysely.selectFrom('task').select(['id', 'status']).where('workflow_id', '=', workflowId).execute();
-  const insts = await server.db.kysely.selectFrom('task_instance').select(['id', 'status']).where('workflow_id', '=', workflowId).execute();
-  expect(tasks.length).toBeGreaterThan(0);
-  // A task with no event never left the REGISTERING it was bound in.
-  for (const t of tasks) expect(last.get(`task:${t.id}`) ?? 'REGISTERING', `task ${t.id}`).toBe(t.status);
-  for (const i of insts) expect(last.get(`task_instance:${i.id}`), `instance ${i.id}`).toBe(i.status);
-  return events;
+  expect(await eventLogMismatches(server.db.kysely, workflowId)).toEqual([]);
+  return (await c.requester.get<{ events: EventT[] }>(`/events?workflowId=${workflowId}&limit=10000`)).events;
 }
 
 function shellWorkflow(name: string, cluster?: string) {

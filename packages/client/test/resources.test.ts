@@ -3,7 +3,6 @@
 // instance ends RESOURCE_ERROR, and the server queues the retry with scaled resources (or on a
 // fallback queue), recording on each instance what that attempt asked for.
 
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '@jobmon/server';
@@ -16,6 +15,7 @@ import {
   type InstanceDetailT,
 } from '@jobmon/client';
 import { createTestDb, type TestDb } from '../../../test-support/db.js';
+import { eventLogMismatches, liveGroupMembers } from '../../../test-support/processes.js';
 
 const MIB = 1024 * 1024;
 let db: TestDb;
@@ -68,27 +68,6 @@ async function errorMessages(instanceId: number): Promise<string[]> {
   return rows.map((r) => r.message);
 }
 
-/**
- * Processes of a group that are still alive. Zombies do not count: a killed command's children
- * are reparented to PID 1, which in some containers never reaps them, so process.kill(-pgid, 0)
- * would still succeed for a group whose every process is dead.
- */
-function liveGroupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue;
-    }
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(rest[2]) === pgid && rest[0] !== 'Z' && rest[0] !== 'X') out.push(Number(name));
-  }
-  return out;
-}
-
 async function rowCounts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of ['workflow', 'workflow_run', 'task', 'task_instance'] as const) {
@@ -112,6 +91,7 @@ describe('limits enforced by the local distributors', () => {
     wf.addTask(task);
     const r = await wf.run({ connection: conn });
     expect(r.status).toBe('DONE');
+    expect(await eventLogMismatches(server.db.kysely, r.workflowId)).toEqual([]);
 
     const [first, second, ...more] = await instancesOf(task.id!);
     expect(more).toHaveLength(0);
@@ -147,6 +127,7 @@ describe('limits enforced by the local distributors', () => {
     wf.addTask(task);
     const r = await wf.run({ connection: conn });
     expect(r.status).toBe('DONE');
+    expect(await eventLogMismatches(server.db.kysely, r.workflowId)).toEqual([]);
 
     const [first, second] = await instancesOf(task.id!);
     expect(first!.status).toBe('RESOURCE_ERROR');
@@ -177,6 +158,7 @@ describe('limits enforced by the local distributors', () => {
     wf.addTask(task);
     const r = await wf.run({ connection: conn });
     expect(r.status).toBe('FAILED');
+    expect(await eventLogMismatches(server.db.kysely, r.workflowId)).toEqual([]);
     expect(r.tasks[0]!.status).toBe('ERROR_FATAL');
     const inst = await instancesOf(task.id!);
     expect(inst.map((i) => [i.status, i.errorClass, i.resources['memory']])).toEqual([
@@ -228,6 +210,7 @@ describe('scaling rules', () => {
       ['DONE', 200],
     ]);
     expect(r.status).toBe('DONE');
+    expect(await eventLogMismatches(server.db.kysely, r.workflowId)).toEqual([]);
     expect((await instanceRows(task.id!)).map((i) => i.queue_id)).toEqual([idOf('small.q'), idOf('big.q')]);
     const taskRow = await server.db.kysely
       .selectFrom('task')
