@@ -29,6 +29,10 @@ MUTATIONS = [
         "reapLapsedRuns(tx, undefined, this.upSince)", "reapLapsedRuns(tx, undefined, undefined)")], FAULTS, 'server restart'),
     ('the runner obeys a resume request', [('packages/runner/src/run.ts',
         "if (r.status !== 'RUNNING' && serverSaid === undefined) {", "if (r.status === 'NONE' && serverSaid === undefined) {")], FAULTS, 'resume from a second process'),
+    ('local enforces limits', [('packages/worker/src/process-group.ts',
+        "    breach = b;\n    killGroup('SIGKILL');", "    breach = b;")], 'packages/client/test/resources.test.ts', 'kills a task'),
+    ('the server scales a retry', [('packages/server/src/services/runs.ts',
+        "      if (r.status !== 'ADJUSTING_RESOURCES' || overrides.has(r.id)) continue;", "      continue;")], 'packages/client/test/resources.test.ts', 'retries it with 50 %'),
     ('only the newest instance moves its task', [('packages/server/src/services/instances.ts',
         "    if (inst.id !== task.latest) continue;\n", "")], REAPER, 'superseded|dead run'),
 ]
