@@ -101,6 +101,18 @@ export class ServerUnreachableError extends JobmonError {
   static override readonly status = 503;
 }
 
+/** Another attempt with the same Idempotency-Key is still running; the requester retries. */
+export class RequestInProgressError extends JobmonError {
+  static override readonly code = 'JM_REQUEST_IN_PROGRESS';
+  static override readonly status = 409;
+}
+
+/** An Idempotency-Key was first used for another method or url. */
+export class IdempotencyKeyReusedError extends JobmonError {
+  static override readonly code = 'JM_IDEMPOTENCY_KEY_REUSED';
+  static override readonly status = 422;
+}
+
 export class InternalError extends JobmonError {
   static override readonly code = 'JM_INTERNAL';
   static override readonly status = 500;
@@ -121,6 +133,8 @@ const BY_CODE = new Map<string, typeof JobmonError>(
     WorkflowConflictError,
     WorkflowNotResumableError,
     ServerUnreachableError,
+    RequestInProgressError,
+    IdempotencyKeyReusedError,
     InternalError,
   ].map((c) => [c.code, c]),
 );

@@ -21,7 +21,7 @@
 // every service; the window is one UPDATE wide.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { JobmonError, ValidationError } from '@jobmon/core';
+import { ValidationError, RequestInProgressError, IdempotencyKeyReusedError } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
 import type { Api } from '../routes/types.js';
 
@@ -49,18 +49,6 @@ export const NATURALLY_IDEMPOTENT: ReadonlyMap<string, string> = new Map([
   ['PUT /api/v1/workflow-runs/:id/tasks', 'binding answers the rows that exist; answers run to megabytes'],
   ['POST /api/v1/workflow-runs/:id/edges', 'INSERT … ON CONFLICT DO NOTHING'],
 ]);
-
-/** Another attempt with this key is still running; retry after a backoff. */
-export class RequestInProgressError extends JobmonError {
-  static override readonly code = 'JM_REQUEST_IN_PROGRESS';
-  static override readonly status = 409;
-}
-
-/** The key was first used for another method or url. */
-export class IdempotencyKeyReusedError extends JobmonError {
-  static override readonly code = 'JM_IDEMPOTENCY_KEY_REUSED';
-  static override readonly status = 422;
-}
 
 type Claim = { kind: 'run' } | { kind: 'replay'; status: number; body: string | null };
 
