@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { Requester, type QueueResponseT } from '@jobmon/core';
 import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
+import { apiHelpers } from './support.js';
 
 let tdb: TestDb;
 let db: Db;
@@ -50,51 +51,11 @@ async function ok(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown
   return r.body;
 }
 
-const hash = (s: string) => `${s}`.padEnd(16, '-');
 const newKey = () => `test-${++seq}-${Math.random().toString(36).slice(2)}`;
+const { bindWorkflow, startedWorkflow } = apiHelpers(() => ({ app, db }));
 
-interface Made {
-  workflowId: number;
-  runId: number;
-  tasks: number[];
-}
-
-/** A workflow of `n` tasks with a run moved to BOUND (and on to RUNNING unless `running` is false). */
-async function workflow(n: number, running = true): Promise<Made> {
-  const k = ++seq;
-  const tool = await ok('POST', '/tools', { name: `idem_tool_${k}` });
-  const { templates } = await ok('POST', '/task-templates', {
-    toolVersionId: tool.toolVersionId,
-    templates: [{ name: 'step', commandTemplate: 'echo {i}', nodeArgs: ['i'], taskArgs: [], opArgs: [] }],
-  });
-  const wf = await ok('POST', '/workflows', {
-    toolVersionId: tool.toolVersionId,
-    argsHash: hash(`args${k}`),
-    taskHash: hash(`tasks${k}`),
-    dagHash: hash(`dag${k}`),
-    workflowArgs: { k },
-    taskCount: n,
-    name: `wf ${k}`,
-    description: '',
-  });
-  const run = await ok('POST', `/workflows/${wf.workflowId}/runs`, { user: 'tester', host: 'here', pid: process.pid, jobmonVersion: '0.1.0' });
-  const bound = await ok('PUT', `/workflow-runs/${run.runId}/tasks`, {
-    tasks: Array.from({ length: n }, (_, i) => ({
-      nodeHash: hash(`node${k}_${i}`),
-      taskArgsHash: hash('noargs'),
-      templateVersionId: templates[0].versionId,
-      nodeArgs: { i },
-      taskArgs: {},
-      name: `step_${i}`,
-      command: `echo ${i}`,
-      maxAttempts: 3,
-      cluster: 'local',
-    })),
-  });
-  await ok('PUT', `/workflow-runs/${run.runId}/status`, { status: 'BOUND', taskCount: n });
-  if (running) for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING']) await ok('PUT', `/workflow-runs/${run.runId}/status`, { status: s });
-  return { workflowId: wf.workflowId, runId: run.runId, tasks: bound.tasks.map((r: unknown[]) => r[1] as number) };
-}
+/** A workflow of `n` tasks whose run is BOUND, or (by default) moved on to RUNNING. */
+const workflow = (n: number, running = true) => (running ? startedWorkflow(n) : bindWorkflow(n));
 
 async function count(table: 'task_instance' | 'workflow_run' | 'tool_version' | 'event', column: 'workflow_run_id' | 'workflow_id' | 'tool_id', id: number): Promise<number> {
   const r = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)} where ${sql.ref(column)} = ${id}`.execute(db.kysely);

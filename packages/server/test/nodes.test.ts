@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
+import { apiHelpers } from './support.js';
 
 let tdb: TestDb;
 let db: Db;
@@ -21,62 +22,12 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-async function call(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await app.inject({ method, url: `/api/v1${url}`, ...(payload === undefined ? {} : { payload: payload as object }) });
-  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
-}
-
-async function ok(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const r = await call(method, url, payload);
-  if (r.status !== 200) throw new Error(`${method} ${url} → ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-const hash = (s: string) => s.padEnd(16, '-');
-
-/** A running workflow of `n` tasks, each queued once; returns the instance ids in task order. */
-async function runningInstances(n: number): Promise<number[]> {
-  const tool = await ok('POST', '/tools', { name: 'nodes_tool' });
-  const { templates } = await ok('POST', '/task-templates', {
-    toolVersionId: tool.toolVersionId,
-    templates: [{ name: 'step', commandTemplate: 'echo {i}', nodeArgs: ['i'], taskArgs: [], opArgs: [] }],
-  });
-  const wf = await ok('POST', '/workflows', {
-    toolVersionId: tool.toolVersionId,
-    argsHash: hash('nodes'),
-    taskHash: hash('nodes-tasks'),
-    dagHash: hash('nodes-dag'),
-    workflowArgs: {},
-    taskCount: n,
-    name: 'nodes',
-    description: '',
-  });
-  const run = await ok('POST', `/workflows/${wf.workflowId}/runs`, { user: 't', host: 'h', pid: 1, jobmonVersion: '0.1.0' });
-  const bound = await ok('PUT', `/workflow-runs/${run.runId}/tasks`, {
-    tasks: Array.from({ length: n }, (_, i) => ({
-      nodeHash: hash(`nodes_${i}`),
-      taskArgsHash: hash('noargs'),
-      templateVersionId: templates[0].versionId,
-      nodeArgs: { i },
-      taskArgs: {},
-      name: `step_${i}`,
-      command: `echo ${i}`,
-      maxAttempts: 3,
-      cluster: 'local',
-    })),
-  });
-  await ok('PUT', `/workflow-runs/${run.runId}/status`, { status: 'BOUND', taskCount: n });
-  for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING']) await ok('PUT', `/workflow-runs/${run.runId}/status`, { status: s });
-  const tasks = bound.tasks.map((r: unknown[]) => r[1] as number);
-  const q = await ok('POST', `/workflow-runs/${run.runId}/queue`, { tasks: tasks.map((taskId: number) => ({ taskId })) });
-  const byTask = new Map<number, number>(q.instances.map((i: { taskId: number; instanceId: number }) => [i.taskId, i.instanceId]));
-  return tasks.map((t: number) => byTask.get(t)!);
-}
+const { call, ok, runningWorkflow } = apiHelpers(() => ({ app, db }));
 
 describe(`node health on ${TEST_DB_KIND}`, () => {
   let inst: number[];
   beforeAll(async () => {
-    inst = await runningInstances(7);
+    inst = (await runningWorkflow(7)).instances;
     const on = (ids: number[], nodeName: string) => ids.map((id) => ({ id, to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'], nodeName }));
     await ok('POST', '/task-instances/transitions', {
       items: [...on([inst[0]!, inst[1]!, inst[2]!], 'bad-node'), ...on([inst[3]!, inst[4]!], 'good-node'), ...on([inst[5]!], 'app-node')],

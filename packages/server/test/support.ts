@@ -62,8 +62,6 @@ export function apiHelpers(ctx: () => { app: JobmonApp; db: Db }) {
     return out;
   }
 
-
-
   /** Declare and bind a workflow of `n` tasks (task i depends on task i-1 when `chain`), run LINKING→BOUND. */
   async function bindWorkflow(n: number, opts: { chain?: boolean; maxAttempts?: number; bound?: boolean } = {}): Promise<Bound> {
     const k = ++seq;
@@ -112,10 +110,16 @@ export function apiHelpers(ctx: () => { app: JobmonApp; db: Db }) {
     };
   }
 
-  /** Bind, move the run to RUNNING and queue every task; returns instance ids by task order. */
-  async function runningWorkflow(n: number, opts: { maxAttempts?: number } = {}): Promise<Bound & { instances: number[] }> {
+  /** Bind and move the run on to RUNNING; nothing queued yet. */
+  async function startedWorkflow(n: number, opts: { maxAttempts?: number } = {}): Promise<Bound> {
     const b = await bindWorkflow(n, opts);
     for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING']) await ok('PUT', `/workflow-runs/${b.runId}/status`, { status: s });
+    return b;
+  }
+
+  /** Bind, move the run to RUNNING and queue every task; returns instance ids by task order. */
+  async function runningWorkflow(n: number, opts: { maxAttempts?: number } = {}): Promise<Bound & { instances: number[] }> {
+    const b = await startedWorkflow(n, opts);
     const q = await ok('POST', `/workflow-runs/${b.runId}/queue`, { tasks: b.tasks.map((taskId) => ({ taskId })) });
     const byTask = new Map<number, number>(q.instances.map((i: { taskId: number; instanceId: number }) => [i.taskId, i.instanceId]));
     return { ...b, instances: b.tasks.map((t) => byTask.get(t)!) };
@@ -124,5 +128,5 @@ export function apiHelpers(ctx: () => { app: JobmonApp; db: Db }) {
   async function taskRow(id: number) {
     return db.kysely.selectFrom('task').select(['status', 'num_attempts', 'infra_failures']).where('id', '=', id).executeTakeFirstOrThrow();
   }
-  return { call, ok, snapshot, bindWorkflow, runningWorkflow, taskRow, get seq() { return seq; } };
+  return { call, ok, snapshot, bindWorkflow, startedWorkflow, runningWorkflow, taskRow, get seq() { return seq; } };
 }
