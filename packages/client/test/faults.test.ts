@@ -63,6 +63,17 @@ async function expectEventsAgree(c: Connection, workflowId: number): Promise<Eve
   return (await c.requester.get<{ events: EventT[] }>(`/events?workflowId=${workflowId}&limit=10000`)).events;
 }
 
+/** Environment for a `jobmon` CLI child: this suite's server and its short heartbeats. */
+function cliEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    JOBMON_URL: server.url,
+    JOBMON_HOME: join(db.dir, 'home'),
+    JOBMON_RUN_HEARTBEAT_MS: String(FAST.runHeartbeatMs),
+    JOBMON_REPORT_BY_FACTOR: String(FAST.reportByFactor),
+  };
+}
+
 function shellWorkflow(name: string, cluster?: string) {
   const tool = new Tool(`faults_tool_${++n}`);
   const tt = tool.getTaskTemplate({ name: 'sh', commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'] });
@@ -195,13 +206,7 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     });
     const file = join(db.dir, `runner-kill-${n}.json`);
     writeFileSync(file, JSON.stringify(spec(true)));
-    const env = {
-      ...process.env,
-      JOBMON_URL: server.url,
-      JOBMON_HOME: join(db.dir, 'home'),
-      JOBMON_RUN_HEARTBEAT_MS: String(FAST.runHeartbeatMs),
-      JOBMON_REPORT_BY_FACTOR: String(FAST.reportByFactor),
-    };
+    const env = cliEnv();
     const runner = spawn(process.execPath, [CLI, 'run', file, '-p', '2', '--quiet'], { env, stdio: 'ignore' });
     await waitFor('two slow tasks to run', async () => ((await pgrep(`[s]leep 30 # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined));
     const wf = await server.db.kysely.selectFrom('workflow').select(['id']).where('name', '=', `runner_kill_${n}`).executeTakeFirstOrThrow();
@@ -290,13 +295,7 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
       });
       const file = join(db.dir, `${mode}-resume-${k}.json`);
       writeFileSync(file, JSON.stringify(spec(false)));
-      const env = {
-        ...process.env,
-        JOBMON_URL: server.url,
-        JOBMON_HOME: join(db.dir, 'home'),
-        JOBMON_RUN_HEARTBEAT_MS: String(FAST.runHeartbeatMs),
-        JOBMON_REPORT_BY_FACTOR: String(FAST.reportByFactor),
-      };
+      const env = cliEnv();
       const a = spawn(process.execPath, [CLI, 'run', file, '-p', '2', '--quiet'], { env, stdio: 'ignore' });
       const aExit = new Promise<number | null>((r) => a.once('exit', (code) => r(code)));
       onTestFinished(() => {
@@ -335,7 +334,7 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     const marker = `jobmon-stop-${process.pid}-${k}`;
     const file = join(db.dir, `stop-${k}.json`);
     writeFileSync(file, JSON.stringify({ name: `stop_${k}`, tasks: [1, 2].map((i) => ({ name: `long${i}`, template: 'long', command: `sleep 30 # ${marker}` })) }));
-    const env = { ...process.env, JOBMON_URL: server.url, JOBMON_HOME: join(db.dir, 'home'), JOBMON_RUN_HEARTBEAT_MS: '300', JOBMON_REPORT_BY_FACTOR: '3' };
+    const env = cliEnv();
     const a = spawn(process.execPath, [CLI, 'run', file, '-p', '2', '--quiet'], { env, stdio: 'ignore' });
     const aExit = new Promise<number | null>((r) => a.once('exit', (code) => r(code)));
     onTestFinished(() => {

@@ -113,7 +113,7 @@ export class Reaper {
         orphanMoves.push({ id: o.id, to: 'KILL_SELF', nextReportMs: this.opts.graceMs, errorMessage: `${why}; told to stop` });
       }
     }
-    await this.apply(orphanMoves, now, report);
+    await this.apply(orphanMoves, new Map(orphans.map((o) => [o.id, o.status as TaskInstanceStatus])), now, report);
 
     // 3. Instances past their own deadline.
     const lapsed = await this.db.kysely
@@ -135,24 +135,17 @@ export class Reaper {
           return { id: l.id, to: 'ERROR_FATAL', errorMessage: `told to stop, but its worker never confirmed within ${this.opts.graceMs} ms; given up` };
       }
     });
-    await this.apply(moves, now, report);
+    await this.apply(moves, new Map(lapsed.map((l) => [l.id, l.status as TaskInstanceStatus])), now, report);
     return report;
   }
 
-  private async apply(items: InstanceTransitionT[], now: number, report: ReapReport): Promise<void> {
+  /** Apply the moves in batches; `seen` is each instance's status when it was selected. */
+  private async apply(items: InstanceTransitionT[], seen: Map<number, TaskInstanceStatus>, now: number, report: ReapReport): Promise<void> {
     for (const part of chunks(items, BATCH)) {
-      const before = new Map<number, TaskInstanceStatus>();
-      const results = await withTx(
-        this.db,
-        async (tx) => {
-          const rows = await tx.db.selectFrom('task_instance').select(['id', 'status']).where('id', 'in', part.map((p) => p.id)).execute();
-          for (const r of rows) before.set(r.id, r.status as TaskInstanceStatus);
-          return applyInTx(tx, part, 'reaper');
-        },
-        now,
-      );
+      const results = await withTx(this.db, (tx) => applyInTx(tx, part, 'reaper'), now);
       for (const r of results) {
-        if (r.outcome === 'applied' && before.get(r.id) !== r.status) report.instances.push({ id: r.id, from: before.get(r.id)!, to: r.status, outcome: r.outcome });
+        const from = seen.get(r.id)!;
+        if (r.outcome === 'applied' && from !== r.status) report.instances.push({ id: r.id, from, to: r.status, outcome: r.outcome });
       }
     }
   }
