@@ -32,6 +32,15 @@ export const ErrorResponse = Type.Object({
   details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 
+/** GET /health: the server is up; which database it serves (its id keys log folders). */
+export const HealthResponse = Type.Object({
+  ok: Type.Boolean(),
+  version: Type.String(),
+  db: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
+  databaseId: Type.String(),
+});
+export type HealthResponseT = Static<typeof HealthResponse>;
+
 // --- definitions ------------------------------------------------------------------------------
 
 export const ToolRequest = Type.Object({ name: Name, newVersion: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
@@ -187,6 +196,8 @@ export const InstanceFields = {
   stdoutTail: Type.Optional(Text(20000)),
   stderrTail: Type.Optional(Text(20000)),
   errorMessage: Type.Optional(Text(20000)),
+  /** Processes the command left behind that were killed when it ended (its group, escaped descendants). */
+  cleanup: Type.Optional(Text(4096)),
   /** Deadline for this instance's next report, from now (a worker's or a launch's promise to call back). */
   nextReportMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 * 86_400_000 })),
 };
@@ -283,6 +294,7 @@ export const InstanceDetail = Type.Object({
   stderrTail: Type.Union([Type.String(), Type.Null()]),
   resources: Resources,
   errorClass: Type.Union([ErrorClassSchema, Type.Null()]),
+  cleanup: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.Integer(),
   statusAt: Type.Integer(),
 });

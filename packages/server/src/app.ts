@@ -5,7 +5,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { JobmonError, JOBMON_VERSION } from '@jobmon/core';
+import { JobmonError, JOBMON_VERSION, wire } from '@jobmon/core';
 import type { Db } from './db/connect.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -95,7 +95,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-      api.get('/health', async () => ({ ok: true, version: JOBMON_VERSION, db: opts.db.dialect }));
+      api.get('/health', { schema: { response: { 200: wire.HealthResponse } } }, async () => ({ ok: true, version: JOBMON_VERSION, db: opts.db.dialect, databaseId: opts.db.id }));
       await definitionRoutes(api, ctx);
       await workflowRoutes(api, ctx);
       await runRoutes(api, ctx);

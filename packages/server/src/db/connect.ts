@@ -8,6 +8,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from
 import type { Database } from './schema.js';
 import { up as initial } from './migrations/0001-initial.js';
 import { up as requestLog } from './migrations/0002-request-log.js';
+import { up as identity } from './migrations/0003-identity.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -16,6 +17,8 @@ export interface Db {
   readonly dialect: DialectName;
   /** Where it lives, for messages: a file path or a URL without its password. */
   readonly location: string;
+  /** The database's own id, a UUID written when it was created (logs are kept under it). */
+  readonly id: string;
   close(): Promise<void>;
 }
 
@@ -57,7 +60,8 @@ export async function openDb(target: string): Promise<Db> {
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   }
   await migrate(kysely, dialect);
-  return { kysely, dialect, location, close: () => kysely.destroy() };
+  const meta = await kysely.selectFrom('meta').select('value').where('key', '=', 'database_id').executeTakeFirstOrThrow();
+  return { kysely, dialect, location, id: meta.value, close: () => kysely.destroy() };
 }
 
 /**
@@ -88,6 +92,7 @@ function cachingStatements(sqlite: SQLite.Database): SQLite.Database {
 const MIGRATIONS = (dialect: DialectName): Record<string, Migration> => ({
   '0001-initial': { up: initial(dialect) },
   '0002-request-log': { up: requestLog(dialect) },
+  '0003-identity': { up: identity(dialect) },
 });
 
 async function migrate(db: Kysely<Database>, dialect: DialectName): Promise<void> {

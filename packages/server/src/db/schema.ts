@@ -84,6 +84,8 @@ export interface WorkflowRunTable {
   status_at: number;
   heartbeat_at: number;
   report_by: number;
+  /** `<boot id>:<start time in clock ticks>` of the runner process (Linux), or null. */
+  process_start: string | null;
 }
 export interface TaskInstanceTable {
   id: Generated<number>;
@@ -108,6 +110,8 @@ export interface TaskInstanceTable {
   stderr_tail: string | null;
   error_class: string | null;
   report_by: number | null;
+  /** What was killed after the command exited (processes it left behind), for the record. */
+  cleanup: string | null;
 }
 export interface TaskInstanceErrorTable {
   id: Generated<number>;
@@ -138,7 +142,14 @@ export interface RequestLogTable {
   created_at: number;
 }
 
+/** Facts about the database itself: 'database_id' (a UUID written when it was created). */
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
 export interface Database {
+  meta: MetaTable;
   tool: ToolTable;
   tool_version: ToolVersionTable;
   task_template: TaskTemplateTable;

@@ -52,6 +52,7 @@ const INSTANCE_FIELDS = [
   'stderr_tail',
   'error_class',
   'report_by',
+  'cleanup',
 ] as const;
 const UPDATE_INSTANCE =
   'update task_instance set status = $1, status_at = $2, ' +
@@ -81,6 +82,7 @@ function fieldsFor(item: InstanceTransitionT, errorClass: string | undefined, no
   if (item.stderrPath !== undefined) f.stderr_path = item.stderrPath;
   if (item.stdoutTail !== undefined) f.stdout_tail = tail(item.stdoutTail);
   if (item.stderrTail !== undefined) f.stderr_tail = tail(item.stderrTail);
+  if (item.cleanup !== undefined) f.cleanup = item.cleanup;
   if (errorClass !== undefined) f.error_class = errorClass;
   return f;
 }

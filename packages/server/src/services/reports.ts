@@ -130,6 +130,7 @@ function instanceDetail(r: Selectable<TaskInstanceTable>): InstanceDetailT {
     stderrTail: r.stderr_tail,
     resources: JSON.parse(r.resources) as Record<string, unknown>,
     errorClass: r.error_class as ErrorClass | null,
+    cleanup: r.cleanup,
     createdAt: r.created_at,
     statusAt: r.status_at,
   };
