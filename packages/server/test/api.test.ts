@@ -204,6 +204,17 @@ describe(`API on ${TEST_DB_KIND}`, () => {
     expect(await snapshot()).toEqual(snap);
   });
 
+  it('records a cleanup learned after the outcome once, and nothing else of a late report', async () => {
+    const w = await runningWorkflow(1);
+    const id = w.instances[0]!;
+    await ok('POST', `/task-instances/${id}/transition`, { to: 'DONE', via: ['INSTANTIATED', 'LAUNCHED', 'RUNNING'], exitCode: 0, stdoutTail: 'out\n' });
+    const late = await ok('POST', '/task-instances/transitions', { items: [{ id, to: 'DONE', cleanup: 'killed 1 process left behind: 4242 sleep (own session)', stdoutTail: 'forged\n' }] });
+    expect(late.results[0]).toMatchObject({ outcome: 'untimely', status: 'DONE' });
+    const again = await ok('POST', '/task-instances/transitions', { items: [{ id, to: 'DONE', cleanup: 'a second note' }] });
+    expect(again.results[0]).toMatchObject({ outcome: 'untimely' });
+    expect(await ok('GET', `/task-instances/${id}`)).toMatchObject({ stdoutTail: 'out\n', cleanup: 'killed 1 process left behind: 4242 sleep (own session)' });
+  });
+
   it('ignores an untimely report (a launch after running) and keeps the newer state', async () => {
     const w = await runningWorkflow(1);
     await ok('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'RUNNING', via: ['INSTANTIATED'] });

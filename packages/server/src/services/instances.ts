@@ -173,6 +173,10 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
     const f = fieldsFor(item, undefined, tx.now);
     if (item.to === inst.status && outcome === 'applied' && Object.keys(f).length > 0) {
       await tx.db.updateTable('task_instance').set(f).where('id', '=', inst.id).where('status', '=', inst.status).execute();
+    } else if (item.to === inst.status && item.cleanup !== undefined) {
+      // An ended instance's record is fixed, but for one fact learned afterwards: the processes its
+      // command left behind, killed by a cleanup pass after its outcome was reported. Written once.
+      await tx.db.updateTable('task_instance').set({ cleanup: item.cleanup }).where('id', '=', inst.id).where('cleanup', 'is', null).execute();
     }
     return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
   }
