@@ -30,6 +30,7 @@ import {
   type WorkflowStatus,
 } from '@jobmon/core';
 import { hostname, userInfo } from 'node:os';
+import { processStart, provablyGone } from './process.js';
 import type { Task } from './task.js';
 import type { TaskTemplate } from './task-template.js';
 
@@ -310,18 +311,30 @@ function safeUser(): string {
   }
 }
 
-/** Link a new run; with `resume`, first ask a live run that holds the workflow to step aside. */
+/** Link a new run; with `resume`, first ask a live run that holds the workflow to step aside. A
+ * holder whose process is provably gone from this very host is ended at once (as the reaper would
+ * end it after its deadline) and the run goes ahead. */
 async function createRun(req: Requester, workflowId: number, opts: BindOptions): Promise<{ runId: number }> {
-  const body = { user: safeUser(), host: hostname(), pid: process.pid, jobmonVersion: JOBMON_VERSION };
+  const me = hostname();
+  const start = processStart(process.pid);
+  const body = { user: safeUser(), host: me, pid: process.pid, jobmonVersion: JOBMON_VERSION, ...(start ? { processStart: start } : {}) };
   const deadline = Date.now() + (opts.resumeTimeoutMs ?? 600_000);
   let asked: number | undefined;
+  const reaped = new Set<number>();
   for (;;) {
     try {
       return await req.post<{ runId: number }>(`/workflows/${workflowId}/runs`, body);
     } catch (e) {
       if (!(e instanceof WorkflowNotResumableError)) throw e;
-      const holder = e.details['runId'];
-      if (!opts.resume || typeof holder !== 'number') throw e;
+      const { runId: holder, host, pid, processStart: heldBy } = e.details as { runId?: unknown; host?: unknown; pid?: unknown; processStart?: unknown };
+      if (typeof holder !== 'number') throw e;
+      if (host === me && typeof pid === 'number' && typeof heldBy === 'string' && !reaped.has(holder) && provablyGone(pid, heldBy)) {
+        reaped.add(holder);
+        await req.post(`/workflow-runs/${holder}/reap`, { host: me, pid, processStart: heldBy });
+        opts.onWait?.(`run ${holder} held the workflow, but its process (pid ${pid} on this host) is gone; ended it, taking over`);
+        continue;
+      }
+      if (!opts.resume) throw e;
       if (Date.now() > deadline) {
         throw new WorkflowNotResumableError(`${e.message} (gave up waiting for it after ${Math.round((opts.resumeTimeoutMs ?? 600_000) / 1000)} s)`, e.details);
       }

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import {
   ServerUnreachableError,
   ValidationError,
 } from './errors.js';
-import { Requester } from './requester.js';
+import { Requester, checkServerUrl } from './requester.js';
 
 type Handler = (req: http.IncomingMessage, body: string, n: number) => [number, unknown];
 
@@ -170,5 +171,48 @@ describe('Requester', () => {
     expect(e.message).toContain('GET /anything');
     expect(e.message).toContain('3 attempts');
     expect((e as ServerUnreachableError).details).toMatchObject({ url });
+  });
+
+  it('removes its abort listener when a request ends, so one signal serves any number of requests', async () => {
+    const r = new Requester(base, fast);
+    const ac = new AbortController();
+    for (let i = 0; i < 20; i++) await r.request('GET', '/empty', undefined, undefined, ac.signal);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('refuses a malformed URL at once, naming where it came from', () => {
+    expect(() => new Requester('localhost:7101', { source: 'JOBMON_URL' })).toThrow(ValidationError);
+    expect(() => new Requester('localhost:7101', { source: 'JOBMON_URL' })).toThrow(/JOBMON_URL="localhost:7101" is not a server URL/);
+    expect(() => checkServerUrl('ftp://h:1')).toThrow(/not a server URL/);
+    expect(() => checkServerUrl('http://')).toThrow(/not a server URL/);
+    expect(checkServerUrl('http://127.0.0.1:7070/')).toBe('http://127.0.0.1:7070');
+  });
+
+  it('retries by time when given a budget, says whether the server is reachable, and names the URL source', async () => {
+    const probe = http.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const seen: boolean[] = [];
+    const retries: { elapsedMs: number; unreachable: boolean }[] = [];
+    const r = new Requester(`http://127.0.0.1:${port}`, {
+      ...fast,
+      retries: Infinity,
+      retryForMs: 300,
+      source: 'JOBMON_URL',
+      onReachable: (up) => seen.push(up),
+      onRetry: (i) => retries.push(i),
+    });
+    const t0 = Date.now();
+    const e = await rejection(r.get('/anything'));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    expect(e).toBeInstanceOf(ServerUnreachableError);
+    expect(e.message).toContain(`JOBMON_URL=http://127.0.0.1:${port}`);
+    expect(retries.length).toBeGreaterThan(3);
+    expect(retries.every((x) => x.unreachable)).toBe(true);
+    expect(seen).toEqual([false]);
+    // The same requester reports the server back when it answers again.
+    const back = r.with({ retries: 0 });
+    expect(back.baseUrl).toBe(r.baseUrl);
   });
 });

@@ -10,6 +10,7 @@ import https from 'node:https';
 import {
   JobmonError,
   ServerUnreachableError,
+  ValidationError,
   errorFromBody,
   isErrorBody,
   InternalError,
@@ -17,11 +18,49 @@ import {
 
 export interface RequesterOptions {
   timeoutMs?: number;
+  /** Most attempts after the first (default 8); Infinity with `retryForMs` retries by time alone. */
   retries?: number;
+  /** Stop retrying once this long has passed since the first failed attempt (default: no limit). */
+  retryForMs?: number;
   backoffMs?: number;
   maxBackoffMs?: number;
+  /** Where the URL came from, for messages (e.g. "JOBMON_URL"). */
+  source?: string;
   /** Called before each retry; for progress messages. */
-  onRetry?: ((info: { attempt: number; error: unknown; route: string; delayMs: number }) => void) | undefined;
+  onRetry?: ((info: RetryInfo) => void) | undefined;
+  /** Called when the server stops answering (false) and when it answers again (true). */
+  onReachable?: ((reachable: boolean, error?: unknown) => void) | undefined;
+}
+
+export interface RetryInfo {
+  attempt: number;
+  error: unknown;
+  route: string;
+  delayMs: number;
+  /** Since the first failed attempt of this request. */
+  elapsedMs: number;
+  /** The server did not answer at all (connection refused, reset, timed out), or answered 502/503/504. */
+  unreachable: boolean;
+}
+
+/**
+ * Check a server URL before anything uses it: http(s) with a host. `source` names where it came
+ * from, so the message says what to fix ("JOBMON_URL=localhost:7101 is not a server URL …").
+ */
+export function checkServerUrl(url: string, source = 'the server URL'): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '' || parsed.search !== '' || parsed.hash !== '') {
+    throw new ValidationError(`${source}=${JSON.stringify(url)} is not a server URL: use http://HOST:PORT (for example http://127.0.0.1:7070)`, {
+      field: source,
+      value: url,
+    });
+  }
+  return url.replace(/\/+$/, '');
 }
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -61,25 +100,49 @@ function send(url: URL, method: Method, payload: string | undefined, timeoutMs: 
       },
     );
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    signal?.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
+    if (signal) {
+      // One listener per request, removed when the request ends: callers reuse a signal for many.
+      const onAbort = () => req.destroy(new Error('aborted'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      req.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
     req.on('error', reject);
     req.end(payload);
   });
 }
 
+const TRANSIENT_STATUS = new Set([502, 503, 504, 423, 429]);
+const UNREACHABLE_STATUS = new Set([502, 503, 504]);
+
 export class Requester {
   readonly baseUrl: string;
-  private readonly opts: Required<Omit<RequesterOptions, 'onRetry'>> & Pick<RequesterOptions, 'onRetry'>;
+  private readonly opts: Required<Omit<RequesterOptions, 'onRetry' | 'onReachable' | 'retryForMs' | 'source'>> & {
+    retryForMs: number | undefined;
+    source: string | undefined;
+    onRetry: RequesterOptions['onRetry'];
+    onReachable: RequesterOptions['onReachable'];
+  };
+  private reachable = true;
 
   constructor(baseUrl: string, opts: RequesterOptions = {}) {
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.baseUrl = checkServerUrl(baseUrl, opts.source);
     this.opts = {
       timeoutMs: opts.timeoutMs ?? 20_000,
       retries: opts.retries ?? 8,
       backoffMs: opts.backoffMs ?? 200,
       maxBackoffMs: opts.maxBackoffMs ?? 10_000,
+      retryForMs: opts.retryForMs,
+      source: opts.source,
       onRetry: opts.onRetry,
+      onReachable: opts.onReachable,
     };
+  }
+
+  /** The same server with other options (e.g. a runner that rides out long outages). */
+  with(opts: RequesterOptions): Requester {
+    const merged: RequesterOptions = { ...opts };
+    for (const [k, v] of Object.entries(this.opts)) if (v !== undefined && !(k in opts)) (merged as Record<string, unknown>)[k] = v;
+    return new Requester(this.baseUrl, merged);
   }
 
   get<T>(path: string): Promise<T> {
@@ -92,6 +155,12 @@ export class Requester {
     return this.request<T>('PUT', path, body);
   }
 
+  private noteReachable(up: boolean, error?: unknown): void {
+    if (this.reachable === up) return;
+    this.reachable = up;
+    this.opts.onReachable?.(up, error);
+  }
+
   /** With a signal, an abort ends the request at once (rejecting with an 'aborted' error, no retry). */
   async request<T>(method: Method, path: string, body?: unknown, timeoutMs?: number, signal?: AbortSignal): Promise<T> {
     const url = new URL(`${this.baseUrl}/api/v1${path}`);
@@ -100,12 +169,20 @@ export class Requester {
     // One key for every attempt of this call: a retry after a lost answer is the same request.
     const key = method === 'GET' ? undefined : randomUUID();
     let lastError: unknown;
-    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
+    let firstFailure: number | undefined;
+    let serverErrors = 0;
+    let unreachable = false;
+    let attempt = 0;
+    for (; ; attempt++) {
       if (attempt > 0) {
-        const base = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** (attempt - 1));
-        const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
-        this.opts.onRetry?.({ attempt, error: lastError, route, delayMs });
-        await new Promise((r) => setTimeout(r, delayMs));
+        const elapsedMs = Date.now() - firstFailure!;
+        const budgetLeft = this.opts.retryForMs === undefined ? Infinity : this.opts.retryForMs - elapsedMs;
+        if (attempt > this.opts.retries || budgetLeft <= 0) break;
+        const base = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** Math.min(attempt - 1, 30));
+        const delayMs = Math.round(Math.min(base / 2 + Math.random() * (base / 2), Math.max(budgetLeft, 0)));
+        this.opts.onRetry?.({ attempt, error: lastError, route, delayMs, elapsedMs, unreachable });
+        await sleep(delayMs, signal);
+        if (signal?.aborted) throw new Error(`${route}: aborted`, { cause: lastError });
       }
       let res: RawResponse;
       try {
@@ -113,6 +190,9 @@ export class Requester {
       } catch (error) {
         if (signal?.aborted) throw new Error(`${route}: aborted`, { cause: error });
         lastError = error;
+        firstFailure ??= Date.now();
+        unreachable = true;
+        this.noteReachable(false, error);
         continue;
       }
       const text = res.text;
@@ -124,26 +204,42 @@ export class Requester {
           parsed = undefined;
         }
       }
+      unreachable = UNREACHABLE_STATUS.has(res.status);
+      this.noteReachable(!unreachable, unreachable ? text : undefined);
       if (res.status >= 200 && res.status < 300) return parsed as T;
       const err = isErrorBody(parsed)
         ? errorFromBody(parsed, res.status)
         : new InternalError(`${route} answered HTTP ${res.status}: ${text.slice(0, 200)}`, { status: res.status });
       // A 500 is a server bug more often than a blip: retry it twice, not the full budget.
       // 409 JM_REQUEST_IN_PROGRESS: an earlier attempt of this very request is still running.
-      const transient =
-        res.status === 503 || res.status === 502 || res.status === 504 || res.status === 423 || res.status === 429 || err.code === IN_PROGRESS;
-      if (transient || (res.status >= 500 && attempt < Math.min(2, this.opts.retries))) {
+      const transient = TRANSIENT_STATUS.has(res.status) || err.code === IN_PROGRESS;
+      if (transient || (res.status >= 500 && serverErrors++ < 2)) {
         lastError = err;
+        firstFailure ??= Date.now();
         continue;
       }
       throw err;
     }
     if (lastError instanceof JobmonError) throw lastError;
-    const why = lastError instanceof Error ? (lastError.cause as Error | undefined)?.message ?? lastError.message : String(lastError);
+    const why = lastError instanceof Error ? ((lastError.cause as Error | undefined)?.message ?? lastError.message) : String(lastError);
+    const secs = ((Date.now() - (firstFailure ?? Date.now())) / 1000).toFixed(1);
+    const from = this.opts.source ? ` (${this.opts.source}=${this.baseUrl})` : '';
     throw new ServerUnreachableError(
-      `cannot reach the Jobmon server at ${this.baseUrl} (${route}) after ${this.opts.retries + 1} attempts: ${why}`,
-      { url: this.baseUrl, route },
+      `cannot reach the Jobmon server at ${this.baseUrl}${from} (${route}): ${why}; gave up after ${attempt} attempts over ${secs} s`,
+      { url: this.baseUrl, route, ...(this.opts.source ? { source: this.opts.source } : {}) },
       { cause: lastError },
     );
   }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

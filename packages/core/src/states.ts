@@ -102,11 +102,12 @@ export const workflowMachine = machine<WorkflowStatus>(
     ['QUEUED', 'INSTANTIATING', 'swarm', 'the runner is starting its distributors'],
     ['QUEUED', 'FAILED', 'swarm', 'the run failed before its distributors started'],
     ['QUEUED', 'HALTED', 'server', 'a resume was requested before the run started'],
+    ['QUEUED', 'DONE', 'swarm', 'its run, asked to stop before it started, found every task DONE'],
     ['INSTANTIATING', 'LAUNCHED', 'swarm', 'the distributors are up'],
     ['INSTANTIATING', 'FAILED', 'swarm', 'a distributor failed to start'],
     ['LAUNCHED', 'FAILED', 'swarm', 'the run failed before scheduling began'],
     ['LAUNCHED', 'RUNNING', 'swarm', 'the swarm began scheduling tasks'],
-    ['RUNNING', 'HALTED', 'server', 'the run was stopped for a resume or by an operator'],
+    ['RUNNING', 'HALTED', 'server', 'the run was stopped (Ctrl-C, an operator, a resume elsewhere); resumable'],
     ['RUNNING', 'DONE', 'swarm', 'every task is DONE'],
     ['RUNNING', 'FAILED', 'swarm', 'the run ended with tasks that could not finish'],
   ],
@@ -157,6 +158,8 @@ export const workflowRunMachine = machine<WorkflowRunStatus>(
     ['RUNNING', 'ERROR', 'swarm', 'the run ended with tasks that could not finish, or the runner died (reaper)'],
     ['COLD_RESUME', 'TERMINATED', 'swarm', 'the old runner killed its instances and stepped aside'],
     ['HOT_RESUME', 'TERMINATED', 'swarm', 'the old runner drained and stepped aside'],
+    ['COLD_RESUME', 'DONE', 'swarm', 'every task finished before the stop took effect'],
+    ['HOT_RESUME', 'DONE', 'swarm', 'every task finished while the run drained'],
   ],
   [
     ['RUNNING', 'RUNNING', 'swarm', 'a heartbeat repeats the current status'],
@@ -174,8 +177,19 @@ export const WORKFLOW_FOR_RUN: Partial<Record<WorkflowRunStatus, WorkflowStatus>
   RUNNING: 'RUNNING',
   DONE: 'DONE',
   TERMINATED: 'HALTED',
-  STOPPED: 'FAILED',
+  STOPPED: 'HALTED',
   ERROR: 'FAILED',
+};
+
+/** Where a live run goes when its runner is gone (missed its deadline, or proven dead on its host). */
+export const LAPSED_TO: Partial<Record<WorkflowRunStatus, WorkflowRunStatus>> = {
+  LINKING: 'ABORTED',
+  BOUND: 'ERROR',
+  INSTANTIATED: 'ERROR',
+  LAUNCHED: 'ERROR',
+  RUNNING: 'ERROR',
+  COLD_RESUME: 'TERMINATED',
+  HOT_RESUME: 'TERMINATED',
 };
 
 /** A run in one of these states holds its workflow: no other run may link. */
@@ -223,8 +237,8 @@ export const taskMachine = machine<TaskStatus>(
     ['RUNNING', 'DONE', 'worker', 'the command exited 0'],
     ['RUNNING', 'ERROR_RECOVERABLE', 'worker', 'the instance failed; the server decides what follows'],
     ['ERROR_RECOVERABLE', 'ADJUSTING_RESOURCES', 'server', 'a resource error with attempts left: scale, then retry'],
-    ['ERROR_RECOVERABLE', 'REGISTERING', 'server', 'an error with attempts left: retry'],
-    ['ERROR_RECOVERABLE', 'ERROR_FATAL', 'server', 'no attempts left, or the instance was killed'],
+    ['ERROR_RECOVERABLE', 'REGISTERING', 'server', 'an error with attempts left, or Jobmon killed it (a stop): it runs again'],
+    ['ERROR_RECOVERABLE', 'ERROR_FATAL', 'server', 'no attempts left, or its cluster says it cannot be retried'],
     ['QUEUED', 'REGISTERING', 'client', 'resume: a queued task of a dead run is reset'],
     ['INSTANTIATING', 'REGISTERING', 'client', 'resume: an instantiating task of a dead run is reset'],
     ['LAUNCHED', 'REGISTERING', 'client', 'resume: a launched task of a dead run is reset (its instance is killed)'],

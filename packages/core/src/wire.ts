@@ -102,9 +102,17 @@ export const RunRequest = Type.Object(
     pid: Type.Integer({ minimum: 0 }),
     jobmonVersion: Text(64),
     nextReportMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** `<boot id>:<start time>` of the runner process, so its host can prove later that it is gone. */
+    processStart: Type.Optional(Text(128)),
   },
   { additionalProperties: false },
 );
+/** POST /workflow-runs/{id}/reap: the process that ran this run is gone (checked on its host). */
+export const ReapRunRequest = Type.Object(
+  { host: Text(255), pid: Type.Integer({ minimum: 0 }), processStart: Type.String({ minLength: 1, maxLength: 128 }) },
+  { additionalProperties: false },
+);
+export const ReapRunResponse = Type.Object({ runId: Id, status: WorkflowRunStatusSchema });
 export const RunResponse = Type.Object({ runId: Id, status: WorkflowRunStatusSchema });
 
 export const BindTask = Type.Object(

@@ -19,6 +19,8 @@ export interface AppOptions {
   db: Db;
   /** Default deadline for a run's next heartbeat when the runner does not say. */
   runReportByMs?: number;
+  /** How long a worker told KILL_SELF has to confirm (the reaper's grace), default 60 s. */
+  reaperGraceMs?: number;
   bodyLimitBytes?: number;
   logger?: boolean;
   /** Called when a request failed because the database was unreachable (the reaper then waits). */
@@ -28,6 +30,7 @@ export interface AppOptions {
 export interface AppContext {
   db: Db;
   runReportByMs: number;
+  reaperGraceMs: number;
 }
 
 export type App = FastifyInstance & { withTypeProvider: () => FastifyInstance };
@@ -91,7 +94,7 @@ export async function buildApp(opts: AppOptions) {
   // Idempotency-Key: a retried request answers what its first attempt answered (services/idempotency.ts).
   installIdempotency(app, opts.db);
 
-  const ctx: AppContext = { db: opts.db, runReportByMs: opts.runReportByMs ?? 93_000 };
+  const ctx: AppContext = { db: opts.db, runReportByMs: opts.runReportByMs ?? 93_000, reaperGraceMs: opts.reaperGraceMs ?? 60_000 };
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

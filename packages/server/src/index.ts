@@ -36,6 +36,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     logger: opts.logger ?? false,
     onDbOutage: () => holder.reaper?.noteOutage(),
     ...(opts.runReportByMs ? { runReportByMs: opts.runReportByMs } : {}),
+    ...(opts.reaper !== false && opts.reaper?.graceMs ? { reaperGraceMs: opts.reaper.graceMs } : {}),
   });
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const reaperOpts = opts.reaper === false ? {} : (opts.reaper ?? {});

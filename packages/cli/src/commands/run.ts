@@ -2,7 +2,7 @@
 // is DONE (now or already), 1 when it ended with failures, 130 when interrupted, 2 on bad input.
 
 import type { Command } from 'commander';
-import { connect } from '@jobmon/client';
+import { connect, WorkflowNotResumableError } from '@jobmon/client';
 import { parseWorkflowFile, toWorkflow } from '../workflow-file.js';
 import { progressView } from '../progress.js';
 import { printFailures } from '../report.js';
@@ -39,7 +39,8 @@ export function registerRun(program: Command): void {
       const conn = await connecting;
       const view = opts.quiet ? undefined : progressView(process.stderr);
       try {
-        const result = await workflow.run({
+        const result = await workflow
+          .run({
           connection: conn,
           ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
           ...(opts.resume ? { resume: opts.resume } : {}),
@@ -49,7 +50,15 @@ export function registerRun(program: Command): void {
           },
           ...(view ? { onProgress: (p) => view.update(p) } : {}),
           onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
-        });
+          })
+          .catch((e: unknown) => {
+            if (e instanceof WorkflowNotResumableError && typeof e.details['runId'] === 'number' && !opts.resume) {
+              // Another runner holds it (on another host, or alive here): say exactly how to take over.
+              const how = `jobmon run ${quoteArg(file)} --resume cold   # kill its running tasks and take over\n  jobmon run ${quoteArg(file)} --resume hot    # let its running tasks finish, then take over`;
+              throw new WorkflowNotResumableError(`${e.message}\nto take it over from here:\n  ${how}`, e.details);
+            }
+            throw e;
+          });
         view?.stop();
         if (opts.json) {
           const { tasks: _tasks, errors, ...summary } = result;
@@ -82,4 +91,9 @@ function positiveInt(flag: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number ≥ 1, got '${v}'`);
   return n;
+}
+
+/** A file argument as the user would type it back into a POSIX shell. */
+function quoteArg(arg: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

@@ -49,17 +49,29 @@ export async function openDb(target: string): Promise<Db> {
     if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
     const Sqlite = (await import('better-sqlite3')).default;
     const sqlite = new Sqlite(target);
+    // The busy timeout first: processes opening a fresh file together wait for each other's locks.
+    sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 10000');
     // 100k-task binds walk large hash-keyed indexes: a 2 MiB default cache makes them I/O bound.
     sqlite.pragma('cache_size = -65536');
     sqlite.pragma('mmap_size = 268435456');
     sqlite.pragma('temp_store = MEMORY');
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+    // Kysely takes no migration lock on SQLite: two first starts on one fresh file would both create
+    // the tables. Migrate inside one write transaction instead (SQLite's DDL is transactional); the
+    // second process waits for it, then finds nothing left to do.
+    sqlite.exec('begin immediate');
+    try {
+      await migrate(kysely, dialect);
+      sqlite.exec('commit');
+    } catch (e) {
+      if (sqlite.inTransaction) sqlite.exec('rollback');
+      throw e;
+    }
   }
-  await migrate(kysely, dialect);
+  if (dialect === 'postgres') await migrate(kysely, dialect);
   const meta = await kysely.selectFrom('meta').select('value').where('key', '=', 'database_id').executeTakeFirstOrThrow();
   return { kysely, dialect, location, id: meta.value, close: () => kysely.destroy() };
 }

@@ -5,6 +5,7 @@ import type { AppContext } from '../app.js';
 import { bindEdges, bindTasks } from '../services/bind.js';
 import { heartbeat, queueTasks, setRunStatus } from '../services/runs.js';
 import { runInstances } from '../services/reports.js';
+import { reapDeadRun } from '../services/reaper.js';
 import type { Api } from './types.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
@@ -23,6 +24,9 @@ export async function runRoutes(api: Api, ctx: AppContext): Promise<void> {
   );
   api.post('/workflow-runs/:id/heartbeat', { schema: { params: IdParams, body: wire.HeartbeatRequest, response: { 200: wire.RunStatusResponse } } }, async (req) =>
     heartbeat(ctx.db, req.params.id, req.body.status, req.body.nextReportMs ?? ctx.runReportByMs),
+  );
+  api.post('/workflow-runs/:id/reap', { schema: { params: IdParams, body: wire.ReapRunRequest, response: { 200: wire.ReapRunResponse } } }, async (req) =>
+    reapDeadRun(ctx.db, req.params.id, req.body, ctx.reaperGraceMs),
   );
   api.post('/workflow-runs/:id/queue', { schema: { params: IdParams, body: wire.QueueRequest, response: { 200: wire.QueueResponse } } }, async (req) =>
     queueTasks(ctx.db, req.params.id, req.body.tasks),

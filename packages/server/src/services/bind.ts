@@ -148,6 +148,7 @@ export interface RunInfo {
   host: string;
   pid: number;
   jobmonVersion: string;
+  processStart?: string;
 }
 
 /** Create a run and link it to its workflow; refused while another live run holds the workflow. */
@@ -164,7 +165,7 @@ export async function createRun(db: Db, workflowId: number, info: RunInfo, repor
     await reapLapsedRuns(tx, workflowId);
     const live = await c
       .selectFrom('workflow_run')
-      .select(['id', 'status', 'host', 'pid', 'heartbeat_at'])
+      .select(['id', 'status', 'host', 'pid', 'process_start', 'heartbeat_at'])
       .where('workflow_id', '=', workflowId)
       .where('status', 'in', LIVE_RUN_STATES as string[])
       .executeTakeFirst();
@@ -172,8 +173,8 @@ export async function createRun(db: Db, workflowId: number, info: RunInfo, repor
       const ago = Math.round((tx.now - live.heartbeat_at) / 1000);
       throw new WorkflowNotResumableError(
         `workflow ${workflowId} '${wf.name}' is held by run ${live.id} (${live.status}, pid ${live.pid} on ${live.host}, last heartbeat ${ago}s ago); ` +
-          `wait for it to end or stop it before running again`,
-        { workflowId, runId: live.id, status: live.status },
+          `wait for it to end, stop it (jobmon workflow stop ${workflowId}), or take it over (--resume cold|hot)`,
+        { workflowId, runId: live.id, status: live.status, host: live.host, pid: live.pid, processStart: live.process_start },
       );
     }
     const run = await c
@@ -184,6 +185,7 @@ export async function createRun(db: Db, workflowId: number, info: RunInfo, repor
         user: info.user,
         host: info.host,
         pid: info.pid,
+        process_start: info.processStart ?? null,
         jobmon_version: info.jobmonVersion,
         created_at: tx.now,
         status_at: tx.now,

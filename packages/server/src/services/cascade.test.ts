@@ -115,11 +115,15 @@ describe('taskOutcome', () => {
     }
   });
 
-  it('fails a task whose instance was killed (ERROR_FATAL)', () => {
+  it('returns a task whose instance Jobmon killed to REGISTERING, refunding the attempt; a fatal triage verdict ends it', () => {
     for (const status of IN_FLIGHT) {
-      const o = taskOutcome(task(status, { num_attempts: 1, max_attempts: 3 }), 'ERROR_FATAL');
-      expect(o.path, status).toEqual(['ERROR_RECOVERABLE', 'ERROR_FATAL']);
-      expect(o).toMatchObject({ num_attempts: 1, infra_failures: 0, errorClass: 'killed' });
+      for (const from of ['QUEUED', 'INSTANTIATED', 'LAUNCHED', 'KILL_SELF'] as const) {
+        const o = taskOutcome(task(status, { num_attempts: 1, max_attempts: 1 }), 'ERROR_FATAL', from);
+        expect(o.path, `${status} from ${from}`).toEqual(['ERROR_RECOVERABLE', 'REGISTERING']);
+        expect(o).toMatchObject({ num_attempts: 0, infra_failures: 0, errorClass: 'killed' });
+      }
+      const fatal = taskOutcome(task(status, { num_attempts: 1, max_attempts: 3 }), 'ERROR_FATAL', 'TRIAGING');
+      expect(fatal.path, status).toEqual(['ERROR_RECOVERABLE', 'ERROR_FATAL']);
     }
   });
 
@@ -138,7 +142,7 @@ describe('taskOutcome', () => {
     UNKNOWN_ERROR: ['REGISTERING', 'ERROR_FATAL'],
     NO_HEARTBEAT: ['REGISTERING', 'ERROR_FATAL'],
     NO_DISTRIBUTOR_ID: ['REGISTERING', 'ERROR_FATAL'],
-    ERROR_FATAL: ['ERROR_FATAL'],
+    ERROR_FATAL: ['REGISTERING', 'ERROR_FATAL'],
   };
   /**
    * Finding: an instance that was told to die before it ran (KILL_SELF from QUEUED, INSTANTIATED or
@@ -155,7 +159,7 @@ describe('taskOutcome', () => {
     const found: string[] = [];
     for (const e of taskInstanceMachine.edges) {
       for (const status of TASK_FOR_INSTANCE[e.from]) {
-        const o = taskOutcome(task(status), e.to);
+        const o = taskOutcome(task(status), e.to, e.from);
         const end = o.path.at(-1) ?? status;
         if (!TASK_FOR_INSTANCE[e.to].includes(end)) {
           found.push(`${e.from}→${e.to} with task ${status} leaves it ${end}`);

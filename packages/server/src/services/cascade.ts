@@ -26,8 +26,13 @@ export interface TaskOutcome {
   errorClass?: ErrorClass;
 }
 
-/** The task path caused by an instance entering `to`, or an empty path when the task stays. */
-export function taskOutcome(task: TaskCounters, to: TaskInstanceStatus): TaskOutcome {
+/**
+ * The task path caused by an instance entering `to` (from `from`), or an empty path when the task
+ * stays. An instance that Jobmon killed (a stop, a resume, its run ended) leaves its task waiting to
+ * run again (REGISTERING, the attempt refunded): it runs on resume; only a cluster's verdict in
+ * triage (TRIAGING → ERROR_FATAL) ends the task.
+ */
+export function taskOutcome(task: TaskCounters, to: TaskInstanceStatus, from?: TaskInstanceStatus): TaskOutcome {
   const same = { path: [] as TaskStatus[], num_attempts: task.num_attempts, infra_failures: task.infra_failures };
   const step = (target: TaskStatus): TaskOutcome =>
     taskMachine.isLegal(task.status, target) ? { ...same, path: [target] } : same;
@@ -66,7 +71,12 @@ export function taskOutcome(task: TaskCounters, to: TaskInstanceStatus): TaskOut
       next = infra >= task.max_infra_failures ? 'ERROR_FATAL' : 'REGISTERING';
       break;
     case 'killed':
-      next = 'ERROR_FATAL';
+      if (from === 'TRIAGING') {
+        next = 'ERROR_FATAL';
+      } else {
+        num = Math.max(0, num - 1);
+        next = 'REGISTERING';
+      }
       break;
   }
   return { path: ['ERROR_RECOVERABLE', next], num_attempts: num, infra_failures: infra, errorClass };

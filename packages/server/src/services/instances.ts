@@ -160,7 +160,7 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
     const cls = ERROR_CLASS_OF[step];
     if (cls !== undefined) errorClass = cls;
     if (inst.id !== task.latest) continue;
-    const o = taskOutcome(task as TaskRow & { status: TaskStatus }, step);
+    const o = taskOutcome(task as TaskRow & { status: TaskStatus }, step, from);
     for (const t of o.path) {
       events.push({ workflowId: inst.workflow_id, entity: 'task', entityId: task.id, from: task.status, to: t, actor: t === 'ERROR_RECOVERABLE' ? actor : 'server', context: { instanceId: inst.id, ...(o.errorClass ? { errorClass: o.errorClass } : {}) } });
       task.status = t;

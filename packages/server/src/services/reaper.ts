@@ -14,15 +14,19 @@
 
 import {
   ACTIVE_INSTANCE_STATES,
+  LAPSED_TO,
   LIVE_RUN_STATES,
+  NotFoundError,
+  WorkflowNotResumableError,
+  type WorkflowRunStatus,
   type InstanceTransitionT,
   type TaskInstanceStatus,
   type TransitionResultT,
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
 import { applyInTx } from './instances.js';
-import { reapLapsedRuns } from './runs.js';
-import { chunks, withTx } from './tx.js';
+import { moveRun, reapLapsedRuns } from './runs.js';
+import { chunks, forUpdate, withTx } from './tx.js';
 
 export interface ReaperOptions {
   /** How often tick() runs when started. */
@@ -42,6 +46,33 @@ export interface ReapReport {
 }
 
 const BATCH = 500;
+
+export interface Orphan {
+  id: number;
+  status: string;
+  report_by: number | null;
+  run_id: number;
+  run_status: string;
+}
+
+/**
+ * How to close the active instances of a run that ended: runner-held ones (no deadline of their
+ * own: the `local` launchers kill their commands when the runner dies) and ones that never reached
+ * a worker end ERROR_FATAL at once; worker-held ones are told KILL_SELF and given `graceMs`.
+ */
+export function closeOrphans(orphans: readonly Orphan[], graceMs: number): InstanceTransitionT[] {
+  const moves: InstanceTransitionT[] = [];
+  for (const o of orphans) {
+    const why = `its workflow run ${o.run_id} ended (${o.run_status})`;
+    const status = o.status as TaskInstanceStatus;
+    if (o.report_by === null || status === 'QUEUED' || status === 'INSTANTIATED' || status === 'TRIAGING') {
+      moves.push({ id: o.id, to: 'ERROR_FATAL', ...(status === 'RUNNING' ? { via: ['KILL_SELF'] } : {}), errorMessage: `${why}; nothing will report for it` });
+    } else if (status === 'LAUNCHED' || status === 'RUNNING') {
+      moves.push({ id: o.id, to: 'KILL_SELF', nextReportMs: graceMs, errorMessage: `${why}; told to stop` });
+    }
+  }
+  return moves;
+}
 
 export class Reaper {
   private timer: NodeJS.Timeout | undefined;
@@ -103,16 +134,7 @@ export class Reaper {
       .where('r.status', 'not in', LIVE_RUN_STATES as string[])
       .limit(10_000)
       .execute();
-    const orphanMoves: InstanceTransitionT[] = [];
-    for (const o of orphans) {
-      const why = `its workflow run ${o.run_id} ended (${o.run_status})`;
-      const status = o.status as TaskInstanceStatus;
-      if (o.report_by === null || status === 'QUEUED' || status === 'INSTANTIATED' || status === 'TRIAGING') {
-        orphanMoves.push({ id: o.id, to: 'ERROR_FATAL', ...(status === 'RUNNING' ? { via: ['KILL_SELF'] } : {}), errorMessage: `${why}; nothing will report for it` });
-      } else if (status === 'LAUNCHED' || status === 'RUNNING') {
-        orphanMoves.push({ id: o.id, to: 'KILL_SELF', nextReportMs: this.opts.graceMs, errorMessage: `${why}; told to stop` });
-      }
-    }
+    const orphanMoves = closeOrphans(orphans, this.opts.graceMs);
     await this.apply(orphanMoves, new Map(orphans.map((o) => [o.id, o.status as TaskInstanceStatus])), now, report);
 
     // 3. Instances past their own deadline.
@@ -149,4 +171,43 @@ export class Reaper {
       }
     }
   }
+}
+
+/**
+ * A live run whose runner is proven gone on its own host (no process with that pid and start time):
+ * end it now as the reaper would after its deadline — the run lapses, its active instances are
+ * closed — so the workflow can be run again at once. The caller must name the run's host, pid and
+ * process start exactly as the run recorded them; a run that recorded no process start cannot be
+ * proven dead and waits for its deadline.
+ */
+export async function reapDeadRun(
+  db: Db,
+  runId: number,
+  claim: { host: string; pid: number; processStart: string },
+  graceMs: number,
+): Promise<{ runId: number; status: WorkflowRunStatus }> {
+  return withTx(db, async (tx) => {
+    let q = tx.db.selectFrom('workflow_run').select(['id', 'workflow_id', 'status', 'host', 'pid', 'process_start']).where('id', '=', runId);
+    if (forUpdate(tx)) q = q.forUpdate();
+    const run = await q.executeTakeFirst();
+    if (!run) throw new NotFoundError(`workflow run ${runId} does not exist`, { runId });
+    const to = LAPSED_TO[run.status as WorkflowRunStatus];
+    if (to === undefined) return { runId, status: run.status as WorkflowRunStatus }; // already ended
+    if (run.process_start === null || run.host !== claim.host || run.pid !== claim.pid || run.process_start !== claim.processStart) {
+      throw new WorkflowNotResumableError(
+        `workflow run ${runId} was not run by pid ${claim.pid} on ${claim.host} started at ${claim.processStart}; it cannot be ended as dead`,
+        { runId, field: 'processStart' },
+      );
+    }
+    await moveRun(tx, run, to, 'reaper');
+    const orphans = await tx.db
+      .selectFrom('task_instance')
+      .select(['id', 'status', 'report_by'])
+      .where('workflow_run_id', '=', runId)
+      .where('status', 'in', ACTIVE_INSTANCE_STATES as TaskInstanceStatus[])
+      .execute();
+    const moves = closeOrphans(orphans.map((o) => ({ ...o, run_id: runId, run_status: to })), graceMs);
+    for (const part of chunks(moves, BATCH)) await applyInTx(tx, part, 'reaper');
+    return { runId, status: to };
+  });
 }

@@ -7,6 +7,7 @@ import {
   ValidationError,
   WORKFLOW_FOR_RUN,
   LIVE_RUN_STATES,
+  LAPSED_TO,
   normaliseResources,
   workflowMachine,
   workflowRunMachine,
@@ -73,16 +74,6 @@ export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor:
   }
   return true;
 }
-
-const LAPSED_TO: Partial<Record<WorkflowRunStatus, WorkflowRunStatus>> = {
-  LINKING: 'ABORTED',
-  BOUND: 'ERROR',
-  INSTANTIATED: 'ERROR',
-  LAUNCHED: 'ERROR',
-  RUNNING: 'ERROR',
-  COLD_RESUME: 'TERMINATED',
-  HOT_RESUME: 'TERMINATED',
-};
 
 /** End live runs (of one workflow, or all) whose runner stopped heartbeating, so a new run can link. */
 export async function reapLapsedRuns(tx: Tx, workflowId?: number, upSince?: number): Promise<number[]> {
