@@ -141,7 +141,7 @@ describe('jobmon run', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✗ bad_one .*application error \(the command failed\), exit code 9/);
     expect(r.stdout).toContain('boom-42');
-    expect(r.stdout).toContain('1 not run');
+    expect(r.stdout).toContain('1 not finished');
   });
 
   it('jobmon server serves clients that point JOBMON_URL at it', async () => {

@@ -3,7 +3,7 @@
 // ~/.jobmon/jobmon.db (JOBMON_DB overrides), whose URL is passed to everything it starts.
 
 import { Worker } from 'node:worker_threads';
-import { Requester, loadConfig, type JobmonConfig } from '@jobmon/core';
+import { Requester, loadConfig, type JobmonConfig, type RequesterOptions } from '@jobmon/core';
 
 /** The compiled worker script, from dist/ (also when tests load this module from src/). */
 const EMBEDDED_SERVER = new URL('../dist/embedded-server.js', import.meta.url);
@@ -22,18 +22,23 @@ export interface ConnectOptions {
   url?: string;
   db?: string;
   config?: Partial<JobmonConfig>;
+  /** Called before each retry of a request to the server (e.g. to say "retrying…"). */
+  onRetry?: RequesterOptions['onRetry'];
 }
 
 export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   const config = loadConfig({ ...(opts.config ?? {}), ...(opts.url ? { url: opts.url } : {}), ...(opts.db ? { db: opts.db } : {}) });
-  const requesterOpts = {
+  const requesterOpts: RequesterOptions = {
     timeoutMs: config.http.timeoutMs,
     retries: config.http.retries,
     backoffMs: config.http.backoffMs,
     maxBackoffMs: config.http.maxBackoffMs,
+    ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
   };
   if (config.url) {
-    const requester = new Requester(config.url, requesterOpts);
+    // Checked before anything else happens; the message names where the URL came from.
+    const source = opts.url ? 'url' : process.env['JOBMON_URL'] ? 'JOBMON_URL' : 'url (config file)';
+    const requester = new Requester(config.url, { ...requesterOpts, source });
     return { url: config.url, requester, config, stateLocation: `server ${config.url}`, embedded: false, close: async () => undefined };
   }
   const worker = new Worker(EMBEDDED_SERVER, {

@@ -64,7 +64,10 @@ export interface RunResult {
   total: number;
   done: number;
   failed: number;
+  /** Not finished: waiting for upstream tasks, never started, or stopped (they run on resume). */
   notRun: number;
+  /** Of notRun: tasks that were running when a stop (Ctrl-C, a stop or resume from elsewhere) killed them. */
+  stopped: number;
   elapsedMs: number;
   /** Time spent binding (validation, hashing, upload), part of elapsedMs. */
   bindMs: number;
@@ -163,7 +166,7 @@ export class Workflow {
       const alreadyDoneCount = bound.statuses.filter((s) => s === 'DONE').length;
       options.onBound?.({ workflowId: bound.workflowId, runId: bound.runId, resumed, total: this.tasks.length, alreadyDone: alreadyDoneCount });
       if (bound.runId === null) {
-        return await this.result(conn, bound, null, 'DONE', true, resumed, started, null, null);
+        return await this.result(conn, bound, null, 'DONE', true, resumed, started, null, null, 0);
       }
       const limits = bound.templates.map((t) => this.templateLimits[t] ?? Infinity);
       const outcome = await runWorkflowRun({
@@ -179,6 +182,7 @@ export class Workflow {
         heartbeatMs: conn.config.runHeartbeatMs,
         instanceHeartbeatMs: conn.config.instanceHeartbeatMs,
         reportByFactor: conn.config.reportByFactor,
+        outageToleranceMs: conn.config.outageToleranceMs,
         ...(options.parallelism ? { parallelism: options.parallelism } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.onWarning ? { onWarning: options.onWarning } : {}),
@@ -188,7 +192,7 @@ export class Workflow {
         if (s !== null) this.tasks[i]!.status = s;
       });
       const detail = await conn.requester.get<WorkflowDetailT>(`/workflows/${bound.workflowId}`);
-      return await this.result(conn, bound, outcome.status, detail.status, false, resumed, started, outcome.logDir, outcome.finalStatuses);
+      return await this.result(conn, bound, outcome.status, detail.status, false, resumed, started, outcome.logDir, outcome.finalStatuses, outcome.progress.stopped);
     } finally {
       options.signal?.removeEventListener('abort', onSignal);
       if (handle) {
@@ -209,6 +213,7 @@ export class Workflow {
     started: number,
     logDir: string | null,
     finals: (TaskStatus | null)[] | null,
+    stopped: number,
   ): Promise<RunResult> {
     const errors = alreadyDone ? [] : (await conn.requester.get<{ errors: TaskErrorT[] }>(`/workflows/${bound.workflowId}/errors?limit=1000`)).errors;
     const tasks = this.tasks.map((t, i) => ({
@@ -229,6 +234,7 @@ export class Workflow {
       done,
       failed,
       notRun: tasks.length - done - failed,
+      stopped,
       elapsedMs: Date.now() - started,
       bindMs: this.bindMs,
       errors,

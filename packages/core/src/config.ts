@@ -23,6 +23,9 @@ export interface JobmonConfig {
   reaperIntervalMs: number;
   /** Server: how long a TRIAGING or KILL_SELF instance may wait for an answer before it is given up. */
   reaperGraceMs: number;
+  /** Runner: how long to ride out a server that does not answer (running tasks go on, nothing new
+   * starts, outcomes are kept) before giving up. */
+  outageToleranceMs: number;
   http: { timeoutMs: number; retries: number; backoffMs: number; maxBackoffMs: number };
 }
 
@@ -41,6 +44,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): JobmonConfi
     reportByFactor: 3.1,
     reaperIntervalMs: 15_000,
     reaperGraceMs: 60_000,
+    outageToleranceMs: 30 * 60_000,
     http: { timeoutMs: 20_000, retries: 8, backoffMs: 200, maxBackoffMs: 10_000 },
   };
 }
@@ -54,6 +58,7 @@ const ENV: Record<string, (c: JobmonConfig, v: string) => void> = {
   JOBMON_REPORT_BY_FACTOR: (c, v) => (c.reportByFactor = positive('JOBMON_REPORT_BY_FACTOR', v)),
   JOBMON_REAPER_INTERVAL_MS: (c, v) => (c.reaperIntervalMs = positive('JOBMON_REAPER_INTERVAL_MS', v)),
   JOBMON_REAPER_GRACE_MS: (c, v) => (c.reaperGraceMs = positive('JOBMON_REAPER_GRACE_MS', v)),
+  JOBMON_OUTAGE_TOLERANCE_MS: (c, v) => (c.outageToleranceMs = positive('JOBMON_OUTAGE_TOLERANCE_MS', v)),
   JOBMON_HTTP_TIMEOUT_MS: (c, v) => (c.http.timeoutMs = positive('JOBMON_HTTP_TIMEOUT_MS', v)),
   JOBMON_HTTP_RETRIES: (c, v) => (c.http.retries = nonNegative('JOBMON_HTTP_RETRIES', v)),
   JOBMON_HTTP_BACKOFF_MS: (c, v) => (c.http.backoffMs = positive('JOBMON_HTTP_BACKOFF_MS', v)),

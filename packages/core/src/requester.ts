@@ -30,6 +30,8 @@ export interface RequesterOptions {
   onRetry?: ((info: RetryInfo) => void) | undefined;
   /** Called when the server stops answering (false) and when it answers again (true). */
   onReachable?: ((reachable: boolean, error?: unknown) => void) | undefined;
+  /** Aborting it ends every request of this requester at once (no more retries). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface RetryInfo {
@@ -116,7 +118,8 @@ const UNREACHABLE_STATUS = new Set([502, 503, 504]);
 
 export class Requester {
   readonly baseUrl: string;
-  private readonly opts: Required<Omit<RequesterOptions, 'onRetry' | 'onReachable' | 'retryForMs' | 'source'>> & {
+  private readonly opts: Required<Omit<RequesterOptions, 'onRetry' | 'onReachable' | 'retryForMs' | 'source' | 'signal'>> & {
+    signal: AbortSignal | undefined;
     retryForMs: number | undefined;
     source: string | undefined;
     onRetry: RequesterOptions['onRetry'];
@@ -135,6 +138,7 @@ export class Requester {
       source: opts.source,
       onRetry: opts.onRetry,
       onReachable: opts.onReachable,
+      signal: opts.signal,
     };
   }
 
@@ -162,7 +166,9 @@ export class Requester {
   }
 
   /** With a signal, an abort ends the request at once (rejecting with an 'aborted' error, no retry). */
-  async request<T>(method: Method, path: string, body?: unknown, timeoutMs?: number, signal?: AbortSignal): Promise<T> {
+  async request<T>(method: Method, path: string, body?: unknown, timeoutMs?: number, callSignal?: AbortSignal): Promise<T> {
+    const signal = callSignal && this.opts.signal ? AbortSignal.any([callSignal, this.opts.signal]) : (callSignal ?? this.opts.signal);
+    if (signal?.aborted) throw new Error(`${method} ${path}: aborted`);
     const url = new URL(`${this.baseUrl}/api/v1${path}`);
     const route = `${method} ${path}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);

@@ -1,8 +1,15 @@
 // Batches instance transitions to the server: at most one request in flight; everything reported
 // meanwhile goes in the next request, in order. Under load this turns thousands of reports per
 // second into a few requests; when idle a report leaves at once.
+//
+// Nothing reported is dropped for a failure elsewhere: while the server is unreachable the
+// requester keeps retrying (the runner gives it a long budget) and reports pile up here to be sent
+// when it is back. A batch the server refuses (a 4xx, or a 500 that persists) is split in halves and
+// retried until the item at fault is alone; only that item is given up (onItemFailed), the others
+// go through. Only the requester giving up altogether (the outage outlasted the runner's
+// tolerance, or the run was cancelled) fails the reporter (onFatal).
 
-import type { InstanceTransitionT, Requester, TransitionResultT } from '@jobmon/core';
+import { ServerUnreachableError, type InstanceTransitionT, type Requester, type TransitionResultT } from '@jobmon/core';
 
 interface Pending {
   item: InstanceTransitionT;
@@ -20,19 +27,34 @@ const OUTCOME_LINGER_MS = 10;
 const PROGRESS_LINGER_MS = 50;
 const PROGRESS_STATES = new Set(['INSTANTIATED', 'LAUNCHED', 'RUNNING', 'TRIAGING', 'KILL_SELF']);
 
+export interface ReporterHooks {
+  /** Every result, in order, for the swarm. */
+  onResult(r: TransitionResultT, item: InstanceTransitionT): void;
+  /** One report the server refused even alone: it is given up (the others were sent). */
+  onItemFailed(item: InstanceTransitionT, error: unknown): void;
+  /** The server could not be reached within the requester's budget, or the run was cancelled. */
+  onFatal(error: unknown): void;
+}
+
 export class Reporter {
   private queue: Pending[] = [];
   private inFlight = false;
   private failure: unknown;
   private idleWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Largest batch to send next: halved while isolating an item the server refuses. */
+  private batchSize = MAX_BATCH;
+  private timerDue = Infinity;
 
   constructor(
     private readonly requester: Requester,
-    /** Every result, in order, for the swarm. */
-    private readonly onResult: (r: TransitionResultT, item: InstanceTransitionT) => void,
-    private readonly onFatal: (e: unknown) => void,
+    private readonly hooks: ReporterHooks,
   ) {}
+
+  /** Reports waiting to be sent (e.g. while the server is unreachable). */
+  get backlog(): number {
+    return this.queue.length + (this.inFlight ? 1 : 0);
+  }
 
   report(item: InstanceTransitionT): Promise<TransitionResultT> {
     return new Promise((resolve, reject) => {
@@ -41,8 +63,6 @@ export class Reporter {
       if (!this.inFlight) this.schedule(PROGRESS_STATES.has(item.to) ? PROGRESS_LINGER_MS : OUTCOME_LINGER_MS);
     });
   }
-
-  private timerDue = Infinity;
 
   private schedule(lingerMs: number): void {
     const due = Date.now() + lingerMs;
@@ -56,38 +76,49 @@ export class Reporter {
     }, lingerMs);
   }
 
-  /** Resolves when nothing is queued or in flight. */
+  /** Resolves when nothing is queued or in flight (or the reporter failed). */
   idle(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
       void this.flush();
     }
-    if (!this.inFlight && this.queue.length === 0) return Promise.resolve();
+    if ((!this.inFlight && this.queue.length === 0) || this.failure !== undefined) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
   private async flush(): Promise<void> {
-    if (this.inFlight || this.queue.length === 0) return;
+    if (this.inFlight || this.queue.length === 0 || this.failure !== undefined) return;
     this.inFlight = true;
-    const batch = this.queue.splice(0, MAX_BATCH);
+    const batch = this.queue.splice(0, this.batchSize);
     try {
       const res = await this.requester.post<{ results: TransitionResultT[] }>('/task-instances/transitions', {
         items: batch.map((p) => p.item),
       });
       res.results.forEach((r, i) => {
         const p = batch[i]!;
-        this.onResult(r, p.item);
+        this.hooks.onResult(r, p.item);
         p.resolve(r);
       });
+      this.batchSize = Math.min(MAX_BATCH, this.batchSize * 2);
     } catch (e) {
-      this.failure = e;
-      for (const p of [...batch, ...this.queue.splice(0)]) p.reject(e);
-      this.onFatal(e);
+      if (e instanceof ServerUnreachableError || (e instanceof Error && / aborted$/.test(e.message))) {
+        this.failure = e;
+        for (const p of [...batch, ...this.queue.splice(0)]) p.reject(e);
+        this.hooks.onFatal(e);
+      } else if (batch.length > 1) {
+        // Refused as a whole: find the item at fault by halves; the rest go through.
+        this.queue.unshift(...batch);
+        this.batchSize = Math.ceil(batch.length / 2);
+      } else {
+        const p = batch[0]!;
+        this.hooks.onItemFailed(p.item, e);
+        p.reject(e);
+      }
     } finally {
       this.inFlight = false;
     }
-    if (this.queue.length > 0) {
+    if (this.failure === undefined && this.queue.length > 0) {
       const urgent = this.queue.some((p) => !PROGRESS_STATES.has(p.item.to));
       this.schedule(urgent ? 0 : PROGRESS_LINGER_MS);
     } else for (const w of this.idleWaiters.splice(0)) w();

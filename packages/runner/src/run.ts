@@ -1,18 +1,30 @@
 // Runs one workflow run to its end: moves the run BOUND → … → RUNNING, starts one distributor per
-// cluster the DAG uses, heartbeats the run, feeds outcomes to the swarm (from the reporter for
-// in-process distributors, from the event log for worker-based ones), and ends the run DONE,
-// ERROR or STOPPED. Ctrl-C (an aborted signal) stops cleanly: nothing new starts, running
-// commands are killed, the run ends STOPPED and can be resumed.
+// cluster the DAG uses, heartbeats the run, follows the run's events (a stop or a resume elsewhere
+// is heard at once; worker-based distributors' outcomes arrive there too), feeds outcomes to the
+// swarm, and ends the run DONE, ERROR, STOPPED or TERMINATED. Ctrl-C (an aborted signal) stops
+// cleanly: nothing new starts, running commands are killed, the run ends STOPPED (the workflow
+// HALTED) and can be resumed.
+//
+// Server outages: every request rides them out for `outageToleranceMs`. Meanwhile commands already
+// running go on, nothing new is launched, and their outcomes wait in the reporter; when the server
+// answers again they are sent and the run goes on. If the outage outlasts the tolerance, the run
+// gives up: it kills its commands and fails with a message saying how to resume.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import {
+  IllegalTransitionError,
   Requester,
+  ServerUnreachableError,
+  taskInstanceMachine,
+  workflowRunMachine,
   type EventT,
+  type HealthResponseT,
+  type InstanceTransitionT,
+  type TaskInstanceStatus,
   type TaskStatus,
   type TransitionResultT,
   type WorkflowRunStatus,
-  type InstanceTransitionT,
 } from '@jobmon/core';
 import type { Distributor, DistributorFactory, DistributorHost, LaunchItem } from './distributors/contract.js';
 import { createLocalDistributor, createSequentialDistributor } from './distributors/local.js';
@@ -31,6 +43,9 @@ export function registerDistributor(cluster: string, factory: DistributorFactory
   DISTRIBUTORS[cluster] = factory;
 }
 
+/** Default: how long the runner rides out a server that does not answer before it gives up. */
+export const DEFAULT_OUTAGE_TOLERANCE_MS = 30 * 60_000;
+
 export interface RunOptions {
   serverUrl: string;
   requester?: Requester;
@@ -40,12 +55,14 @@ export interface RunOptions {
   clusterOf: (index: number) => string;
   templateLimits: number[];
   maxConcurrentlyRunning: number;
-  /** Root for logs; this run's files go to <logDir>/workflow-<id>/. */
+  /** Root for logs; this run's files go to <logDir>/<database id>/workflow-<id>/. */
   logDir: string;
   heartbeatMs: number;
   /** Heartbeat period of workers (worker-based distributors); default 90 s. */
   instanceHeartbeatMs?: number;
   reportByFactor: number;
+  /** How long to ride out a server that does not answer (default 30 min). */
+  outageToleranceMs?: number;
   /** `local` parallelism (default: number of cores). */
   parallelism?: number;
   onProgress?: (p: SwarmProgress) => void;
@@ -62,12 +79,39 @@ export interface RunOutcome {
   finalStatuses: (TaskStatus | null)[];
 }
 
+/** Task statuses in which an instance's part is over (DONE, failed, or waiting for another try). */
 const TERMINAL_TASK: readonly TaskStatus[] = ['DONE', 'REGISTERING', 'ADJUSTING_RESOURCES', 'ERROR_FATAL'];
+const isEnd = (to: TaskInstanceStatus) => taskInstanceMachine.terminal.includes(to);
 
 export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   const started = Date.now();
-  const requester = opts.requester ?? new Requester(opts.serverUrl);
-  const logDir = join(opts.logDir, `workflow-${opts.workflowId}`);
+  const toleranceMs = opts.outageToleranceMs ?? DEFAULT_OUTAGE_TOLERANCE_MS;
+  let swarm: Swarm | undefined = undefined; // set once distributors are up; callbacks may fire before
+  let downSince: number | undefined;
+  const giveUp = new AbortController();
+  const base = opts.requester ?? new Requester(opts.serverUrl);
+  const requester = base.with({
+    retries: Infinity,
+    retryForMs: toleranceMs,
+    signal: giveUp.signal,
+    onReachable: (up, error) => {
+      swarm?.setOnline(up);
+      if (!up) {
+        downSince = Date.now();
+        const why = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : 'it answers 502/503/504';
+        opts.onWarning?.(
+          `the Jobmon server at ${base.baseUrl} does not answer (${why}); running tasks go on, nothing new starts, ` +
+            `outcomes are kept until it is back (giving up after ${Math.round(toleranceMs / 60_000)} min)`,
+        );
+      } else if (downSince !== undefined) {
+        opts.onWarning?.(`the Jobmon server is back after ${((Date.now() - downSince) / 1000).toFixed(0)} s; sending ${reporter.backlog} kept report(s)`);
+        downSince = undefined;
+      }
+    },
+  });
+  const health = await requester.get<HealthResponseT>('/health');
+  // Keyed by the database's id: workflow 1 of one database never shares a folder with another's.
+  const logDir = join(opts.logDir, health.databaseId, `workflow-${opts.workflowId}`);
   mkdirSync(logDir, { recursive: true });
   const nextReportMs = Math.round(opts.heartbeatMs * opts.reportByFactor);
   const instanceHeartbeatMs = opts.instanceHeartbeatMs ?? 90_000;
@@ -78,12 +122,11 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
     runStatus = r.status;
   };
 
-  let swarm: Swarm | undefined = undefined; // set once distributors are up; callbacks may fire before
   let fatal: unknown;
-  const reporter = new Reporter(
-    requester,
-    (r: TransitionResultT, item: InstanceTransitionT) => {
+  const reporter = new Reporter(requester, {
+    onResult: (r: TransitionResultT, item: InstanceTransitionT) => {
       if (r.outcome === 'rejected') opts.onWarning?.(r.message ?? `instance ${r.id}: ${item.to} rejected`);
+      if (item.to === 'RUNNING' && r.status === 'RUNNING') swarm?.instanceRunning(r.id);
       if (isEnd(item.to)) {
         // Our process is over, whatever the server made of the report. A task that is not in a
         // state this attempt can leave it in belongs to another run now (a resume took it over):
@@ -91,11 +134,15 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
         swarm?.instanceEnded(r.id, TERMINAL_TASK.includes(r.taskStatus) ? r.taskStatus : 'ERROR_FATAL');
       }
     },
-    (e) => {
-      fatal = e;
+    onItemFailed: (item, e) => {
+      opts.onWarning?.(`the server refused the report ${item.to} of instance ${item.id}: ${(e as Error).message}; that task will run again on resume`);
+      if (isEnd(item.to)) swarm?.instanceEnded(item.id, 'ERROR_FATAL');
+    },
+    onFatal: (e) => {
+      fatal ??= e;
       swarm?.fail(e);
     },
-  );
+  });
   const host = (cluster: string): DistributorHost => ({
     serverUrl: opts.serverUrl,
     requester,
@@ -122,6 +169,8 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   const clusters = new Set<string>();
   for (let i = 0; i < opts.tasks.ids.length; i++) if (opts.tasks.statuses[i] !== 'DONE') clusters.add(opts.clusterOf(i));
 
+  // Follow the run's events from before it starts, so a stop that arrives at any moment is heard.
+  const { last } = await requester.get<{ last: number }>(`/events/latest`);
   await move('INSTANTIATED');
   try {
     for (const name of clusters) {
@@ -149,31 +198,12 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   });
   const s = swarm;
 
-  // Worker-based distributors report to the server; learn their outcomes from the event log.
-  const followAbort = new AbortController();
-  let follower: Promise<void> | undefined;
-  if ([...distributors.values()].some((d) => d.reportsViaServer)) {
-    const { last } = await requester.get<{ last: number }>(`/events/latest`);
-    follower = follow(requester, opts.workflowId, last, followAbort.signal, (e) => {
-      const instanceId = e.context?.['instanceId'];
-      if (e.entity === 'task' && typeof instanceId === 'number' && TERMINAL_TASK.includes(e.to as TaskStatus)) {
-        s.instanceEnded(instanceId, e.to as TaskStatus);
-      } else if (e.entity === 'task_instance' && e.to === 'TRIAGING') {
-        // The server lost its heartbeat: ask the distributor that runs it whether it lives.
-        const cluster = s.clusterOfInstance(e.entityId);
-        const d = cluster === undefined ? undefined : distributors.get(cluster);
-        d?.triage?.([e.entityId]).catch((err: unknown) => opts.onWarning?.(`triage of instance ${e.entityId}: ${(err as Error).message}`));
-      }
-    }).catch((err: unknown) => s.fail(err));
-  }
-
   let stopRequested = false;
   /** Stop now: launch nothing new and kill what runs (its instances end ERROR_FATAL, class killed). */
   const killAll = () => {
     s.drain();
-    const byCluster = [...distributors.values()];
     const active = s.activeInstanceIds();
-    void Promise.all(byCluster.map((d) => d.terminate(active))).catch((e: unknown) => opts.onWarning?.(`stopping: ${(e as Error).message}`));
+    void Promise.all([...distributors.values()].map((d) => d.terminate(active))).catch((e: unknown) => opts.onWarning?.(`stopping: ${(e as Error).message}`));
   };
   const onAbort = () => {
     stopRequested = true;
@@ -182,19 +212,50 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) onAbort();
 
+  /** Set when the server moved this run on (a stop or resume from elsewhere, or the reaper ended it). */
   let serverSaid: WorkflowRunStatus | undefined;
+  const serverMoved = (to: WorkflowRunStatus) => {
+    if (serverSaid !== undefined || to === 'RUNNING') return;
+    serverSaid = to;
+    opts.onWarning?.(`the server moved this run to ${to}; ${to === 'HOT_RESUME' ? 'letting running tasks finish, starting nothing new' : 'stopping its tasks'}`);
+    if (to === 'HOT_RESUME') s.drain();
+    else killAll();
+  };
+
+  // The run's own events: a stop or resume from elsewhere is heard at once, not at the next
+  // heartbeat. Worker-based distributors report to the server; their outcomes arrive here too.
+  const viaServer = [...distributors.values()].some((d) => d.reportsViaServer);
+  const followAbort = new AbortController();
+  const follower = follow(requester, opts.workflowId, viaServer ? undefined : 'workflow_run', last, followAbort.signal, (e) => {
+    if (e.entity === 'workflow_run') {
+      if (e.entityId === opts.runId && e.actor !== 'swarm' && workflowRunMachine.isState(e.to)) serverMoved(e.to);
+      return;
+    }
+    const instanceId = e.context?.['instanceId'];
+    if (e.entity === 'task' && typeof instanceId === 'number' && TERMINAL_TASK.includes(e.to as TaskStatus)) {
+      s.instanceEnded(instanceId, e.to as TaskStatus);
+    } else if (e.entity === 'task_instance' && e.to === 'RUNNING') {
+      s.instanceRunning(e.entityId);
+    } else if (e.entity === 'task_instance' && e.to === 'TRIAGING') {
+      // The server lost its heartbeat: ask the distributor that runs it whether it lives.
+      const cluster = s.clusterOfInstance(e.entityId);
+      const d = cluster === undefined ? undefined : distributors.get(cluster);
+      d?.triage?.([e.entityId]).catch((err: unknown) => opts.onWarning?.(`triage of instance ${e.entityId}: ${(err as Error).message}`));
+    }
+  }).catch((err: unknown) => {
+    fatal ??= err;
+    s.fail(err);
+  });
+
+  let beating = false; // one heartbeat at a time: during an outage the pending one keeps retrying
   const beat = setInterval(() => {
+    if (beating) return;
+    beating = true;
     requester
       .post<{ status: WorkflowRunStatus }>(`/workflow-runs/${opts.runId}/heartbeat`, { status: 'RUNNING', nextReportMs })
-      .then((r) => {
-        if (r.status !== 'RUNNING' && serverSaid === undefined) {
-          serverSaid = r.status;
-          opts.onWarning?.(`the server moved this run to ${r.status}; stopping`);
-          if (r.status === 'HOT_RESUME') s.drain();
-          else killAll();
-        }
-      })
-      .catch((e: unknown) => opts.onWarning?.(`heartbeat failed: ${(e as Error).message}`));
+      .then((r) => serverMoved(r.status))
+      .catch(() => undefined) // an outage is reported once by onReachable; giving up by the reporter
+      .finally(() => (beating = false));
   }, opts.heartbeatMs);
   beat.unref();
 
@@ -208,43 +269,84 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
     opts.signal?.removeEventListener('abort', onAbort);
   }
 
+  const unreachable = fatal instanceof ServerUnreachableError;
+  if (unreachable) {
+    // Nothing can be recorded any more: stop what runs rather than leave it unwatched.
+    giveUp.abort();
+    killAll();
+  }
   // Whatever is still queued or running is cancelled: a stop, a resume elsewhere, or a failure.
   const held = swarm.takeHeld();
   for (const id of held) void reporter.report({ id, to: 'ERROR_FATAL', errorMessage: 'cancelled before launch: the run stopped' }).catch(() => undefined);
   // After a drain (hot resume) nothing is running any more; stop() then only releases launchers.
   await Promise.all([...distributors.values()].map((d) => d.stop()));
-  await reporter.idle().catch(() => undefined);
+  await reporter.idle();
   followAbort.abort();
   await follower;
 
+  if (unreachable) {
+    const p = swarm.progress();
+    throw new ServerUnreachableError(
+      `the Jobmon server at ${base.baseUrl} did not answer for ${Math.round(toleranceMs / 60_000)} min; the run gave up and stopped its ` +
+        `running tasks (${p.done}/${p.total} done and recorded). When the server is back, run the same command again to resume: ` +
+        `finished tasks are kept.`,
+      { url: base.baseUrl, workflowId: opts.workflowId, runId: opts.runId },
+      { cause: fatal },
+    );
+  }
   if (fatal !== undefined) {
-    if (runStatus === 'RUNNING') await move('ERROR').catch(() => undefined);
+    await endRun(move, 'ERROR', swarm.allDone).catch(() => undefined);
     throw fatal;
   }
-  const final: WorkflowRunStatus =
-    serverSaid !== undefined ? 'TERMINATED' : stopRequested ? 'STOPPED' : swarm.allDone ? 'DONE' : 'ERROR';
-  if (serverSaid === undefined) await move(final);
-  else await move('TERMINATED').catch(() => undefined);
-  return { status: final, progress: swarm.progress(), elapsedMs: Date.now() - started, logDir, finalStatuses: swarm.finalStatuses() };
+  const wanted: WorkflowRunStatus = swarm.allDone
+    ? 'DONE'
+    : serverSaid !== undefined
+      ? 'TERMINATED'
+      : stopRequested
+        ? 'STOPPED'
+        : 'ERROR';
+  const status = await endRun(move, wanted, swarm.allDone);
+  return { status, progress: swarm.progress(), elapsedMs: Date.now() - started, logDir, finalStatuses: swarm.finalStatuses() };
 }
 
-function isEnd(to: string): boolean {
-  return to === 'DONE' || to === 'ERROR' || to === 'RESOURCE_ERROR' || to === 'UNKNOWN_ERROR' || to === 'NO_DISTRIBUTOR_ID' || to === 'NO_HEARTBEAT' || to === 'ERROR_FATAL';
+/**
+ * Move the run to its end. The server may have moved it meanwhile (a stop or resume requested just
+ * before the end, or the reaper after an outage): then the run ends as the table allows from there —
+ * DONE when every task finished, TERMINATED otherwise — and an ended run is left as it is.
+ */
+async function endRun(move: (to: WorkflowRunStatus) => Promise<void>, wanted: WorkflowRunStatus, allDone: boolean): Promise<WorkflowRunStatus> {
+  try {
+    await move(wanted);
+    return wanted;
+  } catch (e) {
+    if (!(e instanceof IllegalTransitionError)) throw e;
+    const from = e.details['from'] as WorkflowRunStatus | undefined;
+    if (from === undefined) throw e;
+    if (workflowRunMachine.terminal.includes(from)) return from;
+    const to: WorkflowRunStatus = allDone && workflowRunMachine.isLegal(from, 'DONE') ? 'DONE' : 'TERMINATED';
+    if (!workflowRunMachine.isLegal(from, to)) throw e;
+    await move(to);
+    return to;
+  }
 }
 
-async function follow(requester: Requester, workflowId: number, after: number, signal: AbortSignal, onEvent: (e: EventT) => void): Promise<void> {
+async function follow(
+  requester: Requester,
+  workflowId: number,
+  entity: string | undefined,
+  after: number,
+  signal: AbortSignal,
+  onEvent: (e: EventT) => void,
+): Promise<void> {
   let seq = after;
+  const filter = entity === undefined ? '' : `&entity=${entity}`;
   while (!signal.aborted) {
-    const r = await requester.request<{ events: EventT[]; last: number }>(
-      'GET',
-      `/events?after=${seq}&workflowId=${workflowId}&waitMs=2000&limit=5000`,
-      undefined,
-      30_000,
-      signal,
-    ).catch((e: unknown) => {
-      if (signal.aborted) return { events: [], last: seq };
-      throw e;
-    });
+    const r = await requester
+      .request<{ events: EventT[]; last: number }>('GET', `/events?after=${seq}&workflowId=${workflowId}${filter}&waitMs=2000&limit=5000`, undefined, 30_000, signal)
+      .catch((e: unknown) => {
+        if (signal.aborted) return { events: [], last: seq };
+        throw e;
+      });
     for (const e of r.events) onEvent(e);
     seq = r.last;
   }

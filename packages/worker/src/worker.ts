@@ -4,6 +4,7 @@
 // and obeys KILL_SELF (from a heartbeat answer, or SIGTERM/SIGINT to itself). Its import graph
 // is core's requester and node builtins only: no server code.
 
+import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { IllegalTransitionError, Requester, type SingleTransitionRequestT, type SingleTransitionResponseT } from '@jobmon/core';
@@ -21,6 +22,20 @@ export interface WorkerOptions {
 }
 
 const safe = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
+
+/**
+ * Tell the distributor that started us (when it gave us a private pipe, JOBMON_WORKER_CONTROL_FD)
+ * which process group runs the command: if we die, it may kill that group — and only that one.
+ */
+function announceGroup(pgid: number): void {
+  const fd = Number(process.env['JOBMON_WORKER_CONTROL_FD']);
+  if (!Number.isInteger(fd) || fd < 3) return;
+  try {
+    writeSync(fd, `${JSON.stringify({ pgid })}\n`);
+  } catch {
+    // no listener: nobody will clean up after us but the cluster
+  }
+}
 
 /** Returns the worker's exit code: 0 once the outcome is reported (even a failed command). */
 export async function runWorker(opts: WorkerOptions): Promise<number> {
@@ -71,6 +86,7 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     },
   });
   if (group.pid !== undefined) {
+    announceGroup(group.pid);
     void transition({ to: 'RUNNING', pgid: group.pid, stdoutPath, stderrPath }).catch(() => undefined);
   }
 

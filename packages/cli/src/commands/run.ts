@@ -2,7 +2,8 @@
 // is DONE (now or already), 1 when it ended with failures, 130 when interrupted, 2 on bad input.
 
 import type { Command } from 'commander';
-import { connect, WorkflowNotResumableError } from '@jobmon/client';
+import { WorkflowNotResumableError } from '@jobmon/client';
+import { cliConnect } from '../connect.js';
 import { parseWorkflowFile, toWorkflow } from '../workflow-file.js';
 import { progressView } from '../progress.js';
 import { printFailures } from '../report.js';
@@ -23,7 +24,7 @@ export function registerRun(program: Command): void {
       if (opts.json) opts.quiet = true;
       const say = opts.json ? (_: string) => undefined : (line: string) => console.log(line);
       // Boot the (embedded) server while the file is read, declared and hashed.
-      const connecting = connect();
+      const connecting = cliConnect();
       connecting.catch(() => undefined);
       let spec: ReturnType<typeof parseWorkflowFile>;
       let workflow: ReturnType<typeof toWorkflow>;
@@ -67,13 +68,16 @@ export function registerRun(program: Command): void {
           console.log(`workflow ${result.workflowId} '${spec.name}' is already DONE; nothing to run.`);
         } else {
           const secs = (result.elapsedMs / 1000).toFixed(1);
+          const stopped = result.stopped > 0 ? ` (${result.stopped} stopped while running)` : '';
           console.log(
-            `workflow ${result.workflowId} ended ${result.status} in ${secs} s: ${result.done}/${result.total} done, ${result.failed} failed, ${result.notRun} not run`,
+            `workflow ${result.workflowId} ended ${result.status} in ${secs} s: ${result.done}/${result.total} done, ${result.failed} failed, ${result.notRun} not finished${stopped}`,
           );
+          if (result.failed > 0) printFailures(result.errors);
           if (result.runStatus === 'STOPPED') {
             console.log(`stopped: run the same command again to resume (finished tasks are kept).`);
+          } else if (result.runStatus === 'TERMINATED') {
+            console.log(`stopped from elsewhere (a stop or a resume by another process); finished tasks are kept.`);
           } else if (result.failed > 0) {
-            printFailures(result.errors);
             console.log(`fix the failing commands in ${file} and run it again: only unfinished tasks will run.`);
           }
           if (result.logDir) console.log(`logs: ${result.logDir}`);

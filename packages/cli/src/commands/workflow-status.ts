@@ -1,7 +1,8 @@
 // `jobmon workflow status <id>`: counts by task status, the last run, and failures.
 
 import type { Command } from 'commander';
-import { connect, type TaskErrorT, type WorkflowDetailT } from '@jobmon/client';
+import type { TaskErrorT, WorkflowDetailT } from '@jobmon/client';
+import { cliConnect } from '../connect.js';
 import { printFailures } from '../report.js';
 
 export function registerWorkflowStatus(workflow: Command): void {
@@ -13,7 +14,7 @@ export function registerWorkflowStatus(workflow: Command): void {
     .action(async (id: string, opts: { json?: boolean }) => {
       const wid = Number(id);
       if (!Number.isInteger(wid) || wid < 1) throw new Error(`workflow id must be a positive whole number, got '${id}'`);
-      const conn = await connect();
+      const conn = await cliConnect();
       try {
         const detail = await conn.requester.get<WorkflowDetailT>(`/workflows/${wid}`);
         const { errors } = await conn.requester.get<{ errors: TaskErrorT[] }>(`/workflows/${wid}/errors?limit=100`);

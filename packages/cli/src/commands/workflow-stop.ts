@@ -2,7 +2,8 @@
 // running tasks, or with --drain letting them finish while nothing new starts — and wait for it.
 
 import type { Command } from 'commander';
-import { connect, type WorkflowDetailT } from '@jobmon/client';
+import type { WorkflowDetailT } from '@jobmon/client';
+import { cliConnect } from '../connect.js';
 
 export function registerWorkflowStop(workflow: Command): void {
   workflow
@@ -14,7 +15,7 @@ export function registerWorkflowStop(workflow: Command): void {
     .action(async (id: string, opts: { drain?: boolean; wait: boolean }) => {
       const wid = Number(id);
       if (!Number.isInteger(wid) || wid < 1) throw new Error(`workflow id must be a positive whole number, got '${id}'`);
-      const conn = await connect();
+      const conn = await cliConnect();
       try {
         const r = await conn.requester.post<{ runId: number | null; status: string | null }>(`/workflows/${wid}/resume`, { mode: opts.drain ? 'hot' : 'cold' });
         if (r.runId === null) {

@@ -2,8 +2,14 @@
 // jobmon-worker process (the wrapper a real cluster job would run), which reports to the server
 // directly; the runner learns outcomes from the event log. It exists to exercise the worker path
 // — heartbeats, KILL_SELF, reports from another process — without a cluster.
+//
+// Trust: a process group is signalled only if this distributor's own worker announced it on its
+// private pipe (fd 3) and it is provably still that process (pid and start time); never a group
+// named by the API, which any client can write.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Distributor, DistributorFactoryOptions, LaunchItem } from './contract.js';
 
@@ -14,6 +20,8 @@ export class DummyDistributor implements Distributor {
   readonly cluster = 'dummy';
   readonly reportsViaServer = true;
   private readonly workers = new Map<number, ChildProcess>();
+  /** Command process groups our workers announced, with the leader's start time (pid reuse guard). */
+  private readonly groups = new Map<number, { pgid: number; start: string }>();
 
   constructor(private readonly opts: DistributorFactoryOptions) {}
 
@@ -34,8 +42,8 @@ export class DummyDistributor implements Distributor {
     try {
       child = spawn(process.execPath, [WORKER_BIN, '--instance-id', String(id), '--log-dir', host.logDir], {
         detached: true, // its own process group, as a cluster job would be
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: { ...process.env, ...host.childEnv(item) },
+        stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+        env: { ...process.env, ...host.childEnv(item), JOBMON_WORKER_CONTROL_FD: '3' },
       });
     } catch (e) {
       void host.report({ id, to: 'NO_DISTRIBUTOR_ID', errorMessage: `could not submit: ${(e as Error).message}` });
@@ -46,6 +54,14 @@ export class DummyDistributor implements Distributor {
       return;
     }
     this.workers.set(id, child);
+    const control = child.stdio[3];
+    if (control && 'on' in control) {
+      createInterface({ input: control as NodeJS.ReadableStream }).on('line', (line) => {
+        const pgid = Number((JSON.parse(line) as { pgid?: unknown }).pgid);
+        const start = startTime(pgid);
+        if (Number.isInteger(pgid) && pgid > 1 && start !== null) this.groups.set(id, { pgid, start });
+      });
+    }
     child.once('exit', () => {
       this.workers.delete(id);
       host.capacityChanged();
@@ -56,7 +72,6 @@ export class DummyDistributor implements Distributor {
   /** A worker process that still exists is alive (perhaps paused); one that is gone left its command behind. */
   async triage(instanceIds: number[]): Promise<void> {
     const { host } = this.opts;
-    let pgids: Map<number, number | null> | undefined;
     for (const id of instanceIds) {
       const w = this.workers.get(id);
       if (w && w.exitCode === null && w.signalCode === null) {
@@ -64,23 +79,15 @@ export class DummyDistributor implements Distributor {
         continue;
       }
       // The wrapper died: kill the command it left running (its own process group), then report.
-      pgids ??= await this.commandGroups();
-      const pgid = pgids.get(id);
-      if (pgid) {
-        try {
-          process.kill(-pgid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      void host.report({ id, to: 'UNKNOWN_ERROR', errorMessage: `its worker process is gone (${w ? `exit ${w.exitCode ?? w.signalCode}` : 'unknown to this runner'}); the command was killed` });
+      const group = this.groups.get(id);
+      this.groups.delete(id);
+      const killed = group !== undefined && killOwnGroup(group.pgid, group.start);
+      void host.report({
+        id,
+        to: 'UNKNOWN_ERROR',
+        errorMessage: `its worker process is gone (${w ? `exit ${w.exitCode ?? w.signalCode}` : 'unknown to this runner'})${killed ? '; the command it left was killed' : ''}`,
+      });
     }
-  }
-
-  private async commandGroups(): Promise<Map<number, number | null>> {
-    const { host } = this.opts;
-    const r = await host.requester.get<{ instances: { id: number; pgid: number | null }[] }>(`/workflow-runs/${host.runId}/instances?status=TRIAGING`);
-    return new Map(r.instances.map((i) => [i.id, i.pgid]));
   }
 
   async terminate(instanceIds: number[]): Promise<void> {
@@ -96,6 +103,28 @@ export class DummyDistributor implements Distributor {
 
   async stop(): Promise<void> {
     await this.terminate([...this.workers.keys()]);
+  }
+}
+
+/** Start time (clock ticks since boot) of a live, non-zombie process, or null. */
+function startTime(pid: number): string | null {
+  try {
+    const rest = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = rest.slice(rest.lastIndexOf(')') + 2).split(' ');
+    return f[0] === 'Z' || f[0] === 'X' ? null : (f[19] ?? null);
+  } catch {
+    return null;
+  }
+}
+
+/** SIGKILL a process group we started, only while its leader is provably the process we recorded. */
+function killOwnGroup(pgid: number, start: string): boolean {
+  if (!Number.isInteger(pgid) || pgid <= 1 || pgid === process.pid || startTime(pgid) !== start) return false;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -4,8 +4,9 @@
 // a finished task's dependents are queued in the same tick.
 //
 // Local task states (not the server's): WAITING for upstreams → READY → QUEUEING (request in
-// flight) → HELD (instance exists, waiting for a slot) → ACTIVE (handed to a distributor) →
-// DONE | FAILED. Retries go back to READY at the front of the line.
+// flight) → HELD (instance exists, waiting for a slot) → ACTIVE (handed to a distributor; its
+// instance is launched, then reported running) → DONE | FAILED. Retries go back to READY at the
+// front of the line. While the server is unreachable nothing new is queued or launched.
 
 import { downstreamOf, type QueuedInstanceT, type Requester, type TaskStatus } from '@jobmon/core';
 import type { Distributor, LaunchItem } from '../distributors/contract.js';
@@ -29,13 +30,21 @@ export interface SwarmTasks {
   upstream: readonly (readonly number[])[];
 }
 
+/** Tasks by where they are; every task is in exactly one count. */
 export interface SwarmProgress {
   total: number;
   done: number;
   failed: number;
+  /** Handed to a distributor and reported running. */
   running: number;
+  /** Handed to a distributor, not yet reported running. */
+  launched: number;
+  /** Ready to run: being queued with the server, or queued and waiting for a free slot. */
   queued: number;
+  /** Waiting for upstream tasks (or not started because the run stopped). */
   pending: number;
+  /** Of the pending: stopped while they ran (a stop or a resume elsewhere killed them); they run on resume. */
+  stopped: number;
 }
 
 export interface SwarmOptions {
@@ -72,6 +81,9 @@ export class Swarm {
   private active = 0;
   private readonly instanceTask = new Map<number, number>();
   private readonly instanceItem = new Map<number, LaunchItem>();
+  private readonly runningInstances = new Set<number>();
+  private stoppedCount = 0;
+  private online = true;
   private doneCount = 0;
   private failedCount = 0;
   private stopping = false;
@@ -112,20 +124,32 @@ export class Swarm {
     }
   }
 
-  get total(): number {
-    return this.n;
-  }
-
   progress(): SwarmProgress {
-    const queued = this.heldCount + this.queueing + this.readyCount();
+    const queued = this.stopping ? 0 : this.heldCount + this.queueing + this.readyCount();
+    const running = this.runningInstances.size;
     return {
       total: this.n,
       done: this.doneCount,
       failed: this.failedCount,
-      running: this.active,
+      running,
+      launched: this.active - running,
       queued,
       pending: this.n - this.doneCount - this.failedCount - this.active - queued,
+      stopped: this.stoppedCount,
     };
+  }
+
+  /** The server stopped answering (false) or answers again (true): launch nothing new meanwhile. */
+  setOnline(online: boolean): void {
+    this.online = online;
+    if (online) this.pump();
+  }
+
+  /** An active instance was reported running (progress only). */
+  instanceRunning(instanceId: number): void {
+    if (!this.instanceTask.has(instanceId) || this.runningInstances.has(instanceId)) return;
+    this.runningInstances.add(instanceId);
+    this.opts.onProgress?.(this.progress());
   }
 
   /** Final task status by index: DONE, ERROR_FATAL, or null for tasks that did not finish. */
@@ -148,12 +172,6 @@ export class Swarm {
   drain(): void {
     this.stopping = true;
     this.checkFinished();
-  }
-
-  setLimits(maxConcurrentlyRunning: number, templateLimits?: number[]): void {
-    this.maxConcurrent = maxConcurrentlyRunning;
-    if (templateLimits) this.templateLimits = [...templateLimits];
-    this.pump();
   }
 
   /** Remove every held (queued, not launched) instance and return their ids, for cancelling. */
@@ -204,7 +222,7 @@ export class Swarm {
   /** Queue what is ready, launch what is held: called after every change. */
   pump(): void {
     if (this.finished) return;
-    if (!this.stopping) {
+    if (!this.stopping && this.online) {
       this.launchHeld();
       this.queueReady();
     }
@@ -297,6 +315,7 @@ export class Swarm {
     if (i === undefined) return;
     this.instanceTask.delete(instanceId);
     this.instanceItem.delete(instanceId);
+    this.runningInstances.delete(instanceId);
     this.active--;
     this.activeByTemplate[this.opts.tasks.templates[i]!]!--;
     switch (taskStatus) {
@@ -305,7 +324,11 @@ export class Swarm {
         break;
       case 'REGISTERING':
       case 'ADJUSTING_RESOURCES':
-        this.makeReady(i, true);
+        if (this.stopping) {
+          // Killed by the stop (or failed while it drained): it runs again on resume.
+          this.state[i] = WAITING;
+          this.stoppedCount++;
+        } else this.makeReady(i, true);
         break;
       default:
         this.state[i] = FAILED;
