@@ -268,10 +268,15 @@ describe('running workflows', () => {
     });
     const r1 = await running;
     expect(r1.runStatus).toBe('STOPPED');
-    expect(r1.done).toBe(1);
+    // Stopped, not failed: the workflow is HALTED (resumable), the killed tasks wait for a resume.
+    expect(r1.status).toBe('HALTED');
+    expect(r1).toMatchObject({ done: 1, failed: 0, notRun: 2, stopped: 2, errors: [] });
     const killed = await instancesOf(first.bs[0]!.id!);
     expect(killed[0]!.status).toBe('ERROR_FATAL');
     expect(killed[0]!.errorClass).toBe('killed');
+    const detail = await conn.requester.get<{ status: string; counts: Record<string, number> }>(`/workflows/${r1.workflowId}`);
+    expect(detail.status).toBe('HALTED');
+    expect(detail.counts).toEqual({ DONE: 1, REGISTERING: 2 });
     const { execSync } = await import('node:child_process');
     expect(execSync(`pgrep -f "[s]leep 30 # ${marker}" || true`).toString().trim()).toBe('');
 
@@ -280,6 +285,69 @@ describe('running workflows', () => {
     expect(r2.status).toBe('DONE');
     expect(await instancesOf(second.a.id!)).toHaveLength(1);
     expect(await instancesOf(second.bs[0]!.id!)).toHaveLength(2);
+  });
+
+  it('counts each task in one place: never more running than the parallelism, launched and queued apart', async () => {
+    const t = tool();
+    const tt = shellTemplate(t);
+    const wf = t.createWorkflow({ name: 'progress-counts' });
+    wf.addTasks(Array.from({ length: 30 }, (_, i) => tt.createTask({ key: i, cmd: 'sleep 0.05' })));
+    const seen: { running: number; launched: number; sum: number }[] = [];
+    const r = await wf.run({
+      connection: conn,
+      parallelism: 2,
+      onProgress: (p) => seen.push({ running: p.running, launched: p.launched, sum: p.done + p.failed + p.running + p.launched + p.queued + p.pending - p.total }),
+    });
+    expect(r.status).toBe('DONE');
+    expect(seen.length).toBeGreaterThan(3);
+    expect(Math.max(...seen.map((x) => x.running))).toBeLessThanOrEqual(2);
+    expect(Math.max(...seen.map((x) => x.running))).toBeGreaterThan(0);
+    expect(seen.every((x) => x.sum === 0)).toBe(true);
+  });
+
+  it('keeps the logs of two databases apart, even for the same workflow id, and never truncates one', async () => {
+    // Two fresh databases: each numbers its first workflow 1.
+    const dbs = [await createTestDb('e2e-logs-a'), await createTestDb('e2e-logs-b')];
+    const servers = [await startServer({ db: dbs[0]!.target }), await startServer({ db: dbs[1]!.target })];
+    const logRoot = join(db.dir, 'shared-logs');
+    const conns = [await connect({ url: servers[0]!.url, config: { logDir: logRoot } }), await connect({ url: servers[1]!.url, config: { logDir: logRoot } })];
+    try {
+      const results = [];
+      for (const [k, c] of conns.entries()) {
+        const t = new Tool('e2e_logs_apart');
+        const wf = t.createWorkflow({ name: `logs-apart-${seq}` });
+        const task = shellTemplate(t).createTask({ key: 'x', cmd: `echo from-database-${k}` });
+        wf.addTask(task);
+        const r = await wf.run({ connection: c });
+        expect(r.status).toBe('DONE');
+        const [inst] = (await c.requester.get<{ instances: InstanceDetailT[] }>(`/tasks/${task.id}/instances`)).instances;
+        expect(r.workflowId).toBe(1);
+        results.push({ logDir: r.logDir!, out: inst!.stdoutPath! });
+      }
+      expect(results[0]!.logDir).not.toBe(results[1]!.logDir);
+      expect(results[0]!.out).not.toBe(results[1]!.out);
+      expect(readFileSync(results[0]!.out, 'utf8')).toBe('from-database-0\n');
+      expect(readFileSync(results[1]!.out, 'utf8')).toBe('from-database-1\n');
+    } finally {
+      for (const c of conns) await c.close();
+      for (const x of servers) await x.close();
+      for (const d of dbs) await d.drop();
+    }
+  });
+
+  it('a NUL byte in a task\'s output loses nothing: both tasks finish and the tail is stored safely', async () => {
+    const t = tool();
+    const tt = shellTemplate(t);
+    const nul = tt.createTask({ key: 'nul', cmd: "printf 'hello\\000world\\n'; printf 'e\\000rr\\n' >&2" });
+    const plain = tt.createTask({ key: 'plain', cmd: 'echo plain' });
+    const wf = t.createWorkflow({ name: 'nul-output' });
+    wf.addTasks([nul, plain]);
+    const r = await wf.run({ connection: conn });
+    expect(r.status).toBe('DONE');
+    const [inst] = await instancesOf(nul.id!);
+    expect(inst!.stdoutTail).toMatch(/^hello.world\n$/);
+    expect(inst!.stdoutTail).not.toContain('\u0000');
+    expect((await instancesOf(plain.id!))[0]!.stdoutTail).toBe('plain\n');
   });
 
   it('heartbeats its run while it works', async () => {

@@ -246,6 +246,135 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     await expectEventsAgree(conn, wf.id);
   });
 
+  it('kill -9 of the runner, then the same file again at once: the dead holder on this host is taken over without waiting', async () => {
+    const k = ++n;
+    const trace = join(db.dir, `takeover-${k}.txt`);
+    const marker = `jobmon-takeover-${process.pid}-${k}`;
+    const spec = (slow: boolean) => ({
+      name: `takeover_${k}`,
+      tasks: [
+        { name: 'a', template: 'fast', command: `echo a >> ${trace}` },
+        ...['b1', 'b2'].map((b) => ({ name: b, template: 'slow', upstream: ['a'], command: slow ? `sleep 30 # ${marker}` : `echo ${b} >> ${trace}` })),
+      ],
+    });
+    const file = join(db.dir, `takeover-${k}.json`);
+    writeFileSync(file, JSON.stringify(spec(true)));
+    // The default heartbeat: the reaper would free the workflow only after 93 s.
+    const env = { ...process.env, JOBMON_URL: server.url, JOBMON_HOME: join(db.dir, 'home') };
+    const runner = spawn(process.execPath, [CLI, 'run', file, '-p', '2', '--quiet'], { env, stdio: 'ignore' });
+    await waitFor('the slow tasks to run', async () => ((await pgrep(`[s]leep 30 # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined));
+    runner.kill('SIGKILL');
+    await waitFor('its launchers to kill the commands', async () => ((await pgrep(`[s]leep 30 # ${marker}`)) === '' ? true : undefined), 10_000);
+    writeFileSync(file, JSON.stringify(spec(false)));
+    const t0 = Date.now();
+    const rerun = await promisify(execFile)(process.execPath, [CLI, 'run', file, '-p', '2'], { env });
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(rerun.stderr).toMatch(/its process \(pid \d+ on this host\) is gone; ended it, taking over/);
+    expect(rerun.stdout).toMatch(/ended DONE/);
+    expect(readFileSync(trace, 'utf8').trim().split('\n').sort()).toEqual(['a', 'b1', 'b2']);
+    const wf = await server.db.kysely.selectFrom('workflow').select('id').where('name', '=', `takeover_${k}`).executeTakeFirstOrThrow();
+    const runs = await server.db.kysely.selectFrom('workflow_run').select(['status', 'process_start']).where('workflow_id', '=', wf.id).orderBy('id').execute();
+    expect(runs.map((r) => r.status)).toEqual(['ERROR', 'DONE']);
+    expect(runs[0]!.process_start).toMatch(/^[0-9a-f-]{36}:\d+$/);
+    await expectEventsAgree(conn, wf.id);
+  });
+
+  it('a run held from another host is refused with the exact command that takes it over', async () => {
+    const k = ++n;
+    const file = join(db.dir, `elsewhere-${k}.json`);
+    writeFileSync(file, JSON.stringify({ name: `elsewhere_${k}`, tasks: [{ name: 'x', template: 'x', command: 'true' }] }));
+    const env = { ...process.env, JOBMON_URL: server.url, JOBMON_HOME: join(db.dir, 'home') };
+    // A live run of this workflow, held by a runner on another machine.
+    const { Tool: T } = await import('@jobmon/client');
+    const tool = new T('jobmon-run');
+    const wfDecl = tool.createWorkflow({ name: `elsewhere_${k}`, workflowArgs: { name: `elsewhere_${k}` } });
+    wfDecl.addTask(tool.getTaskTemplate({ name: 'x', commandTemplate: '{command}', nodeArgs: ['name'], opArgs: ['command'] }).createTask({ name: 'x', command: 'true' }, { name: 'x' }));
+    const bound = await wfDecl.bind(conn);
+    await server.db.kysely.updateTable('workflow_run').set({ host: 'another-host', process_start: 'other-boot:1' }).where('id', '=', bound.runId!).execute();
+    const r = await promisify(execFile)(process.execPath, [CLI, 'run', file], { env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`held by run ${bound.runId}`);
+    expect(r.stderr).toContain('on another-host');
+    expect(r.stderr).toContain(`jobmon run ${file} --resume cold`);
+    expect(r.stderr).toContain(`jobmon run ${file} --resume hot`);
+    // Not ended: only a provably dead process on this very host is.
+    const run = await server.db.kysely.selectFrom('workflow_run').select('status').where('id', '=', bound.runId!).executeTakeFirstOrThrow();
+    expect(run.status).toBe('BOUND');
+  });
+
+  it('triage kills only the command group its own worker announced, never a pgid taken from the API', async () => {
+    const { tt, wf } = shellWorkflow('pgid', 'dummy');
+    const h = hangOnce(`pgid${n}`);
+    const task = tt.createTask({ key: 'victim', cmd: h.cmd });
+    wf.addTask(task);
+    // An unrelated process group that a hostile client will name as this instance's.
+    const bystander = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+    onTestFinished(() => {
+      try {
+        process.kill(-bystander.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    });
+    const running = wf.run({ connection: conn, handleSignals: false });
+    const cmdPid = await waitFor('the command to start', () => (existsSync(h.pidFile) ? Number(readFileSync(h.pidFile, 'utf8')) : undefined));
+    const [first] = await instancesOf(conn, task.id!);
+    const forged = await conn.requester.post<{ outcome: string }>(`/task-instances/${first!.id}/transition`, { to: 'RUNNING', pgid: bystander.pid });
+    expect(forged.outcome).toBe('applied');
+    process.kill(Number(first!.distributorId), 'SIGKILL');
+    const r = await running;
+    expect(r.status).toBe('DONE');
+    expect(groupAlive(bystander.pid!)).toBe(true);
+    expect(groupAlive(cmdPid)).toBe(false);
+  });
+
+  for (const mode of ['hot', 'cold'] as const) {
+    it(`a ${mode} stop that lands just before the last task ends is heard at once; the run ends, never stuck`, async () => {
+      const k = ++n;
+      const gate = join(db.dir, `gate-${k}`);
+      const started = join(db.dir, `gate-${k}.started`);
+      const file = join(db.dir, `late-stop-${k}.json`);
+      writeFileSync(file, JSON.stringify({ name: `late_stop_${k}`, tasks: [{ name: 'last', template: 'g', command: `touch ${started}; while [ ! -e ${gate} ]; do sleep 0.05; done` }] }));
+      // The default 30 s heartbeat: only the event log can make the runner hear the stop in time.
+      const env = { ...process.env, JOBMON_URL: server.url, JOBMON_HOME: join(db.dir, 'home') };
+      const a = spawn(process.execPath, [CLI, 'run', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      a.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      a.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exit = new Promise<number | null>((r) => a.once('exit', (code) => r(code)));
+      onTestFinished(() => {
+        if (a.exitCode === null) a.kill('SIGKILL');
+      });
+      await waitFor('the last task to run', () => existsSync(started) || undefined);
+      const wf = await server.db.kysely.selectFrom('workflow').select('id').where('name', '=', `late_stop_${k}`).executeTakeFirstOrThrow();
+      const t0 = Date.now();
+      await conn.requester.post(`/workflows/${wf.id}/resume`, { mode });
+      if (mode === 'hot') writeFileSync(gate, ''); // the last task ends right after the stop
+      const code = await exit;
+      expect(Date.now() - t0, out).toBeLessThan(10_000);
+      const runs = await server.db.kysely.selectFrom('workflow_run').select('status').where('workflow_id', '=', wf.id).execute();
+      const detail = await conn.requester.get<{ status: string }>(`/workflows/${wf.id}`);
+      if (mode === 'hot') {
+        // Drained: its task finished, so the run and the workflow are DONE.
+        expect(code, out).toBe(0);
+        expect(runs.map((r) => r.status)).toEqual(['DONE']);
+        expect(detail.status).toBe('DONE');
+      } else {
+        expect(code, out).not.toBe(0);
+        expect(runs.map((r) => r.status)).toEqual(['TERMINATED']);
+        expect(detail.status).toBe('HALTED');
+        // Not held: the same file runs again at once.
+        writeFileSync(gate, '');
+        const again = await promisify(execFile)(process.execPath, [CLI, 'run', file], { env });
+        expect(again.stdout).toMatch(/ended DONE/);
+      }
+      await expectEventsAgree(conn, wf.id);
+    });
+  }
+
   it('a server restart mid-run: the runner retries, nothing is lost or run twice', async () => {
     // Its own database: the suite's server would otherwise keep reaping while this one is down.
     const ownDb = await createTestDb('restart');
