@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
+const LANES = ['restart', 'outage'];
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
 // Tests import packages from their TypeScript sources; processes they spawn (CLI, worker) run the
@@ -18,8 +19,9 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-    // Tests that restart shared services run alone: `npm run test:pg-restart`.
-    exclude: process.env['JOBMON_TEST_RESTARTS'] === '1' ? ['**/node_modules/**'] : ['**/node_modules/**', '**/*.restart.test.ts'],
+    // Slow or disruptive lanes run alone, named by JOBMON_TEST_LANE: `*.restart.test.ts` (restarts
+    // the shared PostgreSQL: `npm run test:pg-restart`) and `*.outage.test.ts` (`npm run test:outage`).
+    exclude: ['**/node_modules/**', ...LANES.filter((l) => l !== process.env['JOBMON_TEST_LANE']).map((l) => `**/*.${l}.test.ts`)],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -8,7 +8,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAULTS = 'packages/client/test/faults.test.ts'
 REAPER = 'packages/server/test/reaper.test.ts'
 
-# name, [(file, old, new)], test file, test name filter
+E2E = 'packages/client/test/e2e.test.ts'
+OUTAGE = 'packages/client/test/outage.outage.test.ts'
+
+# name, [(file, old, new)], test file, test name filter[, extra environment]
 MUTATIONS = [
     ('infrastructure errors refund the attempt', [('packages/server/src/services/cascade.ts',
         "      num = Math.max(0, num - 1);\n      infra += 1;\n      next = infra >= task.max_infra_failures ? 'ERROR_FATAL' : 'REGISTERING';",
@@ -35,6 +38,21 @@ MUTATIONS = [
         "      if (r.status !== 'ADJUSTING_RESOURCES' || overrides.has(r.id)) continue;", "      continue;")], 'packages/client/test/resources.test.ts', 'retries it with 50 %'),
     ('only the newest instance moves its task', [('packages/server/src/services/instances.ts',
         "    if (inst.id !== task.latest) continue;\n", "")], REAPER, 'superseded|dead run'),
+    ('the runner rides out an outage longer than the requester default', [('packages/runner/src/run.ts',
+        "    retries: Infinity,\n    retryForMs: toleranceMs,", "    retries: 8,\n    retryForMs: toleranceMs,")],
+        OUTAGE, 'rides out 60 s', {'JOBMON_TEST_LANE': 'outage'}),
+    ('the runner hears a stop through the event log', [('packages/runner/src/run.ts',
+        "if (e.entityId === opts.runId && e.actor !== 'swarm'", "if (e.entityId === -1 && e.actor !== 'swarm'")], FAULTS, 'cold stop that lands just before'),
+    ('a drained run whose tasks all finished ends DONE', [('packages/core/src/states.ts',
+        "    ['HOT_RESUME', 'DONE', 'swarm', 'every task finished while the run drained'],\n", "")], FAULTS, 'hot stop that lands just before'),
+    ('a dead runner on this host is taken over at once', [('packages/client/src/bind.ts',
+        "!reaped.has(holder) && provablyGone(pid, heldBy)", "!reaped.has(holder) && false")], FAULTS, 'taken over without waiting'),
+    ('triage kills only groups its own worker announced', [('packages/runner/src/distributors/dummy.ts',
+        "      const group = this.groups.get(id);\n",
+        "      const recorded = (await host.requester.get<{ instances: { id: number; pgid: number | null }[] }>(`/workflow-runs/${host.runId}/instances?status=TRIAGING`)).instances.find((i) => i.id === id)?.pgid;\n"
+        "      const group = recorded ? { pgid: recorded, start: startTime(recorded) ?? '' } : undefined;\n")], FAULTS, 'never a pgid taken from the API'),
+    ('one refused report does not lose its batch', [('packages/runner/src/reporter.ts',
+        "      } else if (batch.length > 1) {", "      } else if (batch.length < 0) {")], 'packages/runner/src/reporter.test.ts', 'isolates an item'),
 ]
 
 def sh(cmd):
@@ -42,7 +60,8 @@ def sh(cmd):
 
 only = sys.argv[1:]
 survivors = 0
-for name, edits, test_file, pattern in MUTATIONS:
+for name, edits, test_file, pattern, *extra in MUTATIONS:
+    env = ' '.join(f'{k}={v}' for k, v in (extra[0] if extra else {}).items())
     if only and not any(o in name for o in only):
         continue
     saved = {}
@@ -55,7 +74,7 @@ for name, edits, test_file, pattern in MUTATIONS:
                 raise SystemExit(f'{name}: pattern not found in {path}; update this script')
             open(p, 'w').write(cur.replace(old, new, 1))
         sh('npm run build')
-        r = sh(f"npx vitest run {test_file} -t '{pattern}'")
+        r = sh(f"{env} npx vitest run {test_file} -t '{pattern}'")
         failed = r.returncode != 0
         survivors += 0 if failed else 1
         print(f"{'ok      ' if failed else 'SURVIVED'}  {name}  ({test_file} -t '{pattern}')", flush=True)

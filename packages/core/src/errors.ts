@@ -141,13 +141,12 @@ const BY_CODE = new Map<string, typeof JobmonError>(
 
 export const ERROR_CLASSES_BY_CODE: ReadonlyMap<string, typeof JobmonError> = BY_CODE;
 
-/** Rebuild the error class a server answered with; unknown codes become a plain JobmonError. */
+/** Rebuild the error class a server answered with (keeping the HTTP status it came with); unknown codes become a plain JobmonError. */
 export function errorFromBody(body: ErrorBody, status: number): JobmonError {
   const Ctor = BY_CODE.get(body.code) ?? JobmonError;
   const err = new Ctor(body.message, body.details ?? {});
-  if (Ctor === JobmonError) {
-    Object.assign(err, { code: body.code, status });
-  }
+  // The status the server answered with: JM_INTERNAL is a 500 from a bug but a 503 from an outage.
+  Object.assign(err, Ctor === JobmonError ? { code: body.code, status } : { status });
   return err;
 }
 

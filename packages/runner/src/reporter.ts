@@ -9,7 +9,14 @@
 // go through. Only the requester giving up altogether (the outage outlasted the runner's
 // tolerance, or the run was cancelled) fails the reporter (onFatal).
 
-import { ServerUnreachableError, type InstanceTransitionT, type Requester, type TransitionResultT } from '@jobmon/core';
+import { JobmonError, ServerUnreachableError, type InstanceTransitionT, type Requester, type TransitionResultT } from '@jobmon/core';
+
+/** The requester gave up on the server itself (no answer, or 502/503/504 to the end), or was cancelled. */
+export function isOutage(e: unknown): boolean {
+  if (e instanceof ServerUnreachableError) return true;
+  if (e instanceof JobmonError && (e.status === 502 || e.status === 503 || e.status === 504)) return true;
+  return e instanceof Error && / aborted$/.test(e.message);
+}
 
 interface Pending {
   item: InstanceTransitionT;
@@ -102,7 +109,7 @@ export class Reporter {
       });
       this.batchSize = Math.min(MAX_BATCH, this.batchSize * 2);
     } catch (e) {
-      if (e instanceof ServerUnreachableError || (e instanceof Error && / aborted$/.test(e.message))) {
+      if (isOutage(e)) {
         this.failure = e;
         for (const p of [...batch, ...this.queue.splice(0)]) p.reject(e);
         this.hooks.onFatal(e);

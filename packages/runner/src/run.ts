@@ -29,7 +29,7 @@ import {
 import type { Distributor, DistributorFactory, DistributorHost, LaunchItem } from './distributors/contract.js';
 import { createLocalDistributor, createSequentialDistributor } from './distributors/local.js';
 import { createDummyDistributor } from './distributors/dummy.js';
-import { Reporter } from './reporter.js';
+import { Reporter, isOutage } from './reporter.js';
 import { Swarm, type SwarmProgress, type SwarmTasks } from './swarm/swarm.js';
 
 export const DISTRIBUTORS: Record<string, DistributorFactory> = {
@@ -269,7 +269,7 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
     opts.signal?.removeEventListener('abort', onAbort);
   }
 
-  const unreachable = fatal instanceof ServerUnreachableError;
+  const unreachable = isOutage(fatal);
   if (unreachable) {
     // Nothing can be recorded any more: stop what runs rather than leave it unwatched.
     giveUp.abort();
