@@ -113,6 +113,35 @@ describe(`a server outage under a ${TASKS}-task run on ${TEST_DB_KIND}`, () => {
       }
     }, 600_000);
   }
+
+  it('gives up cleanly past its tolerance: stops its commands, says how to resume; the same command then finishes', async () => {
+    const marker = `jobmon-outage-giveup-${process.pid}`;
+    const file = join(db.dir, 'giveup.json');
+    const tasks = Array.from({ length: 20 }, (_, i) => ({ name: `g${i}`, template: 'g', command: `sleep 60 # ${marker}` }));
+    writeFileSync(file, JSON.stringify({ name: 'outage_giveup', tasks }));
+    const env = { ...process.env, JOBMON_URL: `http://127.0.0.1:${port}`, JOBMON_HOME: join(db.dir, 'home'), JOBMON_OUTAGE_TOLERANCE_MS: '4000' };
+    const runner = spawn(process.execPath, [CLI, 'run', file, '-p', '2'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    runner.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    runner.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((r) => runner.once('exit', (code) => r(code)));
+    const pgrep = () => execFileSync('sh', ['-c', `pgrep -f "[s]leep 60 # ${marker}" || true`]).toString().trim();
+    try {
+      for (let i = 0; i < 400 && pgrep().split('\n').filter(Boolean).length < 2; i++) await sleep(50);
+      killServer();
+      const code = await exit;
+      expect(code, out).toBe(1);
+      expect(out).toMatch(/did not answer for .* gave up and stopped its running tasks/);
+      expect(out).toMatch(/run the same command again to resume/);
+      expect(pgrep()).toBe('');
+    } finally {
+      if (runner.exitCode === null) runner.kill('SIGKILL');
+      await startServerProcess();
+    }
+    writeFileSync(file, JSON.stringify({ name: 'outage_giveup', tasks: tasks.map((t) => ({ ...t, command: 'true' })) }));
+    const again = execFileSync(process.execPath, [CLI, 'run', file, '-p', '2'], { env }).toString();
+    expect(again).toMatch(/ended DONE/);
+  }, 120_000);
 });
 
 // For the record on a failure: which jobmon processes are left.
