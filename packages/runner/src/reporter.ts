@@ -20,8 +20,8 @@ export function isOutage(e: unknown): boolean {
 
 interface Pending {
   item: InstanceTransitionT;
-  resolve: (r: TransitionResultT) => void;
-  reject: (e: unknown) => void;
+  /** The server's verdict, or undefined when the report could not be sent (the hooks said why). */
+  settle: (r: TransitionResultT | undefined) => void;
 }
 
 const MAX_BATCH = 2000;
@@ -63,10 +63,14 @@ export class Reporter {
     return this.queue.length + (this.inFlight ? 1 : 0);
   }
 
-  report(item: InstanceTransitionT): Promise<TransitionResultT> {
-    return new Promise((resolve, reject) => {
-      if (this.failure !== undefined) return reject(this.failure);
-      this.queue.push({ item, resolve, reject });
+  /**
+   * Queue a report. Never rejects: a report that could not be sent settles with undefined, and its
+   * failure goes to the hooks, so a caller that does not wait cannot crash the runner.
+   */
+  report(item: InstanceTransitionT): Promise<TransitionResultT | undefined> {
+    return new Promise((settle) => {
+      if (this.failure !== undefined) return settle(undefined);
+      this.queue.push({ item, settle });
       if (!this.inFlight) this.schedule(PROGRESS_STATES.has(item.to) ? PROGRESS_LINGER_MS : OUTCOME_LINGER_MS);
     });
   }
@@ -105,13 +109,13 @@ export class Reporter {
       res.results.forEach((r, i) => {
         const p = batch[i]!;
         this.hooks.onResult(r, p.item);
-        p.resolve(r);
+        p.settle(r);
       });
       this.batchSize = Math.min(MAX_BATCH, this.batchSize * 2);
     } catch (e) {
       if (isOutage(e)) {
         this.failure = e;
-        for (const p of [...batch, ...this.queue.splice(0)]) p.reject(e);
+        for (const p of [...batch, ...this.queue.splice(0)]) p.settle(undefined);
         this.hooks.onFatal(e);
       } else if (batch.length > 1) {
         // Refused as a whole: find the item at fault by halves; the rest go through.
@@ -120,7 +124,7 @@ export class Reporter {
       } else {
         const p = batch[0]!;
         this.hooks.onItemFailed(p.item, e);
-        p.reject(e);
+        p.settle(undefined);
       }
     } finally {
       this.inFlight = false;

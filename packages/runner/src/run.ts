@@ -277,7 +277,7 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   }
   // Whatever is still queued or running is cancelled: a stop, a resume elsewhere, or a failure.
   const held = swarm.takeHeld();
-  for (const id of held) void reporter.report({ id, to: 'ERROR_FATAL', errorMessage: 'cancelled before launch: the run stopped' }).catch(() => undefined);
+  for (const id of held) void reporter.report({ id, to: 'ERROR_FATAL', errorMessage: 'cancelled before launch: the run stopped' });
   // After a drain (hot resume) nothing is running any more; stop() then only releases launchers.
   await Promise.all([...distributors.values()].map((d) => d.stop()));
   await reporter.idle();

@@ -28,8 +28,9 @@ export interface DistributorHost {
   /** Deadline a worker-based distributor gives a LAUNCHED instance to report RUNNING (nextReportMs). */
   readonly instanceReportByMs: number;
   /** Report an instance transition; the host batches reports and sends them in order. The
-   * promise settles with the server's verdict (callers that need not wait may ignore it). */
-  report(item: InstanceTransitionT): Promise<TransitionResultT>;
+   * promise resolves with the server's verdict, or undefined when the report could not be sent
+   * (the host has dealt with that); it never rejects, so callers that need not wait may ignore it. */
+  report(item: InstanceTransitionT): Promise<TransitionResultT | undefined>;
   /** Call when freeSlots() grew (a process ended), so the swarm can launch at once. */
   capacityChanged(): void;
   /** Variables to add to our own environment for processes the distributor starts (JOBMON_URL, ids). */

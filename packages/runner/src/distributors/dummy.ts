@@ -37,7 +37,7 @@ export class DummyDistributor implements Distributor {
     const { host } = this.opts;
     const id = item.instanceId;
     const r = await host.report({ id, to: 'INSTANTIATED' });
-    if (r.status !== 'INSTANTIATED') return; // stopped meanwhile
+    if (r?.status !== 'INSTANTIATED') return; // stopped meanwhile, or the report could not be sent
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [WORKER_BIN, '--instance-id', String(id), '--log-dir', host.logDir], {
