@@ -1,5 +1,6 @@
 // `jobmon run <file>`: run a workflow described as data (JSON or YAML). Exit 0 when the workflow
-// is DONE (now or already), 1 when it ended with failures, 130 when interrupted, 2 on bad input.
+// is DONE (now or already), 1 when it ended with failures, 130 when interrupted; bad input (2) and
+// not found (3) are main.ts's. Names and output are printed through printable().
 
 import type { Command } from 'commander';
 import { WorkflowNotResumableError } from '@jobmon/client';
