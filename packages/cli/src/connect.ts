@@ -2,6 +2,7 @@
 // (at most one line every few seconds), so a wrong or down server is never a silent wait.
 
 import { connect, type Connection } from '@jobmon/client';
+import { printable } from './text.js';
 
 const SAY_EVERY_MS = 3_000;
 
@@ -13,7 +14,8 @@ export function cliConnect(): Promise<Connection> {
       if (now - lastSaid < SAY_EVERY_MS) return;
       lastSaid = now;
       const why = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-      process.stderr.write(`jobmon: the server does not answer ${route} (${why}); retrying… (${Math.round(elapsedMs / 1000)} s)\n`);
+      // `why` may be the server's own answer (a 503 body): printed like any untrusted text.
+      process.stderr.write(`jobmon: the server does not answer ${route} (${printable(why)}); retrying… (${Math.round(elapsedMs / 1000)} s)\n`);
     },
   });
 }

@@ -1,5 +1,5 @@
 // The `jobmon` command line: one command per file under commands/. Errors print their message
-// (never a stack trace) and set a non-zero exit code: 2 for bad input, 1 otherwise.
+// (never a stack trace) and one exit code per meaning, the same for every command (EXIT below).
 
 import { Command, CommanderError } from 'commander';
 import { JobmonError, JOBMON_VERSION } from '@jobmon/core';
@@ -7,11 +7,33 @@ import { registerRun } from './commands/run.js';
 import { registerServer } from './commands/server.js';
 import { registerWorkflowStatus } from './commands/workflow-status.js';
 import { registerWorkflowStop } from './commands/workflow-stop.js';
+import { printable } from './text.js';
+
+const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
+
+const EXIT_HELP = `
+Exit codes:
+  0    done: the command did what it was asked (a workflow ended DONE)
+  1    the workflow failed, or the server failed or could not be reached
+  2    usage or bad input: an unknown option, a bad value, a bad workflow file or JOBMON_URL
+  3    not found or no access: no such workflow, a workflow file missing or unreadable
+  130  interrupted (Ctrl-C): run the same command again to resume`;
+
+// A reader that went away (`jobmon workflow status 1 | head -1`) is not an error: stop writing to
+// it and finish the command, so a run still ends where it would have and with its own exit code.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    stream.write = (() => true) as typeof stream.write;
+  });
+}
 
 const program = new Command('jobmon')
   .description('Jobmon for TypeScript: run and watch workflows of shell-command tasks')
   .version(JOBMON_VERSION)
   .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(printable(text)) })
+  .addHelpText('after', EXIT_HELP)
   .exitOverride();
 registerRun(program);
 registerServer(program);
@@ -23,12 +45,19 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
-    process.exitCode = e.exitCode;
+    // commander has said what was wrong; --help and --version end with 0, the rest is usage.
+    process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else if (e instanceof JobmonError) {
-    process.stderr.write(`jobmon: ${e.message}\n`);
-    process.exitCode = e.status >= 400 && e.status < 500 ? 2 : 1;
+    process.stderr.write(`jobmon: ${printable(e.message)}\n`);
+    process.exitCode = exitCodeOf(e);
   } else {
-    process.stderr.write(`jobmon: ${(e as Error).message ?? String(e)}\n`);
-    process.exitCode = 1;
+    process.stderr.write(`jobmon: ${printable((e as Error).message ?? String(e))}\n`);
+    process.exitCode = EXIT.failed;
   }
+}
+
+function exitCodeOf(e: JobmonError): number {
+  if (e.code === 'JM_NOT_FOUND' || e.status === 404 || e.status === 401 || e.status === 403) return EXIT.notFound;
+  if (e.status >= 400 && e.status < 500) return EXIT.usage;
+  return EXIT.failed;
 }

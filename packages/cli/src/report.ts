@@ -1,6 +1,8 @@
-// Failure report: each failed task, its error class and the tail of its error output.
+// Failure report: each failed task, its error class and the tail of its error output. Names, tails
+// and messages come from tasks and the database, so each is printed through printable().
 
 import type { TaskErrorT } from '@jobmon/client';
+import { printable } from './text.js';
 
 const CLASS_LABEL: Record<string, string> = {
   application: 'application error (the command failed)',
@@ -14,9 +16,9 @@ export function printFailures(errors: TaskErrorT[], out: (line: string) => void 
   out(`failed tasks (${errors.length}):`);
   for (const e of errors) {
     const exit = e.exitCode === null ? '' : `, exit code ${e.exitCode}`;
-    out(`  ✗ ${e.taskName} (task ${e.taskId}, instance ${e.instanceId}): ${CLASS_LABEL[e.errorClass] ?? e.errorClass}${exit}`);
-    const tail = (e.stderrTail ?? '').trimEnd();
-    const text = tail !== '' ? tail : e.message;
+    out(`  ✗ ${printable(e.taskName)} (task ${e.taskId}, instance ${e.instanceId}): ${printable(CLASS_LABEL[e.errorClass] ?? e.errorClass)}${exit}`);
+    const tail = printable(e.stderrTail ?? '').trimEnd();
+    const text = tail !== '' ? tail : printable(e.message);
     for (const line of text.split('\n').slice(-5)) out(`      ${line}`);
   }
 }

@@ -1,12 +1,12 @@
-// The declarative workflow file that `jobmon run` reads (JSON or YAML), checked field by field,
-// and turned into client declarations. Format: docs/workflow-file.md. Each task's command is an
+// The declarative workflow file that `jobmon run` reads (JSON or YAML), checked field by field (all
+// mistakes reported at once), and turned into client declarations. Format: docs/workflow-file.md. Each task's command is an
 // op arg, so fixing a command and running again resumes the same workflow; identity comes from
 // the workflow name (or explicit workflow_args) and each task's template, name and args.
 
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DuplicateTaskError, ValidationError, Tool, type Task, type TaskTemplate, type Workflow } from '@jobmon/client';
+import { DuplicateTaskError, NotFoundError, ValidationError, Tool, type Task, type TaskTemplate, type Workflow } from '@jobmon/client';
 
 type ArgValue = string | number | boolean;
 
@@ -43,77 +43,130 @@ const INFO_KEYS = ['shape', 'mode', 'comment', 'version'];
 const TASK_KEYS = ['name', 'template', 'command', 'upstream', 'args', 'max_attempts', 'compute_resources', 'cluster', 'attributes'];
 const DEFAULT_KEYS = ['cluster', 'max_attempts', 'compute_resources', 'template_concurrency'];
 
-function fail(file: string, where: string, msg: string): never {
-  throw new ValidationError(`${file}: ${where}: ${msg}`, { file, field: where });
-}
+/** How many mistakes one error lists; the rest are counted. */
+const MAX_REPORTED = 20;
+const FORMATS: Record<string, 'JSON' | 'YAML'> = { '.json': 'JSON', '.yaml': 'YAML', '.yml': 'YAML' };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isArg = (v: unknown): v is ArgValue => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
+/** Reads and checks a workflow file, reporting every mistake at once (up to 20) with the task and field at fault. */
 export function parseWorkflowFile(path: string): WorkflowFile {
+  const file = basename(path);
+  const ext = extname(path).toLowerCase();
+  const format = FORMATS[ext];
+  if (!format) {
+    const got = ext === '' ? 'no file extension' : `unsupported file extension '${ext}'`;
+    throw new ValidationError(`${file}: ${got}; use a .json, .yaml or .yml file`, { file, field: 'extension' });
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ValidationError(`cannot read workflow file ${path}: ${(e as Error).message}`, { file: path });
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = `cannot read workflow file ${path}: ${(e as Error).message}`;
+    // Missing or unreadable is "not found or no access" (exit 3); a directory and such are bad input.
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM') throw new NotFoundError(why, { file: path });
+    throw new ValidationError(why, { file: path });
   }
-  const file = basename(path);
   let doc: unknown;
   try {
-    doc = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
+    doc = format === 'YAML' ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
-    throw new ValidationError(`${file} is not valid ${extname(path).toLowerCase().startsWith('.y') ? 'YAML' : 'JSON'}: ${(e as Error).message}`, { file });
+    throw new ValidationError(`${file} is not valid ${format}: ${(e as Error).message}`, { file });
   }
-  if (!isObj(doc)) fail(file, 'top level', 'must be an object with a "tasks" list');
-  const ignoredKeys: string[] = [];
+  const problems: { field: string; message: string }[] = [];
+  const wf = check(doc, (field, message) => void problems.push({ field, message }));
+  if (problems.length === 0) return wf!;
+  const shown = problems.slice(0, MAX_REPORTED);
+  const message =
+    problems.length === 1
+      ? `${file}: ${shown[0]!.field}: ${shown[0]!.message}`
+      : `${file}: ${problems.length} mistakes:\n${shown.map((p) => `  ${p.field}: ${p.message}`).join('\n')}` +
+        (problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : '');
+  throw new ValidationError(message, { file, field: shown[0]!.field, errors: shown, count: problems.length });
+}
+
+/** Checks the parsed document, calling `bad` for each mistake; returns the file only when there were none. */
+function check(doc: unknown, bad: (field: string, message: string) => void): WorkflowFile | undefined {
+  if (!isObj(doc)) {
+    bad('top level', 'must be an object with a "tasks" list');
+    return undefined;
+  }
+  let ok = true;
+  const fail = (field: string, message: string) => {
+    ok = false;
+    bad(field, message);
+  };
   for (const k of Object.keys(doc)) {
-    if (!TOP_KEYS.includes(k)) {
-      if (INFO_KEYS.includes(k)) continue;
-      fail(file, k, `unknown key (known: ${TOP_KEYS.join(', ')})`);
-    }
+    if (!TOP_KEYS.includes(k) && !INFO_KEYS.includes(k)) fail(k, `unknown key (known: ${TOP_KEYS.join(', ')})`);
   }
   const name = doc['name'] ?? doc['workflow'];
-  if (typeof name !== 'string' || name === '') fail(file, 'name', 'the workflow needs a "name" (or "workflow") string');
+  if (typeof name !== 'string' || name === '') fail('name', 'the workflow needs a "name" (or "workflow") string');
   const tool = doc['tool'] ?? 'jobmon-run';
-  if (typeof tool !== 'string' || !/^[A-Za-z0-9_.-]{1,255}$/.test(tool)) fail(file, 'tool', 'must be 1–255 letters, digits, _ . or -');
+  if (typeof tool !== 'string' || !/^[A-Za-z0-9_.-]{1,255}$/.test(tool)) fail('tool', 'must be 1–255 letters, digits, _ . or -');
   const wa = doc['workflow_args'];
-  if (wa !== undefined && (!isObj(wa) || !Object.values(wa).every(isArg))) fail(file, 'workflow_args', 'must be an object of strings, numbers or booleans');
+  if (wa !== undefined && (!isObj(wa) || !Object.values(wa).every(isArg))) fail('workflow_args', 'must be an object of strings, numbers or booleans');
   const description = doc['description'] ?? '';
-  if (typeof description !== 'string') fail(file, 'description', 'must be a string');
+  if (typeof description !== 'string') fail('description', 'must be a string');
   const mcr = doc['max_concurrently_running'];
-  if (mcr !== undefined && (typeof mcr !== 'number' || !Number.isInteger(mcr) || mcr < 0)) fail(file, 'max_concurrently_running', 'must be a whole number ≥ 0');
+  if (mcr !== undefined && (typeof mcr !== 'number' || !Number.isInteger(mcr) || mcr < 0)) fail('max_concurrently_running', 'must be a whole number ≥ 0');
   const defaults = doc['defaults'] ?? {};
-  if (!isObj(defaults)) fail(file, 'defaults', 'must be an object');
-  for (const k of Object.keys(defaults)) if (!DEFAULT_KEYS.includes(k)) fail(file, `defaults.${k}`, `unknown key (known: ${DEFAULT_KEYS.join(', ')})`);
+  if (!isObj(defaults)) fail('defaults', 'must be an object');
+  else for (const k of Object.keys(defaults)) if (!DEFAULT_KEYS.includes(k)) fail(`defaults.${k}`, `unknown key (known: ${DEFAULT_KEYS.join(', ')})`);
   const tasks = doc['tasks'];
-  if (!Array.isArray(tasks) || tasks.length === 0) fail(file, 'tasks', 'must be a non-empty list');
+  if (!Array.isArray(tasks) || tasks.length === 0) {
+    fail('tasks', 'must be a non-empty list');
+    return undefined;
+  }
+  const seen = new Set<string>();
+  const argKeysByTemplate = new Map<string, string>();
   tasks.forEach((t: unknown, i: number) => {
     const where = `tasks[${i}]`;
-    if (!isObj(t)) fail(file, where, 'must be an object');
-    const label = typeof t['name'] === 'string' ? `task '${t['name']}'` : where;
-    for (const k of Object.keys(t)) if (!TASK_KEYS.includes(k)) fail(file, label, `unknown key '${k}' (known: ${TASK_KEYS.join(', ')})`);
-    if (typeof t['name'] !== 'string' || t['name'] === '') fail(file, where, 'needs a "name" string');
-    if (typeof t['command'] !== 'string' || t['command'] === '') fail(file, label, 'needs a "command" string');
-    if (t['template'] !== undefined && typeof t['template'] !== 'string') fail(file, label, '"template" must be a string');
-    if (t['cluster'] !== undefined && typeof t['cluster'] !== 'string') fail(file, label, '"cluster" must be a string');
+    if (!isObj(t)) return fail(where, 'must be an object');
+    const tname = t['name'];
+    const label = typeof tname === 'string' && tname !== '' ? `task '${tname}'` : where;
+    for (const k of Object.keys(t)) if (!TASK_KEYS.includes(k)) fail(label, `unknown key '${k}' (known: ${TASK_KEYS.join(', ')})`);
+    if (typeof tname !== 'string' || tname === '') fail(where, 'needs a "name" string');
+    else if (seen.has(tname)) fail(where, `task name '${tname}' appears twice`);
+    else seen.add(tname);
+    if (typeof t['command'] !== 'string' || t['command'] === '') fail(label, 'needs a "command" string');
+    if (t['template'] !== undefined && typeof t['template'] !== 'string') fail(label, '"template" must be a string');
+    if (t['cluster'] !== undefined && typeof t['cluster'] !== 'string') fail(label, '"cluster" must be a string');
     if (t['upstream'] !== undefined && (!Array.isArray(t['upstream']) || !t['upstream'].every((u) => typeof u === 'string'))) {
-      fail(file, label, '"upstream" must be a list of task names');
+      fail(label, '"upstream" must be a list of task names');
     }
-    if (t['args'] !== undefined && (!isObj(t['args']) || !Object.values(t['args']).every(isArg))) fail(file, label, '"args" must be an object of strings, numbers or booleans');
-    if (t['args'] !== undefined && 'name' in (t['args'] as object)) fail(file, label, '"args" may not contain "name" (the task name is already part of its identity)');
+    const args = t['args'];
+    if (args !== undefined && (!isObj(args) || !Object.values(args).every(isArg))) fail(label, '"args" must be an object of strings, numbers or booleans');
+    else if (args !== undefined && 'name' in args) fail(label, '"args" may not contain "name" (the task name is already part of its identity)');
+    else if (t['template'] === undefined || typeof t['template'] === 'string') {
+      // One template, one set of args: its tasks differ by values, not by keys.
+      const template = typeof t['template'] === 'string' ? t['template'] : 'task';
+      const keys = Object.keys(args ?? {}).sort().join(',');
+      const expected = argKeysByTemplate.get(template);
+      if (expected === undefined) argKeysByTemplate.set(template, keys);
+      else if (expected !== keys) fail(label, `template '${template}' tasks must all have the same args (expected [${expected}], got [${keys}])`);
+    }
     const ma = t['max_attempts'];
-    if (ma !== undefined && (typeof ma !== 'number' || !Number.isInteger(ma) || ma < 1)) fail(file, label, '"max_attempts" must be a whole number ≥ 1');
-    if (t['compute_resources'] !== undefined && !isObj(t['compute_resources'])) fail(file, label, '"compute_resources" must be an object');
+    if (ma !== undefined && (typeof ma !== 'number' || !Number.isInteger(ma) || ma < 1)) fail(label, '"max_attempts" must be a whole number ≥ 1');
+    if (t['compute_resources'] !== undefined && !isObj(t['compute_resources'])) fail(label, '"compute_resources" must be an object');
   });
+  for (const t of tasks as unknown[]) {
+    if (!isObj(t) || typeof t['name'] !== 'string' || !Array.isArray(t['upstream'])) continue;
+    for (const u of t['upstream']) {
+      if (typeof u === 'string' && !seen.has(u)) fail(`task '${t['name']}'`, `lists upstream '${u}', which is not a task in the file`);
+    }
+  }
+  if (!ok) return undefined;
   return {
-    name,
-    tool,
+    name: name as string,
+    tool: tool as string,
     workflowArgs: wa as Record<string, ArgValue> | undefined,
-    description,
+    description: description as string,
     maxConcurrentlyRunning: mcr as number | undefined,
     defaults: defaults as WorkflowFile['defaults'],
     tasks: tasks as FileTask[],
-    ignoredKeys,
+    ignoredKeys: [],
   };
 }
 

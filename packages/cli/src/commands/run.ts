@@ -1,28 +1,29 @@
 // `jobmon run <file>`: run a workflow described as data (JSON or YAML). Exit 0 when the workflow
-// is DONE (now or already), 1 when it ended with failures, 130 when interrupted, 2 on bad input.
+// is DONE (now or already), 1 when it ended with failures, 130 when interrupted; bad input (2) and
+// not found (3) are main.ts's. Names and output are printed through printable().
 
 import type { Command } from 'commander';
 import { WorkflowNotResumableError } from '@jobmon/client';
+import { oneOf, positiveInt } from '../args.js';
 import { cliConnect } from '../connect.js';
 import { parseWorkflowFile, toWorkflow } from '../workflow-file.js';
 import { progressView } from '../progress.js';
 import { printFailures } from '../report.js';
+import { outcomeLine, outcomeOf } from '../summary.js';
+import { jsonLine, printable } from '../text.js';
 
 export function registerRun(program: Command): void {
   program
     .command('run')
     .description('run a workflow described in a JSON or YAML file (see docs/workflow-file.md)')
     .argument('<file>', 'workflow file (.json, .yaml or .yml)')
-    .option('-p, --parallelism <n>', 'local distributor: commands at once (default: number of cores)', (v) => positiveInt('--parallelism', v))
+    .option('-p, --parallelism <n>', 'local distributor: commands at once (default: number of cores)', positiveInt)
     .option('--quiet', 'no progress output')
     .option('--json', 'print one JSON summary line at the end (implies --quiet)')
-    .option('--resume <mode>', "if another process's run holds the workflow, take over: 'cold' kills its running tasks, 'hot' lets them finish", (v) => {
-      if (v !== 'cold' && v !== 'hot') throw new Error(`--resume must be 'cold' or 'hot', got '${v}'`);
-      return v;
-    })
+    .option('--resume <mode>', "if another process's run holds the workflow, take over: 'cold' kills its running tasks, 'hot' lets them finish", oneOf('cold', 'hot'))
     .action(async (file: string, opts: { parallelism?: number; quiet?: boolean; json?: boolean; resume?: 'cold' | 'hot' }) => {
       if (opts.json) opts.quiet = true;
-      const say = opts.json ? (_: string) => undefined : (line: string) => console.log(line);
+      const say = opts.json ? (_: string) => undefined : (line: string) => console.log(printable(line));
       // Boot the (embedded) server while the file is read, declared and hashed.
       const connecting = cliConnect();
       connecting.catch(() => undefined);
@@ -50,7 +51,7 @@ export function registerRun(program: Command): void {
             say(`workflow ${workflowId} '${spec.name}': ${total} tasks${resumeNote}`);
           },
           ...(view ? { onProgress: (p) => view.update(p) } : {}),
-          onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+          onWarning: (m) => process.stderr.write(`warning: ${printable(m)}\n`),
           })
           .catch((e: unknown) => {
             if (e instanceof WorkflowNotResumableError && typeof e.details['runId'] === 'number' && !opts.resume) {
@@ -63,24 +64,22 @@ export function registerRun(program: Command): void {
         view?.stop();
         if (opts.json) {
           const { tasks: _tasks, errors, ...summary } = result;
-          console.log(JSON.stringify({ ...summary, runMs: result.elapsedMs - result.bindMs, errors: errors.slice(0, 20) }));
+          console.log(jsonLine({ ...summary, runMs: result.elapsedMs - result.bindMs, errors: errors.slice(0, 20) }));
         } else if (result.alreadyDone) {
-          console.log(`workflow ${result.workflowId} '${spec.name}' is already DONE; nothing to run.`);
+          say(`workflow ${result.workflowId} '${spec.name}' is already DONE; nothing to run.`);
         } else {
           const secs = (result.elapsedMs / 1000).toFixed(1);
-          const stopped = result.stopped > 0 ? ` (${result.stopped} stopped while running)` : '';
-          console.log(
-            `workflow ${result.workflowId} ended ${result.status} in ${secs} s: ${result.done}/${result.total} done, ${result.failed} failed, ${result.notRun} not finished${stopped}`,
-          );
+          const counts = outcomeOf(result.tasks.map((t) => t.status));
+          say(`workflow ${result.workflowId} ended ${result.status} in ${secs} s: ${outcomeLine(counts, result.stopped)}`);
           if (result.failed > 0) printFailures(result.errors);
           if (result.runStatus === 'STOPPED') {
-            console.log(`stopped: run the same command again to resume (finished tasks are kept).`);
+            say(`stopped: run the same command again to resume (finished tasks are kept).`);
           } else if (result.runStatus === 'TERMINATED') {
-            console.log(`stopped from elsewhere (a stop or a resume by another process); finished tasks are kept.`);
+            say(`stopped from elsewhere (a stop or a resume by another process); finished tasks are kept.`);
           } else if (result.failed > 0) {
-            console.log(`fix the failing commands in ${file} and run it again: only unfinished tasks will run.`);
+            say(`fix the failing commands in ${file} and run it again: only unfinished tasks will run.`);
           }
-          if (result.logDir) console.log(`logs: ${result.logDir}`);
+          if (result.logDir) say(`logs: ${result.logDir}`);
         }
         say(`state: ${result.stateLocation}`);
         process.exitCode = result.status === 'DONE' ? 0 : result.runStatus === 'STOPPED' ? 130 : 1;
@@ -89,12 +88,6 @@ export function registerRun(program: Command): void {
         await conn.close();
       }
     });
-}
-
-function positiveInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number ≥ 1, got '${v}'`);
-  return n;
 }
 
 /** A file argument as the user would type it back into a POSIX shell. */

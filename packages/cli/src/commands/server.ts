@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { loadConfig } from '@jobmon/core';
+import { port as parsePort } from '../args.js';
 
 export function registerServer(program: Command): void {
   program
@@ -9,16 +10,14 @@ export function registerServer(program: Command): void {
     .description('run a Jobmon server (binds 127.0.0.1 unless told otherwise)')
     .option('--db <target>', 'SQLite file path or postgres:// URL (default: $JOBMON_DB or ~/.jobmon/jobmon.db)')
     .option('--host <host>', 'interface to bind', '127.0.0.1')
-    .option('--port <port>', 'port (0 picks a free one)', '7070')
-    .action(async (opts: { db?: string; host: string; port: string }) => {
+    .option('--port <port>', 'port (0 picks a free one)', parsePort, 7070)
+    .action(async (opts: { db?: string; host: string; port: number }) => {
       const config = loadConfig(opts.db ? { db: opts.db } : {});
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0–65535, got '${opts.port}'`);
       const { startServer } = await import('@jobmon/server'); // only this command needs the server in this process
       const server = await startServer({
         db: config.db,
         host: opts.host,
-        port,
+        port: opts.port,
         logger: false,
         runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
         reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs },

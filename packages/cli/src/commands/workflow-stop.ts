@@ -3,18 +3,18 @@
 
 import type { Command } from 'commander';
 import type { WorkflowDetailT } from '@jobmon/client';
+import { workflowId } from '../args.js';
 import { cliConnect } from '../connect.js';
+import { printable } from '../text.js';
 
 export function registerWorkflowStop(workflow: Command): void {
   workflow
     .command('stop')
     .description('stop the live run of a workflow (kills its running tasks; --drain lets them finish)')
-    .argument('<id>', 'workflow id')
+    .argument('<id>', 'workflow id', workflowId)
     .option('--drain', 'let running tasks finish; start nothing new')
     .option('--no-wait', 'return once the run has been asked, without waiting for it to end')
-    .action(async (id: string, opts: { drain?: boolean; wait: boolean }) => {
-      const wid = Number(id);
-      if (!Number.isInteger(wid) || wid < 1) throw new Error(`workflow id must be a positive whole number, got '${id}'`);
+    .action(async (wid: number, opts: { drain?: boolean; wait: boolean }) => {
       const conn = await cliConnect();
       try {
         const r = await conn.requester.post<{ runId: number | null; status: string | null }>(`/workflows/${wid}/resume`, { mode: opts.drain ? 'hot' : 'cold' });
@@ -27,7 +27,7 @@ export function registerWorkflowStop(workflow: Command): void {
         for (;;) {
           const d = await conn.requester.get<WorkflowDetailT>(`/workflows/${wid}`);
           if (d.lastRun && d.lastRun.id === r.runId && !['COLD_RESUME', 'HOT_RESUME', 'RUNNING'].includes(d.lastRun.status)) {
-            console.log(`run ${r.runId} ended ${d.lastRun.status}; workflow ${wid} is ${d.status}. Run it again to resume.`);
+            console.log(printable(`run ${r.runId} ended ${d.lastRun.status}; workflow ${wid} is ${d.status}. Run it again to resume.`));
             return;
           }
           await new Promise((res) => setTimeout(res, 500));
