@@ -54,10 +54,10 @@ const isArg = (v: unknown): v is ArgValue => typeof v === 'string' || typeof v =
 export function parseWorkflowFile(path: string): WorkflowFile {
   const file = basename(path);
   const ext = extname(path).toLowerCase();
-  const format = FORMATS[ext];
+  // No extension (a pipe such as `jobmon run <(gen)`): read as YAML, which JSON is a subset of.
+  const format = ext === '' ? 'JSON or YAML' : FORMATS[ext];
   if (!format) {
-    const got = ext === '' ? 'no file extension' : `unsupported file extension '${ext}'`;
-    throw new ValidationError(`${file}: ${got}; use a .json, .yaml or .yml file`, { file, field: 'extension' });
+    throw new ValidationError(`${file}: unsupported file extension '${ext}'; use a .json, .yaml or .yml file`, { file, field: 'extension' });
   }
   let text: string;
   try {
@@ -71,7 +71,7 @@ export function parseWorkflowFile(path: string): WorkflowFile {
   }
   let doc: unknown;
   try {
-    doc = format === 'YAML' ? parseYaml(text) : JSON.parse(text);
+    doc = format === 'JSON' ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
     throw new ValidationError(`${file} is not valid ${format}: ${(e as Error).message}`, { file });
   }

@@ -87,6 +87,12 @@ describe('workflow file checks', () => {
     expect(r.code).toBe(2);
   });
 
+  it('a file without an extension (a pipe from a generator) is read as JSON or YAML', async () => {
+    const r = await jobmon(['run', file('generated', JSON.stringify({ name: 'no_ext', tasks: [{ name: 'a', template: 'a', command: 'true' }] }))]);
+    expect(r.stdout).toMatch(/ended DONE/);
+    expect(r.code).toBe(0);
+  });
+
   it('reports every mistake at once, each with its task and field', async () => {
     const doc = {
       name: 'many_mistakes',
