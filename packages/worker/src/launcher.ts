@@ -77,13 +77,15 @@ function start(m: SpawnMsg): void {
   if (h.pid !== undefined) send({ t: 'r', id: m.id, pid: h.pid });
   void h.done.then((r) => {
     running.delete(m.id);
-    startNext();
+    // Say this one ended before the next one starts: the runner counts what runs from these
+    // messages in order, and the other way round it saw one more running than the parallelism.
     if (r.spawnError !== undefined && h.pid === undefined) {
       send({ t: 'f', id: m.id, msg: r.spawnError });
-      return;
+    } else {
+      const why = r.limitExceeded && { r: r.limitExceeded.resource, used: r.limitExceeded.used, lim: r.limitExceeded.limit };
+      send({ t: 'x', id: m.id, code: r.exitCode, sig: r.signal, wall: r.wallTimeMs, mem: r.peakMemoryBytes, out: r.stdoutTail, err: r.stderrTail, ...(why ? { why } : {}) });
     }
-    const why = r.limitExceeded && { r: r.limitExceeded.resource, used: r.limitExceeded.used, lim: r.limitExceeded.limit };
-    send({ t: 'x', id: m.id, code: r.exitCode, sig: r.signal, wall: r.wallTimeMs, mem: r.peakMemoryBytes, out: r.stdoutTail, err: r.stderrTail, ...(why ? { why } : {}) });
+    startNext();
   });
 }
 
