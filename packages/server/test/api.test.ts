@@ -215,6 +215,26 @@ describe(`API on ${TEST_DB_KIND}`, () => {
     expect(await ok('GET', `/task-instances/${id}`)).toMatchObject({ stdoutTail: 'out\n', cleanup: 'killed 1 process left behind: 4242 sleep (own session)' });
   });
 
+  it('stores report text from a task with NUL and unpaired surrogates replaced by U+FFFD, losing nothing of the batch', async () => {
+    const w = await runningWorkflow(2);
+    const [a, b] = w.instances as [number, number];
+    const dirty = 'hello\u0000world \uD800 \uDE00 pair \uD83D\uDE00\n';
+    const clean = 'hello\uFFFDworld \uFFFD \uFFFD pair \uD83D\uDE00\n';
+    const via = ['INSTANTIATED', 'LAUNCHED', 'RUNNING'];
+    const r = await ok('POST', '/task-instances/transitions', {
+      items: [
+        { id: a, to: 'ERROR', via, exitCode: 1, stdoutTail: dirty, stderrTail: dirty, cleanup: dirty },
+        { id: b, to: 'ERROR', via, exitCode: 2, errorMessage: dirty },
+      ],
+    });
+    expect(r.results.map((x: { outcome: string }) => x.outcome)).toEqual(['applied', 'applied']);
+    expect(await ok('GET', `/task-instances/${a}`)).toMatchObject({ stdoutTail: clean, stderrTail: clean, cleanup: clean });
+    const messages = await db.kysely.selectFrom('task_instance_error').select(['task_instance_id', 'message']).where('task_instance_id', 'in', [a, b]).execute();
+    const byId = new Map(messages.map((m) => [m.task_instance_id, m.message]));
+    expect(byId.get(a)).toBe(`command exited with code 1: ${clean.trim()}`);
+    expect(byId.get(b)).toBe(clean);
+  });
+
   it('ignores an untimely report (a launch after running) and keeps the newer state', async () => {
     const w = await runningWorkflow(1);
     await ok('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'RUNNING', via: ['INSTANTIATED'] });
