@@ -219,12 +219,15 @@ export async function queueTasks(
       .execute();
     const queueInfo = new Map(clusters.map((c) => [c.queue_id, c]));
     for (const [taskId, res] of overrides) {
-      const r = byId.get(taskId);
-      if (!r || !queue.includes(r)) continue;
-      // An override is held to its queue's limits exactly as bind holds declared resources; a
-      // refusal rolls back the whole request.
+      // An override is held to its queue's limits exactly as bind holds declared resources, whether
+      // or not the task is queueable now; a refusal rolls back the whole request.
+      const r = byId.get(taskId)!;
       const q = queueInfo.get(r.queue_id);
       if (q) validateAgainstQueue(res, JSON.parse(q.limits) as QueueLimits, `task ${taskId}: resource override`, q.queue);
+    }
+    for (const [taskId, res] of overrides) {
+      const r = byId.get(taskId)!;
+      if (!queue.includes(r)) continue;
       await tx.db.updateTable('task').set({ resources: JSON.stringify(res) }).where('id', '=', taskId).execute();
       r.resources = JSON.stringify(res);
     }
