@@ -37,7 +37,13 @@ export function installStrictParams(app: FastifyInstance): void {
 
 /** "body/tasks/0/name must not contain NUL …": the field first, so a user sees what to fix. */
 export function describeValidation(fe: FastifyError): { field: string; problem: string } {
-  const first = fe.validation?.[0];
+  const errors = fe.validation ?? [];
+  let first = errors[0];
+  // A value that fits no branch of a union: AJV lists each branch's complaint first ("must be
+  // string" for a nested array); the union's own error, last, is the one that tells the truth.
+  const union = errors[errors.length - 1];
+  const cleanText = first?.keyword === 'format' && first.params['format'] === wire.CLEAN_TEXT_FORMAT;
+  if (!cleanText && union?.keyword === 'anyOf') first = { ...union, message: 'matches none of the allowed types or values' };
   const params = (first?.params ?? {}) as Record<string, unknown>;
   let field = `${fe.validationContext ?? 'body'}${first?.instancePath ?? ''}`;
   // A key that failed `propertyNames`: JSON-quoted, so a NUL in it is shown escaped, not sent raw.
