@@ -9,6 +9,7 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 export default defineConfig({
   resolve: {
     alias: {
+      '@jobmon/core/wire-check': fileURLToPath(new URL('./packages/core/src/wire-check.ts', import.meta.url)),
       '@jobmon/core': src('core'),
       '@jobmon/server': src('server'),
       '@jobmon/client': src('client'),

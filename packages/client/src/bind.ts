@@ -28,7 +28,9 @@ import {
   type ToolResponseT,
   type WorkflowResponseT,
   type WorkflowStatus,
+  wire,
 } from '@jobmon/core';
+import { assertWire } from '@jobmon/core/wire-check';
 import { hostname, userInfo } from 'node:os';
 import { processStart, provablyGone } from './process.js';
 import type { Task } from './task.js';
@@ -179,12 +181,34 @@ export interface BindOptions {
   onWait?: (message: string) => void;
 }
 
+/** The PUT /workflow-runs/{id}/tasks item for one task. */
+function taskBody(decl: WorkflowDecl, t: Task, r: Resolved, templateVersionId: number): BindTaskT {
+  const maxAttempts = t.maxAttempts ?? t.template.maxAttempts ?? decl.maxAttempts ?? decl.toolDefaults.maxAttempts ?? 3;
+  const maxInfraFailures = t.maxInfraFailures ?? t.template.maxInfraFailures ?? decl.maxInfraFailures ?? decl.toolDefaults.maxInfraFailures;
+  return {
+    nodeHash: t.hashes.node,
+    taskArgsHash: t.hashes.taskArgs,
+    templateVersionId,
+    nodeArgs: t.nodeArgs,
+    taskArgs: t.taskArgs,
+    name: t.name,
+    command: t.command,
+    maxAttempts,
+    ...(maxInfraFailures === undefined ? {} : { maxInfraFailures }),
+    cluster: r.cluster,
+    ...(r.queue === undefined ? {} : { queue: r.queue }),
+    resources: r.resources,
+    ...(Object.keys(r.resourceScales).length > 0 ? { resourceScales: r.resourceScales } : {}),
+    ...(r.fallbackQueues.length > 0 ? { fallbackQueues: r.fallbackQueues } : {}),
+    ...(Object.keys(t.attributes).length > 0 ? { attributes: t.attributes } : {}),
+  };
+}
+
 export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: BindOptions = {}): Promise<BoundWorkflow> {
   const p = prepare(decl);
   const { clusters } = await req.get<ClustersResponseT>('/clusters');
   checkClusters(decl, p.resolved, clusters);
 
-  const tool = await req.post<ToolResponseT>('/tools', { name: decl.toolName });
   const templates: TaskTemplate[] = [];
   const templateIndexOf = new Map<TaskTemplate, number>();
   for (const t of decl.tasks) {
@@ -197,8 +221,14 @@ export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: Bin
       templates.push(t.template);
     }
   }
-  const { templates: boundTemplates } = await req.post<TemplatesResponseT>('/task-templates', {
-    toolVersionId: tool.toolVersionId,
+  for (const name of Object.keys(decl.templateConcurrency)) {
+    if (!templates.some((t) => t.name === name)) {
+      throw new ValidationError(`concurrency limit set for task template '${name}', which no task of workflow '${decl.name}' uses`, { template: name });
+    }
+  }
+  const toolBody = { name: decl.toolName };
+  const templatesBody = (toolVersionId: number) => ({
+    toolVersionId,
     templates: templates.map((t) => ({
       name: t.name,
       commandTemplate: t.commandTemplate,
@@ -207,14 +237,8 @@ export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: Bin
       opArgs: [...t.opArgs],
     })),
   });
-  const versionOf = new Map(boundTemplates.map((b) => [b.name, b.versionId]));
-  for (const name of Object.keys(decl.templateConcurrency)) {
-    if (!templates.some((t) => t.name === name)) {
-      throw new ValidationError(`concurrency limit set for task template '${name}', which no task of workflow '${decl.name}' uses`, { template: name });
-    }
-  }
-  const wf = await req.post<WorkflowResponseT>('/workflows', {
-    toolVersionId: tool.toolVersionId,
+  const workflowBody = (toolVersionId: number) => ({
+    toolVersionId,
     argsHash: p.argsHash,
     taskHash: p.taskHash,
     dagHash: p.dagHash,
@@ -226,6 +250,18 @@ export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: Bin
     ...(decl.maxConcurrentlyRunning === undefined ? {} : { maxConcurrentlyRunning: decl.maxConcurrentlyRunning }),
     templateConcurrency: decl.templateConcurrency,
   });
+  // Every body is checked against the server's schema before the first write: a refusal halfway
+  // (a NUL in the 500th task's name) would leave a workflow row whose identity the corrected
+  // declaration then conflicts with. Ids the server has not assigned yet are stood in for by 1.
+  assertWire(wire.ToolRequest, toolBody, `tool '${decl.toolName}'`);
+  assertWire(wire.TemplatesRequest, templatesBody(1), `task templates of workflow '${decl.name}'`);
+  assertWire(wire.WorkflowRequest, workflowBody(1), `workflow '${decl.name}'`);
+  decl.tasks.forEach((t, i) => assertWire(wire.BindTask, taskBody(decl, t, p.resolved[i]!, 1), `task '${t.name}'`));
+
+  const tool = await req.post<ToolResponseT>('/tools', toolBody);
+  const { templates: boundTemplates } = await req.post<TemplatesResponseT>('/task-templates', templatesBody(tool.toolVersionId));
+  const versionOf = new Map(boundTemplates.map((b) => [b.name, b.versionId]));
+  const wf = await req.post<WorkflowResponseT>('/workflows', workflowBody(tool.toolVersionId));
   const n = decl.tasks.length;
   const bound: BoundWorkflow = {
     workflowId: wf.workflowId,
@@ -248,28 +284,7 @@ export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: Bin
     const nodeIds = new Float64Array(n);
     for (let start = 0; start < n; start += TASK_CHUNK) {
       const slice = decl.tasks.slice(start, start + TASK_CHUNK);
-      const body: BindTaskT[] = slice.map((t, k) => {
-        const r = p.resolved[start + k]!;
-        const maxAttempts = t.maxAttempts ?? t.template.maxAttempts ?? decl.maxAttempts ?? decl.toolDefaults.maxAttempts ?? 3;
-        const maxInfraFailures = t.maxInfraFailures ?? t.template.maxInfraFailures ?? decl.maxInfraFailures ?? decl.toolDefaults.maxInfraFailures;
-        return {
-          nodeHash: t.hashes.node,
-          taskArgsHash: t.hashes.taskArgs,
-          templateVersionId: versionOf.get(t.template.name)!,
-          nodeArgs: t.nodeArgs,
-          taskArgs: t.taskArgs,
-          name: t.name,
-          command: t.command,
-          maxAttempts,
-          ...(maxInfraFailures === undefined ? {} : { maxInfraFailures }),
-          cluster: r.cluster,
-          ...(r.queue === undefined ? {} : { queue: r.queue }),
-          resources: r.resources,
-          ...(Object.keys(r.resourceScales).length > 0 ? { resourceScales: r.resourceScales } : {}),
-          ...(r.fallbackQueues.length > 0 ? { fallbackQueues: r.fallbackQueues } : {}),
-          ...(Object.keys(t.attributes).length > 0 ? { attributes: t.attributes } : {}),
-        };
-      });
+      const body: BindTaskT[] = slice.map((t, k) => taskBody(decl, t, p.resolved[start + k]!, versionOf.get(t.template.name)!));
       const res = await req.put<{ tasks: [number, number, TaskStatus][] }>(`/workflow-runs/${run.runId}/tasks`, { tasks: body });
       res.tasks.forEach(([nodeId, taskId, status], k) => {
         nodeIds[start + k] = nodeId;

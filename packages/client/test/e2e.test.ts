@@ -450,6 +450,22 @@ describe('bad declarations change nothing', () => {
     expect(await rowCounts()).toEqual(before);
   });
 
+  it('refuses a NUL in a task name or node arg before any write, so the corrected declaration runs', async () => {
+    const t = new Tool('e2e_nul_tool');
+    const tt = shellTemplate(t);
+    const before = await rowCounts();
+    const badName = t.createWorkflow({ name: 'nul-decl', workflowArgs: { v: 1 } });
+    badName.addTasks([tt.createTask({ key: 'a', cmd: 'true' }), tt.createTask({ key: 'b', cmd: 'true' }, { name: 'b\u0000' })]);
+    await expect(badName.run({ connection: conn })).rejects.toThrow(/task 'b.*': \/name must not contain NUL/);
+    const badArg = t.createWorkflow({ name: 'nul-decl', workflowArgs: { v: 1 } });
+    badArg.addTasks([tt.createTask({ key: 'a', cmd: 'true' }), tt.createTask({ key: 'b\u0000', cmd: 'true' })]);
+    await expect(badArg.run({ connection: conn })).rejects.toThrow(/\/nodeArgs\/key must not contain NUL/);
+    expect(await rowCounts()).toEqual(before);
+    const fixed = t.createWorkflow({ name: 'nul-decl', workflowArgs: { v: 1 } });
+    fixed.addTasks([tt.createTask({ key: 'a', cmd: 'true' }), tt.createTask({ key: 'b', cmd: 'true' })]);
+    expect((await fixed.run({ connection: conn })).status).toBe('DONE');
+  });
+
   it('refuses the same workflow args with a different task set, changing nothing', async () => {
     const t = new Tool('e2e_conflict_tool');
     const tt = shellTemplate(t);

@@ -59,6 +59,18 @@ export class PayloadTooLargeError extends JobmonError {
   static override readonly status = 413;
 }
 
+/** The route exists but not for this method; the answer's Allow header lists the methods it has. */
+export class MethodNotAllowedError extends JobmonError {
+  static override readonly code = 'JM_METHOD_NOT_ALLOWED';
+  static override readonly status = 405;
+}
+
+/** The request's headers are larger than the server accepts (Node's limit, 16 KiB by default). */
+export class HeadersTooLargeError extends JobmonError {
+  static override readonly code = 'JM_HEADERS_TOO_LARGE';
+  static override readonly status = 431;
+}
+
 export class NotFoundError extends JobmonError {
   static override readonly code = 'JM_NOT_FOUND';
   static override readonly status = 404;
@@ -141,6 +153,8 @@ const BY_CODE = new Map<string, typeof JobmonError>(
   [
     ValidationError,
     PayloadTooLargeError,
+    MethodNotAllowedError,
+    HeadersTooLargeError,
     NotFoundError,
     IllegalTransitionError,
     CycleError,

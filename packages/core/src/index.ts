@@ -11,3 +11,4 @@ export * as wire from './wire.js';
 export type * from './wire.js';
 export const JOBMON_VERSION = '0.1.0';
 export * from './dag.js';
+export * from './text.js';

@@ -1,7 +1,7 @@
 // Request and response shapes of the /api/v1 routes. The server validates bodies with these
 // schemas and the OpenAPI document is generated from them; clients use the Static types.
 
-import { Type, type Static, type TSchema, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { FormatRegistry, Type, type Static, type TSchema, type TLiteral, type TRecord, type TString, type TUnion, type TUnknown } from '@sinclair/typebox';
 import {
   TASK_INSTANCE_STATES,
   TASK_STATES,
@@ -9,16 +9,53 @@ import {
   WORKFLOW_STATES,
   ERROR_CLASSES,
 } from './states.js';
+import { isCleanText } from './text.js';
 
-const Id = Type.Integer({ minimum: 1 });
-const Name = Type.String({ minLength: 1, maxLength: 255 });
-const Text = (max: number) => Type.String({ maxLength: max });
+// Nothing from the API is trusted: every number has bounds the database can hold, and every string
+// that names or identifies something must be storable as given (no NUL, no unpaired surrogate;
+// see text.ts), so it is refused rather than rewritten. Free-form objects hold scalars only, so no
+// recursive code ever walks a request nested 10,000 levels deep.
+
+/** Strings in this format are refused when they hold NUL or an unpaired surrogate (servers register it with AJV). */
+export const CLEAN_TEXT_FORMAT = 'clean-text';
+FormatRegistry.Set(CLEAN_TEXT_FORMAT, isCleanText);
+
+/** Largest id or count: JavaScript numbers are exact up to here, and both databases' bigint hold it. */
+export const MAX_ID = Number.MAX_SAFE_INTEGER;
+/** Bounds of an `integer` column (pid, pgid, exit codes, counts kept in int32 columns). */
+export const INT32_MIN = -2_147_483_648;
+export const INT32_MAX = 2_147_483_647;
+/** Longest deadline a runner or worker may promise: 30 days. */
+export const MAX_REPORT_MS = 30 * 86_400_000;
+
+const Id = Type.Integer({ minimum: 1, maximum: MAX_ID });
+const Count = Type.Integer({ minimum: 0, maximum: MAX_ID });
+const Int32Count = Type.Integer({ minimum: 0, maximum: INT32_MAX });
+const ReportMs = Type.Integer({ minimum: 1, maximum: MAX_REPORT_MS });
+const Name = Type.String({ minLength: 1, maxLength: 255, format: CLEAN_TEXT_FORMAT });
+/** Text that identifies or describes something declared by a user: refused when not clean. */
+const Text = (max: number) => Type.String({ maxLength: max, format: CLEAN_TEXT_FORMAT });
+/** Text captured from a running task (its output, its error): the server stores it cleaned (text.ts). */
+const ReportText = (max: number) => Type.String({ maxLength: max });
+const Hash = Type.String({ minLength: 8, maxLength: 128, format: CLEAN_TEXT_FORMAT });
+/** A string-keyed object whose keys are names. */
+const NamedRecord = <T extends TSchema>(value: T, maxProperties = 10_000) =>
+  Type.Record(Type.String(), value, { propertyNames: Name, maxProperties });
 type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
 const union = <T extends readonly string[]>(values: T): TUnion<Literals<T>> =>
   Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<Literals<T>>;
-const ArgValue = Type.Union([Type.String({ maxLength: 2048 }), Type.Number(), Type.Boolean()]);
-const Args = Type.Record(Type.String({ minLength: 1, maxLength: 255 }), ArgValue);
-const Resources = Type.Record(Type.String(), Type.Unknown());
+const FiniteNumber = Type.Number({ minimum: -MAX_ID, maximum: MAX_ID });
+const ArgValue = Type.Union([Type.String({ maxLength: 2048, format: CLEAN_TEXT_FORMAT }), FiniteNumber, Type.Boolean()]);
+const Args = NamedRecord(ArgValue);
+// Resources are free-form (a cluster may define its own), but flat: scalars, or a list of scalars
+// (resource scales list the values to try). Their sizes are checked against the queue's limits.
+const ResourceScalar = Type.Union([Type.String({ maxLength: 1024, format: CLEAN_TEXT_FORMAT }), FiniteNumber, Type.Boolean(), Type.Null()]);
+// Typed as before (unknown values) so that callers keep passing what normaliseResources accepts.
+const Resources = NamedRecord(Type.Union([ResourceScalar, Type.Array(ResourceScalar, { maxItems: 1000 })]), 256) as unknown as TRecord<TString, TUnknown>;
+
+/** Schemas for route params and querystrings, shared so that every route bounds them alike. */
+export const IdSchema = Id;
+export const CountSchema = Count;
 
 export const TaskInstanceStatusSchema = union(TASK_INSTANCE_STATES);
 export const TaskStatusSchema = union(TASK_STATES);
@@ -49,11 +86,11 @@ export const ToolResponse = Type.Object({ toolId: Id, toolVersionId: Id });
 export const TemplateSpec = Type.Object(
   {
     name: Name,
-    commandTemplate: Type.String({ minLength: 1, maxLength: 65536 }),
+    commandTemplate: Type.String({ minLength: 1, maxLength: 65536, format: CLEAN_TEXT_FORMAT }),
     nodeArgs: Type.Array(Name, { maxItems: 256 }),
     taskArgs: Type.Array(Name, { maxItems: 256 }),
     opArgs: Type.Array(Name, { maxItems: 256 }),
-    defaultResources: Type.Optional(Type.Record(Name, Resources)),
+    defaultResources: Type.Optional(NamedRecord(Resources, 256)),
   },
   { additionalProperties: false },
 );
@@ -74,16 +111,16 @@ export const ClustersResponse = Type.Object({ clusters: Type.Array(ClusterInfo) 
 export const WorkflowRequest = Type.Object(
   {
     toolVersionId: Id,
-    argsHash: Type.String({ minLength: 8, maxLength: 128 }),
-    taskHash: Type.String({ minLength: 8, maxLength: 128 }),
-    dagHash: Type.String({ minLength: 8, maxLength: 128 }),
+    argsHash: Hash,
+    taskHash: Hash,
+    dagHash: Hash,
     workflowArgs: Args,
-    taskCount: Type.Integer({ minimum: 0 }),
+    taskCount: Int32Count,
     name: Text(255),
     description: Text(65536),
-    attributes: Type.Optional(Type.Record(Name, Text(2048))),
-    maxConcurrentlyRunning: Type.Optional(Type.Integer({ minimum: 0 })),
-    templateConcurrency: Type.Optional(Type.Record(Name, Type.Integer({ minimum: 0 }))),
+    attributes: Type.Optional(NamedRecord(Text(2048))),
+    maxConcurrentlyRunning: Type.Optional(Int32Count),
+    templateConcurrency: Type.Optional(NamedRecord(Int32Count)),
   },
   { additionalProperties: false },
 );
@@ -99,9 +136,9 @@ export const RunRequest = Type.Object(
   {
     user: Text(255),
     host: Text(255),
-    pid: Type.Integer({ minimum: 0 }),
+    pid: Int32Count,
     jobmonVersion: Text(64),
-    nextReportMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    nextReportMs: Type.Optional(ReportMs),
     /** `<boot id>:<start time>` of the runner process, so its host can prove later that it is gone. */
     processStart: Type.Optional(Text(128)),
   },
@@ -109,7 +146,7 @@ export const RunRequest = Type.Object(
 );
 /** POST /workflow-runs/{id}/reap: the process that ran this run is gone (checked on its host). */
 export const ReapRunRequest = Type.Object(
-  { host: Text(255), pid: Type.Integer({ minimum: 0 }), processStart: Type.String({ minLength: 1, maxLength: 128 }) },
+  { host: Text(255), pid: Int32Count, processStart: Type.String({ minLength: 1, maxLength: 128, format: CLEAN_TEXT_FORMAT }) },
   { additionalProperties: false },
 );
 export const ReapRunResponse = Type.Object({ runId: Id, status: WorkflowRunStatusSchema });
@@ -117,21 +154,21 @@ export const RunResponse = Type.Object({ runId: Id, status: WorkflowRunStatusSch
 
 export const BindTask = Type.Object(
   {
-    nodeHash: Type.String({ minLength: 8, maxLength: 128 }),
-    taskArgsHash: Type.String({ minLength: 8, maxLength: 128 }),
+    nodeHash: Hash,
+    taskArgsHash: Hash,
     templateVersionId: Id,
     nodeArgs: Args,
     taskArgs: Args,
     name: Name,
-    command: Type.String({ minLength: 1, maxLength: 1_000_000 }),
+    command: Type.String({ minLength: 1, maxLength: 1_000_000, format: CLEAN_TEXT_FORMAT }),
     maxAttempts: Type.Integer({ minimum: 1, maximum: 1000 }),
     maxInfraFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     cluster: Name,
     queue: Type.Optional(Name),
     resources: Type.Optional(Resources),
     resourceScales: Type.Optional(Resources),
-    fallbackQueues: Type.Optional(Type.Array(Name)),
-    attributes: Type.Optional(Type.Record(Name, Text(2048))),
+    fallbackQueues: Type.Optional(Type.Array(Name, { maxItems: 256 })),
+    attributes: Type.Optional(NamedRecord(Text(2048))),
   },
   { additionalProperties: false },
 );
@@ -151,18 +188,18 @@ export const EdgesRequest = Type.Object(
 export const RunStatusRequest = Type.Object(
   {
     status: WorkflowRunStatusSchema,
-    taskCount: Type.Optional(Type.Integer({ minimum: 0 })),
-    nextReportMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    taskCount: Type.Optional(Int32Count),
+    nextReportMs: Type.Optional(ReportMs),
   },
   { additionalProperties: false },
 );
 export const RunStatusResponse = Type.Object({ status: WorkflowRunStatusSchema });
 export const HeartbeatRequest = Type.Object(
-  { status: WorkflowRunStatusSchema, nextReportMs: Type.Optional(Type.Integer({ minimum: 1 })) },
+  { status: WorkflowRunStatusSchema, nextReportMs: Type.Optional(ReportMs) },
   { additionalProperties: false },
 );
 export const InstanceHeartbeatRequest = Type.Object(
-  { nextReportMs: Type.Integer({ minimum: 1 }) },
+  { nextReportMs: ReportMs },
   { additionalProperties: false },
 );
 
@@ -195,19 +232,20 @@ export const QueueResponse = Type.Object({
 export const InstanceFields = {
   distributorId: Type.Optional(Text(255)),
   nodeName: Type.Optional(Text(255)),
-  pgid: Type.Optional(Type.Integer()),
-  exitCode: Type.Optional(Type.Integer()),
-  peakMemoryBytes: Type.Optional(Type.Integer({ minimum: 0 })),
-  wallTimeMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** A process group the runner may signal: a real one, never 0 or negative (kill(-pgid) semantics). */
+  pgid: Type.Optional(Type.Integer({ minimum: 1, maximum: INT32_MAX })),
+  exitCode: Type.Optional(Type.Integer({ minimum: INT32_MIN, maximum: INT32_MAX })),
+  peakMemoryBytes: Type.Optional(Count),
+  wallTimeMs: Type.Optional(Count),
   stdoutPath: Type.Optional(Text(4096)),
   stderrPath: Type.Optional(Text(4096)),
-  stdoutTail: Type.Optional(Text(20000)),
-  stderrTail: Type.Optional(Text(20000)),
-  errorMessage: Type.Optional(Text(20000)),
+  stdoutTail: Type.Optional(ReportText(20000)),
+  stderrTail: Type.Optional(ReportText(20000)),
+  errorMessage: Type.Optional(ReportText(20000)),
   /** Processes the command left behind that were killed when it ended (its group, escaped descendants). */
-  cleanup: Type.Optional(Text(4096)),
+  cleanup: Type.Optional(ReportText(4096)),
   /** Deadline for this instance's next report, from now (a worker's or a launch's promise to call back). */
-  nextReportMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 * 86_400_000 })),
+  nextReportMs: Type.Optional(ReportMs),
 };
 export const InstanceTransition = Type.Object(
   {
@@ -346,7 +384,7 @@ export type EventT = Static<typeof Event>;
 // --- node health ------------------------------------------------------------------------------
 
 /** Longest window the node-health view looks back over: 30 days. */
-export const NODE_HEALTH_MAX_WINDOW_MS = 30 * 86_400_000;
+export const NODE_HEALTH_MAX_WINDOW_MS = MAX_REPORT_MS;
 export const NodeHealthQuery = Type.Object(
   { windowMs: Type.Optional(Type.Integer({ minimum: 1, maximum: NODE_HEALTH_MAX_WINDOW_MS, default: 3_600_000 })) },
   { additionalProperties: false },

@@ -5,7 +5,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { JobmonError, JOBMON_VERSION, wire } from '@jobmon/core';
+import { isCleanText, JobmonError, JOBMON_VERSION, wire } from '@jobmon/core';
 import type { Db } from './db/connect.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -14,6 +14,7 @@ import { instanceRoutes } from './routes/instances.js';
 import { eventRoutes } from './routes/events.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { installIdempotency } from './services/idempotency.js';
+import { clientErrorHandler, describeValidation, installStrictParams, trackMethods } from './http-guards.js';
 
 export interface AppOptions {
   db: Db;
@@ -39,8 +40,11 @@ export async function buildApp(opts: AppOptions) {
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimitBytes ?? 64 * 1024 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    // No coercion: `true` is not 1 and "1e400" is not a number (params and querystrings are parsed
+    // strictly in http-guards.ts before validation).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, formats: { [wire.CLEAN_TEXT_FORMAT]: isCleanText } } },
     forceCloseConnections: true,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Response schemas document the API (OpenAPI); serialising with JSON.stringify spares the
@@ -60,12 +64,10 @@ export async function buildApp(opts: AppOptions) {
     }
     const fe = err as FastifyError;
     if (fe.validation) {
-      const first = fe.validation[0];
-      const field = `${fe.validationContext ?? 'body'}${first?.instancePath ?? ''}`;
-      const extra = first?.params && 'additionalProperty' in first.params ? ` '${String(first.params['additionalProperty'])}'` : '';
+      const { field, problem } = describeValidation(fe);
       return reply.status(400).send({
         code: 'JM_VALIDATION',
-        message: `${req.method} ${req.routeOptions.url ?? req.url}: ${field} ${first?.message ?? 'is invalid'}${extra}`,
+        message: `${req.method} ${req.routeOptions.url ?? req.url}: ${field} ${problem}`,
         details: { field, route: req.routeOptions.url ?? req.url },
       });
     }
@@ -75,7 +77,8 @@ export async function buildApp(opts: AppOptions) {
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.status(400).send({ code: 'JM_VALIDATION', message: `${req.method} ${req.url}: ${fe.message}`, details: { route: req.url } });
     }
-    req.log.error({ err }, 'internal error');
+    // The driver's text stays in the server's log: it may quote the request's data or the schema.
+    req.log.error({ err, route: req.routeOptions.url ?? req.url }, 'internal error');
     // Lock contention and a database that went away are worth retrying; the client backs off on 503.
     const transient = /SQLITE_BUSY|database is locked|deadlock detected|could not serialize|ECONNREFUSED|ECONNRESET|terminating connection|Connection terminated|timeout/i.test(
       String(fe.message),
@@ -83,13 +86,22 @@ export async function buildApp(opts: AppOptions) {
     if (transient) opts.onDbOutage?.();
     return reply.status(transient ? 503 : 500).send({
       code: 'JM_INTERNAL',
-      message: `${req.method} ${req.url}: ${transient ? 'the database is unavailable, retry' : 'internal error'}: ${fe.message}`,
-      details: { route: req.url },
+      message: `${req.method} ${req.routeOptions.url ?? req.url}: ${transient ? 'the database is unavailable, retry' : 'internal error (see the server log)'}`,
+      details: { route: req.routeOptions.url ?? req.url },
     });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ code: 'JM_NOT_FOUND', message: `no route ${req.method} ${req.url}`, details: { route: req.url } }),
-  );
+  const methodsOf = trackMethods(app);
+  installStrictParams(app);
+  app.setNotFoundHandler((req, reply) => {
+    const allow = methodsOf(req.url);
+    if (allow.length > 0) {
+      return reply
+        .status(405)
+        .header('allow', allow.join(', '))
+        .send({ code: 'JM_METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${req.url.split('?')[0]}; allowed: ${allow.join(', ')}`, details: { route: req.url, allow } });
+    }
+    return reply.status(404).send({ code: 'JM_NOT_FOUND', message: `no route ${req.method} ${req.url}`, details: { route: req.url } });
+  });
 
   // Idempotency-Key: a retried request answers what its first attempt answered (services/idempotency.ts).
   installIdempotency(app, opts.db);

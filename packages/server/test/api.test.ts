@@ -215,6 +215,26 @@ describe(`API on ${TEST_DB_KIND}`, () => {
     expect(await ok('GET', `/task-instances/${id}`)).toMatchObject({ stdoutTail: 'out\n', cleanup: 'killed 1 process left behind: 4242 sleep (own session)' });
   });
 
+  it('stores report text from a task with NUL and unpaired surrogates replaced by U+FFFD, losing nothing of the batch', async () => {
+    const w = await runningWorkflow(2);
+    const [a, b] = w.instances as [number, number];
+    const dirty = 'hello\u0000world \uD800 \uDE00 pair \uD83D\uDE00\n';
+    const clean = 'hello\uFFFDworld \uFFFD \uFFFD pair \uD83D\uDE00\n';
+    const via = ['INSTANTIATED', 'LAUNCHED', 'RUNNING'];
+    const r = await ok('POST', '/task-instances/transitions', {
+      items: [
+        { id: a, to: 'ERROR', via, exitCode: 1, stdoutTail: dirty, stderrTail: dirty, cleanup: dirty },
+        { id: b, to: 'ERROR', via, exitCode: 2, errorMessage: dirty },
+      ],
+    });
+    expect(r.results.map((x: { outcome: string }) => x.outcome)).toEqual(['applied', 'applied']);
+    expect(await ok('GET', `/task-instances/${a}`)).toMatchObject({ stdoutTail: clean, stderrTail: clean, cleanup: clean });
+    const messages = await db.kysely.selectFrom('task_instance_error').select(['task_instance_id', 'message']).where('task_instance_id', 'in', [a, b]).execute();
+    const byId = new Map(messages.map((m) => [m.task_instance_id, m.message]));
+    expect(byId.get(a)).toBe(`command exited with code 1: ${clean.trim()}`);
+    expect(byId.get(b)).toBe(clean);
+  });
+
   it('ignores an untimely report (a launch after running) and keeps the newer state', async () => {
     const w = await runningWorkflow(1);
     await ok('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'RUNNING', via: ['INSTANTIATED'] });
@@ -366,6 +386,14 @@ describe(`bad input on ${TEST_DB_KIND}: 4xx with a named field, never 5xx, nothi
     ['queue: duplicate task', 'POST', () => `/workflow-runs/${w.runId}/queue`, () => ({ tasks: [{ taskId: w.tasks[0] }, { taskId: w.tasks[0] }] }), 400, 'twice'],
     ['queue: unknown task', 'POST', () => `/workflow-runs/${w.runId}/queue`, () => ({ tasks: [{ taskId: 999999 }] }), 400, 'task 999999'],
     ['queue: run not RUNNING', 'POST', () => `/workflow-runs/${linking.runId}/queue`, () => ({ tasks: [{ taskId: linking.tasks[0] }] }), 409, 'RUNNING'],
+    ['queue: override above the queue\'s memory limit', 'POST', () => `/workflow-runs/${w.runId}/queue`, () => ({ tasks: [{ taskId: w.tasks[0], resources: { memory: 2 ** 63 } }] }), 400, 'memory'],
+    ['queue: override above the queue\'s cores limit', 'POST', () => `/workflow-runs/${w.runId}/queue`, () => ({ tasks: [{ taskId: w.tasks[1], resources: { cores: 5000 } }] }), 400, "queue 'null.q' limits"],
+    ['bind tasks: NUL in a task name', 'PUT', () => `/workflow-runs/${linking.runId}/tasks`, () => ({ tasks: [{ ...goodTask(), name: 'a\u0000b' }] }), 400, 'body/tasks/0/name'],
+    ['bind tasks: unpaired surrogate in a command', 'PUT', () => `/workflow-runs/${linking.runId}/tasks`, () => ({ tasks: [{ ...goodTask(), command: 'echo \uD800' }] }), 400, 'body/tasks/0/command'],
+    ['bind tasks: NUL in a node arg name', 'PUT', () => `/workflow-runs/${linking.runId}/tasks`, () => ({ tasks: [{ ...goodTask(), nodeArgs: { 'i\u0000': 'x' } }] }), 400, 'nodeArgs key'],
+    ['workflow: NUL in the description', 'POST', () => '/workflows', () => ({ toolVersionId: linking.toolVersionId, argsHash: hash('nul'), taskHash: hash('t'), dagHash: hash('d'), workflowArgs: {}, taskCount: 1, name: 'n', description: 'a\u0000' }), 400, 'description'],
+    ['workflow: id 0x10 is not 16', 'GET', () => '/workflows/0x10', () => (undefined), 400, 'params/id'],
+    ['tool: true is not a version flag\'s 1', 'POST', () => '/tools', () => ({ name: 'x', newVersion: 1 }), 400, 'newVersion'],
     ['queue: invalid resource override', 'POST', () => `/workflow-runs/${w.runId}/queue`, () => ({ tasks: [{ taskId: w.tasks[0], resources: { memory: 'lots' } }] }), 400, 'memory'],
     ['transitions: unknown state', 'POST', () => '/task-instances/transitions', () => ({ items: [{ id: 1, to: 'ASLEEP' }] }), 400, 'to'],
     ['transitions: unknown instance', 'POST', () => '/task-instances/transitions', () => ({ items: [{ id: 999999, to: 'RUNNING' }] }), 404, 'task instance 999999'],
@@ -409,5 +437,189 @@ describe(`bad input on ${TEST_DB_KIND}: 4xx with a named field, never 5xx, nothi
     } finally {
       await small.close();
     }
+  });
+});
+
+// The sweep: every route and every field of the OpenAPI document (so a new route cannot skip it)
+// gets hostile values — numbers past what the databases hold, non-decimal and non-finite numbers,
+// booleans for numbers, NUL and unpaired surrogates, 10,000 levels of nesting — and must answer
+// 400 naming the field, never 5xx, writing nothing. Report text from a task is the one exception:
+// it is stored cleaned (core/text.ts), so a NUL there only has to stay clear of 5xx.
+describe(`hostile input sweep on ${TEST_DB_KIND}: every route and field from the OpenAPI document`, () => {
+  type S = { type?: string; anyOf?: S[]; enum?: unknown[]; properties?: Record<string, S>; required?: string[]; items?: S | S[]; additionalProperties?: S | boolean; minimum?: number; maximum?: number; minLength?: number; minItems?: number; format?: string; pattern?: string };
+  type Op = { parameters?: { in: string; name: string; schema: S }[]; requestBody?: { content: Record<string, { schema: S }> } };
+  const MAX_ID = Number.MAX_SAFE_INTEGER;
+  const CLEANED = new Set(['stdoutTail', 'stderrTail', 'errorMessage', 'cleanup']);
+  const DEEP = '['.repeat(10_000) + ']'.repeat(10_000);
+  // A hostile value: its JSON text (raw, so 1e400 stays 1e400) and whether a schema branch would accept it.
+  type Hostile = { label: string; raw: string; accepts: (b: S) => boolean };
+  const inRange = (n: number) => (b: S) => (b.type === 'integer' || b.type === 'number') && Number.isFinite(n) && (b.minimum ?? -Infinity) <= n && n <= (b.maximum ?? Infinity);
+  const freeString = (b: S) => b.type === 'string' && !b.enum && !b.pattern;
+  const never = () => false;
+  const bodyHostiles = (s: S): Hostile[] => [
+    { label: '2^63', raw: '9223372036854775808', accepts: inRange(2 ** 63) },
+    { label: '2^53', raw: '9007199254740992', accepts: inRange(2 ** 53) },
+    { label: '2^31', raw: '2147483648', accepts: inRange(2 ** 31) },
+    { label: '-1', raw: '-1', accepts: inRange(-1) },
+    { label: 'max+1', raw: String((s.maximum ?? 2 ** 63) + 1), accepts: inRange((s.maximum ?? 2 ** 63) + 1) },
+    { label: '1e400', raw: '1e400', accepts: never },
+    { label: "'Infinity'", raw: '"Infinity"', accepts: freeString },
+    { label: "'0x10'", raw: '"0x10"', accepts: freeString },
+    { label: 'true', raw: 'true', accepts: (b) => b.type === 'boolean' },
+    { label: '1', raw: '1', accepts: inRange(1) },
+    { label: 'NUL', raw: JSON.stringify('a\u0000b'), accepts: never },
+    { label: 'lone surrogate', raw: JSON.stringify('a\uD800b'), accepts: never },
+    { label: 'deep nesting', raw: DEEP, accepts: never },
+  ];
+  const branches = (s: S): S[] => (s.anyOf ? s.anyOf.flatMap(branches) : [s]);
+  const numeric = (s: S) => branches(s).some((b) => b.type === 'integer' || b.type === 'number');
+
+  function sample(s: S): unknown {
+    if (s.anyOf) return sample(s.anyOf[0]!);
+    if (s.enum) return s.enum[0];
+    switch (s.type) {
+      case 'object': return Object.fromEntries((s.required ?? []).map((k) => [k, sample(s.properties![k]!)]));
+      case 'array': return Array.isArray(s.items) ? s.items.map(sample) : Array.from({ length: s.minItems ?? 0 }, () => sample(s.items as S));
+      // The largest id names nothing, so a request that passes validation finds nothing to change.
+      case 'integer': case 'number': return s.maximum ?? s.minimum ?? 0;
+      case 'boolean': return false;
+      default: return 'x'.repeat(Math.max(1, s.minLength ?? 1));
+    }
+  }
+
+  // Every place a value can go: [path in the body, schema, field name to expect in the message]; `key` marks a record's key.
+  type Slot = { path: (string | number)[]; schema: S; name: string; key?: boolean };
+  function slots(s: S, path: (string | number)[], name: string, out: Slot[] = []): Slot[] {
+    if (s.type === 'object' && s.properties) {
+      for (const [k, v] of Object.entries(s.properties)) slots(v, [...path, k], k, out);
+    } else if (s.type === 'object' && (s.additionalProperties === undefined || typeof s.additionalProperties === 'object')) {
+      out.push({ path: [...path, '__KEY__'], schema: { type: 'string' }, name, key: true });
+      slots(typeof s.additionalProperties === 'object' ? s.additionalProperties : {}, [...path, 'k'], name, out);
+    } else if (s.type === 'array' && s.items) {
+      if (Array.isArray(s.items)) s.items.forEach((it, i) => slots(it, [...path, i], name, out));
+      else slots(s.items, [...path, 0], name, out);
+    } else out.push({ path, schema: s, name });
+    return out;
+  }
+  function setAt(base: unknown, path: (string | number)[], value: unknown): unknown {
+    const root = structuredClone(base) as Record<string | number, unknown>;
+    let cur = root;
+    for (const [i, p] of path.entries()) {
+      if (i === path.length - 1) {
+        if (p === '__KEY__') cur['__HOSTILE_KEY__'] = 'x';
+        else cur[p] = value;
+      } else {
+        if (cur[p] === undefined || typeof cur[p] !== 'object') cur[p] = typeof path[i + 1] === 'number' ? [] : {};
+        cur = cur[p] as Record<string | number, unknown>;
+      }
+    }
+    return root;
+  }
+
+  let doc: { paths: Record<string, Record<string, Op>> };
+  beforeAll(async () => {
+    doc = await ok('GET', '/openapi.json');
+  });
+
+  const send = async (method: string, url: string, body?: string) => {
+    const res = await app.inject({ method: method as 'GET', url, ...(body === undefined ? {} : { payload: body, headers: { 'content-type': 'application/json' } }) });
+    return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as { code?: string; message?: string }) : {} };
+  };
+
+  it('bounds every integer of every request: a minimum, and a maximum the databases hold', () => {
+    const unbounded: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const body = op.requestBody?.content['application/json']?.schema;
+        const all = [...(op.parameters ?? []).map((p) => ({ name: p.name, schema: p.schema })), ...(body ? slots(body, [], 'body') : [])];
+        for (const { name, schema } of all) {
+          for (const b of branches(schema)) {
+            if ((b.type === 'integer' || b.type === 'number') && !(b.maximum !== undefined && b.maximum <= MAX_ID && b.minimum !== undefined)) unbounded.push(`${method.toUpperCase()} ${path} ${name}`);
+          }
+        }
+      }
+    }
+    expect(unbounded).toEqual([]);
+  });
+
+  it('answers 400 naming the field for every hostile value in every field, never 5xx, and writes nothing', async () => {
+    const snap = await snapshot();
+    const failures: string[] = [];
+    let fivexx = 0;
+    let cases = 0;
+    const check = (what: string, r: { status: number; body: { code?: string; message?: string } }, name: string | undefined, lenient: boolean) => {
+      cases++;
+      if (r.status >= 500) fivexx++;
+      const good = lenient ? r.status < 500 : r.status === 400 && r.body.code === 'JM_VALIDATION' && (name === undefined || (r.body.message ?? '').includes(name));
+      if (!good) failures.push(`${what} → ${r.status} ${(r.body.message ?? '').slice(0, 120)}`);
+    };
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const M = method.toUpperCase();
+        const params = op.parameters ?? [];
+        const url = (over: Record<string, string> = {}) => {
+          let u = path;
+          const q: string[] = [];
+          for (const p of params) {
+            const v = over[p.name] ?? (p.in === 'path' ? String(sample(p.schema)) : undefined);
+            if (p.in === 'path') u = u.replace(`{${p.name}}`, v!);
+            else if (v !== undefined) q.push(`${p.name}=${v}`);
+          }
+          return q.length ? `${u}?${q.join('&')}` : u;
+        };
+        const bodySchema = op.requestBody?.content['application/json']?.schema;
+        const base = bodySchema ? JSON.stringify(sample(bodySchema)) : undefined;
+        // Path and query strings: only decimal digits are numbers, only true/false booleans.
+        for (const p of params) {
+          const b = branches(p.schema);
+          const values = numeric(p.schema)
+            ? ['9223372036854775808', '9007199254740992', '1e400', 'Infinity', '0x10', 'true', '1.5', '%00', '1%00', '%201', '-1', '0'].filter(
+                (v) => !((v === '-1' && b.some(inRange(-1))) || (v === '0' && b.some(inRange(0)))),
+              )
+            : b.some((x) => x.type === 'boolean')
+              ? ['1', '0', 'yes', 'TRUE', '%00']
+              : ['%00', 'A%00B', '%ED%A0%80'];
+          for (const v of values) {
+            const r = await send(M, url({ [p.name]: v }), base);
+            // Bytes that are not UTF-8 cannot be a string at all: any 400 will do.
+            check(`${M} ${path} ${p.in} ${p.name}=${v}`, r, v === '%ED%A0%80' ? undefined : p.name, false);
+          }
+        }
+        if (!bodySchema) continue;
+        for (const slot of slots(bodySchema, [], 'body')) {
+          if (slot.key) {
+            for (const key of ['', 'k\u0000', 'k\uD800']) {
+              const text = JSON.stringify(setAt(JSON.parse(base!), slot.path, 'x')).replace('"__HOSTILE_KEY__"', JSON.stringify(key));
+              check(`${M} ${path} key of ${slot.path.slice(0, -1).join('.')}=${JSON.stringify(key)}`, await send(M, url(), text), slot.name, false);
+            }
+            continue;
+          }
+          for (const h of bodyHostiles(slot.schema)) {
+            if (branches(slot.schema).some(h.accepts)) continue;
+            const text = JSON.stringify(setAt(JSON.parse(base!), slot.path, '__HOSTILE__')).replace('"__HOSTILE__"', h.raw);
+            const lenient = CLEANED.has(slot.name) && (h.label === 'NUL' || h.label === 'lone surrogate');
+            check(`${M} ${path} ${slot.path.join('.')}=${h.label}`, await send(M, url(), text), slot.name, lenient);
+          }
+        }
+      }
+    }
+    expect(cases).toBeGreaterThan(500);
+    expect({ fivexx, failures }).toEqual({ fivexx: 0, failures: [] });
+    expect(await snapshot()).toEqual(snap);
+  });
+
+  it('answers an unknown method on every known path with 405, an Allow header and the API error body', async () => {
+    const wrong: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      const documented = Object.keys(ops).map((m) => m.toUpperCase());
+      const method = ['DELETE', 'PATCH', 'PUT', 'POST'].find((m) => !documented.includes(m))!;
+      const res = await app.inject({ method: method as 'DELETE', url: path.replace(/\{[^}]+\}/g, '7') });
+      const body = JSON.parse(res.body) as { code?: string; message?: string; details?: unknown };
+      const allow = String(res.headers['allow'] ?? '').split(/,\s*/);
+      if (res.statusCode !== 405 || body.code !== 'JM_METHOD_NOT_ALLOWED' || typeof body.message !== 'string' || !documented.every((m) => allow.includes(m))) {
+        wrong.push(`${method} ${path} → ${res.statusCode} allow=${allow.join(',')} ${res.body.slice(0, 80)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });

@@ -15,8 +15,8 @@ export async function eventRoutes(api: Api, ctx: AppContext): Promise<void> {
     {
       schema: {
         querystring: Type.Object({
-          after: Type.Integer({ minimum: 0, default: 0 }),
-          workflowId: Type.Optional(Type.Integer({ minimum: 1 })),
+          after: Type.Integer({ minimum: 0, maximum: wire.MAX_ID, default: 0 }),
+          workflowId: Type.Optional(wire.IdSchema),
           entity: Type.Optional(Type.Union([Type.Literal('workflow'), Type.Literal('workflow_run'), Type.Literal('task'), Type.Literal('task_instance')])),
           limit: Type.Integer({ minimum: 1, maximum: 10000, default: 1000 }),
           waitMs: Type.Integer({ minimum: 0, maximum: 60000, default: 0 }),

@@ -6,7 +6,7 @@ import { applyTransitions, instanceHeartbeat } from '../services/instances.js';
 import { getInstance } from '../services/reports.js';
 import type { Api } from './types.js';
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const IdParams = Type.Object({ id: wire.IdSchema });
 
 export async function instanceRoutes(api: Api, ctx: AppContext): Promise<void> {
   api.post('/task-instances/transitions', { schema: { body: wire.TransitionsRequest, response: { 200: wire.TransitionsResponse } } }, async (req) => ({

@@ -8,7 +8,7 @@ import { runInstances } from '../services/reports.js';
 import { reapDeadRun } from '../services/reaper.js';
 import type { Api } from './types.js';
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const IdParams = Type.Object({ id: wire.IdSchema });
 
 export async function runRoutes(api: Api, ctx: AppContext): Promise<void> {
   api.put('/workflow-runs/:id/tasks', { schema: { params: IdParams, body: wire.BindTasksRequest, response: { 200: wire.BindTasksResponse } } }, async (req) => ({
@@ -36,7 +36,7 @@ export async function runRoutes(api: Api, ctx: AppContext): Promise<void> {
     {
       schema: {
         params: IdParams,
-        querystring: Type.Object({ status: Type.Optional(Type.String({ maxLength: 200 })) }),
+        querystring: Type.Object({ status: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Z_,]*$' })) }),
       },
     },
     async (req) => ({ instances: await runInstances(ctx.db, req.params.id, req.query.status ? req.query.status.split(',') : []) }),

@@ -7,7 +7,7 @@ import { workflowDetail, workflowErrors, workflowTasks, taskInstances } from '..
 import { requestResume } from '../services/runs.js';
 import type { Api } from './types.js';
 
-const Id = Type.Integer({ minimum: 1 });
+const Id = wire.IdSchema;
 const IdParams = Type.Object({ id: Id });
 
 export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
@@ -25,7 +25,7 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
         querystring: Type.Object({
           status: Type.Optional(wire.TaskStatusSchema),
           limit: Type.Integer({ minimum: 1, maximum: 100000, default: 1000 }),
-          offset: Type.Integer({ minimum: 0, default: 0 }),
+          offset: Type.Integer({ minimum: 0, maximum: wire.MAX_ID, default: 0 }),
         }),
         response: { 200: Type.Object({ tasks: Type.Array(wire.TaskSummary) }) },
       },

@@ -4,6 +4,7 @@
 // from/to and leave that instance unchanged.
 
 import {
+  cleanText,
   ERROR_CLASS_OF,
   IllegalTransitionError,
   NotFoundError,
@@ -67,7 +68,9 @@ function dialectSql(tx: Tx, text: string): string {
 }
 
 const TAIL = 10_000;
-const tail = (s: string | undefined) => (s === undefined ? undefined : s.length > TAIL ? s.slice(-TAIL) : s);
+// Cleaned after cutting: the cut may split a surrogate pair, and a NUL from the task's output would
+// make PostgreSQL refuse the whole batch (core/text.ts).
+const tail = (s: string) => cleanText(s.length > TAIL ? s.slice(-TAIL) : s);
 
 function fieldsFor(item: InstanceTransitionT, errorClass: string | undefined, now: number): Updateable<TaskInstanceTable> {
   const f: Updateable<TaskInstanceTable> = {};
@@ -82,16 +85,16 @@ function fieldsFor(item: InstanceTransitionT, errorClass: string | undefined, no
   if (item.stderrPath !== undefined) f.stderr_path = item.stderrPath;
   if (item.stdoutTail !== undefined) f.stdout_tail = tail(item.stdoutTail);
   if (item.stderrTail !== undefined) f.stderr_tail = tail(item.stderrTail);
-  if (item.cleanup !== undefined) f.cleanup = item.cleanup;
+  if (item.cleanup !== undefined) f.cleanup = cleanText(item.cleanup);
   if (errorClass !== undefined) f.error_class = errorClass;
   return f;
 }
 
 function defaultMessage(item: InstanceTransitionT, to: TaskInstanceStatus): string {
-  if (item.errorMessage) return item.errorMessage;
+  if (item.errorMessage) return cleanText(item.errorMessage);
   if (to === 'ERROR' && item.exitCode !== undefined) {
     const t = (item.stderrTail ?? '').trim();
-    return `command exited with code ${item.exitCode}${t ? `: ${t.slice(-2000)}` : ''}`;
+    return `command exited with code ${item.exitCode}${t ? `: ${cleanText(t.slice(-2000))}` : ''}`;
   }
   return `instance ended ${to}`;
 }
@@ -176,7 +179,7 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
     } else if (item.to === inst.status && item.cleanup !== undefined) {
       // An ended instance's record is fixed, but for one fact learned afterwards: the processes its
       // command left behind, killed by a cleanup pass after its outcome was reported. Written once.
-      await tx.db.updateTable('task_instance').set({ cleanup: item.cleanup }).where('id', '=', inst.id).where('cleanup', 'is', null).execute();
+      await tx.db.updateTable('task_instance').set({ cleanup: cleanText(item.cleanup) }).where('id', '=', inst.id).where('cleanup', 'is', null).execute();
     }
     return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
   }

@@ -9,6 +9,7 @@ import {
   LIVE_RUN_STATES,
   LAPSED_TO,
   normaliseResources,
+  validateAgainstQueue,
   workflowMachine,
   workflowRunMachine,
   type Actor,
@@ -211,18 +212,25 @@ export async function queueTasks(
           .execute();
       }
     }
-    for (const [taskId, res] of overrides) {
-      if (byId.get(taskId) && queue.includes(byId.get(taskId)!)) {
-        await tx.db.updateTable('task').set({ resources: JSON.stringify(res) }).where('id', '=', taskId).execute();
-        byId.get(taskId)!.resources = JSON.stringify(res);
-      }
-    }
     const clusters = await tx.db
       .selectFrom('cluster')
       .innerJoin('queue', 'queue.cluster_id', 'cluster.id')
       .select(['cluster.name as cluster', 'cluster.id as cluster_id', 'queue.id as queue_id', 'queue.name as queue', 'queue.limits'])
       .execute();
     const queueInfo = new Map(clusters.map((c) => [c.queue_id, c]));
+    for (const [taskId, res] of overrides) {
+      // An override is held to its queue's limits exactly as bind holds declared resources, whether
+      // or not the task is queueable now; a refusal rolls back the whole request.
+      const r = byId.get(taskId)!;
+      const q = queueInfo.get(r.queue_id);
+      if (q) validateAgainstQueue(res, JSON.parse(q.limits) as QueueLimits, `task ${taskId}: resource override`, q.queue);
+    }
+    for (const [taskId, res] of overrides) {
+      const r = byId.get(taskId)!;
+      if (!queue.includes(r)) continue;
+      await tx.db.updateTable('task').set({ resources: JSON.stringify(res) }).where('id', '=', taskId).execute();
+      r.resources = JSON.stringify(res);
+    }
     const scaled = new Map<number, { resources: Record<string, unknown>; queue?: string; coerced?: string[] }>();
     for (const r of queue) {
       if (r.status !== 'ADJUSTING_RESOURCES' || overrides.has(r.id)) continue;

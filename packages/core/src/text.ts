@@ -1,0 +1,21 @@
+// Text that crosses the API boundary. PostgreSQL refuses NUL in text columns and SQLite stores a
+// lone UTF-16 surrogate as invalid UTF-8, so neither may reach the database. Text captured from a
+// task (output tails, error messages, cleanup notes) is cleaned: losing a byte of a log is better
+// than losing the report. Text that identifies something (names, commands, args) is refused instead
+// (isCleanText), because rewriting it would silently change the identity the user declared.
+
+/** Each NUL and each unpaired surrogate becomes this one character, U+FFFD REPLACEMENT CHARACTER. */
+export const REPLACEMENT_CHAR = '\uFFFD';
+
+const UNSAFE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const UNSAFE_ONE = new RegExp(UNSAFE.source);
+
+/** Replace NUL and unpaired surrogates with U+FFFD; every other character (pairs included) is kept. */
+export function cleanText(s: string): string {
+  return UNSAFE_ONE.test(s) ? s.replace(UNSAFE, REPLACEMENT_CHAR) : s;
+}
+
+/** True when `s` holds neither NUL nor an unpaired surrogate, so a database stores it as given. */
+export function isCleanText(s: string): boolean {
+  return !UNSAFE_ONE.test(s);
+}
