@@ -9,10 +9,10 @@
 //        {"t":"k","id":N,"s":"SIGKILL"}                                               kill group
 //   out: {"t":"r","id":N,"pid":P}                      started
 //        {"t":"x","id":N,"code":C,"sig":S,"wall":ms,"mem":bytes|null,"out":tail,"err":tail,
-//         "why":{"r":"runtime"|"memory","used":ms|bytes,"lim":ms|bytes}}
+//         "why":{"r":"runtime"|"memory","used":ms|bytes,"lim":ms|bytes},"cl":text}
 //        {"t":"f","id":N,"msg":text}                   could not start
 //        {"t":"c","id":N}                              cancelled before it started
-// "v", "rl" and "ml" are optional. A group that outlives "rl" or whose summed RSS exceeds "ml"
+// "v", "rl", "ml" and "cl" (processes the command left behind, killed when it exited) are optional. A group that outlives "rl" or whose summed RSS exceeds "ml"
 // is killed (SIGKILL to the group) and its exit message carries "why"; otherwise "why" is absent.
 // At most --parallelism commands run at once (default 1); the rest wait here in order, so the
 // next command starts the moment one ends, without a round trip to the runner.
@@ -83,7 +83,7 @@ function start(m: SpawnMsg): void {
       send({ t: 'f', id: m.id, msg: r.spawnError });
     } else {
       const why = r.limitExceeded && { r: r.limitExceeded.resource, used: r.limitExceeded.used, lim: r.limitExceeded.limit };
-      send({ t: 'x', id: m.id, code: r.exitCode, sig: r.signal, wall: r.wallTimeMs, mem: r.peakMemoryBytes, out: r.stdoutTail, err: r.stderrTail, ...(why ? { why } : {}) });
+      send({ t: 'x', id: m.id, code: r.exitCode, sig: r.signal, wall: r.wallTimeMs, mem: r.peakMemoryBytes, out: r.stdoutTail, err: r.stderrTail, ...(why ? { why } : {}), ...(r.cleanup ? { cl: r.cleanup } : {}) });
     }
     startNext();
   });

@@ -2,10 +2,12 @@
 // (no piping through Node), and measure it: exit code or signal, wall time, peak memory of the
 // group (sampled from /proc), and the tails of both files. Used by the `local` distributor and
 // by jobmon-worker alike. Optional limits (runtime, summed RSS of the group) are enforced here by
-// killing the whole group; the result then says which limit was exceeded.
+// killing the whole group; the result then says which limit was exceeded. When the command's
+// shell exits, whatever it left running is ended (leftovers.ts) before the result is given.
 
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { COOKIE_VAR, cookieEnv, endLeftovers, startTicks } from './leftovers.js';
 
 export interface GroupResult {
   exitCode: number | null;
@@ -19,6 +21,8 @@ export interface GroupResult {
   spawnError?: string;
   /** Set when the group was killed for exceeding one of its limits. */
   limitExceeded?: LimitBreach;
+  /** Set when processes the command left behind were killed after it exited: which ones. */
+  cleanup?: string;
 }
 
 /** Limits enforced by killing the whole group (SIGKILL). */
@@ -87,12 +91,14 @@ export function spawnGroup(opts: SpawnGroupOptions): GroupHandle {
   const started = performance.now();
   const out = openSync(opts.stdoutPath, 'w');
   const err = openSync(opts.stderrPath, 'w');
+  const env = opts.env ?? process.env;
+  const { cookie, value } = cookieEnv(env[COOKIE_VAR]);
   let child;
   try {
     child = spawn('/bin/sh', ['-c', opts.command], {
       detached: true, // own session and process group: killable as a whole, immune to our terminal's ^C
       stdio: ['ignore', out, err],
-      env: opts.env ?? process.env,
+      env: { ...env, [COOKIE_VAR]: value },
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
   } finally {
@@ -100,11 +106,14 @@ export function spawnGroup(opts: SpawnGroupOptions): GroupHandle {
     closeSync(err);
   }
   const pid = child.pid;
+  // Read now, while the shell cannot have been reaped: its descendants started no earlier.
+  const since = pid === undefined ? 0 : startTicks(pid);
   let settled = false;
   let breach: LimitBreach | undefined;
   let runtimeTimer: NodeJS.Timeout | undefined;
   const killGroup = (signal: NodeJS.Signals) => {
-    if (pid === undefined) return;
+    // Once the shell has exited its group id may be freed and reused: endLeftovers owns it then.
+    if (pid === undefined || settled) return;
     try {
       process.kill(-pid, signal);
     } catch {
@@ -130,16 +139,21 @@ export function spawnGroup(opts: SpawnGroupOptions): GroupHandle {
           : breach.resource === 'runtime'
             ? { ...breach, used: wallTimeMs }
             : breach;
-      resolve({
+      const peakMemoryBytes = pid === undefined ? null : groupSampler.peakOf(pid);
+      const measured = (cleanup: string | undefined): GroupResult => ({
         exitCode,
         signal,
         wallTimeMs,
-        peakMemoryBytes: pid === undefined ? null : groupSampler.peakOf(pid),
+        peakMemoryBytes,
         stdoutTail: readTail(opts.stdoutPath, opts.tailBytes),
         stderrTail: readTail(opts.stderrPath, opts.tailBytes),
         ...(spawnError ? { spawnError } : {}),
         ...(limitExceeded ? { limitExceeded } : {}),
+        ...(cleanup ? { cleanup } : {}),
       });
+      if (pid === undefined || spawnError !== undefined) return resolve(measured(undefined));
+      // The task is its main process: once that has exited, nothing it started may run on.
+      void endLeftovers({ pgid: pid, cookie, since }).then((note) => resolve(measured(note)));
     };
     child.once('error', (e) => finish(null, null, e.message));
     child.once('exit', (code, signal) => finish(code, signal));

@@ -126,6 +126,7 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     stdoutTail: result.stdoutTail,
     stderrTail: result.stderrTail,
     ...(result.peakMemoryBytes === null ? {} : { peakMemoryBytes: result.peakMemoryBytes }),
+    ...(result.cleanup === undefined ? {} : { cleanup: result.cleanup }),
   };
   // Outcomes go via RUNNING: if the server moved us to TRIAGING while we were paused or cut off,
   // reporting is itself the proof of life (TRIAGING → RUNNING → outcome).

@@ -27,6 +27,8 @@ interface ExitMsg {
   err: string;
   /** Present when the launcher killed the group for a limit. */
   why?: { r: 'runtime' | 'memory'; used: number; lim: number };
+  /** Present when processes the command left behind were killed after it exited. */
+  cl?: string;
 }
 type LauncherMsg = { t: 'r'; id: number; pid: number } | ExitMsg | { t: 'f'; id: number; msg: string } | { t: 'c'; id: number };
 
@@ -174,6 +176,7 @@ export class LocalDistributor implements Distributor {
       stdoutTail: m.out,
       stderrTail: m.err,
       ...(m.mem === null ? {} : { peakMemoryBytes: m.mem }),
+      ...(m.cl === undefined ? {} : { cleanup: m.cl }),
     };
     if (this.killedByUs.delete(id)) {
       void host.report({ id, to: 'ERROR_FATAL', via: ['KILL_SELF'], ...measured, errorMessage: 'killed by Jobmon (stop or resume)' });
