@@ -1,12 +1,13 @@
-// Run one shell command in its own process group with stdout/stderr going straight to files
-// (no piping through Node), and measure it: exit code or signal, wall time, peak memory of the
-// group (sampled from /proc), and the tails of both files. Used by the `local` distributor and
+// Run one shell command in its own process group with stdout/stderr copied to files up to a cap
+// (capped-log.ts), and measure it: exit code or signal, wall time, peak memory of the group
+// (sampled from /proc), and the tails of both outputs. Used by the `local` distributor and
 // by jobmon-worker alike. Optional limits (runtime, summed RSS of the group) are enforced here by
 // killing the whole group; the result then says which limit was exceeded. When the command's
 // shell exits, whatever it left running is ended (leftovers.ts) before the result is given.
 
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { CappedLog, DEFAULT_LOG_CAP_BYTES } from './capped-log.js';
 import { COOKIE_VAR, cookieEnv, endLeftovers, startTicks } from './leftovers.js';
 
 export interface GroupResult {
@@ -56,54 +57,49 @@ export interface SpawnGroupOptions {
   cwd?: string;
   tailBytes?: number;
   limits?: GroupLimits;
+  /** Most bytes kept of each of stdout and stderr (default 1 GiB); the rest is dropped, with a note. */
+  logCapBytes?: number;
 }
 
 const TAIL_BYTES = 10_000;
+/** After the command and its leftovers are gone, how long its pipes may take to empty. */
+const DRAIN_MS = 2000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Read the last `bytes` of a file (as UTF-8; a split leading character is dropped). */
-export function readTail(path: string, bytes = TAIL_BYTES): string {
-  try {
-    if (statSync(path).size === 0) return ''; // the common case costs one syscall
-  } catch {
-    return '';
-  }
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return '';
-    const len = Math.min(size, bytes);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    const text = buf.toString('utf8');
-    return size > len ? text.replace(/^\uFFFD+/, '') : text;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export function spawnGroup(opts: SpawnGroupOptions): GroupHandle {
   const started = performance.now();
-  const out = openSync(opts.stdoutPath, 'w');
-  const err = openSync(opts.stderrPath, 'w');
+  const cap = opts.logCapBytes ?? DEFAULT_LOG_CAP_BYTES;
+  const tailBytes = opts.tailBytes ?? TAIL_BYTES;
+  const out = new CappedLog(opts.stdoutPath, cap, tailBytes);
+  let err: CappedLog;
+  try {
+    err = new CappedLog(opts.stderrPath, cap, tailBytes);
+  } catch (e) {
+    out.abandon();
+    throw e;
+  }
   const env = opts.env ?? process.env;
   const { cookie, value } = cookieEnv(env[COOKIE_VAR]);
+  // Output goes through pipes, not straight to the files, so that the cap can be kept.
   let child;
   try {
     child = spawn('/bin/sh', ['-c', opts.command], {
       detached: true, // own session and process group: killable as a whole, immune to our terminal's ^C
-      stdio: ['ignore', out, err],
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...env, [COOKIE_VAR]: value },
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
-  } finally {
-    closeSync(out);
-    closeSync(err);
+  } catch (e) {
+    out.abandon();
+    err.abandon();
+    throw e;
+  }
+  if (child.stdout && child.stderr) {
+    out.attach(child.stdout);
+    err.attach(child.stderr);
+  } else {
+    out.abandon();
+    err.abandon();
   }
   const pid = child.pid;
   // Read now, while the shell cannot have been reaped: its descendants started no earlier.
@@ -145,15 +141,25 @@ export function spawnGroup(opts: SpawnGroupOptions): GroupHandle {
         signal,
         wallTimeMs,
         peakMemoryBytes,
-        stdoutTail: readTail(opts.stdoutPath, opts.tailBytes),
-        stderrTail: readTail(opts.stderrPath, opts.tailBytes),
+        stdoutTail: out.tail(),
+        stderrTail: err.tail(),
         ...(spawnError ? { spawnError } : {}),
         ...(limitExceeded ? { limitExceeded } : {}),
         ...(cleanup ? { cleanup } : {}),
       });
-      if (pid === undefined || spawnError !== undefined) return resolve(measured(undefined));
       // The task is its main process: once that has exited, nothing it started may run on.
-      void endLeftovers({ pgid: pid, cookie, since }).then((note) => resolve(measured(note)));
+      const leftovers = pid === undefined || spawnError !== undefined ? Promise.resolve(undefined) : endLeftovers({ pgid: pid, cookie, since });
+      void leftovers.then(async (note) => {
+        // The pipes close when the last holder is gone; one we could not end must not hold us.
+        const drained = Promise.all([out.done, err.done]);
+        const late = setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+        }, DRAIN_MS);
+        await drained;
+        clearTimeout(late);
+        resolve(measured(note));
+      });
     };
     child.once('error', (e) => finish(null, null, e.message));
     child.once('exit', (code, signal) => finish(code, signal));

@@ -18,6 +18,8 @@ export interface WorkerOptions {
   /** After SIGTERM to the command's group, wait this long before SIGKILL. */
   killGraceMs: number;
   reportByFactor?: number;
+  /** Most bytes kept of the command's stdout, and of its stderr. */
+  logCapBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -84,6 +86,7 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
       JOBMON_WORKFLOW_ID: String(started.workflowId),
       JOBMON_WORKFLOW_RUN_ID: String(started.workflowRunId),
     },
+    ...(opts.logCapBytes === undefined ? {} : { logCapBytes: opts.logCapBytes }),
   });
   if (group.pid !== undefined) {
     announceGroup(group.pid);

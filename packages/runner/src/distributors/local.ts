@@ -63,7 +63,8 @@ export class LocalDistributor implements Distributor {
     const count = Math.min(2, this.parallelism);
     for (let k = 0; k < count; k++) {
       const share = Math.floor(this.parallelism / count) + (k < this.parallelism % count ? 1 : 0);
-      const child = spawn(process.execPath, [LAUNCHER_PATH, '--parallelism', String(share)], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
+      const cap = this.opts.host.logCapBytes === undefined ? [] : ['--log-cap', String(this.opts.host.logCapBytes)];
+      const child = spawn(process.execPath, [LAUNCHER_PATH, '--parallelism', String(share), ...cap], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
       const rl = createInterface({ input: child.stdout!, crlfDelay: Infinity });
       rl.on('line', (line) => this.onMessage(JSON.parse(line) as LauncherMsg));
       child.on('exit', (code, signal) => {
