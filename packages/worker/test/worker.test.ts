@@ -2,7 +2,7 @@
 // a remote cluster would: real worker processes reporting to a real server (SQLite or PostgreSQL).
 
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +152,24 @@ describe('processes a command leaves behind', () => {
     const one = String.raw`\d+ sleep( \(left the group\))?`;
     expect(inst!.cleanup).toMatch(new RegExp(`^killed 3 leftover processes: ${one}, ${one}, ${one}$`));
     expect(inst!.cleanup!.match(/\(left the group\)/g)).toHaveLength(1);
+  });
+});
+
+describe('JOBMON_LOG_CAP_BYTES', () => {
+  it.each(['dummy', 'sequential'])('caps what a task may write to its log, and the log says where it was cut (%s)', async (cluster) => {
+    process.env['JOBMON_LOG_CAP_BYTES'] = '100000';
+    const conn2 = await connect({ url: server.url, config: { logDir: join(db.dir, 'logs') } });
+    try {
+      const { wf, tasks } = dummyWorkflow({ flood: `head -c 5000000 /dev/zero | tr '\\0' x; echo; echo the-end` }, { cluster });
+      expect((await wf.run({ connection: conn2 })).status).toBe('DONE');
+      const [inst] = await instancesOf(tasks[0]!.id!);
+      expect(statSync(inst!.stdoutPath!).size).toBeLessThan(100_000 + 200);
+      expect(readFileSync(inst!.stdoutPath!, 'latin1').slice(100_000)).toMatch(/^\n\[jobmon: log cut at 100000 bytes \(JOBMON_LOG_CAP_BYTES\); 4900009 more bytes were not kept\]\n$/);
+      expect(inst!.stdoutTail!.endsWith('\nthe-end\n')).toBe(true);
+    } finally {
+      delete process.env['JOBMON_LOG_CAP_BYTES'];
+      await conn2.close();
+    }
   });
 });
 
