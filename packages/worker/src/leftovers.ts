@@ -7,7 +7,7 @@
 // A descendant that clears its environment and leaves the group is beyond this; say so in docs.
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 
 export const COOKIE_VAR = 'JOBMON_TASK_COOKIE';
 
@@ -37,18 +37,50 @@ interface Found {
   inGroup: boolean;
 }
 
-/** Start time (clock ticks since boot) of a process, or 0 if it cannot be read. */
-export function startTicks(pid: number): number {
+const buf = Buffer.alloc(64 * 1024);
+
+/**
+ * A /proc file, or null if it is gone or not ours. Read into one reused buffer (valid until the
+ * next call): thousands of these per scan must not each allocate.
+ */
+function readProc(path: string): Buffer | null {
+  let fd: number;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]) || 0;
+    fd = openSync(path, 'r');
   } catch {
-    return 0;
+    return null;
+  }
+  try {
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return n < buf.length ? buf.subarray(0, n) : readFileSync(path); // a huge environment
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
   }
 }
 
+/** Start time (clock ticks since boot) of a process, or 0 if it cannot be read. */
+export function startTicks(pid: number): number {
+  const stat = readProc(`/proc/${pid}/stat`)?.toString('latin1');
+  return stat === undefined ? 0 : Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]) || 0;
+}
+
+/**
+ * Start times of the processes the last scan saw. Most processes are older than any task and stay
+ * so; not re-reading their stat files is most of what a scan would cost (a launcher ending hundreds
+ * of tasks a second scans as often). A pid that died and was reused between two scans would be
+ * skipped as old: that needs the pid space to wrap meanwhile, so the memory is dropped when older
+ * than KNOWN_MS; and the cost would be a leftover missed, never a wrong process signalled.
+ */
+let known = new Map<number, number>();
+let knownAt = 0;
+const KNOWN_MS = 5000;
+
 /** One pass over /proc finding the live leftovers of each task. */
 function scan(tasks: Task[]): Map<Task, Found[]> {
+  const seen = new Map<number, number>();
+  if (performance.now() - knownAt > KNOWN_MS) known = new Map();
   const out = new Map<Task, Found[]>(tasks.map((t) => [t, []]));
   const byGroup = new Map(tasks.map((t) => [t.pgid, t]));
   const oldest = Math.min(...tasks.map((t) => t.since));
@@ -63,32 +95,33 @@ function scan(tasks: Task[]): Map<Task, Found[]> {
     if (c < 48 || c > 57) continue;
     const pid = Number(name);
     if (pid === process.pid) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue; // exited while we looked
+    const old = known.get(pid);
+    if (old !== undefined && old < oldest) {
+      seen.set(pid, old);
+      continue;
     }
+    const stat = readProc(`/proc/${name}/stat`)?.toString('latin1');
+    if (stat === undefined) continue; // exited while we looked
     const close = stat.lastIndexOf(')');
     const f = stat.slice(close + 2).split(' ');
     // Zombies are dead already (their parent, perhaps PID 1 in a container, has not reaped them).
     if (f[0] === 'Z' || f[0] === 'X') continue;
     const started = Number(f[19]);
-    if (started < oldest) continue; // older than every task: saves reading most environ files
+    seen.set(pid, started);
+    if (started < oldest) continue; // older than every task
     const found = (t: Task, inGroup: boolean) => out.get(t)!.push({ pid, name: stat.slice(stat.indexOf('(') + 1, close), inGroup });
     const member = byGroup.get(Number(f[2]));
     if (member && started >= member.since) {
       found(member, true);
       continue;
     }
-    let environ: Buffer;
-    try {
-      environ = readFileSync(`/proc/${name}/environ`);
-    } catch {
-      continue; // another user's process, or gone
-    }
+    // null: another user's process, or gone.
+    const environ = readProc(`/proc/${name}/environ`);
+    if (environ === null) continue;
     for (const t of tasks) if (started >= t.since && environ.includes(t.cookie)) found(t, false);
   }
+  known = seen;
+  knownAt = performance.now();
   return out;
 }
 
