@@ -153,6 +153,20 @@ describe('processes a command leaves behind', () => {
     expect(inst!.cleanup).toMatch(new RegExp(`^killed 3 leftover processes: ${one}, ${one}, ${one}$`));
     expect(inst!.cleanup!.match(/\(left the group\)/g)).toHaveLength(1);
   });
+
+  it('are killed also when Jobmon kills the command, here for its runtime (sequential)', async () => {
+    const tool = new Tool(`worker_tool_${++n}`);
+    const tt = tool.getTaskTemplate({ name: 'w', commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'] });
+    const cmd = `setsid sleep ${marker} & until [ "$(pgrep -cxf 'sleep ${marker}')" -ge 1 ]; do :; done; sleep 30`;
+    const task = tt.createTask({ key: 'slow', cmd }, { computeResources: { runtime: 1 }, cluster: 'sequential', maxAttempts: 1 });
+    const wf = tool.createWorkflow({ name: `worker_${n}` });
+    wf.addTask(task);
+    expect((await wf.run({ connection: conn })).status).toBe('FAILED');
+    expect(liveWithArg(marker)).toEqual([]);
+    const [inst] = await instancesOf(task.id!);
+    expect(inst!.status).toBe('RESOURCE_ERROR');
+    expect(inst!.cleanup).toMatch(/^killed 1 leftover process: \d+ sleep \(left the group\)$/);
+  });
 });
 
 describe('JOBMON_LOG_CAP_BYTES', () => {
