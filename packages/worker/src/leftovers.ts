@@ -4,7 +4,8 @@
 // command gets a random cookie in its environment (JOBMON_TASK_COOKIE), inherited by everything
 // it starts, and a process is ours only if its /proc/<pid>/environ carries that cookie or it is
 // still in the command's (non-empty, hence not reused) process group. Nothing else is signalled.
-// A descendant that clears its environment and leaves the group is beyond this; say so in docs.
+// A descendant that both clears its environment and leaves the group is beyond this (see
+// docs/failures.md).
 
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
