@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawnGroup } from '../src/process-group.js';
+import { killWithArg, liveWithArg } from '../../../test-support/processes.js';
 
 let dir: string;
 beforeEach(() => {
@@ -50,4 +51,19 @@ describe('task log files', () => {
     expect(readFileSync(paths().stdoutPath, 'utf8')).toBe('earlier out\nlater out\n');
     expect(readFileSync(paths().stderrPath, 'utf8')).toBe('earlier err\nlater err\n');
   });
+});
+
+describe('a leftover beyond reach', () => {
+  const marker = `1000.${process.pid}7`;
+  afterEach(() => killWithArg(marker));
+
+  it('(own session, environment cleared) holding the output pipe does not hold the result', async () => {
+    const command = `setsid env -i sleep ${marker} & until pgrep -xf 'sleep ${marker}' >/dev/null; do :; done; echo hi`;
+    const r = await spawnGroup({ command, ...paths() }).done;
+    expect(r.exitCode).toBe(0);
+    expect(r.stdoutTail).toBe('hi\n');
+    expect(r.cleanup).toBeUndefined();
+    // Documented limit: without the cookie or the group it is not ours to signal.
+    expect(liveWithArg(marker)).toHaveLength(1);
+  }, 15_000);
 });
