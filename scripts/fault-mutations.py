@@ -53,6 +53,16 @@ MUTATIONS = [
         "      const group = recorded ? { pgid: recorded, start: startTime(recorded) ?? '' } : undefined;\n")], FAULTS, 'never a pgid taken from the API'),
     ('one refused report does not lose its batch', [('packages/runner/src/reporter.ts',
         "      } else if (batch.length > 1) {", "      } else if (batch.length < 0) {")], 'packages/runner/src/reporter.test.ts', 'isolates an item'),
+    ('a task\'s leftovers are ended when it exits', [('packages/worker/src/process-group.ts',
+        "endLeftovers({ pgid: pid, cookie, since })", "Promise.resolve(undefined)")], 'packages/worker/test/worker.test.ts', 'leaves behind'),
+    ('descendants that left the group are found by their cookie', [('packages/worker/src/leftovers.ts',
+        "environ.includes(t.cookie)", "false")], 'packages/worker/test/worker.test.ts', 'leaves behind'),
+    ('the log cap', [('packages/worker/src/capped-log.ts',
+        "const room = Math.max(0, this.capBytes - this.written);", "const room = Infinity;")], 'packages/worker/test', 'cap'),
+    ('logs are appended to', [('packages/worker/src/capped-log.ts',
+        "openSync(path, 'a')", "openSync(path, 'w')")], 'packages/worker/test/process-group.test.ts', 'appended'),
+    ('a pipe held beyond reach does not hold the result', [('packages/worker/src/process-group.ts',
+        "          child.stdout?.destroy();\n          child.stderr?.destroy();\n", "")], 'packages/worker/test/process-group.test.ts', 'beyond reach'),
 ]
 
 def sh(cmd):

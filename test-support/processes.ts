@@ -53,3 +53,30 @@ export async function eventLogMismatches(db: Kysely<any>, workflowId: number): P
   if (tasks.length === 0) out.push(`workflow ${workflowId} has no tasks`);
   return out;
 }
+
+/** Live (non-zombie) processes whose command line contains `marker`, e.g. a unique argument. */
+export function liveWithArg(marker: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const state = readFileSync(`/proc/${name}/stat`, 'latin1');
+      if (/^\S+ \(.*\) [ZX]/.test(state)) continue;
+      if (readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(marker)) out.push(Number(name));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+/** SIGKILL whatever liveWithArg finds: a failing test must not leak the processes it made. */
+export function killWithArg(marker: string): void {
+  for (const pid of liveWithArg(marker)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}

@@ -183,6 +183,7 @@ export class Workflow {
         instanceHeartbeatMs: conn.config.instanceHeartbeatMs,
         reportByFactor: conn.config.reportByFactor,
         outageToleranceMs: conn.config.outageToleranceMs,
+        logCapBytes: conn.config.logCapBytes,
         ...(options.parallelism ? { parallelism: options.parallelism } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.onWarning ? { onWarning: options.onWarning } : {}),

@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       runHeartbeatMs: 30_000,
       instanceHeartbeatMs: 90_000,
       reportByFactor: 3.1,
+      logCapBytes: 1024 ** 3,
       http: { timeoutMs: 20_000, retries: 8, backoffMs: 200, maxBackoffMs: 10_000 },
     });
     expect(c.db).toMatch(/jobmon\.db$/);
@@ -73,6 +74,7 @@ describe('loadConfig', () => {
         JOBMON_HTTP_TIMEOUT_MS: '1000',
         JOBMON_HTTP_RETRIES: '0',
         JOBMON_HTTP_BACKOFF_MS: '5',
+        JOBMON_LOG_CAP_BYTES: '100000',
       },
     );
     const c = loadConfig({ db: '/override.db' }, env);
@@ -83,6 +85,7 @@ describe('loadConfig', () => {
       runHeartbeatMs: 250,
       instanceHeartbeatMs: 100,
       reportByFactor: 2.5,
+      logCapBytes: 100_000,
       http: { timeoutMs: 1000, retries: 0, backoffMs: 5, maxBackoffMs: 10_000 },
     });
   });
@@ -127,6 +130,8 @@ describe('loadConfig', () => {
     ['JOBMON_REPORT_BY_FACTOR', '-1'],
     ['JOBMON_HTTP_RETRIES', '1.5'],
     ['JOBMON_HTTP_RETRIES', '-1'],
+    ['JOBMON_LOG_CAP_BYTES', '1.5'],
+    ['JOBMON_LOG_CAP_BYTES', '0'],
   ])('rejects %s=%s, naming the variable', (name, value) => {
     const e = thrown(() => loadConfig({}, envWith({}, { [name]: value })));
     expect(e.message).toContain(name);

@@ -26,6 +26,9 @@ export interface JobmonConfig {
   /** Runner: how long to ride out a server that does not answer (running tasks go on, nothing new
    * starts, outcomes are kept) before giving up. */
   outageToleranceMs: number;
+  /** Most bytes kept of a task instance's stdout, and of its stderr; past it output is dropped
+   * and the log says so. */
+  logCapBytes: number;
   http: { timeoutMs: number; retries: number; backoffMs: number; maxBackoffMs: number };
 }
 
@@ -45,6 +48,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): JobmonConfi
     reaperIntervalMs: 15_000,
     reaperGraceMs: 60_000,
     outageToleranceMs: 30 * 60_000,
+    logCapBytes: 1024 ** 3,
     http: { timeoutMs: 20_000, retries: 8, backoffMs: 200, maxBackoffMs: 10_000 },
   };
 }
@@ -59,6 +63,7 @@ const ENV: Record<string, (c: JobmonConfig, v: string) => void> = {
   JOBMON_REAPER_INTERVAL_MS: (c, v) => (c.reaperIntervalMs = positive('JOBMON_REAPER_INTERVAL_MS', v)),
   JOBMON_REAPER_GRACE_MS: (c, v) => (c.reaperGraceMs = positive('JOBMON_REAPER_GRACE_MS', v)),
   JOBMON_OUTAGE_TOLERANCE_MS: (c, v) => (c.outageToleranceMs = positive('JOBMON_OUTAGE_TOLERANCE_MS', v)),
+  JOBMON_LOG_CAP_BYTES: (c, v) => (c.logCapBytes = positiveInteger('JOBMON_LOG_CAP_BYTES', v)),
   JOBMON_HTTP_TIMEOUT_MS: (c, v) => (c.http.timeoutMs = positive('JOBMON_HTTP_TIMEOUT_MS', v)),
   JOBMON_HTTP_RETRIES: (c, v) => (c.http.retries = nonNegative('JOBMON_HTTP_RETRIES', v)),
   JOBMON_HTTP_BACKOFF_MS: (c, v) => (c.http.backoffMs = positive('JOBMON_HTTP_BACKOFF_MS', v)),
@@ -68,6 +73,11 @@ const ENV: Record<string, (c: JobmonConfig, v: string) => void> = {
 function positive(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new ValidationError(`${name}=${v} must be a positive number`);
+  return n;
+}
+function positiveInteger(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new ValidationError(`${name}=${v} must be a whole number ≥ 1`);
   return n;
 }
 function nonNegative(name: string, v: string): number {

@@ -63,6 +63,8 @@ export interface RunOptions {
   reportByFactor: number;
   /** How long to ride out a server that does not answer (default 30 min). */
   outageToleranceMs?: number;
+  /** Most bytes kept of each instance's stdout and stderr (default 1 GiB). */
+  logCapBytes?: number;
   /** `local` parallelism (default: number of cores). */
   parallelism?: number;
   onProgress?: (p: SwarmProgress) => void;
@@ -150,6 +152,7 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
     runId: opts.runId,
     logDir,
     instanceReportByMs,
+    ...(opts.logCapBytes === undefined ? {} : { logCapBytes: opts.logCapBytes }),
     report: (item) => reporter.report(item),
     capacityChanged: () => swarm?.pump(),
     childEnv: (item: LaunchItem) => ({
@@ -162,6 +165,7 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
       JOBMON_WORKFLOW_RUN_ID: String(opts.runId),
       JOBMON_INSTANCE_HEARTBEAT_MS: String(instanceHeartbeatMs),
       JOBMON_REPORT_BY_FACTOR: String(opts.reportByFactor),
+      ...(opts.logCapBytes === undefined ? {} : { JOBMON_LOG_CAP_BYTES: String(opts.logCapBytes) }),
     }),
   });
 

@@ -1,6 +1,7 @@
 // `jobmon-worker --instance-id N [--url URL] [--log-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS]`
 // Arguments are parsed by hand to keep the worker's start-up small.
 
+import { DEFAULT_LOG_CAP_BYTES } from './capped-log.js';
 import { runWorker } from './worker.js';
 
 const USAGE = 'usage: jobmon-worker --instance-id N [--url URL] [--log-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS]';
@@ -50,5 +51,6 @@ const code = await runWorker({
   heartbeatMs: positive('--heartbeat-ms', arg('--heartbeat-ms') ?? process.env['JOBMON_INSTANCE_HEARTBEAT_MS'], 90_000),
   killGraceMs: positive('--kill-grace-ms', arg('--kill-grace-ms'), 10_000),
   reportByFactor: factor(process.env['JOBMON_REPORT_BY_FACTOR']),
+  logCapBytes: positive('JOBMON_LOG_CAP_BYTES', process.env['JOBMON_LOG_CAP_BYTES'], DEFAULT_LOG_CAP_BYTES),
 });
 process.exit(code);

@@ -9,11 +9,12 @@
 //        {"t":"k","id":N,"s":"SIGKILL"}                                               kill group
 //   out: {"t":"r","id":N,"pid":P}                      started
 //        {"t":"x","id":N,"code":C,"sig":S,"wall":ms,"mem":bytes|null,"out":tail,"err":tail,
-//         "why":{"r":"runtime"|"memory","used":ms|bytes,"lim":ms|bytes}}
+//         "why":{"r":"runtime"|"memory","used":ms|bytes,"lim":ms|bytes},"cl":text}
 //        {"t":"f","id":N,"msg":text}                   could not start
 //        {"t":"c","id":N}                              cancelled before it started
-// "v", "rl" and "ml" are optional. A group that outlives "rl" or whose summed RSS exceeds "ml"
+// "v", "rl", "ml" and "cl" (processes the command left behind, killed when it exited) are optional. A group that outlives "rl" or whose summed RSS exceeds "ml"
 // is killed (SIGKILL to the group) and its exit message carries "why"; otherwise "why" is absent.
+// --log-cap caps each log file (default: spawnGroup's, 1 GiB).
 // At most --parallelism commands run at once (default 1); the rest wait here in order, so the
 // next command starts the moment one ends, without a round trip to the runner.
 // When stdin closes (the runner exited or died) every group still running is killed.
@@ -43,6 +44,9 @@ const running = new Map<number, GroupHandle>();
 const waiting: SpawnMsg[] = [];
 const pIndex = process.argv.indexOf('--parallelism');
 const parallelism = Math.max(1, pIndex > 0 ? Number(process.argv[pIndex + 1]) || 1 : 1);
+const cIndex = process.argv.indexOf('--log-cap');
+const logCap = cIndex > 0 ? Number(process.argv[cIndex + 1]) : NaN;
+const logCapBytes = Number.isSafeInteger(logCap) && logCap > 0 ? { logCapBytes: logCap } : {};
 
 function startNext(): void {
   while (running.size < parallelism && waiting.length > 0) start(waiting.shift()!);
@@ -68,7 +72,7 @@ function start(m: SpawnMsg): void {
   let h: GroupHandle;
   try {
     const limits = { ...(m.rl === undefined ? {} : { runtimeMs: m.rl }), ...(m.ml === undefined ? {} : { memoryBytes: m.ml }) };
-    h = spawnGroup({ command: m.c, stdoutPath: m.o, stderrPath: m.e, env: m.v ? { ...baseEnv, ...m.v } : baseEnv, limits });
+    h = spawnGroup({ command: m.c, stdoutPath: m.o, stderrPath: m.e, env: m.v ? { ...baseEnv, ...m.v } : baseEnv, limits, ...logCapBytes });
   } catch (e) {
     send({ t: 'f', id: m.id, msg: (e as Error).message });
     return;
@@ -83,7 +87,7 @@ function start(m: SpawnMsg): void {
       send({ t: 'f', id: m.id, msg: r.spawnError });
     } else {
       const why = r.limitExceeded && { r: r.limitExceeded.resource, used: r.limitExceeded.used, lim: r.limitExceeded.limit };
-      send({ t: 'x', id: m.id, code: r.exitCode, sig: r.signal, wall: r.wallTimeMs, mem: r.peakMemoryBytes, out: r.stdoutTail, err: r.stderrTail, ...(why ? { why } : {}) });
+      send({ t: 'x', id: m.id, code: r.exitCode, sig: r.signal, wall: r.wallTimeMs, mem: r.peakMemoryBytes, out: r.stdoutTail, err: r.stderrTail, ...(why ? { why } : {}), ...(r.cleanup ? { cl: r.cleanup } : {}) });
     }
     startNext();
   });

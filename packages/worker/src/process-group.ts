@@ -1,11 +1,14 @@
-// Run one shell command in its own process group with stdout/stderr going straight to files
-// (no piping through Node), and measure it: exit code or signal, wall time, peak memory of the
-// group (sampled from /proc), and the tails of both files. Used by the `local` distributor and
+// Run one shell command in its own process group with stdout/stderr copied to files up to a cap
+// (capped-log.ts), and measure it: exit code or signal, wall time, peak memory of the group
+// (sampled from /proc), and the tails of both outputs. Used by the `local` distributor and
 // by jobmon-worker alike. Optional limits (runtime, summed RSS of the group) are enforced here by
-// killing the whole group; the result then says which limit was exceeded.
+// killing the whole group; the result then says which limit was exceeded. When the command's
+// shell exits, whatever it left running is ended (leftovers.ts) before the result is given.
 
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { CappedLog, DEFAULT_LOG_CAP_BYTES } from './capped-log.js';
+import { COOKIE_VAR, cookieEnv, endLeftovers, startTicks } from './leftovers.js';
 
 export interface GroupResult {
   exitCode: number | null;
@@ -19,6 +22,8 @@ export interface GroupResult {
   spawnError?: string;
   /** Set when the group was killed for exceeding one of its limits. */
   limitExceeded?: LimitBreach;
+  /** Set when processes the command left behind were killed after it exited: which ones. */
+  cleanup?: string;
 }
 
 /** Limits enforced by killing the whole group (SIGKILL). */
@@ -52,59 +57,59 @@ export interface SpawnGroupOptions {
   cwd?: string;
   tailBytes?: number;
   limits?: GroupLimits;
+  /** Most bytes kept of each of stdout and stderr (default 1 GiB); the rest is dropped, with a note. */
+  logCapBytes?: number;
 }
 
 const TAIL_BYTES = 10_000;
+/** After the command and its leftovers are gone, how long its pipes may take to empty. */
+const DRAIN_MS = 2000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Read the last `bytes` of a file (as UTF-8; a split leading character is dropped). */
-export function readTail(path: string, bytes = TAIL_BYTES): string {
-  try {
-    if (statSync(path).size === 0) return ''; // the common case costs one syscall
-  } catch {
-    return '';
-  }
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return '';
-    const len = Math.min(size, bytes);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    const text = buf.toString('utf8');
-    return size > len ? text.replace(/^\uFFFD+/, '') : text;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export function spawnGroup(opts: SpawnGroupOptions): GroupHandle {
   const started = performance.now();
-  const out = openSync(opts.stdoutPath, 'w');
-  const err = openSync(opts.stderrPath, 'w');
+  const cap = opts.logCapBytes ?? DEFAULT_LOG_CAP_BYTES;
+  const tailBytes = opts.tailBytes ?? TAIL_BYTES;
+  const out = new CappedLog(opts.stdoutPath, cap, tailBytes);
+  let err: CappedLog;
+  try {
+    err = new CappedLog(opts.stderrPath, cap, tailBytes);
+  } catch (e) {
+    out.abandon();
+    throw e;
+  }
+  const env = opts.env ?? process.env;
+  const { cookie, value } = cookieEnv(env[COOKIE_VAR]);
+  // Output goes through pipes, not straight to the files, so that the cap can be kept.
   let child;
   try {
     child = spawn('/bin/sh', ['-c', opts.command], {
       detached: true, // own session and process group: killable as a whole, immune to our terminal's ^C
-      stdio: ['ignore', out, err],
-      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, [COOKIE_VAR]: value },
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
-  } finally {
-    closeSync(out);
-    closeSync(err);
+  } catch (e) {
+    out.abandon();
+    err.abandon();
+    throw e;
+  }
+  if (child.stdout && child.stderr) {
+    out.attach(child.stdout);
+    err.attach(child.stderr);
+  } else {
+    out.abandon();
+    err.abandon();
   }
   const pid = child.pid;
+  // Read now, while the shell cannot have been reaped: its descendants started no earlier.
+  const since = pid === undefined ? 0 : startTicks(pid);
   let settled = false;
   let breach: LimitBreach | undefined;
   let runtimeTimer: NodeJS.Timeout | undefined;
   const killGroup = (signal: NodeJS.Signals) => {
-    if (pid === undefined) return;
+    // Once the shell has exited its group id may be freed and reused: endLeftovers owns it then.
+    if (pid === undefined || settled) return;
     try {
       process.kill(-pid, signal);
     } catch {
@@ -130,15 +135,30 @@ export function spawnGroup(opts: SpawnGroupOptions): GroupHandle {
           : breach.resource === 'runtime'
             ? { ...breach, used: wallTimeMs }
             : breach;
-      resolve({
+      const peakMemoryBytes = pid === undefined ? null : groupSampler.peakOf(pid);
+      const measured = (cleanup: string | undefined): GroupResult => ({
         exitCode,
         signal,
         wallTimeMs,
-        peakMemoryBytes: pid === undefined ? null : groupSampler.peakOf(pid),
-        stdoutTail: readTail(opts.stdoutPath, opts.tailBytes),
-        stderrTail: readTail(opts.stderrPath, opts.tailBytes),
+        peakMemoryBytes,
+        stdoutTail: out.tail(),
+        stderrTail: err.tail(),
         ...(spawnError ? { spawnError } : {}),
         ...(limitExceeded ? { limitExceeded } : {}),
+        ...(cleanup ? { cleanup } : {}),
+      });
+      // The task is its main process: once that has exited, nothing it started may run on.
+      const leftovers = pid === undefined || spawnError !== undefined ? Promise.resolve(undefined) : endLeftovers({ pgid: pid, cookie, since });
+      void leftovers.then(async (note) => {
+        // The pipes close when the last holder is gone; one we could not end must not hold us.
+        const drained = Promise.all([out.done, err.done]);
+        const late = setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+        }, DRAIN_MS);
+        await drained;
+        clearTimeout(late);
+        resolve(measured(note));
       });
     };
     child.once('error', (e) => finish(null, null, e.message));

@@ -18,6 +18,8 @@ export interface WorkerOptions {
   /** After SIGTERM to the command's group, wait this long before SIGKILL. */
   killGraceMs: number;
   reportByFactor?: number;
+  /** Most bytes kept of the command's stdout, and of its stderr. */
+  logCapBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -84,6 +86,7 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
       JOBMON_WORKFLOW_ID: String(started.workflowId),
       JOBMON_WORKFLOW_RUN_ID: String(started.workflowRunId),
     },
+    ...(opts.logCapBytes === undefined ? {} : { logCapBytes: opts.logCapBytes }),
   });
   if (group.pid !== undefined) {
     announceGroup(group.pid);
@@ -126,6 +129,7 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     stdoutTail: result.stdoutTail,
     stderrTail: result.stderrTail,
     ...(result.peakMemoryBytes === null ? {} : { peakMemoryBytes: result.peakMemoryBytes }),
+    ...(result.cleanup === undefined ? {} : { cleanup: result.cleanup }),
   };
   // Outcomes go via RUNNING: if the server moved us to TRIAGING while we were paused or cut off,
   // reporting is itself the proof of life (TRIAGING → RUNNING → outcome).

@@ -2,13 +2,14 @@
 // a remote cluster would: real worker processes reporting to a real server (SQLite or PostgreSQL).
 
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '@jobmon/server';
 import { Tool, connect, type Connection, type InstanceDetailT } from '@jobmon/client';
 import { createTestDb, type TestDb } from '../../../test-support/db.js';
+import { killWithArg, liveWithArg } from '../../../test-support/processes.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const WORKER_BIN = join(ROOT, 'packages/worker/bin/jobmon-worker.js');
@@ -28,10 +29,10 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function dummyWorkflow(commands: Record<string, string>, opts: { maxAttempts?: number; chain?: boolean } = {}) {
+function dummyWorkflow(commands: Record<string, string>, opts: { maxAttempts?: number; chain?: boolean; cluster?: string } = {}) {
   const tool = new Tool(`worker_tool_${++n}`);
   const tt = tool.getTaskTemplate({ name: 'w', commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'] });
-  const wf = tool.createWorkflow({ name: `worker_${n}`, defaultCluster: 'dummy' });
+  const wf = tool.createWorkflow({ name: `worker_${n}`, defaultCluster: opts.cluster ?? 'dummy' });
   let prev: ReturnType<typeof tt.createTask> | undefined;
   const tasks = Object.entries(commands).map(([key, cmd]) => {
     const t = tt.createTask({ key, cmd }, { ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}), ...(opts.chain && prev ? { upstream: [prev] } : {}) });
@@ -129,6 +130,60 @@ describe('jobmon-worker via the dummy cluster', () => {
     const r = await promisify(execFile)(process.execPath, [WORKER_BIN, '--instance-id', 'abc']).catch((e: { code: number; stderr: string }) => e);
     expect((r as { code: number }).code).toBe(2);
     expect((r as { stderr: string }).stderr).toContain('--instance-id must be a whole number');
+  });
+});
+
+describe('processes a command leaves behind', () => {
+  // A unique sleep length marks this file's leftovers (sleep accepts a fraction).
+  const marker = `1000.${process.pid}`;
+  afterEach(() => killWithArg(marker));
+
+  // dummy: jobmon-worker runs the command; sequential: the local launcher does.
+  it.each(['dummy', 'sequential'])('are killed when it exits, in its group or not, and the instance says so (%s)', async (cluster) => {
+    // The command waits until all three have exec'd sleep (setsid has left the group by then).
+    const cmd =
+      `sleep ${marker} & setsid sleep ${marker} & nohup sleep ${marker} >/dev/null 2>&1 & disown; ` +
+      `until [ "$(pgrep -cxf 'sleep ${marker}')" -ge 3 ]; do :; done; echo done`;
+    const { wf, tasks } = dummyWorkflow({ bg: cmd }, { cluster });
+    expect((await wf.run({ connection: conn })).status).toBe('DONE');
+    expect(liveWithArg(marker)).toEqual([]);
+    const [inst] = await instancesOf(tasks[0]!.id!);
+    expect(inst!.stdoutTail).toBe('done\n');
+    const one = String.raw`\d+ sleep( \(left the group\))?`;
+    expect(inst!.cleanup).toMatch(new RegExp(`^killed 3 leftover processes: ${one}, ${one}, ${one}$`));
+    expect(inst!.cleanup!.match(/\(left the group\)/g)).toHaveLength(1);
+  });
+
+  it('are killed also when Jobmon kills the command, here for its runtime (sequential)', async () => {
+    const tool = new Tool(`worker_tool_${++n}`);
+    const tt = tool.getTaskTemplate({ name: 'w', commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'] });
+    const cmd = `setsid sleep ${marker} & until [ "$(pgrep -cxf 'sleep ${marker}')" -ge 1 ]; do :; done; sleep 30`;
+    const task = tt.createTask({ key: 'slow', cmd }, { computeResources: { runtime: 1 }, cluster: 'sequential', maxAttempts: 1 });
+    const wf = tool.createWorkflow({ name: `worker_${n}` });
+    wf.addTask(task);
+    expect((await wf.run({ connection: conn })).status).toBe('FAILED');
+    expect(liveWithArg(marker)).toEqual([]);
+    const [inst] = await instancesOf(task.id!);
+    expect(inst!.status).toBe('RESOURCE_ERROR');
+    expect(inst!.cleanup).toMatch(/^killed 1 leftover process: \d+ sleep \(left the group\)$/);
+  });
+});
+
+describe('JOBMON_LOG_CAP_BYTES', () => {
+  it.each(['dummy', 'sequential'])('caps what a task may write to its log, and the log says where it was cut (%s)', async (cluster) => {
+    process.env['JOBMON_LOG_CAP_BYTES'] = '100000';
+    const conn2 = await connect({ url: server.url, config: { logDir: join(db.dir, 'logs') } });
+    try {
+      const { wf, tasks } = dummyWorkflow({ flood: `head -c 5000000 /dev/zero | tr '\\0' x; echo; echo the-end` }, { cluster });
+      expect((await wf.run({ connection: conn2 })).status).toBe('DONE');
+      const [inst] = await instancesOf(tasks[0]!.id!);
+      expect(statSync(inst!.stdoutPath!).size).toBeLessThan(100_000 + 200);
+      expect(readFileSync(inst!.stdoutPath!, 'latin1').slice(100_000)).toMatch(/^\n\[jobmon: log cut at 100000 bytes \(JOBMON_LOG_CAP_BYTES\); 4900009 more bytes were not kept\]\n$/);
+      expect(inst!.stdoutTail!.endsWith('\nthe-end\n')).toBe(true);
+    } finally {
+      delete process.env['JOBMON_LOG_CAP_BYTES'];
+      await conn2.close();
+    }
   });
 });
 

@@ -27,6 +27,8 @@ export interface DistributorHost {
   readonly logDir: string;
   /** Deadline a worker-based distributor gives a LAUNCHED instance to report RUNNING (nextReportMs). */
   readonly instanceReportByMs: number;
+  /** Most bytes kept of each instance's stdout and stderr; unset: the worker package's default. */
+  readonly logCapBytes?: number;
   /** Report an instance transition; the host batches reports and sends them in order. The
    * promise resolves with the server's verdict, or undefined when the report could not be sent
    * (the host has dealt with that); it never rejects, so callers that need not wait may ignore it. */

@@ -27,6 +27,8 @@ interface ExitMsg {
   err: string;
   /** Present when the launcher killed the group for a limit. */
   why?: { r: 'runtime' | 'memory'; used: number; lim: number };
+  /** Present when processes the command left behind were killed after it exited. */
+  cl?: string;
 }
 type LauncherMsg = { t: 'r'; id: number; pid: number } | ExitMsg | { t: 'f'; id: number; msg: string } | { t: 'c'; id: number };
 
@@ -61,7 +63,8 @@ export class LocalDistributor implements Distributor {
     const count = Math.min(2, this.parallelism);
     for (let k = 0; k < count; k++) {
       const share = Math.floor(this.parallelism / count) + (k < this.parallelism % count ? 1 : 0);
-      const child = spawn(process.execPath, [LAUNCHER_PATH, '--parallelism', String(share)], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
+      const cap = this.opts.host.logCapBytes === undefined ? [] : ['--log-cap', String(this.opts.host.logCapBytes)];
+      const child = spawn(process.execPath, [LAUNCHER_PATH, '--parallelism', String(share), ...cap], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
       const rl = createInterface({ input: child.stdout!, crlfDelay: Infinity });
       rl.on('line', (line) => this.onMessage(JSON.parse(line) as LauncherMsg));
       child.on('exit', (code, signal) => {
@@ -174,6 +177,7 @@ export class LocalDistributor implements Distributor {
       stdoutTail: m.out,
       stderrTail: m.err,
       ...(m.mem === null ? {} : { peakMemoryBytes: m.mem }),
+      ...(m.cl === undefined ? {} : { cleanup: m.cl }),
     };
     if (this.killedByUs.delete(id)) {
       void host.report({ id, to: 'ERROR_FATAL', via: ['KILL_SELF'], ...measured, errorMessage: 'killed by Jobmon (stop or resume)' });
