@@ -54,11 +54,18 @@ function generate(n) {
   return dir;
 }
 
-/** Run a command, timing it; returns {ms, code, stdout, peakKb} (peakKb from /proc while it runs). */
+/**
+ * Run a command, timing it; returns {ms, code, stdout, peakKb, cpu} (peakKb from /proc while it
+ * runs; cpu: {user, sys} seconds of the whole process tree). The command runs under bash, whose
+ * `times` reports its children's CPU: each level waits for its own children (jobmon for its
+ * launchers, they for the commands), so that total includes every process the run started.
+ */
 function timed(cmd, args, opts = {}) {
   return new Promise((resolvePromise) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...(opts.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const wrapped = ['-c', '"$@"; rc=$?; times >&2; exit $rc', 'timed', cmd, ...args];
+    // Its own process group, so a timeout ends the whole tree, not only bash.
+    const child = spawn('bash', wrapped, { cwd: opts.cwd, env: { ...process.env, ...(opts.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -66,17 +73,28 @@ function timed(cmd, args, opts = {}) {
     let peakKb = 0;
     const poll = setInterval(() => {
       try {
-        const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        // The measured process is bash's child (bash itself only waits for it).
+        const pid = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0];
+        const m = pid ? /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8')) : null;
         if (m) peakKb = Math.max(peakKb, Number(m[1]));
       } catch {
         /* exited */
       }
     }, 100);
-    const timer = opts.timeoutS ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutS * 1000) : undefined;
+    const timer = opts.timeoutS ? setTimeout(() => process.kill(-child.pid, 'SIGKILL'), opts.timeoutS * 1000) : undefined;
     child.on('exit', (code, signal) => {
       clearInterval(poll);
       if (timer) clearTimeout(timer);
-      resolvePromise({ ms: performance.now() - t0, code: code ?? (signal ? 128 : 1), stdout, stderr, peakKb, timedOut: signal === 'SIGKILL' });
+      // The last line of `times`: the children's user and system time, e.g. "0m1.234s 0m0.567s".
+      const lines = stderr.trimEnd().split('\n');
+      const secs = (t) => {
+        const m = /^(\d+)m([\d.]+)s$/.exec(t ?? '');
+        return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+      };
+      const [user, sys] = (lines.at(-1) ?? '').split(' ').map(secs);
+      const cpu = Number.isFinite(user) && Number.isFinite(sys) ? { user, sys } : null;
+      if (cpu) stderr = lines.slice(0, -2).join('\n');
+      resolvePromise({ ms: performance.now() - t0, code: code ?? (signal ? 128 : 1), stdout, stderr, peakKb, cpu, timedOut: signal === 'SIGKILL' });
     });
   });
 }
@@ -102,11 +120,11 @@ async function compareAtN(n) {
     const home = join(WORK, `home_${n}_${i}`);
     const r = await jobmonRun(dir, home);
     const ok = r.code === 0 && r.summary?.status === 'DONE' && r.summary?.done === tasks;
-    ours.push({ load, ok, wallMs: r.ms, bindMs: r.summary?.bindMs, runMs: r.summary?.runMs, error: ok ? undefined : (r.stderr || r.stdout).slice(-400) });
+    ours.push({ load, ok, wallMs: r.ms, bindMs: r.summary?.bindMs, runMs: r.summary?.runMs, cpu: r.cpu, error: ok ? undefined : (r.stderr || r.stdout).slice(-400) });
     rmSync(home, { recursive: true, force: true });
     await quiet();
     const m = await timed('make', ['-j2', '-s', '-f', 'Makefile'], { cwd: dir });
-    make.push({ ok: m.code === 0, wallMs: m.ms });
+    make.push({ ok: m.code === 0, wallMs: m.ms, cpu: m.cpu });
   }
   let snake = null;
   if (spawnSync('sh', ['-c', 'command -v snakemake'], { stdio: 'ignore' }).status === 0) {
@@ -128,11 +146,16 @@ async function compareAtN(n) {
     oursBindMs: median(okRuns.map((o) => o.bindMs)),
     makeRate: tasks / (median(make.filter((m) => m.ok).map((m) => m.wallMs)) / 1000),
     snakeRate: snake && snake.ok ? tasks / (snake.wallMs / 1000) : null,
+    // CPU of the whole process tree per task (user + sys, and sys alone), medians, in ms.
+    oursCpuMsPerTask: median(okRuns.filter((o) => o.cpu).map((o) => ((o.cpu.user + o.cpu.sys) * 1000) / tasks)),
+    oursSysMsPerTask: median(okRuns.filter((o) => o.cpu).map((o) => (o.cpu.sys * 1000) / tasks)),
+    makeCpuMsPerTask: median(make.filter((m) => m.ok && m.cpu).map((m) => ((m.cpu.user + m.cpu.sys) * 1000) / tasks)),
   };
   results.runs.push(row);
   log(
     `N=${String(n).padEnd(6)} ${String(tasks).padStart(6)} tasks | jobmon ${fmt(row.oursRunRate)}/s run, ${fmt(row.oursEndToEndRate)}/s end-to-end ` +
-      `(bind ${fmt(row.oursBindMs)} ms)${row.oursOk ? '' : ' [FAILED RUNS]'} | make -j2 ${fmt(row.makeRate)}/s | ratio jobmon/make ${fmt(row.oursRunRate / row.makeRate, 2)}` +
+      `(bind ${fmt(row.oursBindMs)} ms; CPU ${fmt(row.oursCpuMsPerTask, 2)} ms/task, sys ${fmt(row.oursSysMsPerTask, 2)})${row.oursOk ? '' : ' [FAILED RUNS]'} | ` +
+      `make -j2 ${fmt(row.makeRate)}/s (CPU ${fmt(row.makeCpuMsPerTask, 2)} ms/task) | ratio jobmon/make ${fmt(row.oursRunRate / row.makeRate, 2)}` +
       (snake ? ` | snakemake ${snake.ok ? `${fmt(row.snakeRate, 1)}/s` : snake.timedOut ? `timed out after ${SNAKE_TIMEOUT_S} s` : 'failed'}` : ' | snakemake not installed'),
   );
   for (const o of ours) if (!o.ok) log(`   failed run: ${o.error}`);
@@ -276,6 +299,7 @@ function targets() {
   const t = [];
   const r5 = at(5000);
   if (r5) t.push(['≥ 300 tasks/s at N = 5000 (run phase)', `${fmt(r5.oursRunRate)}/s`, r5.oursRunRate >= 300]);
+  if (r5) t.push(['≤ 4 ms of CPU per task at N = 5000 (whole process tree)', `${fmt(r5.oursCpuMsPerTask, 2)} ms (sys ${fmt(r5.oursSysMsPerTask, 2)}); make -j2 ${fmt(r5.makeCpuMsPerTask, 2)} ms`, r5.oursCpuMsPerTask <= 4]);
   const rates = results.runs.map((r) => r.oursRunRate).filter(Number.isFinite);
   if (rates.length >= 2) {
     const mid = median(rates);
@@ -303,11 +327,11 @@ function writeResults() {
     '',
     `Machine: ${results.machine.cores} cores, Node ${results.machine.node}, load at start ${results.machine.load}.`,
     '',
-    '| N | tasks | jobmon run tasks/s | jobmon end-to-end tasks/s | bind ms | make -j2 tasks/s | jobmon/make | snakemake tasks/s |',
-    '|---|---|---|---|---|---|---|---|',
+    '| N | tasks | jobmon run tasks/s | jobmon end-to-end tasks/s | bind ms | jobmon CPU ms/task (sys) | make -j2 tasks/s | make CPU ms/task | jobmon/make | snakemake tasks/s |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...results.runs.map(
       (r) =>
-        `| ${r.n} | ${r.tasks} | ${fmt(r.oursRunRate)} | ${fmt(r.oursEndToEndRate)} | ${fmt(r.oursBindMs)} | ${fmt(r.makeRate)} | ${fmt(r.oursRunRate / r.makeRate, 2)} | ${r.snake ? (r.snake.ok ? fmt(r.snakeRate, 1) : 'timeout') : 'not installed'} |`,
+        `| ${r.n} | ${r.tasks} | ${fmt(r.oursRunRate)} | ${fmt(r.oursEndToEndRate)} | ${fmt(r.oursBindMs)} | ${fmt(r.oursCpuMsPerTask, 2)} (${fmt(r.oursSysMsPerTask, 2)}) | ${fmt(r.makeRate)} | ${fmt(r.makeCpuMsPerTask, 2)} | ${fmt(r.oursRunRate / r.makeRate, 2)} | ${r.snake ? (r.snake.ok ? fmt(r.snakeRate, 1) : 'timeout') : 'not installed'} |`,
     ),
     '',
     ...results.targets.map((x) => `- ${x.pass ? 'PASS' : 'FAIL'} ${x.target}: ${x.measured}`),
