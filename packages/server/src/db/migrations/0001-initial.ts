@@ -177,8 +177,6 @@ export function up(dialect: Dialect) {
     await db.schema.createIndex('event_workflow_seq_ix').on('event').columns(['workflow_id', 'seq']).execute();
 
     // Seeded clusters: each with one queue. Limits are [min, max].
-    const now = Date.now();
-    void now;
     for (const [name, type] of [['sequential', 'sequential'], ['local', 'local'], ['dummy', 'dummy']] as const) {
       await sql`insert into cluster (name, type, connection) values (${name}, ${type}, '{}')`.execute(db);
       await sql`insert into queue (cluster_id, name, limits) select id, 'null.q', ${JSON.stringify({
