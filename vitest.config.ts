@@ -10,6 +10,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@jobmon/core/wire-check': fileURLToPath(new URL('./packages/core/src/wire-check.ts', import.meta.url)),
+      '@jobmon/core/system-log': fileURLToPath(new URL('./packages/core/src/system-log.ts', import.meta.url)),
       '@jobmon/core': src('core'),
       '@jobmon/server': src('server'),
       '@jobmon/client': src('client'),

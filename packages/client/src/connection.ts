@@ -2,8 +2,11 @@
 // otherwise it starts the embedded default: an in-process server on 127.0.0.1 over SQLite at
 // ~/.jobmon/jobmon.db (JOBMON_DB overrides), whose URL is passed to everything it starts.
 
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Requester, loadConfig, type JobmonConfig, type RequesterOptions } from '@jobmon/core';
+import { openSystemLog } from '@jobmon/core/system-log';
+import type { Logger } from '@jobmon/core/system-log';
 
 /** The compiled worker script, from dist/ (also when tests load this module from src/). */
 const EMBEDDED_SERVER = new URL('../dist/embedded-server.js', import.meta.url);
@@ -15,7 +18,21 @@ export interface Connection {
   /** Where state lives: the database of the embedded server, or the shared server's URL. */
   readonly stateLocation: string;
   readonly embedded: boolean;
+  /** Jobmon's own log for this process's runs (and its embedded server): `<logDir>/jobmon.log`. */
+  readonly systemLog: string;
   close(): Promise<void>;
+}
+
+export function systemLogPath(logDir: string): string {
+  return join(logDir, 'jobmon.log');
+}
+
+const loggers = new Map<string, Logger>();
+/** The runner's logger on a system log file: one per file and process, never closed. */
+export function runnerLog(path: string): Logger {
+  let log = loggers.get(path);
+  if (!log) loggers.set(path, (log = openSystemLog(path, 'runner')));
+  return log;
 }
 
 export interface ConnectOptions {
@@ -39,13 +56,14 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
     // Checked before anything else happens; the message names where the URL came from.
     const source = opts.url ? 'url' : process.env['JOBMON_URL'] ? 'JOBMON_URL' : 'url (config file)';
     const requester = new Requester(config.url, { ...requesterOpts, source });
-    return { url: config.url, requester, config, stateLocation: `server ${config.url}`, embedded: false, close: async () => undefined };
+    return { url: config.url, requester, config, stateLocation: `server ${config.url}`, embedded: false, systemLog: systemLogPath(config.logDir), close: async () => undefined };
   }
   const worker = new Worker(EMBEDDED_SERVER, {
     workerData: {
       db: config.db,
       runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
       reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs },
+      logFile: systemLogPath(config.logDir),
     },
   });
   const started = await new Promise<{ url: string; location: string }>((resolve, reject) => {
@@ -65,6 +83,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
     config,
     stateLocation: started.location,
     embedded: true,
+    systemLog: systemLogPath(config.logDir),
     close: () =>
       (closed ??= new Promise<void>((resolve) => {
         worker.once('message', () => void worker.terminate().then(() => resolve()));

@@ -9,11 +9,12 @@ interface Init {
   db: string;
   runReportByMs: number;
   reaper: { intervalMs: number; graceMs: number };
+  logFile: string;
 }
 
 const init = workerData as Init;
 try {
-  const server = await startServer({ db: init.db, runReportByMs: init.runReportByMs, reaper: init.reaper });
+  const server = await startServer({ db: init.db, runReportByMs: init.runReportByMs, reaper: init.reaper, logFile: init.logFile });
   parentPort!.postMessage({ url: server.url, location: server.db.location });
   parentPort!.on('message', (m: unknown) => {
     if (m === 'close') void server.close().then(() => parentPort!.postMessage('closed'));

@@ -15,7 +15,7 @@ import {
 import { runWorkflowRun, type SwarmProgress } from '@jobmon/runner';
 import { randomUUID } from 'node:crypto';
 import { bindWorkflow, type BindOptions, type BoundWorkflow, type WorkflowDecl } from './bind.js';
-import { connect, type Connection } from './connection.js';
+import { connect, runnerLog, type Connection } from './connection.js';
 import type { Task } from './task.js';
 import type { Tool } from './tool.js';
 
@@ -76,6 +76,8 @@ export interface RunResult {
   /** Where the state lives (a database file or a server URL). */
   stateLocation: string;
   logDir: string | null;
+  /** Jobmon's own log of this run (warnings, errors, start and end): JSON lines, bounded. */
+  systemLog: string;
   /** Per-task final status, by task name. */
   tasks: { name: string; id: number; status: TaskStatus | 'NOT_RUN' }[];
 }
@@ -147,6 +149,15 @@ export class Workflow {
   async run(options: RunOptions = {}): Promise<RunResult> {
     const conn = options.connection ?? (await connect());
     const ownConnection = options.connection === undefined;
+    const log = runnerLog(conn.systemLog);
+    const userWarning = options.onWarning;
+    options = {
+      ...options,
+      onWarning: (m: string) => {
+        log.warn({ workflow: this.id.value }, m);
+        userWarning?.(m);
+      },
+    };
     const ac = new AbortController();
     const onSignal = () => ac.abort();
     options.signal?.addEventListener('abort', onSignal, { once: true });
@@ -165,6 +176,7 @@ export class Workflow {
       const resumed = bound.statuses.some((s) => s !== 'REGISTERING') || bound.status !== 'REGISTERING';
       const alreadyDoneCount = bound.statuses.filter((s) => s === 'DONE').length;
       options.onBound?.({ workflowId: bound.workflowId, runId: bound.runId, resumed, total: this.tasks.length, alreadyDone: alreadyDoneCount });
+      log.info({ workflow: bound.workflowId, run: bound.runId, workflowName: this.name, tasks: this.tasks.length, alreadyDone: alreadyDoneCount, state: conn.stateLocation }, 'workflow bound');
       if (bound.runId === null) {
         return await this.result(conn, bound, null, 'DONE', true, resumed, started, null, null, 0);
       }
@@ -193,7 +205,12 @@ export class Workflow {
         if (s !== null) this.tasks[i]!.status = s;
       });
       const detail = await conn.requester.get<WorkflowDetailT>(`/workflows/${bound.workflowId}`);
-      return await this.result(conn, bound, outcome.status, detail.status, false, resumed, started, outcome.logDir, outcome.finalStatuses, outcome.progress.stopped);
+      const r = await this.result(conn, bound, outcome.status, detail.status, false, resumed, started, outcome.logDir, outcome.finalStatuses, outcome.progress.stopped);
+      log.info({ workflow: r.workflowId, run: r.runId, status: r.status, runStatus: r.runStatus, done: r.done, failed: r.failed, notFinished: r.notRun, stopped: r.stopped, ms: r.elapsedMs }, 'run ended');
+      return r;
+    } catch (e) {
+      log.error({ workflow: this.id.value, err: e }, 'run failed');
+      throw e;
     } finally {
       options.signal?.removeEventListener('abort', onSignal);
       if (handle) {
@@ -241,6 +258,7 @@ export class Workflow {
       errors,
       stateLocation: conn.stateLocation,
       logDir,
+      systemLog: conn.systemLog,
       tasks,
     };
   }

@@ -2,7 +2,7 @@
 // document at /api/v1/openapi.json, and one error handler that turns everything into
 // {code, message, details} — never a stack trace.
 
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isCleanText, JobmonError, JOBMON_VERSION, wire } from '@jobmon/core';
@@ -23,7 +23,8 @@ export interface AppOptions {
   /** How long a worker told KILL_SELF has to confirm (the reaper's grace), default 60 s. */
   reaperGraceMs?: number;
   bodyLimitBytes?: number;
-  logger?: boolean;
+  /** Where the server logs its errors and milestones (the system log); none by default. */
+  logger?: FastifyBaseLogger;
   /** Called when a request failed because the database was unreachable (the reaper then waits). */
   onDbOutage?: () => void;
 }
@@ -38,7 +39,8 @@ export type App = FastifyInstance & { withTypeProvider: () => FastifyInstance };
 
 export async function buildApp(opts: AppOptions) {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    // Errors and milestones only: a line per request would flood a bounded file.
+    ...(opts.logger ? { loggerInstance: opts.logger, disableRequestLogging: true } : { logger: false }),
     bodyLimit: opts.bodyLimitBytes ?? 64 * 1024 * 1024,
     // No coercion: `true` is not 1 and "1e400" is not a number (params and querystrings are parsed
     // strictly in http-guards.ts before validation).

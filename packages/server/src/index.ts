@@ -1,6 +1,7 @@
 // Public API of @jobmon/server: open a database, build the app, start a server (shared or embedded).
 
 import type { AddressInfo } from 'node:net';
+import { openSystemLog } from '@jobmon/core/system-log';
 import { openDb, type Db } from './db/connect.js';
 import { buildApp, type JobmonApp } from './app.js';
 import { Reaper } from './services/reaper.js';
@@ -21,7 +22,8 @@ export interface StartOptions {
   db: string;
   host?: string;
   port?: number;
-  logger?: boolean;
+  /** The system log file (errors, start, stop); none when absent. */
+  logFile?: string;
   runReportByMs?: number;
   /** The reaper's period and grace (defaults 15 s and 60 s); `false` leaves it stopped (tests tick it by hand). */
   reaper?: { intervalMs?: number; graceMs?: number } | false;
@@ -29,11 +31,12 @@ export interface StartOptions {
 
 /** Open the database and listen. Port 0 picks a free port; the URL says which. */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
+  const logger = opts.logFile ? openSystemLog(opts.logFile, 'server') : undefined;
   const db = await openDb(opts.db);
   const holder: { reaper?: Reaper } = {};
   const app = await buildApp({
     db,
-    logger: opts.logger ?? false,
+    ...(logger ? { logger } : {}),
     onDbOutage: () => holder.reaper?.noteOutage(),
     ...(opts.runReportByMs ? { runReportByMs: opts.runReportByMs } : {}),
     ...(opts.reaper !== false && opts.reaper?.graceMs ? { reaperGraceMs: opts.reaper.graceMs } : {}),
@@ -49,6 +52,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   if (opts.reaper !== false) reaper.start();
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  app.log.info({ url: `http://${host}:${addr.port}`, db: db.location, databaseId: db.id }, 'server started');
   let closed = false;
   return {
     url: `http://${host}:${addr.port}`,
@@ -59,6 +63,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       if (closed) return;
       closed = true;
       await reaper.stop();
+      app.log.info('server stopping');
       await app.close();
       await db.close();
     },

@@ -1,20 +1,25 @@
 // Answers the routes never see: a 500 keeps the database driver's text to the server's log, and a
 // request whose headers overflow Node's parser still gets {code, message, details} (431).
 
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import { openSystemLog } from '@jobmon/core/system-log';
 import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
 
 let tdb: TestDb;
 let db: Db;
 let app: JobmonApp;
+let logFile: string;
 
 beforeAll(async () => {
   tdb = await createTestDb('guards');
   db = await openDb(tdb.target);
-  app = await buildApp({ db });
+  logFile = join(tdb.dir, 'jobmon-server.log');
+  app = await buildApp({ db, logger: openSystemLog(logFile, 'server') });
 });
 
 afterAll(async () => {
@@ -33,6 +38,11 @@ describe(`HTTP guards on ${TEST_DB_KIND}`, () => {
     expect(body).toMatchObject({ code: 'JM_INTERNAL', details: { route: '/api/v1/tools' } });
     expect(body.message).toBe('POST /api/v1/tools: internal error (see the server log)');
     expect(res.body).not.toMatch(/tool_version|relation|no such table|secret_tool_name/);
+    // …which the server's own log keeps, with the route, for whoever runs the server.
+    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string; err?: { message: string }; route?: string });
+    const logged = lines.find((l) => l.msg === 'internal error');
+    expect(logged?.route).toBe('/api/v1/tools');
+    expect(logged?.err?.message).toMatch(/tool_version/);
   });
 
   it('answers headers too large with 431 in the API\'s error shape', async () => {

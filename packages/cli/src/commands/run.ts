@@ -82,6 +82,7 @@ export function registerRun(program: Command): void {
           if (result.logDir) say(`logs: ${result.logDir}`);
         }
         say(`state: ${result.stateLocation}`);
+        say(`system log: ${result.systemLog}`);
         process.exitCode = result.status === 'DONE' ? 0 : result.runStatus === 'STOPPED' ? 130 : 1;
       } finally {
         view?.stop();

@@ -1,5 +1,6 @@
 // `jobmon server`: run a shared server over SQLite or PostgreSQL.
 
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '@jobmon/core';
 import { port as parsePort } from '../args.js';
@@ -14,16 +15,18 @@ export function registerServer(program: Command): void {
     .action(async (opts: { db?: string; host: string; port: number }) => {
       const config = loadConfig(opts.db ? { db: opts.db } : {});
       const { startServer } = await import('@jobmon/server'); // only this command needs the server in this process
+      const logFile = join(config.logDir, 'jobmon-server.log');
       const server = await startServer({
         db: config.db,
         host: opts.host,
         port: opts.port,
-        logger: false,
+        logFile,
         runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
         reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs },
       });
       console.log(`jobmon server listening on ${server.url} (database: ${server.db.location})`);
       console.log(`clients: export JOBMON_URL=${server.url}`);
+      console.log(`server log: ${logFile}`);
       const stop = () => {
         console.log('shutting down');
         void server.close().then(() => process.exit(0));
