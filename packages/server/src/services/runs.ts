@@ -8,6 +8,7 @@ import {
   WORKFLOW_FOR_RUN,
   LIVE_RUN_STATES,
   LAPSED_TO,
+  QUEUEABLE_TASK_STATES,
   normaliseResources,
   validateAgainstQueue,
   workflowMachine,
@@ -142,7 +143,6 @@ export async function heartbeat(db: Db, runId: number, status: WorkflowRunStatus
   });
 }
 
-const QUEUEABLE: readonly TaskStatus[] = ['REGISTERING', 'ADJUSTING_RESOURCES', 'ERROR_RECOVERABLE'];
 
 /**
  * Create one instance per task (one attempt each) and move the tasks to QUEUED. A task queued
@@ -196,7 +196,7 @@ export async function queueTasks(
     }
     const skipped: { taskId: number; status: TaskStatus }[] = [];
     const queue = rows.filter((r) => {
-      if (QUEUEABLE.includes(r.status as TaskStatus)) return true;
+      if (QUEUEABLE_TASK_STATES.includes(r.status as TaskStatus)) return true;
       skipped.push({ taskId: r.id, status: r.status as TaskStatus });
       return false;
     });
