@@ -69,6 +69,9 @@ MUTATIONS = [
         "openSync(path, 'a')", "openSync(path, 'w')")], 'packages/worker/test/process-group.test.ts', 'appended'),
     ('a pipe held beyond reach does not hold the result', [('packages/worker/src/process-group.ts',
         "          child.stdout?.destroy();\n          child.stderr?.destroy();\n", "")], 'packages/worker/test/process-group.test.ts', 'beyond reach'),
+    ('a task whose instance finished before its kill arrived ends DONE', [('packages/server/src/services/cascade.ts',
+        "      return { ...same, path: forward(task.status, 'DONE') };", "      return step('DONE');")],
+        'packages/server/src/services/cascade.test.ts', 'KILL_SELF'),
 ]
 
 def sh(cmd):
