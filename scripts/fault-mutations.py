@@ -72,6 +72,14 @@ MUTATIONS = [
     ('a task whose instance finished before its kill arrived ends DONE', [('packages/server/src/services/cascade.ts',
         "      return { ...same, path: forward(task.status, 'DONE') };", "      return step('DONE');")],
         'packages/server/src/services/cascade.test.ts', 'KILL_SELF'),
+    ('a compare-and-set miss in a batch is that item\'s result', [('packages/server/src/services/instances.ts',
+        "    return moved(tx, item, inst, task, origInstance, 'task instance');",
+        "    throw new NotFoundError(`task instance ${inst.id} moved concurrently; retry`);")],
+        'packages/server/test/batch-cas.test.ts', 'someone moved first'),
+    ('a compare-and-set miss in a batch is that item\'s result (PostgreSQL)', [('packages/server/src/services/instances.ts',
+        "if (Number(taskUpdate.numAffectedRows ?? 0) !== 1) return moved(tx, item, inst, task, origInstance, 'task');",
+        "if (Number(taskUpdate.numAffectedRows ?? 0) !== 1) throw new NotFoundError(`task ${task.id} moved; retry`);")],
+        'packages/server/test/batch-cas.test.ts', 'task someone moved first', {'JOBMON_TEST_DB': 'postgres'}),
 ]
 
 def sh(cmd):

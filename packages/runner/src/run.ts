@@ -124,7 +124,7 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   let fatal: unknown;
   const reporter = new Reporter(requester, {
     onResult: (r: TransitionResultT, item: InstanceTransitionT) => {
-      if (r.outcome === 'rejected') opts.onWarning?.(r.message ?? `instance ${r.id}: ${item.to} rejected`);
+      if (r.outcome === 'rejected' || r.outcome === 'moved') opts.onWarning?.(r.message ?? `instance ${r.id}: ${item.to} rejected`);
       if (item.to === 'RUNNING' && r.status === 'RUNNING') swarm?.instanceRunning(r.id);
       if (isInstanceEnd(item.to)) {
         // Our process is over, whatever the server made of the report. A task that is not in a

@@ -1,12 +1,12 @@
 // Task-instance transitions, singly (worker) or in batches (distributors). Each item walks its
 // path (via…, to) against the TaskInstance table; the task change it causes (see cascade.ts) is
 // written in the same transaction. Untimely items are ignored; illegal ones are rejected with
-// from/to and leave that instance unchanged.
+// from/to; one whose compare-and-set misses (someone moved it first) is reported "moved". Either
+// leaves that instance unchanged and the rest of the batch applies.
 
 import {
   cleanText,
   ERROR_CLASS_OF,
-  IllegalTransitionError,
   NotFoundError,
   taskInstanceMachine,
   type Actor,
@@ -35,6 +35,7 @@ interface TaskRow {
   max_attempts: number;
   infra_failures: number;
   max_infra_failures: number;
+  status_at: number;
   /** The task's newest instance id. */
   latest: number;
 }
@@ -111,7 +112,7 @@ async function load(tx: Tx, ids: number[]): Promise<{ instances: Map<number, Ins
   for (const part of chunks(taskIds, 500)) {
     let q = tx.db
       .selectFrom('task')
-      .select(['id', 'status', 'num_attempts', 'max_attempts', 'infra_failures', 'max_infra_failures'])
+      .select(['id', 'status', 'num_attempts', 'max_attempts', 'infra_failures', 'max_infra_failures', 'status_at'])
       .where('id', 'in', part);
     if (forUpdate(tx)) q = q.forUpdate();
     for (const r of await q.execute()) tasks.set(r.id, { ...r, latest: 0 });
@@ -183,6 +184,16 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
     }
     return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
   }
+  // Compare-and-set, task first: a miss on either means someone moved it between our read and our
+  // write (pg-boss's 0 rows). That item is reported "moved" with what it found, nothing of it is
+  // written, and the rest of the batch applies.
+  const taskChanged = task.status !== origTask.status || task.num_attempts !== origTask.num_attempts;
+  if (taskChanged) {
+    const taskUpdate = await tx.db.executeQuery(
+      CompiledQuery.raw(dialectSql(tx, UPDATE_TASK), [task.status, tx.now, task.num_attempts, task.infra_failures, task.id, origTask.status]),
+    );
+    if (Number(taskUpdate.numAffectedRows ?? 0) !== 1) return moved(tx, item, inst, task, origInstance, 'task');
+  }
   const f = fieldsFor(item, errorClass, tx.now);
   const instanceUpdate = await tx.db.executeQuery(
     CompiledQuery.raw(dialectSql(tx, UPDATE_INSTANCE), [
@@ -194,17 +205,14 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
     ]),
   );
   if (Number(instanceUpdate.numAffectedRows ?? 0) !== 1) {
-    throw new IllegalTransitionError(`task instance ${inst.id} moved concurrently; retry`, { entity: 'task_instance', id: inst.id });
-  }
-  if (task.status !== origTask.status || task.num_attempts !== origTask.num_attempts) {
-    const taskUpdate = await tx.db.executeQuery(
-      CompiledQuery.raw(dialectSql(tx, UPDATE_TASK), [task.status, tx.now, task.num_attempts, task.infra_failures, task.id, origTask.status]),
-    );
-    if (Number(taskUpdate.numAffectedRows ?? 0) !== 1) {
-      // Rows are locked (PostgreSQL) or the transaction is exclusive (SQLite), so this means a bug
-      // rather than a race; roll everything back rather than log events that did not happen.
-      throw new IllegalTransitionError(`task ${task.id} moved while instance ${inst.id} was applied; retry`, { entity: 'task', id: task.id });
+    if (taskChanged) {
+      await tx.db
+        .updateTable('task')
+        .set({ status: origTask.status, status_at: origTask.status_at, num_attempts: origTask.num_attempts, infra_failures: origTask.infra_failures })
+        .where('id', '=', task.id)
+        .execute();
     }
+    return moved(tx, item, inst, task, origInstance, 'task instance');
   }
   if (errorClass !== undefined) {
     await tx.db
@@ -216,13 +224,36 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
   return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
 }
 
+/** The result for an item whose compare-and-set missed; the rows in memory take what is there now. */
+async function moved(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, task: TaskRow, from: string, who: string): Promise<TransitionResultT> {
+  const i = await tx.db.selectFrom('task_instance').select('status').where('id', '=', inst.id).executeTakeFirstOrThrow();
+  const t = await tx.db.selectFrom('task').select(['status', 'status_at', 'num_attempts', 'infra_failures']).where('id', '=', task.id).executeTakeFirstOrThrow();
+  inst.status = i.status;
+  Object.assign(task, t);
+  return {
+    id: inst.id,
+    outcome: 'moved',
+    status: inst.status as TaskInstanceStatus,
+    taskId: task.id,
+    taskStatus: task.status as TaskStatus,
+    message: `task instance ${inst.id}: its ${who} was moved by someone else (now ${inst.status}, task ${task.status}) before ${from}→${item.to} could apply; nothing of this report was written`,
+  };
+}
+
 export async function applyTransitions(db: Db, items: InstanceTransitionT[], actor: Actor): Promise<TransitionResultT[]> {
   return withTx(db, (tx) => applyInTx(tx, items, actor));
 }
 
+/**
+ * Test hook (pg-boss style): runs between reading a batch's rows and writing them, so a test can play
+ * "someone moved it first" without racing two processes. Never set outside tests.
+ */
+export const batchTestHooks: { afterLoad?: (tx: Tx) => Promise<void> } = {};
+
 /** Apply transitions inside the caller's transaction (the reaper's). */
 export async function applyInTx(tx: Tx, items: InstanceTransitionT[], actor: Actor): Promise<TransitionResultT[]> {
   const { instances, tasks } = await load(tx, items.map((i) => i.id));
+  await batchTestHooks.afterLoad?.(tx);
   const results: TransitionResultT[] = [];
   for (const item of items) {
     const inst = instances.get(item.id);
