@@ -80,6 +80,9 @@ MUTATIONS = [
         "if (Number(taskUpdate.numAffectedRows ?? 0) !== 1) return moved(tx, item, inst, task, origInstance, 'task');",
         "if (Number(taskUpdate.numAffectedRows ?? 0) !== 1) throw new NotFoundError(`task ${task.id} moved; retry`);")],
         'packages/server/test/batch-cas.test.ts', 'task someone moved first', {'JOBMON_TEST_DB': 'postgres'}),
+    ('queueing checks the rows it moved', [('packages/server/src/services/runs.ts',
+        "        await expectMoved(tx, 'task', part, res.numUpdatedRows, [from], 'QUEUED', `queueing for workflow run ${runId}`);\n", "")],
+        'packages/server/test/guarded-writes.test.ts', 'queueing'),
 ]
 
 def sh(cmd):

@@ -4,7 +4,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
-import { batchTestHooks } from '../src/services/instances.js';
+import { testHooks } from '../src/services/test-hooks.js';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
 import { apiHelpers } from './support.js';
 
@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 afterEach(() => {
-  delete batchTestHooks.afterLoad;
+  delete testHooks.afterRead;
 });
 
 const { call, ok, runningWorkflow, taskRow } = apiHelpers(() => ({ app, db }));
@@ -43,7 +43,7 @@ describe(`a batch with a compare-and-set miss on ${TEST_DB_KIND}`, () => {
     const w = await running(3);
     const [a, b, c] = w.instances as [number, number, number];
     // A stop lands on b between the batch's read and its write.
-    batchTestHooks.afterLoad = async (tx) => {
+    testHooks.afterRead = async (_at, tx) => {
       await tx.db.updateTable('task_instance').set({ status: 'KILL_SELF' }).where('id', '=', b).execute();
     };
     const r = await call('POST', '/task-instances/transitions', { items: [a, b, c].map((id) => ({ id, to: 'DONE', exitCode: 0 })) });
@@ -64,7 +64,7 @@ describe(`a batch with a compare-and-set miss on ${TEST_DB_KIND}`, () => {
     const w = await running(2);
     const [a, b] = w.instances as [number, number];
     // A resume resets b's task between the batch's read and its write.
-    batchTestHooks.afterLoad = async (tx) => {
+    testHooks.afterRead = async (_at, tx) => {
       await tx.db.updateTable('task').set({ status: 'REGISTERING' }).where('id', '=', w.tasks[1]!).execute();
     };
     const r = await call('POST', '/task-instances/transitions', { items: [a, b].map((id) => ({ id, to: 'DONE', exitCode: 0 })) });

@@ -19,6 +19,7 @@ import type { Db } from '../db/connect.js';
 import type { TaskInstanceTable } from '../db/schema.js';
 import { CompiledQuery, type Updateable } from 'kysely';
 import { taskOutcome } from './cascade.js';
+import { afterRead } from './test-hooks.js';
 import { chunks, forUpdate, withTx, type Tx } from './tx.js';
 
 interface InstanceRow {
@@ -244,16 +245,10 @@ export async function applyTransitions(db: Db, items: InstanceTransitionT[], act
   return withTx(db, (tx) => applyInTx(tx, items, actor));
 }
 
-/**
- * Test hook (pg-boss style): runs between reading a batch's rows and writing them, so a test can play
- * "someone moved it first" without racing two processes. Never set outside tests.
- */
-export const batchTestHooks: { afterLoad?: (tx: Tx) => Promise<void> } = {};
-
 /** Apply transitions inside the caller's transaction (the reaper's). */
 export async function applyInTx(tx: Tx, items: InstanceTransitionT[], actor: Actor): Promise<TransitionResultT[]> {
   const { instances, tasks } = await load(tx, items.map((i) => i.id));
-  await batchTestHooks.afterLoad?.(tx);
+  await afterRead('instances', tx);
   const results: TransitionResultT[] = [];
   for (const item of items) {
     const inst = instances.get(item.id);
