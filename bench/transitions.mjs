@@ -31,7 +31,7 @@ async function withDb(kind, fn) {
     target = u.toString();
   }
   const db = await openDb(target);
-  const app = await buildApp({ db });
+  const app = await buildApp({ db, logger: process.env.BENCH_LOG === "1" });
   try {
     return await fn(app);
   } finally {
@@ -69,7 +69,7 @@ async function running(app) {
   });
   const run = await ok(app, 'POST', `/workflows/${wf.workflowId}/runs`, { user: 'b', host: 'h', pid: process.pid, jobmonVersion: '0.1.0' });
   const tasks = Array.from({ length: N }, (_, i) => ({
-    nodeHash: h(`n${k}_${i}`), taskArgsHash: h('x'), templateVersionId: templates[0].versionId, nodeArgs: { i }, taskArgs: {},
+    nodeHash: h(`n${k}x${i}x`), taskArgsHash: h('x'), templateVersionId: templates[0].versionId, nodeArgs: { i }, taskArgs: {},
     name: `step_${i}`, command: `echo ${i}`, maxAttempts: 3, cluster: 'local',
   }));
   const bound = await ok(app, 'PUT', `/workflow-runs/${run.runId}/tasks`, { tasks });
