@@ -60,6 +60,18 @@ describe(`a batch with a compare-and-set miss on ${TEST_DB_KIND}`, () => {
     expect(events).toEqual([]);
   });
 
+  it('does the same in a batch that names an instance twice (applied item by item)', async () => {
+    const w = await running(2);
+    const [a, b] = w.instances as [number, number];
+    testHooks.afterRead = async (_at, tx) => {
+      await tx.db.updateTable('task_instance').set({ status: 'KILL_SELF' }).where('id', '=', b).execute();
+    };
+    const r = await call('POST', '/task-instances/transitions', { items: [a, b, a].map((id) => ({ id, to: 'DONE', exitCode: 0 })) });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.results.map((x: { outcome: string }) => x.outcome)).toEqual(['applied', 'moved', 'untimely']);
+    expect([await status(a), await status(b)]).toEqual(['DONE', 'KILL_SELF']);
+  });
+
   it('reports an item whose task someone moved first as "moved", leaving its instance as it was', async () => {
     const w = await running(2);
     const [a, b] = w.instances as [number, number];
