@@ -69,6 +69,22 @@ MUTATIONS = [
         "openSync(path, 'a')", "openSync(path, 'w')")], 'packages/worker/test/process-group.test.ts', 'appended'),
     ('a pipe held beyond reach does not hold the result', [('packages/worker/src/process-group.ts',
         "          child.stdout?.destroy();\n          child.stderr?.destroy();\n", "")], 'packages/worker/test/process-group.test.ts', 'beyond reach'),
+    ('a task whose instance finished before its kill arrived ends DONE', [('packages/server/src/services/cascade.ts',
+        "      return { ...same, path: forward(task.status, 'DONE') };", "      return step('DONE');")],
+        'packages/server/src/services/cascade.test.ts', 'KILL_SELF'),
+    ('a compare-and-set miss in a batch is that item\'s result', [('packages/server/src/services/instances.ts',
+        "      results.set(p, await moved(tx, p.item, p.inst, p.task, p.origInstance, 'task instance'));",
+        "      throw new NotFoundError(`task instance ${p.inst.id} moved concurrently; retry`);"), ('packages/server/src/services/instances.ts',
+        "    return moved(tx, item, inst, task, origInstance, 'task instance');",
+        "    throw new NotFoundError(`task instance ${inst.id} moved concurrently; retry`);")],
+        'packages/server/test/batch-cas.test.ts', 'someone moved first|names an instance twice'),
+    ('a compare-and-set miss in a batch is that item\'s result (PostgreSQL)', [('packages/server/src/services/instances.ts',
+        "if (!tasksMoved.has(p.task.id)) results.set(p, await moved(tx, p.item, p.inst, p.task, p.origInstance, 'task'));",
+        "if (!tasksMoved.has(p.task.id)) throw new NotFoundError(`task ${p.task.id} moved; retry`);")],
+        'packages/server/test/batch-cas.test.ts', 'task someone moved first', {'JOBMON_TEST_DB': 'postgres'}),
+    ('queueing checks the rows it moved', [('packages/server/src/services/runs.ts',
+        "        await expectMoved(tx, 'task', part, res.numUpdatedRows, [from], 'QUEUED', `queueing for workflow run ${runId}`);\n", "")],
+        'packages/server/test/guarded-writes.test.ts', 'queueing'),
 ]
 
 def sh(cmd):

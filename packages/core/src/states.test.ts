@@ -3,7 +3,15 @@ import {
   ACTIVE_INSTANCE_STATES,
   ERROR_CLASS_OF,
   ERROR_CLASSES,
+  INSTANCE_DEADLINE_TO,
+  INSTANCE_PROGRESS_STATES,
+  LAPSED_TO,
   LIVE_RUN_STATES,
+  QUEUEABLE_TASK_STATES,
+  TASK_ATTEMPT_OVER_STATES,
+  isInstanceEnd,
+  legalFrom,
+  taskMachine,
   MACHINES,
   TASK_INSTANCE_STATES,
   WORKFLOW_FOR_RUN,
@@ -15,6 +23,7 @@ import {
   type Actor,
   type Edge,
   type StateMachine,
+  type TaskInstanceStatus,
   type WorkflowRunStatus,
   type WorkflowStatus,
 } from './states.js';
@@ -194,3 +203,56 @@ describe('ERROR_CLASS_OF', () => {
 // machine() is not exported, so its load-time checks (duplicate edges, unknown states, an edge both
 // legal and untimely) cannot be called with bad tables here without exporting it. The tests above
 // assert the same invariants on the real tables instead.
+
+// The lists other packages act on must agree with the tables: one judge.
+describe('derived lists', () => {
+  it('LAPSED_TO ends every live run, and only by a legal edge the reaper may drive', () => {
+    expect(Object.keys(LAPSED_TO).sort()).toEqual([...LIVE_RUN_STATES].sort());
+    for (const [from, to] of Object.entries(LAPSED_TO) as [WorkflowRunStatus, WorkflowRunStatus][]) {
+      expect(workflowRunMachine.isLegal(from, to), `${from}→${to}`).toBe(true);
+      expect(workflowRunMachine.terminal, to).toContain(to);
+    }
+  });
+
+  it('INSTANCE_DEADLINE_TO moves only active instances that have a deadline, by legal edges', () => {
+    for (const [from, to] of Object.entries(INSTANCE_DEADLINE_TO) as [TaskInstanceStatus, TaskInstanceStatus][]) {
+      expect(taskInstanceMachine.isLegal(from, to), `${from}→${to}`).toBe(true);
+      expect(ACTIVE_INSTANCE_STATES, from).toContain(from);
+    }
+    // QUEUED and INSTANTIATED belong to the runner, which has no deadline of its own per instance.
+    expect(Object.keys(INSTANCE_DEADLINE_TO).sort()).toEqual(['KILL_SELF', 'LAUNCHED', 'RUNNING', 'TRIAGING']);
+  });
+
+  it('isInstanceEnd is true exactly for the instance states with no legal way out', () => {
+    for (const s of TASK_INSTANCE_STATES) {
+      const sink = !taskInstanceMachine.edges.some((e) => e.from === s);
+      expect(isInstanceEnd(s), s).toBe(sink);
+    }
+  });
+
+  it('INSTANCE_PROGRESS_STATES are the reports between taking an instance and its end', () => {
+    const expected = TASK_INSTANCE_STATES.filter((s) => s !== taskInstanceMachine.initial && !isInstanceEnd(s));
+    expect([...INSTANCE_PROGRESS_STATES].sort()).toEqual([...expected].sort());
+    expect(INSTANCE_PROGRESS_STATES).toEqual(['INSTANTIATED', 'LAUNCHED', 'RUNNING', 'TRIAGING', 'KILL_SELF']);
+  });
+
+  it("TASK_ATTEMPT_OVER_STATES are where a task rests after its instance's end: DONE or the server's error verdicts", () => {
+    const verdicts = taskMachine.edges.filter((e) => e.from === 'ERROR_RECOVERABLE' && e.actor === 'server').map((e) => e.to);
+    const fromRunning = taskMachine.edges.filter((e) => e.from === 'RUNNING' && e.actor === 'worker' && e.to !== 'ERROR_RECOVERABLE').map((e) => e.to);
+    expect([...TASK_ATTEMPT_OVER_STATES].sort()).toEqual([...new Set([...verdicts, ...fromRunning])].sort());
+    expect([...TASK_ATTEMPT_OVER_STATES].sort()).toEqual(['ADJUSTING_RESOURCES', 'DONE', 'ERROR_FATAL', 'REGISTERING']);
+  });
+
+  it('QUEUEABLE_TASK_STATES are the states with a swarm edge to QUEUED', () => {
+    expect([...QUEUEABLE_TASK_STATES].sort()).toEqual(['ADJUSTING_RESOURCES', 'ERROR_RECOVERABLE', 'REGISTERING']);
+    for (const s of QUEUEABLE_TASK_STATES) expect(taskMachine.isLegal(s, 'QUEUED'), s).toBe(true);
+  });
+
+  it('legalFrom lists exactly the states with a legal edge to the target', () => {
+    for (const m of machines) {
+      for (const to of m.states) {
+        expect([...legalFrom(m, to)].sort(), `${m.name} →${to}`).toEqual(m.states.filter((s) => m.isLegal(s, to)).sort());
+      }
+    }
+  });
+});

@@ -352,3 +352,48 @@ export const ACTIVE_INSTANCE_STATES: readonly TaskInstanceStatus[] = [
 export const ACTIVE_TASK_STATES: readonly TaskStatus[] = ['QUEUED', 'INSTANTIATING', 'LAUNCHED', 'RUNNING'];
 
 export const MACHINES = [workflowMachine, workflowRunMachine, taskMachine, taskInstanceMachine] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Lists other packages act on, derived from the tables above so that the tables stay the only
+// judge (states.test.ts checks each against them).
+
+/** Instance states a distributor or worker reports on the way (not an outcome): may wait for company. */
+export const INSTANCE_PROGRESS_STATES: readonly TaskInstanceStatus[] = ACTIVE_INSTANCE_STATES.filter(
+  (s) => s !== taskInstanceMachine.initial,
+);
+
+/** Has an instance that entered `to` ended (its process's part is over, whatever the task makes of it)? */
+export function isInstanceEnd(to: TaskInstanceStatus): boolean {
+  return taskInstanceMachine.terminal.includes(to);
+}
+
+/**
+ * Task states in which an instance's attempt is over: DONE, or where the server's cascade leaves
+ * it after an error (another try, new resources, or given up). ERROR_RECOVERABLE only passes
+ * within a transaction; the rest have an instance in flight.
+ */
+export const TASK_ATTEMPT_OVER_STATES: readonly TaskStatus[] = TASK_STATES.filter(
+  (s) => !ACTIVE_TASK_STATES.includes(s) && s !== 'ERROR_RECOVERABLE',
+);
+
+/** Task states the swarm may queue (an edge to QUEUED it drives). */
+export const QUEUEABLE_TASK_STATES: readonly TaskStatus[] = taskMachine.edges
+  .filter((e) => e.to === 'QUEUED' && e.actor === 'swarm')
+  .map((e) => e.from);
+
+/**
+ * Where an instance goes when its own deadline (report_by) passes without a report; the reaper
+ * drives these edges. LAUNCHED never started (retried on the infrastructure budget); RUNNING must be
+ * triaged by its distributor; TRIAGING nobody classified; KILL_SELF never confirmed (force cleanup).
+ */
+export const INSTANCE_DEADLINE_TO: Partial<Record<TaskInstanceStatus, TaskInstanceStatus>> = {
+  LAUNCHED: 'NO_HEARTBEAT',
+  RUNNING: 'TRIAGING',
+  TRIAGING: 'UNKNOWN_ERROR',
+  KILL_SELF: 'ERROR_FATAL',
+};
+
+/** The set-based form of a machine's check: the states from which `to` is a legal edge. */
+export function legalFrom<S extends string>(m: StateMachine<S>, to: S): S[] {
+  return m.edges.filter((e) => e.to === to).map((e) => e.from);
+}

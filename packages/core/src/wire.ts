@@ -262,7 +262,9 @@ export const TransitionsRequest = Type.Object(
 );
 export const TransitionResult = Type.Object({
   id: Id,
-  outcome: union(['applied', 'untimely', 'rejected'] as const),
+  /** rejected: not a legal edge from where it is; moved: someone moved it (or its task) between the
+   * server's read and its write (a compare-and-set miss): nothing of the item was written. */
+  outcome: union(['applied', 'untimely', 'rejected', 'moved'] as const),
   status: TaskInstanceStatusSchema,
   taskId: Id,
   taskStatus: TaskStatusSchema,

@@ -9,7 +9,7 @@
 // go through. Only the requester giving up altogether (the outage outlasted the runner's
 // tolerance, or the run was cancelled) fails the reporter (onFatal).
 
-import { JobmonError, ServerUnreachableError, type InstanceTransitionT, type Requester, type TransitionResultT } from '@jobmon/core';
+import { INSTANCE_PROGRESS_STATES, JobmonError, ServerUnreachableError, type InstanceTransitionT, type Requester, type TransitionResultT } from '@jobmon/core';
 
 /** The requester gave up on the server itself (no answer, or 502/503/504 to the end), or was cancelled. */
 export function isOutage(e: unknown): boolean {
@@ -32,7 +32,7 @@ const MAX_BATCH = 2000;
  */
 const OUTCOME_LINGER_MS = 10;
 const PROGRESS_LINGER_MS = 50;
-const PROGRESS_STATES = new Set(['INSTANTIATED', 'LAUNCHED', 'RUNNING', 'TRIAGING', 'KILL_SELF']);
+const PROGRESS_STATES = new Set<string>(INSTANCE_PROGRESS_STATES);
 
 export interface ReporterHooks {
   /** Every result, in order, for the swarm. */

@@ -16,12 +16,12 @@ import {
   IllegalTransitionError,
   Requester,
   ServerUnreachableError,
-  taskInstanceMachine,
+  TASK_ATTEMPT_OVER_STATES,
+  isInstanceEnd,
   workflowRunMachine,
   type EventT,
   type HealthResponseT,
   type InstanceTransitionT,
-  type TaskInstanceStatus,
   type TaskStatus,
   type TransitionResultT,
   type WorkflowRunStatus,
@@ -81,9 +81,6 @@ export interface RunOutcome {
   finalStatuses: (TaskStatus | null)[];
 }
 
-/** Task statuses in which an instance's part is over (DONE, failed, or waiting for another try). */
-const TERMINAL_TASK: readonly TaskStatus[] = ['DONE', 'REGISTERING', 'ADJUSTING_RESOURCES', 'ERROR_FATAL'];
-const isEnd = (to: TaskInstanceStatus) => taskInstanceMachine.terminal.includes(to);
 
 export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   const started = Date.now();
@@ -127,18 +124,18 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   let fatal: unknown;
   const reporter = new Reporter(requester, {
     onResult: (r: TransitionResultT, item: InstanceTransitionT) => {
-      if (r.outcome === 'rejected') opts.onWarning?.(r.message ?? `instance ${r.id}: ${item.to} rejected`);
+      if (r.outcome === 'rejected' || r.outcome === 'moved') opts.onWarning?.(r.message ?? `instance ${r.id}: ${item.to} rejected`);
       if (item.to === 'RUNNING' && r.status === 'RUNNING') swarm?.instanceRunning(r.id);
-      if (isEnd(item.to)) {
+      if (isInstanceEnd(item.to)) {
         // Our process is over, whatever the server made of the report. A task that is not in a
         // state this attempt can leave it in belongs to another run now (a resume took it over):
         // for this run it is lost, not retried.
-        swarm?.instanceEnded(r.id, TERMINAL_TASK.includes(r.taskStatus) ? r.taskStatus : 'ERROR_FATAL');
+        swarm?.instanceEnded(r.id, TASK_ATTEMPT_OVER_STATES.includes(r.taskStatus) ? r.taskStatus : 'ERROR_FATAL');
       }
     },
     onItemFailed: (item, e) => {
       opts.onWarning?.(`the server refused the report ${item.to} of instance ${item.id}: ${(e as Error).message}; that task will run again on resume`);
-      if (isEnd(item.to)) swarm?.instanceEnded(item.id, 'ERROR_FATAL');
+      if (isInstanceEnd(item.to)) swarm?.instanceEnded(item.id, 'ERROR_FATAL');
     },
     onFatal: (e) => {
       fatal ??= e;
@@ -236,7 +233,7 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
       return;
     }
     const instanceId = e.context?.['instanceId'];
-    if (e.entity === 'task' && typeof instanceId === 'number' && TERMINAL_TASK.includes(e.to as TaskStatus)) {
+    if (e.entity === 'task' && typeof instanceId === 'number' && TASK_ATTEMPT_OVER_STATES.includes(e.to as TaskStatus)) {
       s.instanceEnded(instanceId, e.to as TaskStatus);
     } else if (e.entity === 'task_instance' && e.to === 'RUNNING') {
       s.instanceRunning(e.entityId);

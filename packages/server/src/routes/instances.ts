@@ -17,7 +17,7 @@ export async function instanceRoutes(api: Api, ctx: AppContext): Promise<void> {
     { schema: { params: IdParams, body: wire.SingleTransitionRequest, response: { 200: wire.SingleTransitionResponse } } },
     async (req) => {
       const [r] = await applyTransitions(ctx.db, [{ id: req.params.id, ...req.body }], 'worker');
-      if (!r || r.outcome === 'rejected') {
+      if (!r || r.outcome === 'rejected' || r.outcome === 'moved') {
         throw new IllegalTransitionError(r?.message ?? `task instance ${req.params.id}: illegal transition`, {
           entity: 'task_instance',
           id: req.params.id,

@@ -12,6 +12,7 @@ import {
   normaliseResources,
   normaliseResourceScales,
   validateAgainstQueue,
+  taskMachine,
   type BindTaskT,
   type QueueLimits,
   type TaskStatus,
@@ -23,6 +24,8 @@ import { chunks, forUpdate, withTx, type Tx } from './tx.js';
 import { bulkInsert, selectWhereIn } from '../db/bulk.js';
 import { listClusters, resolveQueue } from './definitions.js';
 import { moveRun, reapLapsedRuns } from './runs.js';
+import { afterRead } from './test-hooks.js';
+import { expectMoved } from './guarded.js';
 
 const TASK_COLUMNS = [
   'workflow_id',
@@ -307,12 +310,23 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
       const nodeId = nodeIdByHash.get(t.nodeHash)!;
       result[i] = [nodeId, idByKey.get(`${nodeId}:${t.taskArgsHash}`)!, 'REGISTERING'];
     }
-    // Resume: unfinished tasks start over with fresh attempts and the newly declared command.
+    // Resume: unfinished tasks start over with fresh attempts and the newly declared command. The
+    // table says from where a task may go back to REGISTERING (one already there takes the new
+    // declaration); each reset is a compare-and-set whose row count is checked.
     const freshIndex = new Set(fresh.map(({ i }) => i));
+    await afterRead('resume', tx);
     for (const { t, i, q, resources } of prepared) {
       const row = result[i]!;
       if (freshIndex.has(i) || row[2] === 'DONE') continue;
-      await c
+      if (row[2] !== 'REGISTERING' && !taskMachine.isLegal(row[2], 'REGISTERING')) {
+        throw new IllegalTransitionError(`task ${row[1]} '${t.name}' is ${row[2]}; a resume cannot reset it to REGISTERING`, {
+          entity: 'task',
+          id: row[1],
+          from: row[2],
+          to: 'REGISTERING',
+        });
+      }
+      const reset = await c
         .updateTable('task')
         .set({
           status: 'REGISTERING',
@@ -331,7 +345,8 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
         })
         .where('id', '=', row[1])
         .where('status', '=', row[2])
-        .execute();
+        .executeTakeFirst();
+      await expectMoved(tx, 'task', [row[1]], reset.numUpdatedRows, [row[2]], 'REGISTERING', `the resume reset of task '${t.name}'`);
       if (row[2] !== 'REGISTERING') {
         tx.event({ workflowId: run.workflow_id, entity: 'task', entityId: row[1], from: row[2], to: 'REGISTERING', actor: 'client', context: { reason: 'resume', runId } });
         row[2] = 'REGISTERING';

@@ -26,6 +26,34 @@ export interface TaskOutcome {
   errorClass?: ErrorClass;
 }
 
+/** The in-flight task states in the order an attempt passes them. */
+const FORWARD: readonly TaskStatus[] = ['QUEUED', 'INSTANTIATING', 'LAUNCHED', 'RUNNING', 'DONE'];
+
+/**
+ * The legal task edges from `from` forward to `target`, taking the longest legal step each time, or
+ * [] when there is no such walk. An instance told to die before it ran may still finish
+ * (KILL_SELF → DONE): its task, still QUEUED or LAUNCHED, catches up through the edges it missed.
+ */
+function forward(from: TaskStatus, target: TaskStatus): TaskStatus[] {
+  const end = FORWARD.indexOf(target);
+  let at = FORWARD.indexOf(from);
+  if (at < 0 || at >= end) return [];
+  const path: TaskStatus[] = [];
+  while (at < end) {
+    let next = -1;
+    for (let j = end; j > at; j--) {
+      if (taskMachine.isLegal(FORWARD[at]!, FORWARD[j]!)) {
+        next = j;
+        break;
+      }
+    }
+    if (next < 0) return [];
+    path.push(FORWARD[next]!);
+    at = next;
+  }
+  return path;
+}
+
 /**
  * The task path caused by an instance entering `to` (from `from`), or an empty path when the task
  * stays. An instance that Jobmon killed (a stop, a resume, its run ended) leaves its task waiting to
@@ -44,7 +72,7 @@ export function taskOutcome(task: TaskCounters, to: TaskInstanceStatus, from?: T
     case 'RUNNING':
       return task.status === 'RUNNING' ? same : step('RUNNING');
     case 'DONE':
-      return step('DONE');
+      return { ...same, path: forward(task.status, 'DONE') };
     case 'TRIAGING':
     case 'KILL_SELF':
     case 'QUEUED':

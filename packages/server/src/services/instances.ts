@@ -1,12 +1,14 @@
 // Task-instance transitions, singly (worker) or in batches (distributors). Each item walks its
 // path (via…, to) against the TaskInstance table; the task change it causes (see cascade.ts) is
 // written in the same transaction. Untimely items are ignored; illegal ones are rejected with
-// from/to and leave that instance unchanged.
+// from/to; one whose compare-and-set misses (someone moved it first) is reported "moved". Either
+// leaves that instance unchanged and the rest of the batch applies. A batch is planned in memory,
+// then written set-based (db/set-cas.ts): one UPDATE for its tasks, one for its instances, one
+// INSERT for its errors; a batch naming an instance or task twice goes item by item.
 
 import {
   cleanText,
   ERROR_CLASS_OF,
-  IllegalTransitionError,
   NotFoundError,
   taskInstanceMachine,
   type Actor,
@@ -19,7 +21,10 @@ import type { Db } from '../db/connect.js';
 import type { TaskInstanceTable } from '../db/schema.js';
 import { CompiledQuery, type Updateable } from 'kysely';
 import { taskOutcome } from './cascade.js';
-import { chunks, forUpdate, withTx, type Tx } from './tx.js';
+import { afterRead } from './test-hooks.js';
+import { chunks, forUpdate, withTx, type PendingEvent, type Tx } from './tx.js';
+import { bulkInsert, type PgType } from '../db/bulk.js';
+import { setCas, type SetCas } from '../db/set-cas.js';
 
 interface InstanceRow {
   id: number;
@@ -35,6 +40,7 @@ interface TaskRow {
   max_attempts: number;
   infra_failures: number;
   max_infra_failures: number;
+  status_at: number;
   /** The task's newest instance id. */
   latest: number;
 }
@@ -111,7 +117,7 @@ async function load(tx: Tx, ids: number[]): Promise<{ instances: Map<number, Ins
   for (const part of chunks(taskIds, 500)) {
     let q = tx.db
       .selectFrom('task')
-      .select(['id', 'status', 'num_attempts', 'max_attempts', 'infra_failures', 'max_infra_failures'])
+      .select(['id', 'status', 'num_attempts', 'max_attempts', 'infra_failures', 'max_infra_failures', 'status_at'])
       .where('id', 'in', part);
     if (forUpdate(tx)) q = q.forUpdate();
     for (const r of await q.execute()) tasks.set(r.id, { ...r, latest: 0 });
@@ -128,14 +134,34 @@ async function load(tx: Tx, ids: number[]): Promise<{ instances: Map<number, Ins
   return { instances, tasks };
 }
 
+/** An item that walked its path in memory and now has rows to write. */
+interface Plan {
+  item: InstanceTransitionT;
+  inst: InstanceRow;
+  task: TaskRow;
+  origInstance: string;
+  origTask: TaskRow;
+  outcome: TransitionResultT['outcome'];
+  message: string | undefined;
+  errorClass: string | undefined;
+  events: PendingEvent[];
+}
+
 async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, task: TaskRow, actor: Actor): Promise<TransitionResultT> {
+  const p = await planOne(tx, item, inst, task, actor);
+  return 'id' in p ? p : writeOne(tx, p);
+}
+
+/** Walk an item's path against the table in memory: its result when nothing (or only facts) is to be
+ * written, else its plan. */
+async function planOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, task: TaskRow, actor: Actor): Promise<TransitionResultT | Plan> {
   const origInstance = inst.status;
   const origTask = { ...task };
   const path = [...(item.via ?? []), item.to];
   let outcome: TransitionResultT['outcome'] = 'applied';
   let message: string | undefined;
   let errorClass: string | undefined;
-  const events: Parameters<Tx['event']>[0][] = [];
+  const events: PendingEvent[] = [];
   for (const step of path) {
     const from = inst.status as TaskInstanceStatus;
     if (from === step && !taskInstanceMachine.isUntimely(from, step)) continue; // already there (retried request)
@@ -183,6 +209,22 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
     }
     return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
   }
+  return { item, inst, task, origInstance, origTask, outcome, message, errorClass, events };
+}
+
+const taskChanged = (p: Plan) => p.task.status !== p.origTask.status || p.task.num_attempts !== p.origTask.num_attempts;
+
+/** Write one plan. Compare-and-set, task first: a miss on either means someone moved it between our
+ * read and our write (pg-boss's 0 rows). That item is reported "moved" with what it found, nothing
+ * of it is written, and the rest of the batch applies. */
+async function writeOne(tx: Tx, p: Plan): Promise<TransitionResultT> {
+  const { item, inst, task, origInstance, origTask, errorClass } = p;
+  if (taskChanged(p)) {
+    const taskUpdate = await tx.db.executeQuery(
+      CompiledQuery.raw(dialectSql(tx, UPDATE_TASK), [task.status, tx.now, task.num_attempts, task.infra_failures, task.id, origTask.status]),
+    );
+    if (Number(taskUpdate.numAffectedRows ?? 0) !== 1) return moved(tx, item, inst, task, origInstance, 'task');
+  }
   const f = fieldsFor(item, errorClass, tx.now);
   const instanceUpdate = await tx.db.executeQuery(
     CompiledQuery.raw(dialectSql(tx, UPDATE_INSTANCE), [
@@ -194,17 +236,8 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
     ]),
   );
   if (Number(instanceUpdate.numAffectedRows ?? 0) !== 1) {
-    throw new IllegalTransitionError(`task instance ${inst.id} moved concurrently; retry`, { entity: 'task_instance', id: inst.id });
-  }
-  if (task.status !== origTask.status || task.num_attempts !== origTask.num_attempts) {
-    const taskUpdate = await tx.db.executeQuery(
-      CompiledQuery.raw(dialectSql(tx, UPDATE_TASK), [task.status, tx.now, task.num_attempts, task.infra_failures, task.id, origTask.status]),
-    );
-    if (Number(taskUpdate.numAffectedRows ?? 0) !== 1) {
-      // Rows are locked (PostgreSQL) or the transaction is exclusive (SQLite), so this means a bug
-      // rather than a race; roll everything back rather than log events that did not happen.
-      throw new IllegalTransitionError(`task ${task.id} moved while instance ${inst.id} was applied; retry`, { entity: 'task', id: task.id });
-    }
+    if (taskChanged(p)) await revertTask(tx, origTask);
+    return moved(tx, item, inst, task, origInstance, 'task instance');
   }
   if (errorClass !== undefined) {
     await tx.db
@@ -212,8 +245,118 @@ async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, ta
       .values({ task_instance_id: inst.id, at: tx.now, error_class: errorClass, message: defaultMessage(item, inst.status as TaskInstanceStatus) })
       .execute();
   }
-  for (const e of events) tx.event(e);
+  for (const e of p.events) tx.event(e);
+  return appliedResult(p);
+}
+
+function appliedResult(p: Plan): TransitionResultT {
+  const { inst, task, outcome, message } = p;
   return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
+}
+
+async function revertTask(tx: Tx, t: TaskRow): Promise<void> {
+  await tx.db
+    .updateTable('task')
+    .set({ status: t.status, status_at: t.status_at, num_attempts: t.num_attempts, infra_failures: t.infra_failures })
+    .where('id', '=', t.id)
+    .execute();
+}
+
+const TASK_CAS: SetCas = {
+  table: 'task',
+  columns: [
+    { name: 'id', pg: 'bigint' },
+    { name: 'from', pg: 'text' },
+    { name: 'to', pg: 'text' },
+    { name: 'attempts', pg: 'integer' },
+    { name: 'infra', pg: 'integer' },
+  ],
+  set: [
+    ['status', 'v.to'],
+    ['num_attempts', 'v.attempts'],
+    ['infra_failures', 'v.infra'],
+    ['status_at', '$extra1'],
+  ],
+};
+const INSTANCE_PG_TYPES: Record<(typeof INSTANCE_FIELDS)[number], PgType> = {
+  distributor_id: 'text',
+  node_name: 'text',
+  pgid: 'integer',
+  exit_code: 'integer',
+  peak_memory_bytes: 'bigint',
+  wall_time_ms: 'bigint',
+  stdout_path: 'text',
+  stderr_path: 'text',
+  stdout_tail: 'text',
+  stderr_tail: 'text',
+  error_class: 'text',
+  report_by: 'bigint',
+  cleanup: 'text',
+};
+const INSTANCE_CAS: SetCas = {
+  table: 'task_instance',
+  columns: [
+    { name: 'id', pg: 'bigint' },
+    { name: 'from', pg: 'text' },
+    { name: 'to', pg: 'text' },
+    ...INSTANCE_FIELDS.map((c) => ({ name: c, pg: INSTANCE_PG_TYPES[c] })),
+  ],
+  set: [['status', 'v.to'], ['status_at', '$extra1'], ...INSTANCE_FIELDS.map((c): [string, string] => [c, `coalesce(v.${c}, ${c})`])],
+};
+
+/**
+ * Write many plans with set-based statements: one compare-and-set UPDATE for their tasks, one for
+ * their instances, one INSERT for their errors. Plans must touch distinct instances and tasks.
+ */
+async function writeMany(tx: Tx, plans: Plan[]): Promise<Map<Plan, TransitionResultT>> {
+  const results = new Map<Plan, TransitionResultT>();
+  const withTask = plans.filter(taskChanged);
+  const tasksMoved = await setCas(
+    tx.db,
+    tx.dialect,
+    TASK_CAS,
+    withTask.map((p) => [p.task.id, p.origTask.status, p.task.status, p.task.num_attempts, p.task.infra_failures]),
+    [tx.now],
+  );
+  for (const p of withTask) {
+    if (!tasksMoved.has(p.task.id)) results.set(p, await moved(tx, p.item, p.inst, p.task, p.origInstance, 'task'));
+  }
+  const rest = plans.filter((p) => !results.has(p));
+  const rows = rest.map((p) => {
+    const f = fieldsFor(p.item, p.errorClass, tx.now);
+    return [p.inst.id, p.origInstance, p.inst.status, ...INSTANCE_FIELDS.map((k) => (f[k] === undefined ? null : f[k]))];
+  });
+  const instancesMoved = await setCas(tx.db, tx.dialect, INSTANCE_CAS, rows, [tx.now]);
+  const errors: unknown[][] = [];
+  for (const p of rest) {
+    if (!instancesMoved.has(p.inst.id)) {
+      if (taskChanged(p)) await revertTask(tx, p.origTask);
+      results.set(p, await moved(tx, p.item, p.inst, p.task, p.origInstance, 'task instance'));
+      continue;
+    }
+    if (p.errorClass !== undefined) errors.push([p.inst.id, tx.now, p.errorClass, defaultMessage(p.item, p.inst.status as TaskInstanceStatus)]);
+    results.set(p, appliedResult(p));
+  }
+  await bulkInsert(tx.db, tx.dialect, 'task_instance_error', ['task_instance_id', 'at', 'error_class', 'message'], errors, {
+    pgTypes: ['bigint', 'bigint', 'text', 'text'],
+  });
+  return results;
+}
+
+/** The result for an item whose compare-and-set missed; the rows in memory take what is there now. */
+async function moved(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, task: TaskRow, from: string, who: string): Promise<TransitionResultT> {
+  const i = await tx.db.selectFrom('task_instance').select('status').where('id', '=', inst.id).executeTakeFirstOrThrow();
+  const t = await tx.db.selectFrom('task').select(['status', 'status_at', 'num_attempts', 'infra_failures']).where('id', '=', task.id).executeTakeFirstOrThrow();
+  inst.status = i.status;
+  Object.assign(task, t);
+  return {
+    id: inst.id,
+    outcome: 'moved',
+    status: inst.status as TaskInstanceStatus,
+    taskId: task.id,
+    taskStatus: task.status as TaskStatus,
+    message: `task instance ${inst.id}: its ${who} was moved by someone else (now ${inst.status}, task ${task.status}) before ${from}→${item.to} could apply; nothing of this report was written`,
+  };
 }
 
 export async function applyTransitions(db: Db, items: InstanceTransitionT[], actor: Actor): Promise<TransitionResultT[]> {
@@ -223,13 +366,38 @@ export async function applyTransitions(db: Db, items: InstanceTransitionT[], act
 /** Apply transitions inside the caller's transaction (the reaper's). */
 export async function applyInTx(tx: Tx, items: InstanceTransitionT[], actor: Actor): Promise<TransitionResultT[]> {
   const { instances, tasks } = await load(tx, items.map((i) => i.id));
-  const results: TransitionResultT[] = [];
+  await afterRead('instances', tx);
   for (const item of items) {
-    const inst = instances.get(item.id);
-    if (!inst) throw new NotFoundError(`task instance ${item.id} does not exist`, { field: 'id', id: item.id });
-    results.push(await applyOne(tx, item, inst, tasks.get(inst.task_id)!, actor));
+    if (!instances.has(item.id)) throw new NotFoundError(`task instance ${item.id} does not exist`, { field: 'id', id: item.id });
   }
-  return results;
+  // A later item that touches an instance or task an earlier one moved must see that move: such a
+  // batch goes item by item. The usual one (each instance once) is planned in memory and written
+  // with one statement per kind.
+  const seenTasks = new Set<number>();
+  const repeats = items.some((item) => {
+    const t = instances.get(item.id)!.task_id;
+    return seenTasks.size === seenTasks.add(t).size;
+  });
+  if (repeats) {
+    const results: TransitionResultT[] = [];
+    for (const item of items) {
+      const inst = instances.get(item.id)!;
+      results.push(await applyOne(tx, item, inst, tasks.get(inst.task_id)!, actor));
+    }
+    return results;
+  }
+  const planned: (TransitionResultT | Plan)[] = [];
+  for (const item of items) {
+    const inst = instances.get(item.id)!;
+    planned.push(await planOne(tx, item, inst, tasks.get(inst.task_id)!, actor));
+  }
+  const written = await writeMany(tx, planned.filter((p): p is Plan => !('id' in p)));
+  return planned.map((p) => {
+    if ('id' in p) return p;
+    const r = written.get(p)!;
+    if (r.outcome !== 'moved') for (const e of p.events) tx.event(e);
+    return r;
+  });
 }
 
 /** A worker's heartbeat: pushes the deadline and answers the current status (KILL_SELF means stop). */

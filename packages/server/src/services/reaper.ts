@@ -14,6 +14,7 @@
 
 import {
   ACTIVE_INSTANCE_STATES,
+  INSTANCE_DEADLINE_TO,
   LAPSED_TO,
   LIVE_RUN_STATES,
   NotFoundError,
@@ -141,21 +142,19 @@ export class Reaper {
     const lapsed = await this.db.kysely
       .selectFrom('task_instance')
       .select(['id', 'status'])
-      .where('status', 'in', ['LAUNCHED', 'RUNNING', 'TRIAGING', 'KILL_SELF'])
+      .where('status', 'in', Object.keys(INSTANCE_DEADLINE_TO) as TaskInstanceStatus[])
       .where('report_by', '<', now)
       .limit(10_000)
       .execute();
     const moves: InstanceTransitionT[] = lapsed.map((l) => {
-      switch (l.status as TaskInstanceStatus) {
-        case 'LAUNCHED':
-          return { id: l.id, to: 'NO_HEARTBEAT', errorMessage: 'launched but never reported running before its deadline' };
-        case 'RUNNING':
-          return { id: l.id, to: 'TRIAGING', nextReportMs: this.opts.graceMs, errorMessage: 'missed its heartbeat deadline' };
-        case 'TRIAGING':
-          return { id: l.id, to: 'UNKNOWN_ERROR', errorMessage: `missed its heartbeat deadline and nobody said whether it lives within ${this.opts.graceMs} ms` };
-        default:
-          return { id: l.id, to: 'ERROR_FATAL', errorMessage: `told to stop, but its worker never confirmed within ${this.opts.graceMs} ms; given up` };
-      }
+      const from = l.status as TaskInstanceStatus;
+      const to = INSTANCE_DEADLINE_TO[from]!;
+      const errorMessage = {
+        LAUNCHED: 'launched but never reported running before its deadline',
+        RUNNING: 'missed its heartbeat deadline',
+        TRIAGING: `missed its heartbeat deadline and nobody said whether it lives within ${this.opts.graceMs} ms`,
+      }[from as string] ?? `told to stop, but its worker never confirmed within ${this.opts.graceMs} ms; given up`;
+      return { id: l.id, to, errorMessage, ...(to === 'TRIAGING' ? { nextReportMs: this.opts.graceMs } : {}) };
     });
     await this.apply(moves, new Map(lapsed.map((l) => [l.id, l.status as TaskInstanceStatus])), now, report);
     return report;

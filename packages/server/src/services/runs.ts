@@ -8,8 +8,10 @@ import {
   WORKFLOW_FOR_RUN,
   LIVE_RUN_STATES,
   LAPSED_TO,
+  QUEUEABLE_TASK_STATES,
   normaliseResources,
   validateAgainstQueue,
+  taskMachine,
   workflowMachine,
   workflowRunMachine,
   type Actor,
@@ -25,6 +27,8 @@ import { chunks, forUpdate, withTx, type Tx } from './tx.js';
 import { bulkInsert } from '../db/bulk.js';
 import { sql } from 'kysely';
 import { planRetry } from './scaling.js';
+import { afterRead } from './test-hooks.js';
+import { expectMoved } from './guarded.js';
 
 interface RunRow {
   id: number;
@@ -66,10 +70,13 @@ export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor:
   run.status = to;
   const wfTo = WORKFLOW_FOR_RUN[to];
   if (wfTo !== undefined) {
-    const wf = await tx.db.selectFrom('workflow').select(['status']).where('id', '=', run.workflow_id).executeTakeFirstOrThrow();
-    const wfFrom = wf.status as WorkflowStatus;
+    let wq = tx.db.selectFrom('workflow').select(['status']).where('id', '=', run.workflow_id);
+    if (forUpdate(tx)) wq = wq.forUpdate();
+    const wfFrom = (await wq.executeTakeFirstOrThrow()).status as WorkflowStatus;
+    await afterRead('workflow', tx);
     if (wfFrom !== wfTo && workflowMachine.isLegal(wfFrom, wfTo)) {
-      await tx.db.updateTable('workflow').set({ status: wfTo, status_at: tx.now }).where('id', '=', run.workflow_id).where('status', '=', wfFrom).execute();
+      const res = await tx.db.updateTable('workflow').set({ status: wfTo, status_at: tx.now }).where('id', '=', run.workflow_id).where('status', '=', wfFrom).executeTakeFirst();
+      await expectMoved(tx, 'workflow', [run.workflow_id], res.numUpdatedRows, [wfFrom], wfTo, `following workflow run ${run.id} to ${to}`);
       tx.event({ workflowId: run.workflow_id, entity: 'workflow', entityId: run.workflow_id, from: wfFrom, to: wfTo, actor });
     }
   }
@@ -142,7 +149,6 @@ export async function heartbeat(db: Db, runId: number, status: WorkflowRunStatus
   });
 }
 
-const QUEUEABLE: readonly TaskStatus[] = ['REGISTERING', 'ADJUSTING_RESOURCES', 'ERROR_RECOVERABLE'];
 
 /**
  * Create one instance per task (one attempt each) and move the tasks to QUEUED. A task queued
@@ -196,20 +202,22 @@ export async function queueTasks(
     }
     const skipped: { taskId: number; status: TaskStatus }[] = [];
     const queue = rows.filter((r) => {
-      if (QUEUEABLE.includes(r.status as TaskStatus)) return true;
+      if (QUEUEABLE_TASK_STATES.includes(r.status as TaskStatus) && taskMachine.isLegal(r.status as TaskStatus, 'QUEUED')) return true;
       skipped.push({ taskId: r.id, status: r.status as TaskStatus });
       return false;
     });
+    await afterRead('queue', tx);
     const byFrom = new Map<string, number[]>();
     for (const r of queue) byFrom.set(r.status, [...(byFrom.get(r.status) ?? []), r.id]);
     for (const [from, group] of byFrom) {
       for (const part of chunks(group, 500)) {
-        await tx.db
+        const res = await tx.db
           .updateTable('task')
           .set((eb) => ({ status: 'QUEUED', status_at: tx.now, num_attempts: eb('num_attempts', '+', 1) }))
           .where('id', 'in', part)
           .where('status', '=', from)
-          .execute();
+          .executeTakeFirst();
+        await expectMoved(tx, 'task', part, res.numUpdatedRows, [from], 'QUEUED', `queueing for workflow run ${runId}`);
       }
     }
     const clusters = await tx.db
