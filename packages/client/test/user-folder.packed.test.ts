@@ -22,7 +22,8 @@ function block(name: string): string {
   return m[1]!;
 }
 
-const home = mkdtempSync(join(tmpdir(), 'jobmon-user-'));
+// A space in the path, as in many users' folders: every path must be a file path, not a URL's.
+const home = mkdtempSync(join(tmpdir(), 'jobmon user-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 describe("the README's pipeline, from the user's own folder", () => {
