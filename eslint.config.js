@@ -1,6 +1,9 @@
 // Lint: @eslint/js and typescript-eslint recommended rules over the TypeScript sources, tests and
 // scripts. Unused names prefixed with `_` are deliberate; non-null assertions are allowed because
-// `noUncheckedIndexedAccess` makes them the honest way to say "this index exists".
+// `noUncheckedIndexedAccess` makes them the honest way to say "this index exists". Package
+// boundaries: a package's files (and the examples) reach another package only as `@jobmon/<pkg>` or
+// a subpath its package.json exports, never through its folders — what works in this repository
+// must work from an installed node_modules. Tests may import ../../../test-support/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -46,6 +49,34 @@ export default tseslint.config(
         },
       ],
       '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts', 'examples/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@jobmon/*/**', '!@jobmon/core/wire-check', '!@jobmon/core/system-log'],
+              message: "Import another package as '@jobmon/<pkg>' or a subpath its package.json exports.",
+            },
+            {
+              regex: String.raw`^(\.\./)+(packages/)?(core|server|client|runner|worker|cli|web)(/|$)`,
+              message: "Another package's files are not reachable once installed: import it as '@jobmon/<pkg>'.",
+            },
+          ],
+        },
+      ],
+      // The same reach through a file URL (how the dummy distributor once found the worker's bin).
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: String.raw`NewExpression[callee.name='URL'] > Literal[value=/^(\.\.\/)+(packages\/)?(core|server|client|runner|worker|cli|web)\//]`,
+          message: "Another package's files are not reachable once installed: resolve them through '@jobmon/<pkg>' (createRequire(import.meta.url).resolve).",
+        },
+      ],
     },
   },
   {

@@ -6,7 +6,7 @@ import { openDb, type Db } from './db/connect.js';
 import { buildApp, type JobmonApp } from './app.js';
 import { Reaper } from './services/reaper.js';
 
-export { openDb, isPostgresUrl, type Db } from './db/connect.js';
+export { openDb, isPostgresUrl, MIGRATION_NAMES, type Db, type MigrationName, type OpenDbOptions } from './db/connect.js';
 export { buildApp, type JobmonApp, type AppOptions } from './app.js';
 export { Reaper, type ReaperOptions, type ReapReport } from './services/reaper.js';
 

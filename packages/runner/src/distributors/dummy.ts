@@ -9,12 +9,13 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Distributor, DistributorFactoryOptions, LaunchItem } from './contract.js';
 
-/** The worker's bin, from the runner's dist/ or src/ (tests) alike. */
-const WORKER_BIN = fileURLToPath(new URL('../../../worker/bin/jobmon-worker.js', import.meta.url));
+/** The worker's bin, found through its package (an export path): a relative path into a sibling
+ *  folder holds only inside this repository, not in an installed node_modules. */
+const WORKER_BIN = createRequire(import.meta.url).resolve('@jobmon/worker/bin/jobmon-worker.js');
 
 export class DummyDistributor implements Distributor {
   readonly cluster = 'dummy';

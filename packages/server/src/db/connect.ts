@@ -27,7 +27,13 @@ export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//.test(target);
 }
 
-export async function openDb(target: string): Promise<Db> {
+export interface OpenDbOptions {
+  /** Stop after this migration instead of the latest (upgrade tests build the previous schema so).
+   *  The database id is then '' when the schema has no `meta` table yet. */
+  migrateTo?: MigrationName;
+}
+
+export async function openDb(target: string, opts: OpenDbOptions = {}): Promise<Db> {
   const dialect: DialectName = isPostgresUrl(target) ? 'postgres' : 'sqlite';
   let kysely: Kysely<Database>;
   let location = target;
@@ -64,14 +70,15 @@ export async function openDb(target: string): Promise<Db> {
     // second process waits for it, then finds nothing left to do.
     sqlite.exec('begin immediate');
     try {
-      await migrate(kysely, dialect);
+      await migrate(kysely, dialect, opts.migrateTo);
       sqlite.exec('commit');
     } catch (e) {
       if (sqlite.inTransaction) sqlite.exec('rollback');
       throw e;
     }
   }
-  if (dialect === 'postgres') await migrate(kysely, dialect);
+  if (dialect === 'postgres') await migrate(kysely, dialect, opts.migrateTo);
+  if (opts.migrateTo && opts.migrateTo < '0003-identity') return { kysely, dialect, location, id: '', close: () => kysely.destroy() };
   const meta = await kysely.selectFrom('meta').select('value').where('key', '=', 'database_id').executeTakeFirstOrThrow();
   return { kysely, dialect, location, id: meta.value, close: () => kysely.destroy() };
 }
@@ -101,18 +108,22 @@ function cachingStatements(sqlite: SQLite.Database): SQLite.Database {
   });
 }
 
-const MIGRATIONS = (dialect: DialectName): Record<string, Migration> => ({
+/** The migrations in order; names sort in the order they run. */
+export const MIGRATION_NAMES = ['0001-initial', '0002-request-log', '0003-identity'] as const;
+export type MigrationName = (typeof MIGRATION_NAMES)[number];
+
+const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => ({
   '0001-initial': { up: initial(dialect) },
   '0002-request-log': { up: requestLog(dialect) },
   '0003-identity': { up: identity(dialect) },
 });
 
-async function migrate(db: Kysely<Database>, dialect: DialectName): Promise<void> {
+async function migrate(db: Kysely<Database>, dialect: DialectName, to?: MigrationName): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => MIGRATIONS(dialect) },
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = to ? await migrator.migrateTo(to) : await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed: ${(error as Error).message}`, { cause: error });
