@@ -9,6 +9,7 @@ import type { Database } from './schema.js';
 import { up as initial } from './migrations/0001-initial.js';
 import { up as requestLog } from './migrations/0002-request-log.js';
 import { up as identity } from './migrations/0003-identity.js';
+import { up as lease } from './migrations/0004-lease.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -105,6 +106,7 @@ const MIGRATIONS = (dialect: DialectName): Record<string, Migration> => ({
   '0001-initial': { up: initial(dialect) },
   '0002-request-log': { up: requestLog(dialect) },
   '0003-identity': { up: identity(dialect) },
+  '0004-lease': { up: lease(dialect) },
 });
 
 async function migrate(db: Kysely<Database>, dialect: DialectName): Promise<void> {
