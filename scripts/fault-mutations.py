@@ -10,6 +10,7 @@ REAPER = 'packages/server/test/reaper.test.ts'
 
 E2E = 'packages/client/test/e2e.test.ts'
 OUTAGE = 'packages/client/test/outage.outage.test.ts'
+REPLICAS = 'packages/server/test/replicas.test.ts'
 
 # name, [(file, old, new)], test file, test name filter[, extra environment]
 MUTATIONS = [
@@ -69,6 +70,18 @@ MUTATIONS = [
         "openSync(path, 'a')", "openSync(path, 'w')")], 'packages/worker/test/process-group.test.ts', 'appended'),
     ('a pipe held beyond reach does not hold the result', [('packages/worker/src/process-group.ts',
         "          child.stdout?.destroy();\n          child.stderr?.destroy();\n", "")], 'packages/worker/test/process-group.test.ts', 'beyond reach'),
+    ('one reaper at a time', [('packages/server/src/services/lease.ts',
+        "where lease.holder = excluded.holder or lease.expires_at < ${now}", "where true")],
+        REPLICAS, 'one replica reaps', {'JOBMON_TEST_DB': 'postgres'}),
+    ('a clean shutdown hands the reaper over', [('packages/server/src/services/reaper.ts',
+        "await releaseLease(this.db, LEASE, this.opts.lease.holder)", "await Promise.resolve()")],
+        REPLICAS, 'one replica reaps', {'JOBMON_TEST_DB': 'postgres'}),
+    ('followers woken through NOTIFY', [('packages/server/src/services/tx.ts',
+        "await sql`notify jobmon_events`.execute(conn);", "await Promise.resolve();")],
+        REPLICAS, 'wakes within', {'JOBMON_TEST_DB': 'postgres'}),
+    ('the event listener reconnects', [('packages/server/src/services/event-listener.ts',
+        "      if (!closed) {\n        retry", "      if (closed) {\n        retry")],
+        REPLICAS, 'reconnects', {'JOBMON_TEST_DB': 'postgres'}),
 ]
 
 def sh(cmd):
