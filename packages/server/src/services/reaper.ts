@@ -119,14 +119,20 @@ export class Reaper {
   private async beat(): Promise<void> {
     const lease = this.opts.lease;
     if (lease) {
+      const held = this.holding;
       try {
         this.holding = await acquireLease(this.db, LEASE, lease.holder, lease.periodMs);
       } catch (e) {
-        // Unsure whether the renewal landed: stand by rather than risk two reapers.
+        // Unsure whether the renewal landed: stand by rather than risk two reapers. The database
+        // failed, as a failed pass would say: runners get a fresh window.
         this.holding = false;
+        this.noteOutage();
         throw e;
       }
       if (!this.holding) return;
+      // Taking over from a replica that died: runners that reported to it may be finding their
+      // way to another, so they get a whole window, as after a server restart.
+      if (!held) this.noteOutage();
     }
     // Half a beat of tolerance: timers fire a little early or late, and a pass skipped for a
     // millisecond would double the period. A pass still running is not joined: the lease is
