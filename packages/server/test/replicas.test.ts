@@ -242,9 +242,9 @@ describe.skipIf(TEST_DB_KIND !== 'postgres')('server replicas over one PostgreSQ
     const takeover = Math.round(performance.now() - killed);
     console.log(`replicas: the standby took the reaper over ${takeover} ms after the holder was killed (lease ${LEASE_MS} ms, beat ${BEAT_MS} ms)`);
     // The last renewal was at most one beat before the kill, so the lease lapsed within one lease
-    // period of it; the standby notices at its next beat.
+    // period of it; the standby notices at its next beat (plus this probe's and a busy host's lag).
     expect(takeover).toBeGreaterThan(LEASE_MS - 2 * BEAT_MS);
-    expect(takeover).toBeLessThan(LEASE_MS + BEAT_MS + 150);
+    expect(takeover).toBeLessThan(LEASE_MS + BEAT_MS + 250);
     expect(await leaseHolder()).toMatch(new RegExp(`:${standby.r.child.pid}:`));
     await until('the new holder reaping', 3 * LEASE_MS, async () => ((await health(standby.r)).reaper.passes > standbyPasses ? true : undefined));
 
