@@ -76,6 +76,8 @@ MUTATIONS = [
     ('a clean shutdown hands the reaper over', [('packages/server/src/services/reaper.ts',
         "await releaseLease(this.db, LEASE, this.opts.lease.holder)", "await Promise.resolve()")],
         REPLICAS, 'one replica reaps', {'JOBMON_TEST_DB': 'postgres'}),
+    ('a new reaper lease holder gives runners a window', [('packages/server/src/services/reaper.ts',
+        "      if (!held) this.noteOutage();", "")], REAPER, 'takes the reaper lease over'),
     ('followers woken through NOTIFY', [('packages/server/src/services/tx.ts',
         "await sql`notify jobmon_events`.execute(conn);", "await Promise.resolve();")],
         REPLICAS, 'wakes within', {'JOBMON_TEST_DB': 'postgres'}),
