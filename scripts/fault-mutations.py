@@ -10,6 +10,7 @@ REAPER = 'packages/server/test/reaper.test.ts'
 
 E2E = 'packages/client/test/e2e.test.ts'
 OUTAGE = 'packages/client/test/outage.outage.test.ts'
+REPLICAS = 'packages/server/test/replicas.test.ts'
 
 # name, [(file, old, new)], test file, test name filter[, extra environment]
 MUTATIONS = [
@@ -85,6 +86,20 @@ MUTATIONS = [
     ('queueing checks the rows it moved', [('packages/server/src/services/runs.ts',
         "        await expectMoved(tx, 'task', part, res.numUpdatedRows, [from], 'QUEUED', `queueing for workflow run ${runId}`);\n", "")],
         'packages/server/test/guarded-writes.test.ts', 'queueing'),
+    ('one reaper at a time', [('packages/server/src/services/lease.ts',
+        "where lease.holder = excluded.holder or lease.expires_at < ${now}", "where true")],
+        REPLICAS, 'one replica reaps', {'JOBMON_TEST_DB': 'postgres'}),
+    ('a clean shutdown hands the reaper over', [('packages/server/src/services/reaper.ts',
+        "await releaseLease(this.db, LEASE, this.opts.lease.holder)", "await Promise.resolve()")],
+        REPLICAS, 'one replica reaps', {'JOBMON_TEST_DB': 'postgres'}),
+    ('a new reaper lease holder gives runners a window', [('packages/server/src/services/reaper.ts',
+        "      if (!held) this.noteOutage();", "")], REAPER, 'takes the reaper lease over'),
+    ('followers woken through NOTIFY', [('packages/server/src/services/tx.ts',
+        "await sql`notify jobmon_events`.execute(conn);", "await Promise.resolve();")],
+        REPLICAS, 'wakes within', {'JOBMON_TEST_DB': 'postgres'}),
+    ('the event listener reconnects', [('packages/server/src/services/event-listener.ts',
+        "      if (!closed) {\n        retry", "      if (closed) {\n        retry")],
+        REPLICAS, 'reconnects', {'JOBMON_TEST_DB': 'postgres'}),
 ]
 
 def sh(cmd):

@@ -62,7 +62,8 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
     workerData: {
       db: config.db,
       runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
-      reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs },
+      reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs, ...(config.reaperLeaseMs > 0 ? { leaseMs: config.reaperLeaseMs } : {}) },
+      eventPollMs: config.eventPollMs,
       logFile: systemLogPath(config.logDir),
     },
   });

@@ -8,13 +8,14 @@ import { startServer } from '@jobmon/server';
 interface Init {
   db: string;
   runReportByMs: number;
-  reaper: { intervalMs: number; graceMs: number };
+  reaper: { intervalMs: number; graceMs: number; leaseMs?: number };
+  eventPollMs: number;
   logFile: string;
 }
 
 const init = workerData as Init;
 try {
-  const server = await startServer({ db: init.db, runReportByMs: init.runReportByMs, reaper: init.reaper, logFile: init.logFile });
+  const server = await startServer({ db: init.db, runReportByMs: init.runReportByMs, reaper: init.reaper, eventPollMs: init.eventPollMs, logFile: init.logFile });
   parentPort!.postMessage({ url: server.url, location: server.db.location });
   parentPort!.on('message', (m: unknown) => {
     if (m === 'close') void server.close().then(() => parentPort!.postMessage('closed'));

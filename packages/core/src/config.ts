@@ -21,6 +21,11 @@ export interface JobmonConfig {
   reportByFactor: number;
   /** Server: how often the reaper looks for lapsed runs and instances. */
   reaperIntervalMs: number;
+  /** Server: how long one replica's hold on the reaper lasts unless renewed; another takes over
+   * within this long after the holder dies. 0: three reaper intervals. */
+  reaperLeaseMs: number;
+  /** Server: how often a waiting event follower reads the log anyway (events no one announced). */
+  eventPollMs: number;
   /** Server: how long a TRIAGING or KILL_SELF instance may wait for an answer before it is given up. */
   reaperGraceMs: number;
   /** Runner: how long to ride out a server that does not answer (running tasks go on, nothing new
@@ -46,6 +51,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): JobmonConfi
     instanceHeartbeatMs: 90_000,
     reportByFactor: 3.1,
     reaperIntervalMs: 15_000,
+    reaperLeaseMs: 0,
+    eventPollMs: 250,
     reaperGraceMs: 60_000,
     outageToleranceMs: 30 * 60_000,
     logCapBytes: 1024 ** 3,
@@ -61,6 +68,8 @@ const ENV: Record<string, (c: JobmonConfig, v: string) => void> = {
   JOBMON_INSTANCE_HEARTBEAT_MS: (c, v) => (c.instanceHeartbeatMs = positive('JOBMON_INSTANCE_HEARTBEAT_MS', v)),
   JOBMON_REPORT_BY_FACTOR: (c, v) => (c.reportByFactor = positive('JOBMON_REPORT_BY_FACTOR', v)),
   JOBMON_REAPER_INTERVAL_MS: (c, v) => (c.reaperIntervalMs = positive('JOBMON_REAPER_INTERVAL_MS', v)),
+  JOBMON_REAPER_LEASE_MS: (c, v) => (c.reaperLeaseMs = positive('JOBMON_REAPER_LEASE_MS', v)),
+  JOBMON_EVENT_POLL_MS: (c, v) => (c.eventPollMs = positive('JOBMON_EVENT_POLL_MS', v)),
   JOBMON_REAPER_GRACE_MS: (c, v) => (c.reaperGraceMs = positive('JOBMON_REAPER_GRACE_MS', v)),
   JOBMON_OUTAGE_TOLERANCE_MS: (c, v) => (c.outageToleranceMs = positive('JOBMON_OUTAGE_TOLERANCE_MS', v)),
   JOBMON_LOG_CAP_BYTES: (c, v) => (c.logCapBytes = positiveInteger('JOBMON_LOG_CAP_BYTES', v)),

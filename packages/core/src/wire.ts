@@ -75,6 +75,10 @@ export const HealthResponse = Type.Object({
   version: Type.String(),
   db: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
   databaseId: Type.String(),
+  /** This process's reaper: 'holder' runs it; 'standby' waits for another replica's lease to lapse. */
+  reaper: Type.Optional(
+    Type.Object({ role: Type.Union([Type.Literal('holder'), Type.Literal('standby'), Type.Literal('off')]), passes: Type.Integer({ minimum: 0 }) }),
+  ),
 });
 export type HealthResponseT = Static<typeof HealthResponse>;
 

@@ -69,6 +69,12 @@ CREATE TABLE public.kysely_migration_lock (
     is_locked integer DEFAULT 0 NOT NULL
 );
 
+CREATE TABLE public.lease (
+    name text NOT NULL,
+    holder text NOT NULL,
+    expires_at bigint NOT NULL
+);
+
 CREATE TABLE public.meta (
     key text NOT NULL,
     value text NOT NULL
@@ -394,6 +400,9 @@ ALTER TABLE ONLY public.kysely_migration_lock
 
 ALTER TABLE ONLY public.kysely_migration
     ADD CONSTRAINT kysely_migration_pkey PRIMARY KEY (name);
+
+ALTER TABLE ONLY public.lease
+    ADD CONSTRAINT lease_pkey PRIMARY KEY (name);
 
 ALTER TABLE ONLY public.meta
     ADD CONSTRAINT meta_pkey PRIMARY KEY (key);

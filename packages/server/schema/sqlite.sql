@@ -12,6 +12,8 @@ CREATE TABLE "kysely_migration" ("name" varchar(255) not null primary key, "time
 
 CREATE TABLE "kysely_migration_lock" ("id" varchar(255) not null primary key, "is_locked" integer default 0 not null);
 
+CREATE TABLE "lease" ("name" text primary key, "holder" text not null, "expires_at" bigint not null);
+
 CREATE TABLE "meta" ("key" text primary key, "value" text not null);
 
 CREATE TABLE "node" ("id" integer primary key autoincrement, "hash" text not null unique, "task_template_id" bigint not null);

@@ -12,6 +12,7 @@ import { workflowRoutes } from './routes/workflows.js';
 import { runRoutes } from './routes/runs.js';
 import { instanceRoutes } from './routes/instances.js';
 import { eventRoutes } from './routes/events.js';
+import { DEFAULT_EVENT_POLL_MS } from './services/events.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { installIdempotency } from './services/idempotency.js';
 import { clientErrorHandler, describeValidation, installStrictParams, trackMethods } from './http-guards.js';
@@ -27,12 +28,17 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** Called when a request failed because the database was unreachable (the reaper then waits). */
   onDbOutage?: () => void;
+  /** How often a waiting event follower reads anyway (default 250 ms; services/events.ts). */
+  eventPollMs?: number;
+  /** Whether this process's reaper runs, for /health (replicas: one 'holder', the rest 'standby'). */
+  reaper?: () => { role: 'holder' | 'standby' | 'off'; passes: number };
 }
 
 export interface AppContext {
   db: Db;
   runReportByMs: number;
   reaperGraceMs: number;
+  eventPollMs: number;
 }
 
 export type App = FastifyInstance & { withTypeProvider: () => FastifyInstance };
@@ -108,11 +114,17 @@ export async function buildApp(opts: AppOptions) {
   // Idempotency-Key: a retried request answers what its first attempt answered (services/idempotency.ts).
   installIdempotency(app, opts.db);
 
-  const ctx: AppContext = { db: opts.db, runReportByMs: opts.runReportByMs ?? 93_000, reaperGraceMs: opts.reaperGraceMs ?? 60_000 };
+  const ctx: AppContext = { db: opts.db, runReportByMs: opts.runReportByMs ?? 93_000, reaperGraceMs: opts.reaperGraceMs ?? 60_000, eventPollMs: opts.eventPollMs ?? DEFAULT_EVENT_POLL_MS };
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-      api.get('/health', { schema: { response: { 200: wire.HealthResponse } } }, async () => ({ ok: true, version: JOBMON_VERSION, db: opts.db.dialect, databaseId: opts.db.id }));
+      api.get('/health', { schema: { response: { 200: wire.HealthResponse } } }, async () => ({
+        ok: true,
+        version: JOBMON_VERSION,
+        db: opts.db.dialect,
+        databaseId: opts.db.id,
+        ...(opts.reaper ? { reaper: opts.reaper() } : {}),
+      }));
       await definitionRoutes(api, ctx);
       await workflowRoutes(api, ctx);
       await runRoutes(api, ctx);

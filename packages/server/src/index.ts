@@ -1,10 +1,13 @@
 // Public API of @jobmon/server: open a database, build the app, start a server (shared or embedded).
 
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { openSystemLog } from '@jobmon/core/system-log';
 import { openDb, type Db } from './db/connect.js';
 import { buildApp, type JobmonApp } from './app.js';
 import { Reaper } from './services/reaper.js';
+import { listenForEvents, type EventListener } from './services/event-listener.js';
 
 export { openDb, isPostgresUrl, MIGRATION_NAMES, type Db, type MigrationName, type OpenDbOptions } from './db/connect.js';
 export { buildApp, type JobmonApp, type AppOptions } from './app.js';
@@ -25,8 +28,11 @@ export interface StartOptions {
   /** The system log file (errors, start, stop); none when absent. */
   logFile?: string;
   runReportByMs?: number;
-  /** The reaper's period and grace (defaults 15 s and 60 s); `false` leaves it stopped (tests tick it by hand). */
-  reaper?: { intervalMs?: number; graceMs?: number } | false;
+  /** The reaper's period and grace (defaults 15 s and 60 s) and the lease that lets one replica at a
+   * time run it (default three periods); `false` leaves it stopped (tests tick it by hand). */
+  reaper?: { intervalMs?: number; graceMs?: number; leaseMs?: number } | false;
+  /** How often a waiting event follower reads anyway (default 250 ms). */
+  eventPollMs?: number;
 }
 
 /** Open the database and listen. Port 0 picks a free port; the URL says which. */
@@ -34,18 +40,28 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const logger = opts.logFile ? openSystemLog(opts.logFile, 'server') : undefined;
   const db = await openDb(opts.db);
   const holder: { reaper?: Reaper } = {};
+  // Replicas over one PostgreSQL hear each other's commits (services/event-listener.ts); a SQLite
+  // server hears its own through eventBus, and other processes on its file through the poll.
+  let listener: EventListener | undefined;
   const app = await buildApp({
     db,
     ...(logger ? { logger } : {}),
     onDbOutage: () => holder.reaper?.noteOutage(),
+    reaper: () => ({ role: holder.reaper?.role ?? 'off', passes: holder.reaper?.passes ?? 0 }),
+    ...(opts.eventPollMs ? { eventPollMs: opts.eventPollMs } : {}),
     ...(opts.runReportByMs ? { runReportByMs: opts.runReportByMs } : {}),
     ...(opts.reaper !== false && opts.reaper?.graceMs ? { reaperGraceMs: opts.reaper.graceMs } : {}),
   });
+  if (db.dialect === 'postgres') listener = await listenForEvents(opts.db, (e) => app.log.warn({ err: e }, 'event listener lost its connection; reconnecting'));
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const reaperOpts = opts.reaper === false ? {} : (opts.reaper ?? {});
+  const intervalMs = reaperOpts.intervalMs ?? 15_000;
   const reaper = new Reaper(db, {
-    intervalMs: reaperOpts.intervalMs ?? 15_000,
+    intervalMs,
     graceMs: reaperOpts.graceMs ?? 60_000,
+    // The holder's name says where to look when two replicas disagree; the UUID keeps two
+    // processes that reuse a pid (containers) apart.
+    lease: { holder: `${hostname()}:${process.pid}:${randomUUID()}`, periodMs: reaperOpts.leaseMs ?? 3 * intervalMs },
     onError: (e) => app.log.error({ err: e }, 'reaper tick failed'),
   });
   holder.reaper = reaper;
@@ -65,6 +81,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       await reaper.stop();
       app.log.info('server stopping');
       await app.close();
+      await listener?.close();
       await db.close();
     },
   };

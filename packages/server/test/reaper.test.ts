@@ -26,7 +26,7 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-const { call, ok, snapshot, runningWorkflow, taskRow } = apiHelpers(() => ({ app, db }));
+const { call, ok, snapshot, runningWorkflow, startedWorkflow, taskRow } = apiHelpers(() => ({ app, db }));
 
 async function instance(id: number) {
   return db.kysely.selectFrom('task_instance').select(['status', 'error_class', 'report_by']).where('id', '=', id).executeTakeFirstOrThrow();
@@ -128,5 +128,25 @@ describe(`reaper on ${TEST_DB_KIND}`, () => {
     expect(await taskRow(w.tasks[0]!)).toMatchObject({ status: 'RUNNING' });
     await ok('POST', `/task-instances/${fresh}/transition`, { to: 'DONE', exitCode: 0 });
     expect((await taskRow(w.tasks[0]!)).status).toBe('DONE');
+  });
+
+  it('a replica that takes the reaper lease over gives runners a whole window before judging them', async () => {
+    // Another replica held the lease and died long ago; this run reported to it and its deadline
+    // has just passed. A reaper up for ages would end it; one taking over must wait a window.
+    const w = await startedWorkflow(1);
+    const now = Date.now();
+    await db.kysely.updateTable('workflow_run').set({ heartbeat_at: now - 1_001, report_by: now - 1 }).where('id', '=', w.runId).execute();
+    await db.kysely.insertInto('lease').values({ name: 'reaper', holder: 'dead-replica', expires_at: 0 }).execute();
+    const successor = new Reaper(db, { intervalMs: 1_000_000, graceMs: GRACE, upSince: 0, lease: { holder: 'successor', periodMs: 60_000 } });
+    successor.start();
+    try {
+      for (let i = 0; i < 500 && successor.passes === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      await successor.stop(); // waits for the pass in progress
+    }
+    expect(successor.passes).toBe(1);
+    expect((await run(w.runId)).status).toBe('RUNNING');
+    // It handed the lease back on stop.
+    expect(await db.kysely.selectFrom('lease').selectAll().execute()).toEqual([]);
   });
 });

@@ -22,7 +22,8 @@ export function registerServer(program: Command): void {
         port: opts.port,
         logFile,
         runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
-        reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs },
+        reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs, ...(config.reaperLeaseMs > 0 ? { leaseMs: config.reaperLeaseMs } : {}) },
+        eventPollMs: config.eventPollMs,
       });
       console.log(`jobmon server listening on ${server.url} (database: ${server.db.location})`);
       console.log(`clients: export JOBMON_URL=${server.url}`);

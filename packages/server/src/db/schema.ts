@@ -148,6 +148,13 @@ export interface MetaTable {
   value: string;
 }
 
+/** Who holds a named role among server replicas, until when (database clock, epoch ms). */
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
   meta: MetaTable;
   tool: ToolTable;
@@ -171,4 +178,5 @@ export interface Database {
   task_instance_error: TaskInstanceErrorTable;
   event: EventTable;
   request_log: RequestLogTable;
+  lease: LeaseTable;
 }

@@ -11,6 +11,9 @@ export interface EventQuery {
   entity?: string;
   limit: number;
   waitMs: number;
+  /** How often a waiting follower reads anyway (default 250 ms): the fallback for commits nobody
+   * announced here — another process on a SQLite file, or a NOTIFY lost while reconnecting. */
+  pollMs?: number;
 }
 
 async function read(db: Db, q: EventQuery): Promise<EventT[]> {
@@ -31,8 +34,7 @@ async function read(db: Db, q: EventQuery): Promise<EventT[]> {
   }));
 }
 
-/** Poll interval while waiting, for events committed by another server process on the same DB. */
-const CROSS_PROCESS_POLL_MS = 250;
+export const DEFAULT_EVENT_POLL_MS = 250;
 
 export async function followEvents(db: Db, q: EventQuery, signal?: AbortSignal): Promise<{ events: EventT[]; last: number }> {
   const deadline = Date.now() + q.waitMs;
@@ -49,7 +51,7 @@ export async function followEvents(db: Db, q: EventQuery, signal?: AbortSignal):
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, Math.min(remaining, CROSS_PROCESS_POLL_MS));
+      const timer = setTimeout(done, Math.min(remaining, q.pollMs ?? DEFAULT_EVENT_POLL_MS));
       eventBus.on('committed', done);
       signal?.addEventListener('abort', done);
     });

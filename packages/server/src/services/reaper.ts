@@ -11,6 +11,8 @@
 //     TRIAGING → UNKNOWN_ERROR (nobody classified it), KILL_SELF → ERROR_FATAL (force cleanup).
 // Every move is a compare-and-set through the same code as a reported transition, so a report that
 // races the reaper wins or loses cleanly. tick(now) takes the clock as an argument for tests.
+// Started with a lease (replicas over one PostgreSQL), the loop ticks only while this process holds
+// the 'reaper' lease (services/lease.ts); the others stand by and renew their bid each beat.
 
 import {
   ACTIVE_INSTANCE_STATES,
@@ -27,6 +29,7 @@ import {
 import type { Db } from '../db/connect.js';
 import { applyInTx } from './instances.js';
 import { moveRun, reapLapsedRuns } from './runs.js';
+import { acquireLease, releaseLease } from './lease.js';
 import { chunks, forUpdate, withTx } from './tx.js';
 
 export interface ReaperOptions {
@@ -37,7 +40,13 @@ export interface ReaperOptions {
   onError?: (e: unknown) => void;
   /** When the server started (default: now). */
   upSince?: number;
+  /** Tick only while holding the 'reaper' lease as `holder`, taken for `periodMs` at a time. */
+  lease?: { holder: string; periodMs: number };
 }
+
+export type ReaperRole = 'holder' | 'standby' | 'off';
+
+const LEASE = 'reaper';
 
 export interface ReapReport {
   /** Runs ended because their runner stopped heartbeating. */
@@ -81,29 +90,77 @@ export class Reaper {
   /** When this server came up, or its database last failed: runs are not judged on deadlines that
    * fell while nobody could reach us. */
   private upSince: number;
+  private busyBeat: Promise<void> | undefined;
+  private holding = false;
+  private lastPass = -Infinity;
+  private beatMs: number;
+  /** Passes made by start()'s loop: a replica that never held the lease made none. */
+  passes = 0;
 
   constructor(
     private readonly db: Db,
     private readonly opts: ReaperOptions,
   ) {
     this.upSince = opts.upSince ?? Date.now();
+    // A third of the lease period leaves two beats' slack for a slow database before it lapses.
+    this.beatMs = opts.lease ? Math.min(opts.intervalMs, opts.lease.periodMs / 3) : opts.intervalMs;
   }
 
-  /** Tick now, then every intervalMs. */
+  /** Tick now, then every intervalMs (with a lease: beat often enough to renew it, tick while held). */
   start(): void {
     if (this.timer) return;
-    this.tick().catch((e: unknown) => this.opts.onError?.(e));
-    this.timer = setInterval(() => {
-      if (this.busy) return;
-      this.tick().catch((e: unknown) => this.opts.onError?.(e));
-    }, this.opts.intervalMs);
+    const beat = () => {
+      this.busyBeat ??= this.beat().catch((e: unknown) => this.opts.onError?.(e)).finally(() => (this.busyBeat = undefined));
+    };
+    beat();
+    this.timer = setInterval(beat, this.beatMs);
     this.timer.unref();
   }
 
+  private async beat(): Promise<void> {
+    const lease = this.opts.lease;
+    if (lease) {
+      const held = this.holding;
+      try {
+        this.holding = await acquireLease(this.db, LEASE, lease.holder, lease.periodMs);
+      } catch (e) {
+        // Unsure whether the renewal landed: stand by rather than risk two reapers. The database
+        // failed, as a failed pass would say: runners get a fresh window.
+        this.holding = false;
+        this.noteOutage();
+        throw e;
+      }
+      if (!this.holding) return;
+      // Taking over from a replica that died: runners that reported to it may be finding their
+      // way to another, so they get a whole window, as after a server restart.
+      if (!held) this.noteOutage();
+    }
+    // Half a beat of tolerance: timers fire a little early or late, and a pass skipped for a
+    // millisecond would double the period. A pass still running is not joined: the lease is
+    // renewed on the next beat while it goes on.
+    const now = Date.now();
+    if (this.busy || now - this.lastPass < this.opts.intervalMs - this.beatMs / 2) return;
+    this.lastPass = now;
+    this.passes++;
+    this.tick(now).catch((e: unknown) => this.opts.onError?.(e));
+  }
+
+  /** Whether start()'s loop reaps here: 'off' when not started, 'standby' while another holds the lease. */
+  get role(): ReaperRole {
+    if (!this.timer) return 'off';
+    return !this.opts.lease || this.holding ? 'holder' : 'standby';
+  }
+
+  /** Stop the loop and hand the lease back, so a standby takes over at its next beat. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.busyBeat;
     await this.busy?.catch(() => undefined);
+    if (this.opts.lease && this.holding) {
+      this.holding = false;
+      await releaseLease(this.db, LEASE, this.opts.lease.holder).catch((e: unknown) => this.opts.onError?.(e));
+    }
   }
 
   /** The database (or the server) was unreachable just now: give every runner a fresh window. */

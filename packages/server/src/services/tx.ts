@@ -1,7 +1,8 @@
 // Transactions and the event log they append to. A write transaction on SQLite starts with
 // BEGIN IMMEDIATE so two processes sharing a file never deadlock on a lock upgrade; on
 // PostgreSQL rows are locked with FOR UPDATE where a read decides a write. Events collected
-// during a transaction are inserted in bulk before it commits and announced after it commits.
+// during a transaction are inserted in bulk before it commits and announced after it commits: to
+// this process through eventBus, and on PostgreSQL to every replica through NOTIFY (event-listener.ts).
 
 import { EventEmitter } from 'node:events';
 import { sql, type Kysely, type Transaction } from 'kysely';
@@ -48,6 +49,9 @@ export async function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, now = Date.n
       events.map((e) => [now, e.workflowId, e.entity, e.entityId, e.from, e.to, e.actor, e.context === undefined ? null : JSON.stringify(e.context)]),
       { pgTypes: ['bigint', 'bigint', 'text', 'bigint', 'text', 'text', 'text', 'text'] },
     );
+    // Queued inside the transaction, PostgreSQL delivers it at commit and never on rollback: a
+    // replica's follower is woken exactly when it can read the events.
+    if (events.length > 0 && db.dialect === 'postgres') await sql`notify jobmon_events`.execute(conn);
     return result;
   };
   let result: T;

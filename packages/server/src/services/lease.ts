@@ -1,0 +1,36 @@
+// A lease: one row per role that one server process at a time may hold. Acquiring and renewing are
+// the same single statement — insert the row, or take it over when it is ours or has expired — so
+// two replicas racing for it cannot both win: the row lock serialises them and the loser's WHERE
+// no longer matches. Holding a lease is an economy, not a safety net: every move the reaper makes
+// is a compare-and-set anyway, so a holder that overruns its lease only duplicates work.
+//
+// Times are the database's clock, never the caller's: replicas run on different hosts whose clocks
+// may drift apart by seconds, and a fast clock would read another holder's lease as expired (or a
+// slow one keep its own alive too long). One clock, the database's, makes "expired" mean the same
+// to everyone; the period is a duration, so only the database ever reads the wall clock here.
+
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+
+/** Epoch milliseconds on the database's clock (clock_timestamp: the statement's time, not the transaction's). */
+function dbNow(db: Db) {
+  return db.dialect === 'postgres'
+    ? sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`
+    : sql<number>`cast((julianday('now') - 2440587.5) * 86400000 as integer)`;
+}
+
+/** Take or renew `name` for `periodMs`; true when `holder` holds it afterwards. */
+export async function acquireLease(db: Db, name: string, holder: string, periodMs: number): Promise<boolean> {
+  const now = dbNow(db);
+  const row = await sql<{ holder: string }>`
+    insert into lease (name, holder, expires_at) values (${name}, ${holder}, ${now} + ${Math.round(periodMs)})
+    on conflict (name) do update set holder = excluded.holder, expires_at = excluded.expires_at
+      where lease.holder = excluded.holder or lease.expires_at < ${now}
+    returning holder`.execute(db.kysely);
+  return row.rows[0]?.holder === holder;
+}
+
+/** Give `name` up at once (a clean shutdown), so a standby need not wait out the period. */
+export async function releaseLease(db: Db, name: string, holder: string): Promise<void> {
+  await db.kysely.deleteFrom('lease').where('name', '=', name).where('holder', '=', holder).execute();
+}
