@@ -13,6 +13,7 @@ import { runRoutes } from './routes/runs.js';
 import { instanceRoutes } from './routes/instances.js';
 import { eventRoutes } from './routes/events.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { CROSS_PROCESS_POLL_MS } from './services/events.js';
 import { installIdempotency } from './services/idempotency.js';
 import { clientErrorHandler, describeValidation, installStrictParams, trackMethods } from './http-guards.js';
 
@@ -22,6 +23,8 @@ export interface AppOptions {
   runReportByMs?: number;
   /** How long a worker told KILL_SELF has to confirm (the reaper's grace), default 60 s. */
   reaperGraceMs?: number;
+  /** How often a waiting event follower re-reads the log for another server process's commits, default 250 ms. */
+  eventPollMs?: number;
   bodyLimitBytes?: number;
   logger?: boolean;
   /** Called when a request failed because the database was unreachable (the reaper then waits). */
@@ -32,6 +35,7 @@ export interface AppContext {
   db: Db;
   runReportByMs: number;
   reaperGraceMs: number;
+  eventPollMs: number;
 }
 
 export type App = FastifyInstance & { withTypeProvider: () => FastifyInstance };
@@ -106,7 +110,7 @@ export async function buildApp(opts: AppOptions) {
   // Idempotency-Key: a retried request answers what its first attempt answered (services/idempotency.ts).
   installIdempotency(app, opts.db);
 
-  const ctx: AppContext = { db: opts.db, runReportByMs: opts.runReportByMs ?? 93_000, reaperGraceMs: opts.reaperGraceMs ?? 60_000 };
+  const ctx: AppContext = { db: opts.db, runReportByMs: opts.runReportByMs ?? 93_000, reaperGraceMs: opts.reaperGraceMs ?? 60_000, eventPollMs: opts.eventPollMs ?? CROSS_PROCESS_POLL_MS };
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

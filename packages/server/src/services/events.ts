@@ -11,6 +11,8 @@ export interface EventQuery {
   entity?: string;
   limit: number;
   waitMs: number;
+  /** Re-read period while waiting (default CROSS_PROCESS_POLL_MS). */
+  pollMs?: number;
 }
 
 async function read(db: Db, q: EventQuery): Promise<EventT[]> {
@@ -32,7 +34,7 @@ async function read(db: Db, q: EventQuery): Promise<EventT[]> {
 }
 
 /** Poll interval while waiting, for events committed by another server process on the same DB. */
-const CROSS_PROCESS_POLL_MS = 250;
+export const CROSS_PROCESS_POLL_MS = 250;
 
 export async function followEvents(db: Db, q: EventQuery, signal?: AbortSignal): Promise<{ events: EventT[]; last: number }> {
   const deadline = Date.now() + q.waitMs;
@@ -49,7 +51,7 @@ export async function followEvents(db: Db, q: EventQuery, signal?: AbortSignal):
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, Math.min(remaining, CROSS_PROCESS_POLL_MS));
+      const timer = setTimeout(done, Math.min(remaining, q.pollMs ?? CROSS_PROCESS_POLL_MS));
       eventBus.on('committed', done);
       signal?.addEventListener('abort', done);
     });
