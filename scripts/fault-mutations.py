@@ -69,6 +69,12 @@ MUTATIONS = [
         "openSync(path, 'a')", "openSync(path, 'w')")], 'packages/worker/test/process-group.test.ts', 'appended'),
     ('a pipe held beyond reach does not hold the result', [('packages/worker/src/process-group.ts',
         "          child.stdout?.destroy();\n          child.stderr?.destroy();\n", "")], 'packages/worker/test/process-group.test.ts', 'beyond reach'),
+    ('the long-poll wake-up', [('packages/server/src/services/tx.ts',
+        "  if (events.length > 0) eventBus.emit('committed', events.length);", "")], 'packages/server/test/api.test.ts', 'long-polls the event log'),
+    ('dependents within milliseconds (a 700 ms delay before queueing what became ready)', [('packages/runner/src/swarm/swarm.ts',
+        "    this.opts.requester\n      .post<{ instances: QueuedInstanceT[]; skipped: { taskId: number; status: TaskStatus }[] }>(`/workflow-runs/${this.opts.runId}/queue`, body)\n",
+        "    new Promise((r) => setTimeout(r, 700))\n      .then(() => this.opts.requester.post<{ instances: QueuedInstanceT[]; skipped: { taskId: number; status: TaskStatus }[] }>(`/workflow-runs/${this.opts.runId}/queue`, body))\n")],
+        E2E, 'dependents within milliseconds'),
 ]
 
 def sh(cmd):
