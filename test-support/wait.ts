@@ -53,7 +53,7 @@ export async function waitForEvent(
   let after = opts.after ?? 0;
   const seen: LoggedEvent[] = [];
   for (;;) {
-    const waitMs = Math.max(0, Math.min(10_000, until - Date.now()));
+    const waitMs = Math.max(0, Math.min(2_000, until - Date.now()));
     const filter = opts.workflowId === undefined ? '' : `&workflowId=${opts.workflowId}`;
     const r = await api.get<{ events: LoggedEvent[]; last: number }>(`/events?after=${after}${filter}&waitMs=${waitMs}`);
     for (const e of r.events) {
