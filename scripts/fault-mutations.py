@@ -100,6 +100,12 @@ MUTATIONS = [
     ('the event listener reconnects', [('packages/server/src/services/event-listener.ts',
         "      if (!closed) {\n        retry", "      if (closed) {\n        retry")],
         REPLICAS, 'reconnects', {'JOBMON_TEST_DB': 'postgres'}),
+    ('the long-poll wake-up', [('packages/server/src/services/tx.ts',
+        "  if (events.length > 0) eventBus.emit('committed', events.length);", "")], 'packages/server/test/api.test.ts', 'long-polls the event log'),
+    ('dependents within milliseconds (a 700 ms delay before queueing what became ready)', [('packages/runner/src/swarm/swarm.ts',
+        "    this.opts.requester\n      .post<{ instances: QueuedInstanceT[]; skipped: { taskId: number; status: TaskStatus }[] }>(`/workflow-runs/${this.opts.runId}/queue`, body)\n",
+        "    new Promise((r) => setTimeout(r, 700))\n      .then(() => this.opts.requester.post<{ instances: QueuedInstanceT[]; skipped: { taskId: number; status: TaskStatus }[] }>(`/workflow-runs/${this.opts.runId}/queue`, body))\n")],
+        E2E, 'dependents within milliseconds'),
 ]
 
 def sh(cmd):

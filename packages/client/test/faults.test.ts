@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from '@jobmon/server';
 import { Tool, connect, type Connection, type EventT, type InstanceDetailT } from '@jobmon/client';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
 import { eventLogMismatches, liveGroupMembers } from '../../../test-support/processes.js';
+import { sleep, waitFor, waitForEvent } from '../../../test-support/wait.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CLI = join(ROOT, 'packages/cli/bin/jobmon.js');
@@ -33,18 +34,6 @@ afterAll(async () => {
   await server?.close();
   await db?.drop();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const groupAlive = (pgid: number) => liveGroupMembers(pgid).length > 0;
 
@@ -167,11 +156,10 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     const workerPid = Number(inst!.distributorId);
     process.kill(workerPid, 'SIGSTOP');
     try {
-      await waitFor(
-        'the server to notice the silence',
-        async () => (await instancesOf(conn, task.id!))[0]!.status === 'TRIAGING' || undefined,
-        15_000,
-      );
+      await waitForEvent(conn.requester, `instance ${inst!.id} to be TRIAGING (the server noticing the silence)`, (e) => e.entity === 'task_instance' && e.entityId === inst!.id && e.to === 'TRIAGING', {
+        workflowId: wf.id.value!,
+        timeoutMs: 15_000,
+      });
       await sleep(1_500);
     } finally {
       process.kill(workerPid, 'SIGCONT');
@@ -214,15 +202,8 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     runner.kill('SIGKILL');
     // The runner's launchers see their pipe close and kill what they started.
     await waitFor('orphaned commands to be killed', async () => ((await pgrep(`[s]leep 30 # ${marker}`)) === '' ? true : undefined), 10_000);
-    const ended = await waitFor(
-      'the reaper to end the run',
-      async () => {
-        const run = await server.db.kysely.selectFrom('workflow_run').select(['status', 'status_at']).where('workflow_id', '=', wf.id).executeTakeFirstOrThrow();
-        return run.status === 'ERROR' ? run : undefined;
-      },
-      20_000,
-    );
-    console.log(`[faults] killed runner detected (run ERROR) after ${ended.status_at - killedAt} ms`);
+    const ended = await waitForEvent(conn.requester, 'the reaper to end the run (ERROR)', (e) => e.entity === 'workflow_run' && e.to === 'ERROR', { workflowId: wf.id, timeoutMs: 20_000 });
+    console.log(`[faults] killed runner detected (run ERROR) after ${ended.at - killedAt} ms`);
     const active = await server.db.kysely
       .selectFrom('task_instance')
       .select(['id', 'status'])

@@ -11,6 +11,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
+import { sleep, waitFor } from '../../../test-support/wait.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CLI = join(ROOT, 'packages/cli/bin/jobmon.js');
@@ -20,7 +21,6 @@ let db: TestDb;
 let port: number;
 let server: ChildProcess | undefined;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -32,16 +32,12 @@ async function freePort(): Promise<number> {
 
 async function startServerProcess(): Promise<void> {
   server = spawn(process.execPath, [CLI, 'server', '--db', db.target, '--port', String(port)], { stdio: 'ignore', env: { ...process.env, JOBMON_HOME: join(db.dir, 'home') } });
-  for (let i = 0; i < 200; i++) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
-      if (r.ok) return;
-    } catch {
-      // not yet
-    }
-    await sleep(100);
-  }
-  throw new Error('the server did not come up');
+  await waitFor(
+    'the server to come up',
+    async () => (await fetch(`http://127.0.0.1:${port}/api/v1/health`).catch(() => undefined))?.ok,
+    20_000,
+    100,
+  );
 }
 
 function killServer(): void {
@@ -91,7 +87,7 @@ describe(`a server outage under a ${TASKS}-task run on ${TEST_DB_KIND}`, () => {
       const exit = new Promise<number | null>((r) => runner.once('exit', (code) => r(code)));
       try {
         // Kill the server a few hundred tasks in.
-        for (let i = 0; i < 1200 && markers(dir).files < 300; i++) await sleep(50);
+        await waitFor('300 commands to have run', () => markers(dir).files >= 300, 60_000);
         const before = markers(dir).files;
         expect(before).toBeLessThan(TASKS);
         killServer();
@@ -127,7 +123,7 @@ describe(`a server outage under a ${TASKS}-task run on ${TEST_DB_KIND}`, () => {
     const exit = new Promise<number | null>((r) => runner.once('exit', (code) => r(code)));
     const pgrep = () => execFileSync('sh', ['-c', `pgrep -f "[s]leep 60 # ${marker}" || true`]).toString().trim();
     try {
-      for (let i = 0; i < 400 && pgrep().split('\n').filter(Boolean).length < 2; i++) await sleep(50);
+      await waitFor('two commands to run', () => pgrep().split('\n').filter(Boolean).length >= 2, 20_000);
       killServer();
       const code = await exit;
       expect(code, out).toBe(1);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '@jobmon/server';
 import { Tool, connect, type Connection, type InstanceDetailT } from '@jobmon/client';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
+import { waitFor } from '../../../test-support/wait.js';
 
 let db: TestDb;
 let server: RunningServer;
@@ -43,7 +44,7 @@ describe('PostgreSQL restart', () => {
     const tasks = Array.from({ length: 16 }, (_, i) => tt.createTask({ key: `t${i}`, cmd: `echo t${i} >> ${trace}; sleep 0.25` }));
     wf.addTasks(tasks);
     const running = wf.run({ connection: conn, handleSignals: false, parallelism: 2 });
-    for (let i = 0; i < 600 && !(existsSync(trace) && readFileSync(trace, 'utf8').split('\n').length > 4); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('some tasks to finish', () => existsSync(trace) && readFileSync(trace, 'utf8').split('\n').length > 4);
     await restartPostgres();
     const r = await running;
     expect(r.status, JSON.stringify(r.errors)).toBe('DONE');

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
+import { waitFor } from '../../../test-support/wait.js';
+import { eventBus } from '../src/services/tx.js';
 import { apiHelpers, hash, type Bound } from './support.js';
 
 let tdb: TestDb;
@@ -296,20 +298,31 @@ describe(`API on ${TEST_DB_KIND}`, () => {
   });
 
   it('long-polls the event log: a waiting follower wakes on the next change', async () => {
-    const w = await runningWorkflow(1);
-    const { last } = await ok('GET', '/events/latest');
-    const started = Date.now();
-    const follow = call('GET', `/events?after=${last}&workflowId=${w.workflowId}&waitMs=10000`);
-    await new Promise((r) => setTimeout(r, 150));
-    await ok('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'INSTANTIATED' });
-    const got = await follow;
-    expect(got.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(9000);
-    expect(got.body.events[0]).toMatchObject({ entity: 'task_instance', entityId: w.instances[0], from: 'QUEUED', to: 'INSTANTIATED' });
-    expect(got.body.last).toBeGreaterThan(last);
-    // Nothing new: the poll returns empty after its wait.
-    const empty = await ok('GET', `/events?after=${got.body.last}&workflowId=${w.workflowId}&waitMs=100`);
-    expect(empty.events).toEqual([]);
+    // A follower on an app whose fallback re-read comes only every 5 s: waking within a second
+    // proves the commit woke it (the fallback alone would take 5 s).
+    const slowPoll = await buildApp({ db, eventPollMs: 5_000 });
+    try {
+      const w = await runningWorkflow(1);
+      const { last } = await slowPoll.inject({ method: 'GET', url: '/api/v1/events/latest' }).then((r) => r.json());
+      const listening = eventBus.listenerCount('committed');
+      const follow = slowPoll.inject({ method: 'GET', url: `/api/v1/events?after=${last}&workflowId=${w.workflowId}&waitMs=10000` });
+      // Change the state only once the follower has read an empty log and is waiting.
+      await waitFor('the follower to wait for a commit', () => eventBus.listenerCount('committed') > listening, 5_000, 5);
+      await ok('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'INSTANTIATED' });
+      const committed = Date.now();
+      const got = await follow;
+      const wokeAfterMs = Date.now() - committed;
+      expect(got.statusCode).toBe(200);
+      expect(wokeAfterMs, 'the follower woke by the fallback re-read, not by the commit').toBeLessThan(1_000);
+      const body = got.json();
+      expect(body.events[0]).toMatchObject({ entity: 'task_instance', entityId: w.instances[0], from: 'QUEUED', to: 'INSTANTIATED' });
+      expect(body.last).toBeGreaterThan(last);
+      // Nothing new: the poll returns empty after its wait.
+      const empty = await ok('GET', `/events?after=${body.last}&workflowId=${w.workflowId}&waitMs=100`);
+      expect(empty.events).toEqual([]);
+    } finally {
+      await slowPoll.close();
+    }
   });
 
   it('answers a worker heartbeat with the current status, and an unknown instance with 404', async () => {

@@ -10,6 +10,7 @@ import { startServer, type RunningServer } from '@jobmon/server';
 import { Tool, connect, type Connection, type InstanceDetailT } from '@jobmon/client';
 import { createTestDb, type TestDb } from '../../../test-support/db.js';
 import { killWithArg, liveWithArg } from '../../../test-support/processes.js';
+import { waitFor } from '../../../test-support/wait.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const WORKER_BIN = join(ROOT, 'packages/worker/bin/jobmon-worker.js');
@@ -100,11 +101,7 @@ describe('jobmon-worker via the dummy cluster', () => {
       onProgress: () => undefined,
     });
     // Stop once both commands are really running.
-    for (let i = 0; i < 200; i++) {
-      const out = await promisify(execFile)('sh', ['-c', `pgrep -f "[s]leep 40 # ${marker}" | wc -l`]);
-      if (Number(out.stdout.trim()) === 2) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor('both commands to run', async () => liveWithArg(`sleep 40 # ${marker}`).length === 2, 10_000);
     ac.abort();
     const r = await running;
     expect(r.runStatus).toBe('STOPPED');
