@@ -161,21 +161,31 @@ function signal(task: Task, procs: Found[], sig: NodeJS.Signals): void {
  * Ends the task's leftovers (SIGTERM, then SIGKILL after a short grace) and returns a note for the
  * instance's record, or undefined when nothing was left.
  */
-export async function endLeftovers(task: Task): Promise<string | undefined> {
-  const first = await scanSoon(task);
+export async function endLeftovers(task: Task, groupSignalled = false): Promise<string | undefined> {
+  const look = async (): Promise<Found[]> => {
+    const found = await scanSoon(task);
+    if (!groupSignalled) return found;
+    // We signalled the group ourselves: its members got that signal and are on their way out (a
+    // busy machine may show one for a moment). Make sure with SIGKILL, but they are the command
+    // being killed, not something it left behind: neither named nor waited for here.
+    const dying = found.filter((p) => p.inGroup);
+    if (dying.length > 0) signal(task, dying, 'SIGKILL');
+    return found.filter((p) => !p.inGroup);
+  };
+  const first = await look();
   if (first.length === 0) return undefined;
   signal(task, first, 'SIGTERM');
   let left = first;
   const deadline = performance.now() + GRACE_MS;
   while (left.length > 0 && performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, POLL_MS));
-    left = await scanSoon(task);
+    left = await look();
   }
   // A few rounds: something that forked while being terminated is found by the next scan.
   for (let round = 0; round < 3 && left.length > 0; round++) {
     signal(task, left, 'SIGKILL');
     await new Promise((r) => setTimeout(r, POLL_MS));
-    left = await scanSoon(task);
+    left = await look();
   }
   const named = first.slice(0, NAMED_MAX).map((p) => `${p.pid} ${p.name}${p.inGroup ? '' : ' (left the group)'}`);
   const more = first.length > NAMED_MAX ? `, and ${first.length - NAMED_MAX} more` : '';

@@ -107,9 +107,12 @@ export function spawnGroup(opts: SpawnGroupOptions): GroupHandle {
   let settled = false;
   let breach: LimitBreach | undefined;
   let runtimeTimer: NodeJS.Timeout | undefined;
+  /** We signalled the whole group (a limit, a stop): what is still in it then is dying, not left behind. */
+  let groupSignalled = false;
   const killGroup = (signal: NodeJS.Signals) => {
     // Once the shell has exited its group id may be freed and reused: endLeftovers owns it then.
     if (pid === undefined || settled) return;
+    groupSignalled = true;
     try {
       process.kill(-pid, signal);
     } catch {
@@ -148,7 +151,7 @@ export function spawnGroup(opts: SpawnGroupOptions): GroupHandle {
         ...(cleanup ? { cleanup } : {}),
       });
       // The task is its main process: once that has exited, nothing it started may run on.
-      const leftovers = pid === undefined || spawnError !== undefined ? Promise.resolve(undefined) : endLeftovers({ pgid: pid, cookie, since });
+      const leftovers = pid === undefined || spawnError !== undefined ? Promise.resolve(undefined) : endLeftovers({ pgid: pid, cookie, since }, groupSignalled);
       void leftovers.then(async (note) => {
         // The pipes close when the last holder is gone; one we could not end must not hold us.
         const drained = Promise.all([out.done, err.done]);
