@@ -61,7 +61,7 @@ MUTATIONS = [
     ('one refused report does not lose its batch', [('packages/runner/src/reporter.ts',
         "      } else if (batch.length > 1) {", "      } else if (batch.length < 0) {")], 'packages/runner/src/reporter.test.ts', 'isolates an item'),
     ('a task\'s leftovers are ended when it exits', [('packages/worker/src/process-group.ts',
-        "endLeftovers({ pgid: pid, cookie, since })", "Promise.resolve(undefined)")], 'packages/worker/test/worker.test.ts', 'leaves behind'),
+        "endLeftovers({ pgid: pid, cookie, since }, groupSignalled)", "Promise.resolve(undefined)")], 'packages/worker/test/worker.test.ts', 'leaves behind'),
     ('descendants that left the group are found by their cookie', [('packages/worker/src/leftovers.ts',
         "environ.includes(t.cookie)", "false")], 'packages/worker/test/worker.test.ts', 'leaves behind'),
     ('the log cap', [('packages/worker/src/capped-log.ts',
