@@ -2,33 +2,18 @@
 // task between our read and our write) is that item's result, "moved"; the rest of the batch
 // applies. Played with the service's test hook, on SQLite and on PostgreSQL.
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
+import { afterEach, describe, expect, it } from 'vitest';
 import { testHooks } from '../src/services/test-hooks.js';
-import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
-import { apiHelpers } from './support.js';
+import { TEST_DB_KIND } from '../../../test-support/db.js';
+import { apiHelpers, testApp } from './support.js';
 
-let tdb: TestDb;
-let db: Db;
-let app: JobmonApp;
-
-beforeAll(async () => {
-  tdb = await createTestDb('batch_cas');
-  db = await openDb(tdb.target);
-  app = await buildApp({ db });
-});
-
-afterAll(async () => {
-  await app?.close();
-  await db?.close();
-  await tdb?.drop();
-});
+const t = testApp('batch_cas');
 
 afterEach(() => {
   delete testHooks.afterRead;
 });
 
-const { call, ok, runningWorkflow, taskRow } = apiHelpers(() => ({ app, db }));
+const { call, ok, runningWorkflow, taskRow } = apiHelpers(() => t);
 
 async function running(n: number) {
   const w = await runningWorkflow(n);
@@ -36,7 +21,7 @@ async function running(n: number) {
   return w;
 }
 
-const status = async (id: number) => (await db.kysely.selectFrom('task_instance').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+const status = async (id: number) => (await t.db.kysely.selectFrom('task_instance').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
 
 describe(`a batch with a compare-and-set miss on ${TEST_DB_KIND}`, () => {
   it('reports the instance someone moved first as "moved" and applies the rest (200, not a 409 for the batch)', async () => {
@@ -56,7 +41,7 @@ describe(`a batch with a compare-and-set miss on ${TEST_DB_KIND}`, () => {
     expect((await taskRow(w.tasks[1]!)).status).toBe('RUNNING');
     expect((await taskRow(w.tasks[2]!)).status).toBe('DONE');
     // Nothing was logged for the item that did not apply.
-    const events = await db.kysely.selectFrom('event').select(['entity', 'to_status']).where('entity_id', '=', b).where('entity', '=', 'task_instance').where('to_status', '=', 'DONE').execute();
+    const events = await t.db.kysely.selectFrom('event').select(['entity', 'to_status']).where('entity_id', '=', b).where('entity', '=', 'task_instance').where('to_status', '=', 'DONE').execute();
     expect(events).toEqual([]);
   });
 

@@ -3,33 +3,18 @@
 // the rows they changed: a mismatch is an error naming the entity, and nothing is written. Someone
 // moving a row first is played with the services' test hook, on SQLite and on PostgreSQL.
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
+import { afterEach, describe, expect, it } from 'vitest';
 import { testHooks, type HookPoint } from '../src/services/test-hooks.js';
-import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
-import { apiHelpers } from './support.js';
+import { TEST_DB_KIND } from '../../../test-support/db.js';
+import { apiHelpers, testApp } from './support.js';
 
-let tdb: TestDb;
-let db: Db;
-let app: JobmonApp;
-
-beforeAll(async () => {
-  tdb = await createTestDb('guarded');
-  db = await openDb(tdb.target);
-  app = await buildApp({ db });
-});
-
-afterAll(async () => {
-  await app?.close();
-  await db?.close();
-  await tdb?.drop();
-});
+const t = testApp('guarded');
 
 afterEach(() => {
   delete testHooks.afterRead;
 });
 
-const { call, ok, snapshot, bindWorkflow, startedWorkflow } = apiHelpers(() => ({ app, db }));
+const { call, ok, snapshot, bindWorkflow, startedWorkflow } = apiHelpers(() => t);
 
 /** At `point`, someone sets `table` row `id` to `status` first. */
 function someoneMoves(point: HookPoint, table: 'task' | 'workflow', id: number, status: string): void {

@@ -1,28 +1,13 @@
 // Node health on SQLite and PostgreSQL: per node name, instances created in the window and their
 // infrastructure-class errors, most errors first; application errors do not count.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
-import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
-import { apiHelpers } from './support.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DB_KIND } from '../../../test-support/db.js';
+import { apiHelpers, testApp } from './support.js';
 
-let tdb: TestDb;
-let db: Db;
-let app: JobmonApp;
+const t = testApp('nodes');
 
-beforeAll(async () => {
-  tdb = await createTestDb('nodes');
-  db = await openDb(tdb.target);
-  app = await buildApp({ db });
-});
-
-afterAll(async () => {
-  await app?.close();
-  await db?.close();
-  await tdb?.drop();
-});
-
-const { call, ok, runningWorkflow } = apiHelpers(() => ({ app, db }));
+const { call, ok, runningWorkflow } = apiHelpers(() => t);
 
 describe(`node health on ${TEST_DB_KIND}`, () => {
   let inst: number[];
@@ -58,7 +43,7 @@ describe(`node health on ${TEST_DB_KIND}`, () => {
   });
 
   it('counts only instances created within the window', async () => {
-    await db.kysely.updateTable('task_instance').set({ created_at: Date.now() - 2 * 3_600_000 }).where('id', 'in', [inst[0]!, inst[4]!]).execute();
+    await t.db.kysely.updateTable('task_instance').set({ created_at: Date.now() - 2 * 3_600_000 }).where('id', 'in', [inst[0]!, inst[4]!]).execute();
     const hour = (await ok('GET', '/nodes/health?windowMs=3600000')).nodes;
     expect(hour).toEqual([
       { nodeName: 'bad-node', infrastructureErrors: 1, instances: 2, lastErrorAt: expect.any(Number) },

@@ -2,7 +2,9 @@
 // and bind or start small workflows through the real routes.
 
 import { sql } from 'kysely';
-import type { Db, JobmonApp } from '@jobmon/server';
+import { afterAll, beforeAll } from 'vitest';
+import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
+import { createTestDb, type TestDb } from '../../../test-support/db.js';
 
 export interface Reply {
   status: number;
@@ -31,6 +33,34 @@ export interface Bound {
 }
 
 let seq = 0;
+
+/**
+ * A fresh test database (SQLite file or PostgreSQL, per JOBMON_TEST_DB) and an app over it for
+ * one test file: made before its tests, dropped after. Read `app` and `db` inside tests.
+ */
+export function testApp(label: string): { readonly app: JobmonApp; readonly db: Db } {
+  let tdb: TestDb | undefined;
+  let db: Db | undefined;
+  let app: JobmonApp | undefined;
+  beforeAll(async () => {
+    tdb = await createTestDb(label);
+    db = await openDb(tdb.target);
+    app = await buildApp({ db });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.close();
+    await tdb?.drop();
+  });
+  return {
+    get app() {
+      return app!;
+    },
+    get db() {
+      return db!;
+    },
+  };
+}
 
 /** Helpers bound to an app and its database (read lazily: both are created in beforeAll). */
 export function apiHelpers(ctx: () => { app: JobmonApp; db: Db }) {
