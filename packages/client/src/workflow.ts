@@ -150,13 +150,10 @@ export class Workflow {
     const conn = options.connection ?? (await connect());
     const ownConnection = options.connection === undefined;
     const log = runnerLog(conn.systemLog);
-    const userWarning = options.onWarning;
-    options = {
-      ...options,
-      onWarning: (m: string) => {
-        log.warn({ workflow: this.id.value }, m);
-        userWarning?.(m);
-      },
+    // Every warning goes to the system log as well as to the caller.
+    const warn = (m: string) => {
+      log.warn({ workflow: this.id.value }, m);
+      options.onWarning?.(m);
     };
     const ac = new AbortController();
     const onSignal = () => ac.abort();
@@ -170,7 +167,7 @@ export class Workflow {
       const started = Date.now();
       const bound = await this.bind(conn, {
         ...(options.resume ? { resume: options.resume } : {}),
-        ...(options.onWarning ? { onWait: options.onWarning } : {}),
+        onWait: warn,
       });
       this.bindMs = Date.now() - started;
       const resumed = bound.statuses.some((s) => s !== 'REGISTERING') || bound.status !== 'REGISTERING';
@@ -198,7 +195,7 @@ export class Workflow {
         logCapBytes: conn.config.logCapBytes,
         ...(options.parallelism ? { parallelism: options.parallelism } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+        onWarning: warn,
         signal: ac.signal,
       });
       outcome.finalStatuses.forEach((s, i) => {
