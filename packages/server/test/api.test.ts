@@ -2,30 +2,16 @@
 // fresh PostgreSQL database with JOBMON_TEST_DB=postgres). Bad input must answer 4xx with a code
 // and a message naming the offending thing, and leave every table exactly as it was.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
-import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '@jobmon/server';
+import { TEST_DB_KIND } from '../../../test-support/db.js';
 import { waitFor } from '../../../test-support/wait.js';
 import { eventBus } from '../src/services/tx.js';
-import { apiHelpers, hash, type Bound } from './support.js';
+import { apiHelpers, hash, type Bound, testApp } from './support.js';
 
-let tdb: TestDb;
-let db: Db;
-let app: JobmonApp;
+const ctx = testApp('api');
 
-beforeAll(async () => {
-  tdb = await createTestDb('api');
-  db = await openDb(tdb.target);
-  app = await buildApp({ db });
-});
-
-afterAll(async () => {
-  await app?.close();
-  await db?.close();
-  await tdb?.drop();
-});
-
-const helpers = apiHelpers(() => ({ app, db }));
+const helpers = apiHelpers(() => ctx);
 const { call, ok, snapshot, bindWorkflow, runningWorkflow, taskRow } = helpers;
 
 describe(`API on ${TEST_DB_KIND}`, () => {
@@ -72,7 +58,7 @@ describe(`API on ${TEST_DB_KIND}`, () => {
     const before = (await ok('GET', '/events/latest')).last;
     const b = await bindWorkflow(3, { chain: true });
     expect(b.tasks).toHaveLength(3);
-    const edges = await db.kysely.selectFrom('edge').selectAll().where('dag_id', '=', b.dagId).execute();
+    const edges = await ctx.db.kysely.selectFrom('edge').selectAll().where('dag_id', '=', b.dagId).execute();
     expect(edges).toHaveLength(2);
     const wf = await ok('GET', `/workflows/${b.workflowId}`);
     expect(wf).toMatchObject({ status: 'QUEUED', taskCount: 3, lastRun: { id: b.runId, status: 'BOUND' } });
@@ -84,7 +70,7 @@ describe(`API on ${TEST_DB_KIND}`, () => {
 
   it('rebinding the same identity returns the same workflow; re-sending a task chunk is idempotent', async () => {
     const b = await bindWorkflow(2, { bound: false });
-    const wfRow = await db.kysely.selectFrom('workflow').selectAll().where('id', '=', b.workflowId).executeTakeFirstOrThrow();
+    const wfRow = await ctx.db.kysely.selectFrom('workflow').selectAll().where('id', '=', b.workflowId).executeTakeFirstOrThrow();
     const again = await ok('POST', '/workflows', {
       toolVersionId: b.toolVersionId,
       argsHash: wfRow.args_hash,
@@ -96,7 +82,7 @@ describe(`API on ${TEST_DB_KIND}`, () => {
       description: '',
     });
     expect(again).toMatchObject({ workflowId: b.workflowId, created: false });
-    const tasksBefore = await db.kysely.selectFrom('task').select('id').where('workflow_id', '=', b.workflowId).execute();
+    const tasksBefore = await ctx.db.kysely.selectFrom('task').select('id').where('workflow_id', '=', b.workflowId).execute();
     const body = [0, 1].map((i) => ({
       nodeHash: hash(`node${helpers.seq}_${i}`),
       taskArgsHash: hash('noargs'),
@@ -110,13 +96,13 @@ describe(`API on ${TEST_DB_KIND}`, () => {
     }));
     const res = await ok('PUT', `/workflow-runs/${b.runId}/tasks`, { tasks: body });
     expect(res.tasks.map((r: unknown[]) => r[1])).toEqual(b.tasks);
-    const tasksAfter = await db.kysely.selectFrom('task').select('id').where('workflow_id', '=', b.workflowId).execute();
+    const tasksAfter = await ctx.db.kysely.selectFrom('task').select('id').where('workflow_id', '=', b.workflowId).execute();
     expect(tasksAfter).toHaveLength(tasksBefore.length);
   });
 
   it('refuses a workflow that exists with other tasks (409 naming it) and writes nothing', async () => {
     const b = await bindWorkflow(2);
-    const wfRow = await db.kysely.selectFrom('workflow').selectAll().where('id', '=', b.workflowId).executeTakeFirstOrThrow();
+    const wfRow = await ctx.db.kysely.selectFrom('workflow').selectAll().where('id', '=', b.workflowId).executeTakeFirstOrThrow();
     const snap = await snapshot();
     const r = await call('POST', '/workflows', {
       toolVersionId: b.toolVersionId,
@@ -137,7 +123,7 @@ describe(`API on ${TEST_DB_KIND}`, () => {
 
   it('refuses BOUND until every declared task is bound', async () => {
     const b = await bindWorkflow(2, { bound: false });
-    await db.kysely.deleteFrom('task').where('id', '=', b.tasks[1]!).execute();
+    await ctx.db.kysely.deleteFrom('task').where('id', '=', b.tasks[1]!).execute();
     const snap = await snapshot();
     const r = await call('PUT', `/workflow-runs/${b.runId}/status`, { status: 'BOUND', taskCount: 2 });
     expect(r.status).toBe(400);
@@ -231,7 +217,7 @@ describe(`API on ${TEST_DB_KIND}`, () => {
     });
     expect(r.results.map((x: { outcome: string }) => x.outcome)).toEqual(['applied', 'applied']);
     expect(await ok('GET', `/task-instances/${a}`)).toMatchObject({ stdoutTail: clean, stderrTail: clean, cleanup: clean });
-    const messages = await db.kysely.selectFrom('task_instance_error').select(['task_instance_id', 'message']).where('task_instance_id', 'in', [a, b]).execute();
+    const messages = await ctx.db.kysely.selectFrom('task_instance_error').select(['task_instance_id', 'message']).where('task_instance_id', 'in', [a, b]).execute();
     const byId = new Map(messages.map((m) => [m.task_instance_id, m.message]));
     expect(byId.get(a)).toBe(`command exited with code 1: ${clean.trim()}`);
     expect(byId.get(b)).toBe(clean);
@@ -300,7 +286,7 @@ describe(`API on ${TEST_DB_KIND}`, () => {
   it('long-polls the event log: a waiting follower wakes on the next change', async () => {
     // A follower on an app whose fallback re-read comes only every 5 s: waking within a second
     // proves the commit woke it (the fallback alone would take 5 s).
-    const slowPoll = await buildApp({ db, eventPollMs: 5_000 });
+    const slowPoll = await buildApp({ db: ctx.db, eventPollMs: 5_000 });
     try {
       const w = await runningWorkflow(1);
       const { last } = await slowPoll.inject({ method: 'GET', url: '/api/v1/events/latest' }).then((r) => r.json());
@@ -440,7 +426,7 @@ describe(`bad input on ${TEST_DB_KIND}: 4xx with a named field, never 5xx, nothi
   });
 
   it('a body over the size limit is refused with 413 before it is parsed, nothing written', async () => {
-    const small = await buildApp({ db, bodyLimitBytes: 1024 });
+    const small = await buildApp({ db: ctx.db, bodyLimitBytes: 1024 });
     try {
       const snap = await snapshot();
       const res = await small.inject({ method: 'POST', url: '/api/v1/tools', payload: { name: 'x'.repeat(200), pad: 'y'.repeat(4096) } });
@@ -535,7 +521,7 @@ describe(`hostile input sweep on ${TEST_DB_KIND}: every route and field from the
   });
 
   const send = async (method: string, url: string, body?: string) => {
-    const res = await app.inject({ method: method as 'GET', url, ...(body === undefined ? {} : { payload: body, headers: { 'content-type': 'application/json' } }) });
+    const res = await ctx.app.inject({ method: method as 'GET', url, ...(body === undefined ? {} : { payload: body, headers: { 'content-type': 'application/json' } }) });
     return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as { code?: string; message?: string }) : {} };
   };
 
@@ -626,7 +612,7 @@ describe(`hostile input sweep on ${TEST_DB_KIND}: every route and field from the
     for (const [path, ops] of Object.entries(doc.paths)) {
       const documented = Object.keys(ops).map((m) => m.toUpperCase());
       const method = ['DELETE', 'PATCH', 'PUT', 'POST'].find((m) => !documented.includes(m))!;
-      const res = await app.inject({ method: method as 'DELETE', url: path.replace(/\{[^}]+\}/g, '7') });
+      const res = await ctx.app.inject({ method: method as 'DELETE', url: path.replace(/\{[^}]+\}/g, '7') });
       const body = JSON.parse(res.body) as { code?: string; message?: string; details?: unknown };
       const allow = String(res.headers['allow'] ?? '').split(/,\s*/);
       if (res.statusCode !== 405 || body.code !== 'JM_METHOD_NOT_ALLOWED' || typeof body.message !== 'string' || !documented.every((m) => allow.includes(m))) {

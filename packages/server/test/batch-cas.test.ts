@@ -7,13 +7,13 @@ import { testHooks } from '../src/services/test-hooks.js';
 import { TEST_DB_KIND } from '../../../test-support/db.js';
 import { apiHelpers, testApp } from './support.js';
 
-const t = testApp('batch_cas');
+const ctx = testApp('batch_cas');
 
 afterEach(() => {
   delete testHooks.afterRead;
 });
 
-const { call, ok, runningWorkflow, taskRow } = apiHelpers(() => t);
+const { call, ok, runningWorkflow, taskRow } = apiHelpers(() => ctx);
 
 async function running(n: number) {
   const w = await runningWorkflow(n);
@@ -21,7 +21,7 @@ async function running(n: number) {
   return w;
 }
 
-const status = async (id: number) => (await t.db.kysely.selectFrom('task_instance').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+const status = async (id: number) => (await ctx.db.kysely.selectFrom('task_instance').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
 
 describe(`a batch with a compare-and-set miss on ${TEST_DB_KIND}`, () => {
   it('reports the instance someone moved first as "moved" and applies the rest (200, not a 409 for the batch)', async () => {
@@ -41,7 +41,7 @@ describe(`a batch with a compare-and-set miss on ${TEST_DB_KIND}`, () => {
     expect((await taskRow(w.tasks[1]!)).status).toBe('RUNNING');
     expect((await taskRow(w.tasks[2]!)).status).toBe('DONE');
     // Nothing was logged for the item that did not apply.
-    const events = await t.db.kysely.selectFrom('event').select(['entity', 'to_status']).where('entity_id', '=', b).where('entity', '=', 'task_instance').where('to_status', '=', 'DONE').execute();
+    const events = await ctx.db.kysely.selectFrom('event').select(['entity', 'to_status']).where('entity_id', '=', b).where('entity', '=', 'task_instance').where('to_status', '=', 'DONE').execute();
     expect(events).toEqual([]);
   });
 

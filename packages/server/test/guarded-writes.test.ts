@@ -8,13 +8,13 @@ import { testHooks, type HookPoint } from '../src/services/test-hooks.js';
 import { TEST_DB_KIND } from '../../../test-support/db.js';
 import { apiHelpers, testApp } from './support.js';
 
-const t = testApp('guarded');
+const ctx = testApp('guarded');
 
 afterEach(() => {
   delete testHooks.afterRead;
 });
 
-const { call, ok, snapshot, bindWorkflow, startedWorkflow } = apiHelpers(() => t);
+const { call, ok, snapshot, bindWorkflow, startedWorkflow } = apiHelpers(() => ctx);
 
 /** At `point`, someone sets `table` row `id` to `status` first. */
 function someoneMoves(point: HookPoint, table: 'task' | 'workflow', id: number, status: string): void {

@@ -5,29 +5,15 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { Requester, type QueueResponseT } from '@jobmon/core';
-import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
-import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
-import { apiHelpers } from './support.js';
+import { buildApp, type JobmonApp } from '@jobmon/server';
+import { TEST_DB_KIND } from '../../../test-support/db.js';
+import { apiHelpers, testApp } from './support.js';
 
-let tdb: TestDb;
-let db: Db;
-let app: JobmonApp;
 let seq = 0;
-
-beforeAll(async () => {
-  tdb = await createTestDb('idem');
-  db = await openDb(tdb.target);
-  app = await buildApp({ db });
-});
-
-afterAll(async () => {
-  await app?.close();
-  await db?.close();
-  await tdb?.drop();
-});
+const ctx = testApp('idem');
 
 interface Reply {
   status: number;
@@ -35,7 +21,7 @@ interface Reply {
   replayed: boolean;
 }
 
-async function call(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, key?: string, on: JobmonApp = app): Promise<Reply> {
+async function call(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, key?: string, on: JobmonApp = ctx.app): Promise<Reply> {
   const res = await on.inject({
     method,
     url: `/api/v1${url}`,
@@ -52,18 +38,18 @@ async function ok(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown
 }
 
 const newKey = () => `test-${++seq}-${Math.random().toString(36).slice(2)}`;
-const { bindWorkflow, startedWorkflow } = apiHelpers(() => ({ app, db }));
+const { bindWorkflow, startedWorkflow } = apiHelpers(() => ctx);
 
 /** A workflow of `n` tasks whose run is BOUND, or (by default) moved on to RUNNING. */
 const workflow = (n: number, running = true) => (running ? startedWorkflow(n) : bindWorkflow(n));
 
 async function count(table: 'task_instance' | 'workflow_run' | 'tool_version' | 'event', column: 'workflow_run_id' | 'workflow_id' | 'tool_id', id: number): Promise<number> {
-  const r = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)} where ${sql.ref(column)} = ${id}`.execute(db.kysely);
+  const r = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)} where ${sql.ref(column)} = ${id}`.execute(ctx.db.kysely);
   return Number(r.rows[0]!.n);
 }
 
 async function logRow(key: string) {
-  return db.kysely.selectFrom('request_log').selectAll().where('key', '=', key).executeTakeFirst();
+  return ctx.db.kysely.selectFrom('request_log').selectAll().where('key', '=', key).executeTakeFirst();
 }
 
 describe(`Idempotency-Key on ${TEST_DB_KIND}`, () => {
@@ -154,14 +140,14 @@ describe(`Idempotency-Key on ${TEST_DB_KIND}`, () => {
     const w = await workflow(2);
     const url = `/workflow-runs/${w.runId}/queue`;
     const busy = newKey();
-    await db.kysely.insertInto('request_log').values({ key: busy, method: 'POST', url: `/api/v1${url}`, status: 0, body: null, created_at: Date.now() }).execute();
+    await ctx.db.kysely.insertInto('request_log').values({ key: busy, method: 'POST', url: `/api/v1${url}`, status: 0, body: null, created_at: Date.now() }).execute();
     const r = await call('POST', url, { tasks: [{ taskId: w.tasks[0] }] }, busy);
     expect(r.status).toBe(409);
     expect(r.body.code).toBe('JM_REQUEST_IN_PROGRESS');
     expect(await count('task_instance', 'workflow_run_id', w.runId)).toBe(0);
     // A pending row an hour old was left by a server that died: the retry applies the request.
     const stale = newKey();
-    await db.kysely.insertInto('request_log').values({ key: stale, method: 'POST', url: `/api/v1${url}`, status: 0, body: null, created_at: Date.now() - 3_600_000 }).execute();
+    await ctx.db.kysely.insertInto('request_log').values({ key: stale, method: 'POST', url: `/api/v1${url}`, status: 0, body: null, created_at: Date.now() - 3_600_000 }).execute();
     const t = await call('POST', url, { tasks: [{ taskId: w.tasks[1] }] }, stale);
     expect(t.status).toBe(200);
     expect(t.body.instances).toHaveLength(1);
@@ -182,8 +168,8 @@ describe(`Idempotency-Key on ${TEST_DB_KIND}`, () => {
 
   it('prunes rows older than a day', async () => {
     const old = newKey();
-    await db.kysely.insertInto('request_log').values({ key: old, method: 'POST', url: '/api/v1/tools', status: 200, body: '{}', created_at: Date.now() - 25 * 3_600_000 }).execute();
-    const fresh = await buildApp({ db });
+    await ctx.db.kysely.insertInto('request_log').values({ key: old, method: 'POST', url: '/api/v1/tools', status: 200, body: '{}', created_at: Date.now() - 25 * 3_600_000 }).execute();
+    const fresh = await buildApp({ db: ctx.db });
     try {
       const r = await call('POST', '/tools', { name: `idem_prune_${++seq}` }, newKey(), fresh);
       expect(r.status).toBe(200);
@@ -195,8 +181,8 @@ describe(`Idempotency-Key on ${TEST_DB_KIND}`, () => {
 
   it('through a proxy that loses the first answer, the Requester’s retry gets the original answer and one set of rows', async () => {
     const w = await workflow(4);
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const upstream = app.server.address() as AddressInfo;
+    await ctx.app.listen({ host: '127.0.0.1', port: 0 });
+    const upstream = ctx.app.server.address() as AddressInfo;
     const seen: { url: string; key: string | undefined }[] = [];
     let dropped = 0;
     const proxy = http.createServer((req, res) => {
@@ -232,7 +218,7 @@ describe(`Idempotency-Key on ${TEST_DB_KIND}`, () => {
       expect(attempts[1]!.key).toBe(attempts[0]!.key);
       expect(answer.skipped).toEqual([]);
       expect(answer.instances.map((i) => i.taskId).sort()).toEqual([...w.tasks].sort());
-      const rows = await db.kysely.selectFrom('task_instance').select(['id', 'task_id']).where('workflow_run_id', '=', w.runId).execute();
+      const rows = await ctx.db.kysely.selectFrom('task_instance').select(['id', 'task_id']).where('workflow_run_id', '=', w.runId).execute();
       expect(rows).toHaveLength(4);
       expect(answer.instances.map((i) => i.instanceId).sort()).toEqual(rows.map((x) => x.id).sort());
     } finally {

@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DB_KIND } from '../../../test-support/db.js';
 import { apiHelpers, testApp } from './support.js';
 
-const t = testApp('nodes');
+const ctx = testApp('nodes');
 
-const { call, ok, runningWorkflow } = apiHelpers(() => t);
+const { call, ok, runningWorkflow } = apiHelpers(() => ctx);
 
 describe(`node health on ${TEST_DB_KIND}`, () => {
   let inst: number[];
@@ -43,7 +43,7 @@ describe(`node health on ${TEST_DB_KIND}`, () => {
   });
 
   it('counts only instances created within the window', async () => {
-    await t.db.kysely.updateTable('task_instance').set({ created_at: Date.now() - 2 * 3_600_000 }).where('id', 'in', [inst[0]!, inst[4]!]).execute();
+    await ctx.db.kysely.updateTable('task_instance').set({ created_at: Date.now() - 2 * 3_600_000 }).where('id', 'in', [inst[0]!, inst[4]!]).execute();
     const hour = (await ok('GET', '/nodes/health?windowMs=3600000')).nodes;
     expect(hour).toEqual([
       { nodeName: 'bad-node', infrastructureErrors: 1, instances: 2, lastErrorAt: expect.any(Number) },
