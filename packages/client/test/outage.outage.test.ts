@@ -7,10 +7,10 @@
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
+import { freePort, spawnServer } from '../../../test-support/server-process.js';
 import { sleep, waitFor } from '../../../test-support/wait.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -22,22 +22,8 @@ let port: number;
 let server: ChildProcess | undefined;
 
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
-
 async function startServerProcess(): Promise<void> {
-  server = spawn(process.execPath, [CLI, 'server', '--db', db.target, '--port', String(port)], { stdio: 'ignore', env: { ...process.env, JOBMON_HOME: join(db.dir, 'home') } });
-  await waitFor(
-    'the server to come up',
-    async () => (await fetch(`http://127.0.0.1:${port}/api/v1/health`).catch(() => undefined))?.ok,
-    20_000,
-    100,
-  );
+  server = await spawnServer(db.target, port, { JOBMON_HOME: join(db.dir, 'home') });
 }
 
 function killServer(): void {

@@ -5,16 +5,16 @@
 // and when it shuts down cleanly it hands the lease over at once. PostgreSQL only: SQLite is one
 // embedded server, with no replicas to coordinate.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db, JobmonApp } from '@jobmon/server';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
+import { freePort, spawnServer } from '../../../test-support/server-process.js';
+import { sleep } from '../../../test-support/wait.js';
 import { apiHelpers } from './support.js';
 
-const CLI = resolve(import.meta.dirname, '../../cli/bin/jobmon.js');
 const INTERVAL_MS = 200;
 const LEASE_MS = 1_000;
 /** The reaper's beat with a lease: min(interval, lease / 3). */
@@ -35,35 +35,18 @@ interface Replica {
 let db: TestDb;
 const replicas: Replica[] = [];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 async function startReplica(): Promise<Replica> {
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'server', '--db', db.target, '--port', String(port)], {
-    stdio: 'ignore',
-    env: {
-      ...process.env,
-      JOBMON_HOME: join(db.dir, 'home'),
-      JOBMON_REAPER_INTERVAL_MS: String(INTERVAL_MS),
-      JOBMON_REAPER_LEASE_MS: String(LEASE_MS),
-      JOBMON_EVENT_POLL_MS: String(POLL_MS),
-    },
+  const child = await spawnServer(db.target, port, {
+    JOBMON_HOME: join(db.dir, 'home'),
+    JOBMON_REAPER_INTERVAL_MS: String(INTERVAL_MS),
+    JOBMON_REAPER_LEASE_MS: String(LEASE_MS),
+    JOBMON_EVENT_POLL_MS: String(POLL_MS),
   });
   const r = { url: `http://127.0.0.1:${port}`, child };
   replicas.push(r);
-  for (let i = 0; i < 200; i++) {
-    if (await health(r).catch(() => undefined)) return r;
-    await sleep(50);
-  }
-  throw new Error('a replica did not come up');
+  return r;
 }
 
 interface Health {
