@@ -7,6 +7,7 @@ export * from './hashing.js';
 export * from './resources.js';
 export * from './config.js';
 export * from './requester.js';
+export * from './api.js';
 export * as wire from './wire.js';
 export type * from './wire.js';
 export const JOBMON_VERSION = '0.1.0';

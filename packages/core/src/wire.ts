@@ -405,3 +405,108 @@ export const NodeHealth = Type.Object({
 });
 export const NodeHealthResponse = Type.Object({ nodes: Type.Array(NodeHealth) });
 export type NodeHealthT = Static<typeof NodeHealth>;
+
+// --- params, queries and small answers of the routes (core/src/api.ts pairs them with paths) ----
+
+export const IdParams = Type.Object({ id: Id });
+export const OpenApiResponse = Type.Record(Type.String(), Type.Unknown());
+
+export const EdgesResponse = Type.Object({ inserted: Type.Integer() });
+export const InstanceHeartbeatResponse = Type.Object({ status: TaskInstanceStatusSchema });
+
+export const WorkflowTasksQuery = Type.Object(
+  {
+    status: Type.Optional(TaskStatusSchema),
+    limit: Type.Integer({ minimum: 1, maximum: 100000, default: 1000 }),
+    offset: Type.Integer({ minimum: 0, maximum: MAX_ID, default: 0 }),
+  },
+);
+export const WorkflowTasksResponse = Type.Object({ tasks: Type.Array(TaskSummary) });
+export const WorkflowErrorsQuery = Type.Object(
+  {
+    all: Type.Boolean({ default: false }),
+    limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }),
+  },
+);
+export const ResumeRequest = Type.Object({ mode: Type.Union([Type.Literal('cold'), Type.Literal('hot')]) }, { additionalProperties: false });
+/** The run asked to stop, and its status; both null when no run was live. */
+export const ResumeResponse = Type.Object({ runId: Type.Union([Id, Type.Null()]), status: Type.Union([WorkflowRunStatusSchema, Type.Null()]) });
+
+/** GET /workflow-runs/{id}/instances?status=A,B: a run's instances, for a runner that takes over. */
+export const RunInstancesQuery = Type.Object(
+  { status: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Z_,]*$' })) },
+);
+export const RunInstance = Type.Object({
+  id: Id,
+  taskId: Id,
+  status: Type.String(),
+  pgid: Type.Union([Type.Integer(), Type.Null()]),
+  distributorId: Type.Union([Type.String(), Type.Null()]),
+});
+export const RunInstancesResponse = Type.Object({ instances: Type.Array(RunInstance) });
+
+/** GET /task-instances/{id}: the instance, with its task's command and name and its workflow. */
+export const InstanceWithTask = Type.Composite([InstanceDetail, Type.Object({ command: Type.String(), taskName: Type.String(), workflowId: Id })]);
+
+export const EventEntitySchema = union(['workflow', 'workflow_run', 'task', 'task_instance'] as const);
+export const EventsQuery = Type.Object(
+  {
+    after: Type.Integer({ minimum: 0, maximum: MAX_ID, default: 0 }),
+    workflowId: Type.Optional(Id),
+    entity: Type.Optional(EventEntitySchema),
+    limit: Type.Integer({ minimum: 1, maximum: 10000, default: 1000 }),
+    waitMs: Type.Integer({ minimum: 0, maximum: 60000, default: 0 }),
+  },
+);
+export const LatestEventResponse = Type.Object({ last: Type.Integer() });
+
+// --- the workflow list (GET /workflows) --------------------------------------------------------
+
+export const WORKFLOW_LIST_MAX = 1000;
+/** `key=value`, repeated for several (all must hold). */
+const KeyValues = Type.Union([Type.String({ maxLength: 4096 }), Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 32 })]);
+export const WorkflowListQuery = Type.Object(
+  {
+    /** A glob over the name: `*` any run of characters, `?` one; everything else literal, case-insensitive. */
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 255, format: CLEAN_TEXT_FORMAT })),
+    /** Who started a run of it. */
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 255, format: CLEAN_TEXT_FORMAT })),
+    /** The tool's name. */
+    tool: Type.Optional(Type.String({ minLength: 1, maxLength: 255, format: CLEAN_TEXT_FORMAT })),
+    /** One status, or several separated by commas. */
+    status: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    /** ISO 8601 dates or times: created at or after, and strictly before. */
+    createdAfter: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    createdBefore: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** Workflow args, `key=value` (exact, on the value's text). */
+    arg: Type.Optional(KeyValues),
+    /** Workflow attributes, `key=value` (exact). */
+    attribute: Type.Optional(KeyValues),
+    limit: Type.Integer({ minimum: 1, maximum: WORKFLOW_LIST_MAX, default: 100 }),
+    /** The previous page's nextCursor. */
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export const WorkflowListItem = Type.Object({
+  id: Id,
+  name: Type.String(),
+  tool: Type.String(),
+  /** The user of its latest run; null before any run. */
+  user: Type.Union([Type.String(), Type.Null()]),
+  status: WorkflowStatusSchema,
+  taskCount: Type.Integer(),
+  /** Tasks per status (only statuses that have tasks). */
+  counts: Type.Record(Type.String(), Type.Integer()),
+  createdAt: Type.Integer(),
+  statusAt: Type.Integer(),
+});
+export const WorkflowListResponse = Type.Object({
+  workflows: Type.Array(WorkflowListItem),
+  /** Present when there may be more: pass it as `cursor` for the next page. */
+  nextCursor: Type.Optional(Type.String()),
+});
+export type WorkflowListQueryT = Static<typeof WorkflowListQuery>;
+export type WorkflowListItemT = Static<typeof WorkflowListItem>;
+export type WorkflowListResponseT = Static<typeof WorkflowListResponse>;
+export type RunInstanceT = Static<typeof RunInstance>;

@@ -493,9 +493,15 @@ CREATE INDEX task_instance_task_ix ON public.task_instance USING btree (task_id)
 
 CREATE INDEX task_workflow_status_ix ON public.task USING btree (workflow_id, status);
 
+CREATE INDEX workflow_created_ix ON public.workflow USING btree (created_at, id);
+
 CREATE INDEX workflow_run_report_ix ON public.workflow_run USING btree (status, report_by);
 
+CREATE INDEX workflow_run_user_ix ON public.workflow_run USING btree ("user", workflow_id);
+
 CREATE INDEX workflow_run_workflow_ix ON public.workflow_run USING btree (workflow_id, status);
+
+CREATE INDEX workflow_status_created_ix ON public.workflow USING btree (status, created_at, id);
 
 ALTER TABLE ONLY public.queue
     ADD CONSTRAINT queue_cluster_id_fkey FOREIGN KEY (cluster_id) REFERENCES public.cluster(id);

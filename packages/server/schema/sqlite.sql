@@ -66,6 +66,12 @@ CREATE INDEX "task_instance_task_ix" on "task_instance" ("task_id");
 
 CREATE INDEX "task_workflow_status_ix" on "task" ("workflow_id", "status");
 
+CREATE INDEX "workflow_created_ix" on "workflow" ("created_at", "id");
+
 CREATE INDEX "workflow_run_report_ix" on "workflow_run" ("status", "report_by");
 
+CREATE INDEX "workflow_run_user_ix" on "workflow_run" ("user", "workflow_id");
+
 CREATE INDEX "workflow_run_workflow_ix" on "workflow_run" ("workflow_id", "status");
+
+CREATE INDEX "workflow_status_created_ix" on "workflow" ("status", "created_at", "id");

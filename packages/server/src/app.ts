@@ -5,7 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { isCleanText, JobmonError, JOBMON_VERSION, wire } from '@jobmon/core';
+import { isCleanText, JobmonError, JOBMON_VERSION, ROUTES, wire } from '@jobmon/core';
 import type { Db } from './db/connect.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -14,6 +14,7 @@ import { instanceRoutes } from './routes/instances.js';
 import { eventRoutes } from './routes/events.js';
 import { DEFAULT_EVENT_POLL_MS } from './services/events.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { route } from './routes/types.js';
 import { installIdempotency } from './services/idempotency.js';
 import { clientErrorHandler, describeValidation, installStrictParams, trackMethods } from './http-guards.js';
 
@@ -117,8 +118,8 @@ export async function buildApp(opts: AppOptions) {
   const ctx: AppContext = { db: opts.db, runReportByMs: opts.runReportByMs ?? 93_000, reaperGraceMs: opts.reaperGraceMs ?? 60_000, eventPollMs: opts.eventPollMs ?? DEFAULT_EVENT_POLL_MS };
   await app.register(
     async (api) => {
-      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-      api.get('/health', { schema: { response: { 200: wire.HealthResponse } } }, async () => ({
+      route(api, ROUTES.openApi, async () => app.swagger() as unknown as Record<string, unknown>);
+      route(api, ROUTES.health, async () => ({
         ok: true,
         version: JOBMON_VERSION,
         db: opts.db.dialect,

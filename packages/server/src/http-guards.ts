@@ -6,7 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { wire } from '@jobmon/core';
+import { ValidationError, wire } from '@jobmon/core';
 
 type Schema = { type?: string; properties?: Record<string, Schema> };
 
@@ -26,9 +26,24 @@ function parseStrictly(values: unknown, schema: Schema | undefined): void {
   }
 }
 
+/** A query value whose bytes are not UTF-8 would reach the route as U+FFFD: refuse it, naming it. */
+function refuseBadEncoding(method: string, route: string, url: string): void {
+  const at = url.indexOf('?');
+  if (at < 0) return;
+  for (const part of url.slice(at + 1).split('&')) {
+    try {
+      decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      const name = (part.split('=')[0] ?? '').replace(/[^A-Za-z0-9_.-]/g, '?');
+      throw new ValidationError(`${method} ${route}: querystring/${name} is not valid UTF-8`, { field: `querystring/${name}`, route });
+    }
+  }
+}
+
 /** Parse params and querystrings by their route's schema before validation (which never coerces). */
 export function installStrictParams(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {
+    refuseBadEncoding(req.method, req.routeOptions.url ?? req.url, req.url);
     const schema = req.routeOptions.schema as { params?: Schema; querystring?: Schema } | undefined;
     parseStrictly(req.params, schema?.params);
     parseStrictly(req.query, schema?.querystring);

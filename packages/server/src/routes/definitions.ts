@@ -1,15 +1,13 @@
 // Routes: tools, task templates, clusters.
-import { wire } from '@jobmon/core';
+import { ROUTES } from '@jobmon/core';
 import type { AppContext } from '../app.js';
 import { bindTemplates, bindTool, listClusters } from '../services/definitions.js';
-import type { Api } from './types.js';
+import { route, type Api } from './types.js';
 
 export async function definitionRoutes(api: Api, ctx: AppContext): Promise<void> {
-  api.post('/tools', { schema: { body: wire.ToolRequest, response: { 200: wire.ToolResponse } } }, async (req) =>
-    bindTool(ctx.db, req.body.name, req.body.newVersion ?? false),
-  );
-  api.post('/task-templates', { schema: { body: wire.TemplatesRequest, response: { 200: wire.TemplatesResponse } } }, async (req) => ({
+  route(api, ROUTES.bindTool, async (req) => bindTool(ctx.db, req.body.name, req.body.newVersion ?? false));
+  route(api, ROUTES.bindTemplates, async (req) => ({
     templates: await bindTemplates(ctx.db, req.body.toolVersionId, req.body.templates),
   }));
-  api.get('/clusters', { schema: { response: { 200: wire.ClustersResponse } } }, async () => ({ clusters: await listClusters(ctx.db.kysely) }));
+  route(api, ROUTES.listClusters, async () => ({ clusters: await listClusters(ctx.db.kysely) }));
 }

@@ -1,5 +1,31 @@
-// The route-registration type shared by the route modules.
-import type { FastifyInstance, FastifyBaseLogger, RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression } from 'fastify';
+// The route-registration type shared by the route modules, and route(): a handler registered from
+// its entry in core's ROUTES table (method, path, schemas), typed by those schemas.
+import type { FastifyInstance, FastifyBaseLogger, FastifyRequest, RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression } from 'fastify';
+import type { Static, TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { RouteSpec } from '@jobmon/core';
 
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+type StaticOr<S, D> = S extends TSchema ? Static<S> : D;
+export type RouteRequest<R extends RouteSpec> = FastifyRequest<{
+  Params: StaticOr<R['params'], unknown>;
+  Querystring: StaticOr<R['query'], unknown>;
+  Body: StaticOr<R['body'], unknown>;
+}>;
+
+/** Register `spec`'s route: its schemas validate the request and document the 200 answer. */
+export function route<R extends RouteSpec>(api: Api, spec: R, handler: (req: RouteRequest<R>) => Promise<Static<R['response']>>): void {
+  api.route({
+    method: spec.method,
+    url: spec.path,
+    schema: {
+      ...(spec.params ? { params: spec.params } : {}),
+      ...(spec.query ? { querystring: spec.query } : {}),
+      ...(spec.body ? { body: spec.body } : {}),
+      response: { 200: spec.response },
+      ...(spec.hide ? { hide: true } : {}),
+    },
+    handler: handler as (req: FastifyRequest) => Promise<unknown>,
+  });
+}

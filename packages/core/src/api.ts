@@ -1,0 +1,124 @@
+// The /api/v1 route table: every route's method, path and schemas (from wire.ts), in one place.
+// The server registers its routes from it and nothing else, and createApiClient() derives a typed
+// call per route from it, so the server and its callers cannot drift apart.
+
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { Method, Requester } from './requester.js';
+import * as wire from './wire.js';
+
+export interface RouteSpec {
+  readonly method: Method;
+  /** Fastify's form: `/workflows/:id`. */
+  readonly path: string;
+  readonly params?: TSchema;
+  readonly query?: TSchema;
+  readonly body?: TSchema;
+  /** The 200 answer. */
+  readonly response: TSchema;
+  /** Left out of the OpenAPI document. */
+  readonly hide?: boolean;
+}
+
+export const ROUTES = {
+  health: { method: 'GET', path: '/health', response: wire.HealthResponse },
+  openApi: { method: 'GET', path: '/openapi.json', response: wire.OpenApiResponse, hide: true },
+
+  bindTool: { method: 'POST', path: '/tools', body: wire.ToolRequest, response: wire.ToolResponse },
+  bindTemplates: { method: 'POST', path: '/task-templates', body: wire.TemplatesRequest, response: wire.TemplatesResponse },
+  listClusters: { method: 'GET', path: '/clusters', response: wire.ClustersResponse },
+
+  bindWorkflow: { method: 'POST', path: '/workflows', body: wire.WorkflowRequest, response: wire.WorkflowResponse },
+  listWorkflows: { method: 'GET', path: '/workflows', query: wire.WorkflowListQuery, response: wire.WorkflowListResponse },
+  getWorkflow: { method: 'GET', path: '/workflows/:id', params: wire.IdParams, response: wire.WorkflowDetail },
+  getWorkflowTasks: { method: 'GET', path: '/workflows/:id/tasks', params: wire.IdParams, query: wire.WorkflowTasksQuery, response: wire.WorkflowTasksResponse },
+  getWorkflowErrors: { method: 'GET', path: '/workflows/:id/errors', params: wire.IdParams, query: wire.WorkflowErrorsQuery, response: wire.TaskErrorsResponse },
+  createRun: { method: 'POST', path: '/workflows/:id/runs', params: wire.IdParams, body: wire.RunRequest, response: wire.RunResponse },
+  resumeWorkflow: { method: 'POST', path: '/workflows/:id/resume', params: wire.IdParams, body: wire.ResumeRequest, response: wire.ResumeResponse },
+  getTaskInstances: { method: 'GET', path: '/tasks/:id/instances', params: wire.IdParams, response: wire.InstancesResponse },
+
+  bindTasks: { method: 'PUT', path: '/workflow-runs/:id/tasks', params: wire.IdParams, body: wire.BindTasksRequest, response: wire.BindTasksResponse },
+  bindEdges: { method: 'POST', path: '/workflow-runs/:id/edges', params: wire.IdParams, body: wire.EdgesRequest, response: wire.EdgesResponse },
+  setRunStatus: { method: 'PUT', path: '/workflow-runs/:id/status', params: wire.IdParams, body: wire.RunStatusRequest, response: wire.RunStatusResponse },
+  runHeartbeat: { method: 'POST', path: '/workflow-runs/:id/heartbeat', params: wire.IdParams, body: wire.HeartbeatRequest, response: wire.RunStatusResponse },
+  reapRun: { method: 'POST', path: '/workflow-runs/:id/reap', params: wire.IdParams, body: wire.ReapRunRequest, response: wire.ReapRunResponse },
+  queueTasks: { method: 'POST', path: '/workflow-runs/:id/queue', params: wire.IdParams, body: wire.QueueRequest, response: wire.QueueResponse },
+  getRunInstances: { method: 'GET', path: '/workflow-runs/:id/instances', params: wire.IdParams, query: wire.RunInstancesQuery, response: wire.RunInstancesResponse },
+
+  transitionInstances: { method: 'POST', path: '/task-instances/transitions', body: wire.TransitionsRequest, response: wire.TransitionsResponse },
+  transitionInstance: {
+    method: 'POST',
+    path: '/task-instances/:id/transition',
+    params: wire.IdParams,
+    body: wire.SingleTransitionRequest,
+    response: wire.SingleTransitionResponse,
+  },
+  instanceHeartbeat: {
+    method: 'POST',
+    path: '/task-instances/:id/heartbeat',
+    params: wire.IdParams,
+    body: wire.InstanceHeartbeatRequest,
+    response: wire.InstanceHeartbeatResponse,
+  },
+  getInstance: { method: 'GET', path: '/task-instances/:id', params: wire.IdParams, response: wire.InstanceWithTask },
+
+  latestEvent: { method: 'GET', path: '/events/latest', response: wire.LatestEventResponse },
+  followEvents: { method: 'GET', path: '/events', query: wire.EventsQuery, response: wire.EventsResponse },
+
+  nodeHealth: { method: 'GET', path: '/nodes/health', query: wire.NodeHealthQuery, response: wire.NodeHealthResponse },
+} as const satisfies Record<string, RouteSpec>;
+
+export type Routes = typeof ROUTES;
+export type RouteName = keyof Routes;
+
+type StaticOf<S> = S extends TSchema ? Static<S> : never;
+/** What a route answers with 200. */
+export type ApiResponse<K extends RouteName> = Static<Routes[K]['response']>;
+/** Path params, flat (`{ id }`), then `query` (every key optional: the server fills defaults) and `body`. */
+export type ApiInput<K extends RouteName> = (Routes[K] extends { params: infer P } ? StaticOf<P> : unknown) &
+  (Routes[K] extends { query: infer Q } ? { query?: Partial<StaticOf<Q>> } : unknown) &
+  (Routes[K] extends { body: infer B } ? { body: StaticOf<B> } : unknown);
+
+export interface CallOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Input optional for routes that need none. */
+type Call<K extends RouteName> = keyof ApiInput<K> extends never
+  ? (input?: ApiInput<K>, opts?: CallOptions) => Promise<ApiResponse<K>>
+  : (input: ApiInput<K>, opts?: CallOptions) => Promise<ApiResponse<K>>;
+
+export type ApiClient = { readonly [K in RouteName]: Call<K> };
+
+/** `/workflows/:id` with `{ id: 7 }` → `/workflows/7` (each value URI-encoded). */
+export function fillPath(path: string, params: Record<string, unknown>): string {
+  return path.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
+    const v = params[name];
+    if (v === undefined || v === null) throw new Error(`${path}: path parameter '${name}' is missing`);
+    return encodeURIComponent(String(v));
+  });
+}
+
+/** `{ a: 1, tag: ['x', 'y'], skip: undefined }` → `?a=1&tag=x&tag=y`; '' when nothing is set. */
+export function queryString(query: Record<string, unknown> | undefined): string {
+  if (!query) return '';
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    for (const item of Array.isArray(v) ? v : [v]) qs.append(k, String(item));
+  }
+  const s = qs.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+/** One typed call per route of ROUTES, over a Requester (its retries, idempotency keys and errors). */
+export function createApiClient(requester: Requester): ApiClient {
+  const client: Record<string, (input?: Record<string, unknown>, opts?: CallOptions) => Promise<unknown>> = {};
+  for (const [name, spec] of Object.entries(ROUTES) as [RouteName, RouteSpec][]) {
+    client[name] = (input = {}, opts = {}) => {
+      const path = fillPath(spec.path, input) + queryString(input['query'] as Record<string, unknown> | undefined);
+      return requester.request(spec.method, path, input['body'], opts.timeoutMs, opts.signal);
+    };
+  }
+  return client as unknown as ApiClient;
+}
