@@ -20,13 +20,10 @@ import {
   type BindTaskT,
   type ClustersResponseT,
   type QueueLimits,
-  type Requester,
+  type ApiClient,
   type ResourceInput,
   type ResourceScales,
   type TaskStatus,
-  type TemplatesResponseT,
-  type ToolResponseT,
-  type WorkflowResponseT,
   type WorkflowStatus,
   wire,
 } from '@jobmon/core';
@@ -204,9 +201,9 @@ function taskBody(decl: WorkflowDecl, t: Task, r: Resolved, templateVersionId: n
   };
 }
 
-export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: BindOptions = {}): Promise<BoundWorkflow> {
+export async function bindWorkflow(api: ApiClient, decl: WorkflowDecl, opts: BindOptions = {}): Promise<BoundWorkflow> {
   const p = prepare(decl);
-  const { clusters } = await req.get<ClustersResponseT>('/clusters');
+  const { clusters } = await api.listClusters();
   checkClusters(decl, p.resolved, clusters);
 
   const templates: TaskTemplate[] = [];
@@ -258,10 +255,10 @@ export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: Bin
   assertWire(wire.WorkflowRequest, workflowBody(1), `workflow '${decl.name}'`);
   decl.tasks.forEach((t, i) => assertWire(wire.BindTask, taskBody(decl, t, p.resolved[i]!, 1), `task '${t.name}'`));
 
-  const tool = await req.post<ToolResponseT>('/tools', toolBody);
-  const { templates: boundTemplates } = await req.post<TemplatesResponseT>('/task-templates', templatesBody(tool.toolVersionId));
+  const tool = await api.bindTool({ body: toolBody });
+  const { templates: boundTemplates } = await api.bindTemplates({ body: templatesBody(tool.toolVersionId) });
   const versionOf = new Map(boundTemplates.map((b) => [b.name, b.versionId]));
-  const wf = await req.post<WorkflowResponseT>('/workflows', workflowBody(tool.toolVersionId));
+  const wf = await api.bindWorkflow({ body: workflowBody(tool.toolVersionId) });
   const n = decl.tasks.length;
   const bound: BoundWorkflow = {
     workflowId: wf.workflowId,
@@ -278,14 +275,14 @@ export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: Bin
     bound.statuses.fill('DONE');
     return bound;
   }
-  const run = await createRun(req, wf.workflowId, opts);
+  const run = await createRun(api, wf.workflowId, opts);
   bound.runId = run.runId;
   try {
     const nodeIds = new Float64Array(n);
     for (let start = 0; start < n; start += TASK_CHUNK) {
       const slice = decl.tasks.slice(start, start + TASK_CHUNK);
       const body: BindTaskT[] = slice.map((t, k) => taskBody(decl, t, p.resolved[start + k]!, versionOf.get(t.template.name)!));
-      const res = await req.put<{ tasks: [number, number, TaskStatus][] }>(`/workflow-runs/${run.runId}/tasks`, { tasks: body });
+      const res = await api.bindTasks({ id: run.runId, body: { tasks: body } });
       res.tasks.forEach(([nodeId, taskId, status], k) => {
         nodeIds[start + k] = nodeId;
         bound.taskIds[start + k] = taskId;
@@ -299,7 +296,7 @@ export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: Bin
       let edges: [number, number][] = [];
       const flush = async () => {
         if (edges.length === 0) return;
-        await req.post(`/workflow-runs/${run.runId}/edges`, { edges });
+        await api.bindEdges({ id: run.runId, body: { edges } });
         edges = [];
       };
       for (let d = 0; d < n; d++) {
@@ -310,9 +307,9 @@ export async function bindWorkflow(req: Requester, decl: WorkflowDecl, opts: Bin
       }
       await flush();
     }
-    await req.put(`/workflow-runs/${run.runId}/status`, { status: 'BOUND', taskCount: n });
+    await api.setRunStatus({ id: run.runId, body: { status: 'BOUND', taskCount: n } });
   } catch (e) {
-    await req.put(`/workflow-runs/${run.runId}/status`, { status: 'ABORTED' }).catch(() => undefined);
+    await api.setRunStatus({ id: run.runId, body: { status: 'ABORTED' } }).catch(() => undefined);
     throw e;
   }
   return bound;
@@ -329,7 +326,7 @@ function safeUser(): string {
 /** Link a new run; with `resume`, first ask a live run that holds the workflow to step aside. A
  * holder whose process is provably gone from this very host is ended at once (as the reaper would
  * end it after its deadline) and the run goes ahead. */
-async function createRun(req: Requester, workflowId: number, opts: BindOptions): Promise<{ runId: number }> {
+async function createRun(api: ApiClient, workflowId: number, opts: BindOptions): Promise<{ runId: number }> {
   const me = hostname();
   const start = processStart(process.pid);
   const body = { user: safeUser(), host: me, pid: process.pid, jobmonVersion: JOBMON_VERSION, ...(start ? { processStart: start } : {}) };
@@ -338,14 +335,14 @@ async function createRun(req: Requester, workflowId: number, opts: BindOptions):
   const reaped = new Set<number>();
   for (;;) {
     try {
-      return await req.post<{ runId: number }>(`/workflows/${workflowId}/runs`, body);
+      return await api.createRun({ id: workflowId, body });
     } catch (e) {
       if (!(e instanceof WorkflowNotResumableError)) throw e;
       const { runId: holder, host, pid, processStart: heldBy } = e.details as { runId?: unknown; host?: unknown; pid?: unknown; processStart?: unknown };
       if (typeof holder !== 'number') throw e;
       if (host === me && typeof pid === 'number' && typeof heldBy === 'string' && !reaped.has(holder) && provablyGone(pid, heldBy)) {
         reaped.add(holder);
-        await req.post(`/workflow-runs/${holder}/reap`, { host: me, pid, processStart: heldBy });
+        await api.reapRun({ id: holder, body: { host: me, pid, processStart: heldBy } });
         opts.onWait?.(`run ${holder} held the workflow, but its process (pid ${pid} on this host) is gone; ended it, taking over`);
         continue;
       }
@@ -354,8 +351,8 @@ async function createRun(req: Requester, workflowId: number, opts: BindOptions):
         throw new WorkflowNotResumableError(`${e.message} (gave up waiting for it after ${Math.round((opts.resumeTimeoutMs ?? 600_000) / 1000)} s)`, e.details);
       }
       if (asked !== holder) {
-        const r = await req
-          .post<{ runId: number | null; status: string | null }>(`/workflows/${workflowId}/resume`, { mode: opts.resume })
+        const r = await api
+          .resumeWorkflow({ id: workflowId, body: { mode: opts.resume } })
           .catch((err: unknown) => (err instanceof IllegalTransitionError ? null : Promise.reject(err)));
         if (r !== null) {
           asked = holder;

@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { Requester, loadConfig, type JobmonConfig, type RequesterOptions } from '@jobmon/core';
+import { Requester, createApiClient, loadConfig, type ApiClient, type JobmonConfig, type RequesterOptions } from '@jobmon/core';
 import { openSystemLog } from '@jobmon/core/system-log';
 import type { Logger } from '@jobmon/core/system-log';
 
@@ -14,6 +14,8 @@ const EMBEDDED_SERVER = new URL('../dist/embedded-server.js', import.meta.url);
 export interface Connection {
   readonly url: string;
   readonly requester: Requester;
+  /** One typed call per route (core's ROUTES), over `requester`. */
+  readonly api: ApiClient;
   readonly config: JobmonConfig;
   /** Where state lives: the database of the embedded server, or the shared server's URL. */
   readonly stateLocation: string;
@@ -56,7 +58,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
     // Checked before anything else happens; the message names where the URL came from.
     const source = opts.url ? 'url' : process.env['JOBMON_URL'] ? 'JOBMON_URL' : 'url (config file)';
     const requester = new Requester(config.url, { ...requesterOpts, source });
-    return { url: config.url, requester, config, stateLocation: `server ${config.url}`, embedded: false, systemLog: systemLogPath(config.logDir), close: async () => undefined };
+    return { url: config.url, requester, api: createApiClient(requester), config, stateLocation: `server ${config.url}`, embedded: false, systemLog: systemLogPath(config.logDir), close: async () => undefined };
   }
   const worker = new Worker(EMBEDDED_SERVER, {
     workerData: {
@@ -81,6 +83,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   return {
     url: started.url,
     requester,
+    api: createApiClient(requester),
     config,
     stateLocation: started.location,
     embedded: true,

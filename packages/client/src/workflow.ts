@@ -8,7 +8,6 @@ import {
   type ResourceInput,
   type TaskErrorT,
   type TaskStatus,
-  type WorkflowDetailT,
   type WorkflowRunStatus,
   type WorkflowStatus,
 } from '@jobmon/core';
@@ -141,7 +140,7 @@ export class Workflow {
 
   /** Bind to a server without running (a run is created and left BOUND). */
   async bind(connection: Connection, options: BindOptions = {}): Promise<BoundWorkflow> {
-    const bound = await bindWorkflow(connection.requester, this.decl(), options);
+    const bound = await bindWorkflow(connection.api, this.decl(), options);
     this.id.value = bound.workflowId;
     return bound;
   }
@@ -201,7 +200,7 @@ export class Workflow {
       outcome.finalStatuses.forEach((s, i) => {
         if (s !== null) this.tasks[i]!.status = s;
       });
-      const detail = await conn.requester.get<WorkflowDetailT>(`/workflows/${bound.workflowId}`);
+      const detail = await conn.api.getWorkflow({ id: bound.workflowId });
       const r = await this.result(conn, bound, outcome.status, detail.status, false, resumed, started, outcome.logDir, outcome.finalStatuses, outcome.progress.stopped);
       log.info({ workflow: r.workflowId, run: r.runId, status: r.status, runStatus: r.runStatus, done: r.done, failed: r.failed, notFinished: r.notRun, stopped: r.stopped, ms: r.elapsedMs }, 'run ended');
       return r;
@@ -230,7 +229,7 @@ export class Workflow {
     finals: (TaskStatus | null)[] | null,
     stopped: number,
   ): Promise<RunResult> {
-    const errors = alreadyDone ? [] : (await conn.requester.get<{ errors: TaskErrorT[] }>(`/workflows/${bound.workflowId}/errors?limit=1000`)).errors;
+    const errors = alreadyDone ? [] : (await conn.api.getWorkflowErrors({ id: bound.workflowId, query: { limit: 1000 } })).errors;
     const tasks = this.tasks.map((t, i) => ({
       name: t.name,
       id: bound.taskIds[i] ?? 0,

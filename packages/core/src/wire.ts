@@ -182,7 +182,7 @@ export const BindTasksRequest = Type.Object(
 );
 /** One row per bound task, in request order: [nodeId, taskId, status]. */
 export const BindTasksResponse = Type.Object({
-  tasks: Type.Array(Type.Array(Type.Union([Type.Integer(), Type.String()]), { minItems: 3, maxItems: 3 })),
+  tasks: Type.Array(Type.Tuple([Id, Id, TaskStatusSchema])),
 });
 export const EdgesRequest = Type.Object(
   { edges: Type.Array(Type.Tuple([Id, Id]), { minItems: 1, maxItems: 200000 }) },

@@ -9,7 +9,7 @@
 // go through. Only the requester giving up altogether (the outage outlasted the runner's
 // tolerance, or the run was cancelled) fails the reporter (onFatal).
 
-import { INSTANCE_PROGRESS_STATES, JobmonError, ServerUnreachableError, type InstanceTransitionT, type Requester, type TransitionResultT } from '@jobmon/core';
+import { INSTANCE_PROGRESS_STATES, JobmonError, ServerUnreachableError, createApiClient, type ApiClient, type InstanceTransitionT, type Requester, type TransitionResultT } from '@jobmon/core';
 
 /** The requester gave up on the server itself (no answer, or 502/503/504 to the end), or was cancelled. */
 export function isOutage(e: unknown): boolean {
@@ -53,10 +53,14 @@ export class Reporter {
   private batchSize = MAX_BATCH;
   private timerDue = Infinity;
 
+  private readonly api: ApiClient;
+
   constructor(
-    private readonly requester: Requester,
+    requester: Requester,
     private readonly hooks: ReporterHooks,
-  ) {}
+  ) {
+    this.api = createApiClient(requester);
+  }
 
   /** Reports waiting to be sent (e.g. while the server is unreachable). */
   get backlog(): number {
@@ -103,9 +107,7 @@ export class Reporter {
     this.inFlight = true;
     const batch = this.queue.splice(0, this.batchSize);
     try {
-      const res = await this.requester.post<{ results: TransitionResultT[] }>('/task-instances/transitions', {
-        items: batch.map((p) => p.item),
-      });
+      const res = await this.api.transitionInstances({ body: { items: batch.map((p) => p.item) } });
       res.results.forEach((r, i) => {
         const p = batch[i]!;
         this.hooks.onResult(r, p.item);

@@ -15,12 +15,13 @@ import { mkdirSync } from 'node:fs';
 import {
   IllegalTransitionError,
   Requester,
+  createApiClient,
+  type ApiClient,
   ServerUnreachableError,
   TASK_ATTEMPT_OVER_STATES,
   isInstanceEnd,
   workflowRunMachine,
   type EventT,
-  type HealthResponseT,
   type InstanceTransitionT,
   type TaskStatus,
   type TransitionResultT,
@@ -108,7 +109,8 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
       }
     },
   });
-  const health = await requester.get<HealthResponseT>('/health');
+  const api = createApiClient(requester);
+  const health = await api.health();
   // Keyed by the database's id: workflow 1 of one database never shares a folder with another's.
   const logDir = join(opts.logDir, health.databaseId, `workflow-${opts.workflowId}`);
   mkdirSync(logDir, { recursive: true });
@@ -117,7 +119,7 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   const instanceReportByMs = Math.round(instanceHeartbeatMs * opts.reportByFactor);
   let runStatus = 'BOUND' as WorkflowRunStatus;
   const move = async (to: WorkflowRunStatus) => {
-    const r = await requester.put<{ status: WorkflowRunStatus }>(`/workflow-runs/${opts.runId}/status`, { status: to, nextReportMs });
+    const r = await api.setRunStatus({ id: opts.runId, body: { status: to, nextReportMs } });
     runStatus = r.status;
   };
 
@@ -171,7 +173,7 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   for (let i = 0; i < opts.tasks.ids.length; i++) if (opts.tasks.statuses[i] !== 'DONE') clusters.add(opts.clusterOf(i));
 
   // Follow the run's events from before it starts, so a stop that arrives at any moment is heard.
-  const { last } = await requester.get<{ last: number }>(`/events/latest`);
+  const { last } = await api.latestEvent();
   await move('INSTANTIATED');
   try {
     for (const name of clusters) {
@@ -227,7 +229,7 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   // heartbeat. Worker-based distributors report to the server; their outcomes arrive here too.
   const viaServer = [...distributors.values()].some((d) => d.reportsViaServer);
   const followAbort = new AbortController();
-  const follower = follow(requester, opts.workflowId, viaServer ? undefined : 'workflow_run', last, followAbort.signal, (e) => {
+  const follower = follow(api, opts.workflowId, viaServer ? undefined : 'workflow_run', last, followAbort.signal, (e) => {
     if (e.entity === 'workflow_run') {
       if (e.entityId === opts.runId && e.actor !== 'swarm' && workflowRunMachine.isState(e.to)) serverMoved(e.to);
       return;
@@ -252,8 +254,8 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   const beat = setInterval(() => {
     if (beating) return;
     beating = true;
-    requester
-      .post<{ status: WorkflowRunStatus }>(`/workflow-runs/${opts.runId}/heartbeat`, { status: 'RUNNING', nextReportMs })
+    api
+      .runHeartbeat({ id: opts.runId, body: { status: 'RUNNING', nextReportMs } })
       .then((r) => serverMoved(r.status))
       .catch(() => undefined) // an outage is reported once by onReachable; giving up by the reporter
       .finally(() => (beating = false));
@@ -332,18 +334,17 @@ async function endRun(move: (to: WorkflowRunStatus) => Promise<void>, wanted: Wo
 }
 
 async function follow(
-  requester: Requester,
+  api: ApiClient,
   workflowId: number,
-  entity: string | undefined,
+  entity: 'workflow_run' | undefined,
   after: number,
   signal: AbortSignal,
   onEvent: (e: EventT) => void,
 ): Promise<void> {
   let seq = after;
-  const filter = entity === undefined ? '' : `&entity=${entity}`;
   while (!signal.aborted) {
-    const r = await requester
-      .request<{ events: EventT[]; last: number }>('GET', `/events?after=${seq}&workflowId=${workflowId}${filter}&waitMs=2000&limit=5000`, undefined, 30_000, signal)
+    const r = await api
+      .followEvents({ query: { after: seq, workflowId, ...(entity === undefined ? {} : { entity }), waitMs: 2000, limit: 5000 } }, { timeoutMs: 30_000, signal })
       .catch((e: unknown) => {
         if (signal.aborted) return { events: [], last: seq };
         throw e;

@@ -7,7 +7,7 @@
 import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { IllegalTransitionError, Requester, type SingleTransitionRequestT, type SingleTransitionResponseT } from '@jobmon/core';
+import { IllegalTransitionError, Requester, createApiClient, type SingleTransitionRequestT, type SingleTransitionResponseT } from '@jobmon/core';
 import { spawnGroup, type GroupHandle, type GroupResult } from './process-group.js';
 
 export interface WorkerOptions {
@@ -42,9 +42,9 @@ function announceGroup(pgid: number): void {
 /** Returns the worker's exit code: 0 once the outcome is reported (even a failed command). */
 export async function runWorker(opts: WorkerOptions): Promise<number> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`jobmon-worker[${opts.instanceId}]: ${l}\n`));
-  const req = new Requester(opts.url);
-  const path = `/task-instances/${opts.instanceId}`;
-  const transition = (body: SingleTransitionRequestT) => req.post<SingleTransitionResponseT>(`${path}/transition`, body);
+  const api = createApiClient(new Requester(opts.url));
+  const id = opts.instanceId;
+  const transition = (body: SingleTransitionRequestT) => api.transitionInstance({ id, body });
   const nextReportMs = Math.round(opts.heartbeatMs * (opts.reportByFactor ?? 3.1));
 
   let started: SingleTransitionResponseT;
@@ -105,8 +105,8 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
   process.on('SIGINT', onSignal);
 
   const beat = setInterval(() => {
-    req
-      .post<{ status: string }>(`${path}/heartbeat`, { nextReportMs })
+    api
+      .instanceHeartbeat({ id, body: { nextReportMs } })
       .then((r) => {
         if (r.status === 'KILL_SELF') stop('told to stop (KILL_SELF)');
         // Given up on while we were unreachable or paused (e.g. its run ended): another attempt may

@@ -3,7 +3,6 @@
 // messages come from the database and are printed through printable().
 
 import type { Command } from 'commander';
-import type { TaskErrorT, WorkflowDetailT } from '@jobmon/client';
 import { workflowId } from '../args.js';
 import { cliConnect } from '../connect.js';
 import { printFailures } from '../report.js';
@@ -19,8 +18,8 @@ export function registerWorkflowStatus(workflow: Command): void {
     .action(async (wid: number, opts: { json?: boolean }) => {
       const conn = await cliConnect();
       try {
-        const detail = await conn.requester.get<WorkflowDetailT>(`/workflows/${wid}`);
-        const { errors } = await conn.requester.get<{ errors: TaskErrorT[] }>(`/workflows/${wid}/errors?limit=100`);
+        const detail = await conn.api.getWorkflow({ id: wid });
+        const { errors } = await conn.api.getWorkflowErrors({ id: wid, query: { limit: 100 } });
         if (opts.json) {
           console.log(jsonLine({ ...detail, outcome: outcome(detail.counts), errors }, 2));
           return;

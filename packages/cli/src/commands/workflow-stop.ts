@@ -2,7 +2,6 @@
 // running tasks, or with --drain letting them finish while nothing new starts — and wait for it.
 
 import type { Command } from 'commander';
-import type { WorkflowDetailT } from '@jobmon/client';
 import { workflowId } from '../args.js';
 import { cliConnect } from '../connect.js';
 import { printable } from '../text.js';
@@ -17,7 +16,7 @@ export function registerWorkflowStop(workflow: Command): void {
     .action(async (wid: number, opts: { drain?: boolean; wait: boolean }) => {
       const conn = await cliConnect();
       try {
-        const r = await conn.requester.post<{ runId: number | null; status: string | null }>(`/workflows/${wid}/resume`, { mode: opts.drain ? 'hot' : 'cold' });
+        const r = await conn.api.resumeWorkflow({ id: wid, body: { mode: opts.drain ? 'hot' : 'cold' } });
         if (r.runId === null) {
           console.log(`workflow ${wid} has no live run; nothing to stop`);
           return;
@@ -25,7 +24,7 @@ export function registerWorkflowStop(workflow: Command): void {
         console.log(`asked run ${r.runId} to stop (${opts.drain ? 'draining: running tasks finish' : 'killing running tasks'}); its runner acts at its next heartbeat`);
         if (!opts.wait) return;
         for (;;) {
-          const d = await conn.requester.get<WorkflowDetailT>(`/workflows/${wid}`);
+          const d = await conn.api.getWorkflow({ id: wid });
           if (d.lastRun && d.lastRun.id === r.runId && !['COLD_RESUME', 'HOT_RESUME', 'RUNNING'].includes(d.lastRun.status)) {
             console.log(printable(`run ${r.runId} ended ${d.lastRun.status}; workflow ${wid} is ${d.status}. Run it again to resume.`));
             return;

@@ -8,7 +8,7 @@
 // instance is launched, then reported running) → DONE | FAILED. Retries go back to READY at the
 // front of the line. While the server is unreachable nothing new is queued or launched.
 
-import { downstreamOf, type QueuedInstanceT, type Requester, type TaskStatus } from '@jobmon/core';
+import { createApiClient, downstreamOf, type ApiClient, type Requester, type TaskStatus } from '@jobmon/core';
 import type { Distributor, LaunchItem } from '../distributors/contract.js';
 
 export const WAITING = 0;
@@ -95,7 +95,10 @@ export class Swarm {
   private templateLimits: number[];
   private readonly queueAhead: number;
 
+  private readonly api: ApiClient;
+
   constructor(private readonly opts: SwarmOptions) {
+    this.api = createApiClient(opts.requester);
     const { tasks } = opts;
     this.n = tasks.ids.length;
     this.state = new Uint8Array(this.n);
@@ -248,8 +251,8 @@ export class Swarm {
     this.queueing = batch.length;
     // A task retried after a resource error gets its scaled resources from the server.
     const body = { tasks: batch.map((i) => ({ taskId: this.opts.tasks.ids[i]! })) };
-    this.opts.requester
-      .post<{ instances: QueuedInstanceT[]; skipped: { taskId: number; status: TaskStatus }[] }>(`/workflow-runs/${this.opts.runId}/queue`, body)
+    this.api
+      .queueTasks({ id: this.opts.runId, body })
       .then((res) => {
         this.queueInFlight = false;
         this.queueing = 0;
