@@ -2,7 +2,11 @@
 // and bind or start small workflows through the real routes.
 
 import { sql } from 'kysely';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
+import type { TSchema } from '@sinclair/typebox';
 import { afterAll, beforeAll } from 'vitest';
+import { ROUTES, type RouteSpec } from '@jobmon/core';
 import { buildApp, openDb, type Db, type JobmonApp } from '@jobmon/server';
 import { createTestDb, type TestDb } from '../../../test-support/db.js';
 
@@ -33,6 +37,32 @@ export interface Bound {
 }
 
 let seq = 0;
+
+// Every 2xx answer a test receives through call() is checked against its route's response schema
+// in core's ROUTES: a missing or mistyped field, or a field the schema does not declare, fails the
+// test that got it.
+const ROUTE_CHECKS = (Object.values(ROUTES) as RouteSpec[]).map((spec) => ({
+  spec,
+  re: new RegExp(`^${spec.path.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}$`),
+  check: TypeCompiler.Compile(spec.response) as TypeCheck<TSchema>,
+}));
+
+/** Throw unless `body` is what the route of (method, url) declares it answers with 200. */
+export function checkResponse(method: string, url: string, body: unknown): void {
+  const path = url.split('?')[0]!;
+  const route = ROUTE_CHECKS.find((r) => r.spec.method === method && r.re.test(path));
+  if (!route) throw new Error(`${method} ${url}: no route of ROUTES matches`);
+  if (route.spec.path === '/openapi.json') return;
+  if (!route.check.Check(body)) {
+    const e = route.check.Errors(body).First();
+    throw new Error(`${method} ${url}: the answer does not match its schema at ${e?.path || '/'}: ${e?.message} (${JSON.stringify(e?.value)?.slice(0, 200)})`);
+  }
+  // Value.Clean drops what the schema does not declare: an answer it changes had undeclared fields.
+  const cleaned = Value.Clean(route.spec.response, structuredClone(body));
+  if (JSON.stringify(cleaned) !== JSON.stringify(body)) {
+    throw new Error(`${method} ${url}: the answer has fields its schema does not declare: ${JSON.stringify(body).slice(0, 300)}`);
+  }
+}
 
 /**
  * A fresh test database (SQLite file or PostgreSQL, per JOBMON_TEST_DB) and an app over it for
@@ -72,7 +102,9 @@ export function apiHelpers(ctx: () => { app: JobmonApp; db: Db }) {
       url: `/api/v1${url}`,
       ...(payload === undefined ? {} : raw ? { payload: payload as string, headers: { 'content-type': 'application/json' } } : { payload: payload as object }),
     });
-    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
+    const body = res.body ? JSON.parse(res.body) : undefined;
+    if (res.statusCode >= 200 && res.statusCode < 300) checkResponse(method, url, body);
+    return { status: res.statusCode, body };
   }
 
   async function ok(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
