@@ -62,7 +62,9 @@ export async function selectWorkflowPage(db: Db, f: WorkflowListFilter): Promise
   for (const [key, value] of f.args ?? []) q = q.where(argEquals(pg, key, value));
   if (f.after) {
     const { createdAt, id } = f.after;
-    q = q.where((eb) => eb.or([eb('w.created_at', '<', createdAt), eb.and([eb('w.created_at', '=', createdAt), eb('w.id', '<', id)])]));
+    // A row-value comparison, which both planners turn into one range over workflow_created_ix
+    // (an OR of the two cases made PostgreSQL scan).
+    q = q.where(sql<SqlBool>`(w.created_at, w.id) < (${createdAt}, ${id})`);
   }
   const rows = await q.orderBy('w.created_at', 'desc').orderBy('w.id', 'desc').limit(f.limit).execute();
   return rows.map((r) => ({
