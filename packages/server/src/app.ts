@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isCleanText, JobmonError, JOBMON_VERSION, wire } from '@jobmon/core';
 import type { Db } from './db/connect.js';
 import { definitionRoutes } from './routes/definitions.js';
+import { clusterRoutes } from './routes/clusters.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { runRoutes } from './routes/runs.js';
 import { instanceRoutes } from './routes/instances.js';
@@ -126,6 +127,7 @@ export async function buildApp(opts: AppOptions) {
         ...(opts.reaper ? { reaper: opts.reaper() } : {}),
       }));
       await definitionRoutes(api, ctx);
+      await clusterRoutes(api, ctx);
       await workflowRoutes(api, ctx);
       await runRoutes(api, ctx);
       await instanceRoutes(api, ctx);

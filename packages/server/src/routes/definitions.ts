@@ -1,7 +1,7 @@
-// Routes: tools, task templates, clusters.
+// Routes: tools, task templates (clusters: routes/clusters.ts).
 import { wire } from '@jobmon/core';
 import type { AppContext } from '../app.js';
-import { bindTemplates, bindTool, listClusters } from '../services/definitions.js';
+import { bindTemplates, bindTool } from '../services/definitions.js';
 import type { Api } from './types.js';
 
 export async function definitionRoutes(api: Api, ctx: AppContext): Promise<void> {
@@ -11,5 +11,4 @@ export async function definitionRoutes(api: Api, ctx: AppContext): Promise<void>
   api.post('/task-templates', { schema: { body: wire.TemplatesRequest, response: { 200: wire.TemplatesResponse } } }, async (req) => ({
     templates: await bindTemplates(ctx.db, req.body.toolVersionId, req.body.templates),
   }));
-  api.get('/clusters', { schema: { response: { 200: wire.ClustersResponse } } }, async () => ({ clusters: await listClusters(ctx.db.kysely) }));
 }
