@@ -139,7 +139,7 @@ function merge(target: Record<string, unknown>, source: Record<string, unknown>,
 
 /** The config file loadConfig reads: $JOBMON_CONFIG, else config.json in JOBMON_HOME. */
 export function configFile(env: NodeJS.ProcessEnv = process.env): string {
-  return env['JOBMON_CONFIG'] ?? join(jobmonHome(env), 'config.json');
+  return env['JOBMON_CONFIG'] || join(jobmonHome(env), 'config.json');
 }
 
 /** Defaults ← config file ← environment ← explicit overrides. */
