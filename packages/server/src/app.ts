@@ -16,7 +16,7 @@ import { eventRoutes } from './routes/events.js';
 import { DEFAULT_EVENT_POLL_MS } from './services/events.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { installIdempotency } from './services/idempotency.js';
-import { clientErrorHandler, describeValidation, installStrictParams, trackMethods } from './http-guards.js';
+import { clientErrorHandler, describeValidation, frameworkErrorHandler, installStrictParams, trackMethods } from './http-guards.js';
 
 export interface AppOptions {
   db: Db;
@@ -54,6 +54,7 @@ export async function buildApp(opts: AppOptions) {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, formats: { [wire.CLEAN_TEXT_FORMAT]: isCleanText } } },
     forceCloseConnections: true,
     clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Response schemas document the API (OpenAPI); serialising with JSON.stringify spares the
