@@ -58,6 +58,10 @@ export async function getCluster(c: Conn, name: string): Promise<ClusterRow> {
  */
 export async function putCluster(db: Db, name: string, input: unknown): Promise<{ created: boolean; cluster: ClusterRow }> {
   const spec = checkClusterSpec(name, input);
+  // Every start from a config file applies its clusters again: when nothing would change, answer
+  // from a read, without the write lock (processes sharing a SQLite file would queue for it).
+  const current = await selectClusterByName(db.kysely, name);
+  if (current && sameAs(current, spec)) return { created: false, cluster: toRow(current.cluster, current.queues) };
   return withTx(db, async (tx) => {
     const c = tx.db;
     const before = await selectClusterByName(c, name, forUpdate(tx));
@@ -88,6 +92,14 @@ export async function putCluster(db: Db, name: string, input: unknown): Promise<
     const after = await selectClusterByName(c, name);
     return { created: before === undefined, cluster: toRow(after!.cluster, after!.queues) };
   });
+}
+
+function sameAs(current: { cluster: ClusterDbRow; queues: QueueDbRow[] }, spec: ClusterSpec): boolean {
+  return (
+    current.cluster.type === spec.type &&
+    current.cluster.options === JSON.stringify(spec.options) &&
+    spec.queues.every((q) => current.queues.some((c) => c.name === q.name && c.limits === JSON.stringify(q.limits)))
+  );
 }
 
 /** Apply clusters from a configuration (at server start), in order; the first refusal stops it. */
