@@ -3,6 +3,9 @@
 
 import { Command, CommanderError } from 'commander';
 import { JobmonError, JOBMON_VERSION } from '@jobmon/core';
+import { registerClusterAdd } from './commands/cluster-add.js';
+import { registerClusterList } from './commands/cluster-list.js';
+import { registerClusterShow } from './commands/cluster-show.js';
 import { registerRun } from './commands/run.js';
 import { registerServer } from './commands/server.js';
 import { registerWorkflowStatus } from './commands/workflow-status.js';
@@ -15,8 +18,8 @@ const EXIT_HELP = `
 Exit codes:
   0    done: the command did what it was asked (a workflow ended DONE)
   1    the workflow failed, or the server failed or could not be reached
-  2    usage or bad input: an unknown option, a bad value, a bad workflow file or JOBMON_URL
-  3    not found or no access: no such workflow, a workflow file missing or unreadable
+  2    usage or bad input: an unknown option, a bad value, a bad workflow, cluster or config file, or JOBMON_URL
+  3    not found or no access: no such workflow or cluster, a workflow or cluster file missing or unreadable
   130  interrupted (Ctrl-C): run the same command again to resume`;
 
 // A reader that went away (`jobmon workflow status 1 | head -1`) is not an error: stop writing to
@@ -40,6 +43,10 @@ registerServer(program);
 const workflow = program.command('workflow').description('inspect and control workflows');
 registerWorkflowStatus(workflow);
 registerWorkflowStop(workflow);
+const cluster = program.command('cluster').description('add, list and show clusters and their queues');
+registerClusterAdd(cluster);
+registerClusterList(cluster);
+registerClusterShow(cluster);
 
 try {
   await program.parseAsync(process.argv);

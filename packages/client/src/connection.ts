@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { Requester, createApiClient, loadConfig, type ApiClient, type JobmonConfig, type RequesterOptions } from '@jobmon/core';
+import { Requester, configFile, createApiClient, loadConfig, type ApiClient, type JobmonConfig, type RequesterOptions } from '@jobmon/core';
 import { openSystemLog } from '@jobmon/core/system-log';
 import type { Logger } from '@jobmon/core/system-log';
 
@@ -67,6 +67,9 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
       reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs, ...(config.reaperLeaseMs > 0 ? { leaseMs: config.reaperLeaseMs } : {}) },
       eventPollMs: config.eventPollMs,
       logFile: systemLogPath(config.logDir),
+      // The config file's clusters, added or updated as the server starts (docs/clusters.md).
+      clusters: config.clusters,
+      clustersOrigin: `config file ${configFile()}`,
     },
   });
   const started = await new Promise<{ url: string; location: string }>((resolve, reject) => {

@@ -26,6 +26,8 @@ export const ROUTES = {
   bindTool: { method: 'POST', path: '/tools', body: wire.ToolRequest, response: wire.ToolResponse },
   bindTemplates: { method: 'POST', path: '/task-templates', body: wire.TemplatesRequest, response: wire.TemplatesResponse },
   listClusters: { method: 'GET', path: '/clusters', response: wire.ClustersResponse },
+  getCluster: { method: 'GET', path: '/clusters/:name', params: wire.ClusterParams, response: wire.ClusterInfo },
+  putCluster: { method: 'PUT', path: '/clusters/:name', params: wire.ClusterParams, body: wire.ClusterPutRequest, response: wire.ClusterPutResponse },
 
   bindWorkflow: { method: 'POST', path: '/workflows', body: wire.WorkflowRequest, response: wire.WorkflowResponse },
   listWorkflows: { method: 'GET', path: '/workflows', query: wire.WorkflowListQuery, response: wire.WorkflowListResponse },

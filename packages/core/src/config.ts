@@ -1,9 +1,12 @@
 // Configuration: defaults, overlaid by a JSON file (~/.jobmon/config.json or $JOBMON_CONFIG),
 // overlaid by environment variables. Every part reads the same shape; intervals are milliseconds.
+// The file's `clusters` key defines clusters by name (docs/clusters.md); a server started from this
+// configuration (the embedded one, `jobmon server`) adds or updates them when it starts.
 
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { checkClusterSpec, type ClusterSpec } from './clusters.js';
 import { ValidationError } from './errors.js';
 
 export interface JobmonConfig {
@@ -35,6 +38,8 @@ export interface JobmonConfig {
    * and the log says so. */
   logCapBytes: number;
   http: { timeoutMs: number; retries: number; backoffMs: number; maxBackoffMs: number };
+  /** Clusters by name, applied (added or updated) when a server starts from this configuration. */
+  clusters: Record<string, ClusterSpec>;
 }
 
 export function jobmonHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -57,6 +62,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): JobmonConfi
     outageToleranceMs: 30 * 60_000,
     logCapBytes: 1024 ** 3,
     http: { timeoutMs: 20_000, retries: 8, backoffMs: 200, maxBackoffMs: 10_000 },
+    clusters: {},
   };
 }
 
@@ -95,13 +101,33 @@ function nonNegative(name: string, v: string): number {
   return n;
 }
 
-function merge(target: Record<string, unknown>, source: Record<string, unknown>, path: string): void {
+/** The `clusters` setting: each entry checked as PUT /clusters/:name checks it, named by file and field. */
+function mergeClusters(target: Record<string, ClusterSpec>, source: unknown, origin: string): void {
+  if (typeof source !== 'object' || source === null || Array.isArray(source)) {
+    throw new ValidationError(`${origin}: clusters must be an object of clusters by name`, { origin, field: 'clusters' });
+  }
+  for (const [name, spec] of Object.entries(source)) {
+    try {
+      target[name] = checkClusterSpec(name, spec, `${origin}: clusters.${name}`);
+    } catch (e) {
+      const details = (e as ValidationError).details;
+      throw new ValidationError((e as Error).message, { ...details, origin, field: `clusters.${name}.${String(details['field'])}` });
+    }
+  }
+}
+
+/** `origin` names where the values came from, for messages: "config file /x/config.json". */
+function merge(target: Record<string, unknown>, source: Record<string, unknown>, path: string, origin = 'config overrides'): void {
   for (const [k, v] of Object.entries(source)) {
+    if (path === '' && k === 'clusters') {
+      mergeClusters(target[k] as Record<string, ClusterSpec>, v, origin);
+      continue;
+    }
     if (!(k in target)) throw new ValidationError(`config ${path}${k}: unknown setting`, { field: `${path}${k}` });
     const cur = target[k];
     if (typeof cur === 'object' && cur !== null) {
       if (typeof v !== 'object' || v === null) throw new ValidationError(`config ${path}${k}: must be an object`);
-      merge(cur as Record<string, unknown>, v as Record<string, unknown>, `${path}${k}.`);
+      merge(cur as Record<string, unknown>, v as Record<string, unknown>, `${path}${k}.`, origin);
     } else {
       if (typeof v !== typeof cur) {
         throw new ValidationError(`config ${path}${k}: must be a ${typeof cur}`, { field: `${path}${k}` });
@@ -111,10 +137,15 @@ function merge(target: Record<string, unknown>, source: Record<string, unknown>,
   }
 }
 
+/** The config file loadConfig reads: $JOBMON_CONFIG, else config.json in JOBMON_HOME. */
+export function configFile(env: NodeJS.ProcessEnv = process.env): string {
+  return env['JOBMON_CONFIG'] || join(jobmonHome(env), 'config.json');
+}
+
 /** Defaults ← config file ← environment ← explicit overrides. */
 export function loadConfig(overrides: Partial<JobmonConfig> = {}, env = process.env): JobmonConfig {
   const config = defaultConfig(env);
-  const file = env['JOBMON_CONFIG'] ?? join(jobmonHome(env), 'config.json');
+  const file = configFile(env);
   let text: string | undefined;
   try {
     text = readFileSync(file, 'utf8');
@@ -128,7 +159,7 @@ export function loadConfig(overrides: Partial<JobmonConfig> = {}, env = process.
     } catch (e) {
       throw new ValidationError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
     }
-    merge(config as unknown as Record<string, unknown>, parsed as Record<string, unknown>, '');
+    merge(config as unknown as Record<string, unknown>, parsed as Record<string, unknown>, '', `config file ${file}`);
   }
   for (const [name, apply] of Object.entries(ENV)) {
     const v = env[name];

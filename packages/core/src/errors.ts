@@ -114,6 +114,12 @@ export class InvalidResourcesError extends JobmonError {
   static override readonly status = 400;
 }
 
+/** A cluster change that tasks already bound to it forbid (its type). details: {cluster, tasks}. */
+export class ClusterInUseError extends JobmonError {
+  static override readonly code = 'JM_CLUSTER_IN_USE';
+  static override readonly status = 409;
+}
+
 /** The same tool version and workflow args already name a workflow with other tasks or edges. */
 export class WorkflowConflictError extends JobmonError {
   static override readonly code = 'JM_WORKFLOW_CONFLICT';
@@ -163,6 +169,7 @@ const BY_CODE = new Map<string, typeof JobmonError>(
     UnknownClusterError,
     UnknownQueueError,
     InvalidResourcesError,
+    ClusterInUseError,
     WorkflowConflictError,
     WorkflowNotResumableError,
     ServerUnreachableError,

@@ -5,6 +5,7 @@ export * from './states.js';
 export * from './errors.js';
 export * from './hashing.js';
 export * from './resources.js';
+export * from './clusters.js';
 export * from './config.js';
 export * from './requester.js';
 export * from './api.js';

@@ -10,6 +10,7 @@ import {
   ERROR_CLASSES,
 } from './states.js';
 import { isCleanText } from './text.js';
+import { CLUSTER_NAME_PATTERN } from './clusters.js';
 
 // Nothing from the API is trusted: every number has bounds the database can hold, and every string
 // that names or identifies something must be storable as given (no NUL, no unpaired surrogate;
@@ -105,10 +106,6 @@ export const TemplatesRequest = Type.Object(
 export const TemplatesResponse = Type.Object({
   templates: Type.Array(Type.Object({ name: Type.String(), taskTemplateId: Id, versionId: Id })),
 });
-
-export const QueueInfo = Type.Object({ id: Id, name: Type.String(), limits: Type.Record(Type.String(), Type.Unknown()) });
-export const ClusterInfo = Type.Object({ id: Id, name: Type.String(), type: Type.String(), queues: Type.Array(QueueInfo) });
-export const ClustersResponse = Type.Object({ clusters: Type.Array(ClusterInfo) });
 
 // --- workflows and binding --------------------------------------------------------------------
 
@@ -369,7 +366,6 @@ export type Wire<T extends TSchema> = Static<T>;
 export type ToolResponseT = Static<typeof ToolResponse>;
 export type TemplateSpecT = Static<typeof TemplateSpec>;
 export type TemplatesResponseT = Static<typeof TemplatesResponse>;
-export type ClustersResponseT = Static<typeof ClustersResponse>;
 export type WorkflowRequestT = Static<typeof WorkflowRequest>;
 export type WorkflowResponseT = Static<typeof WorkflowResponse>;
 export type RunResponseT = Static<typeof RunResponse>;
@@ -510,3 +506,45 @@ export type WorkflowListQueryT = Static<typeof WorkflowListQuery>;
 export type WorkflowListItemT = Static<typeof WorkflowListItem>;
 export type WorkflowListResponseT = Static<typeof WorkflowListResponse>;
 export type RunInstanceT = Static<typeof RunInstance>;
+
+// --- clusters ---------------------------------------------------------------------------------
+// Clusters are data: a type, options and queues with limits. The shapes are bounded here; what the
+// values mean (a known type, known resources, min ≤ max, a type's options) is checked by
+// checkClusterSpec in clusters.ts, whose messages name the field.
+
+/** A cluster or queue name: safe in a URL, a file name and a shell. */
+export const ClusterName = Type.String({ pattern: CLUSTER_NAME_PATTERN });
+export const ClusterParams = Type.Object({ name: ClusterName }, { additionalProperties: false });
+const ClusterOptions = Type.Record(
+  Type.String(),
+  Type.Union([Type.String({ maxLength: 4096, format: CLEAN_TEXT_FORMAT }), FiniteNumber, Type.Boolean()]),
+  { propertyNames: Name, maxProperties: 64 },
+);
+/** [min, max] per resource (cores; memory in MiB; runtime in seconds). */
+const QueueLimits = Type.Record(Type.String(), Type.Tuple([FiniteNumber, FiniteNumber]), { propertyNames: Name, maxProperties: 16 });
+export const QueueSpecSchema = Type.Object({ name: ClusterName, limits: QueueLimits }, { additionalProperties: false });
+/** PUT /clusters/{name}: create the cluster or update it. Listed queues are added or updated;
+ *  queues not listed are kept (tasks may refer to them). A new cluster needs at least one queue. */
+export const ClusterPutRequest = Type.Object(
+  {
+    type: Type.String({ minLength: 1, maxLength: 64, format: CLEAN_TEXT_FORMAT }),
+    options: Type.Optional(ClusterOptions),
+    queues: Type.Optional(Type.Array(QueueSpecSchema, { maxItems: 256 })),
+  },
+  { additionalProperties: false },
+);
+export const QueueInfo = Type.Object({ id: Id, name: Type.String(), limits: Type.Record(Type.String(), Type.Unknown()) });
+export const ClusterInfo = Type.Object({
+  id: Id,
+  name: Type.String(),
+  type: Type.String(),
+  options: Type.Record(Type.String(), Type.Unknown()),
+  queues: Type.Array(QueueInfo),
+});
+export const ClustersResponse = Type.Object({ clusters: Type.Array(ClusterInfo) });
+export const ClusterPutResponse = Type.Object({ created: Type.Boolean(), cluster: ClusterInfo });
+export type ClusterPutRequestT = Static<typeof ClusterPutRequest>;
+export type QueueInfoT = Static<typeof QueueInfo>;
+export type ClusterInfoT = Static<typeof ClusterInfo>;
+export type ClustersResponseT = Static<typeof ClustersResponse>;
+export type ClusterPutResponseT = Static<typeof ClusterPutResponse>;

@@ -1,9 +1,9 @@
 // Runs one workflow run to its end: moves the run BOUND → … → RUNNING, starts one distributor per
-// cluster the DAG uses, heartbeats the run, follows the run's events (a stop or a resume elsewhere
-// is heard at once; worker-based distributors' outcomes arrive there too), feeds outcomes to the
-// swarm, and ends the run DONE, ERROR, STOPPED or TERMINATED. Ctrl-C (an aborted signal) stops
-// cleanly: nothing new starts, running commands are killed, the run ends STOPPED (the workflow
-// HALTED) and can be resumed.
+// cluster the DAG uses (chosen by the cluster's type, given its options and queues), heartbeats
+// the run, follows the run's events (a stop or a resume elsewhere is heard at once; worker-based
+// distributors' outcomes arrive there too), feeds outcomes to the swarm, and ends the run DONE,
+// ERROR, STOPPED or TERMINATED. Ctrl-C (an aborted signal) stops cleanly: nothing new starts,
+// running commands are killed, the run ends STOPPED (the workflow HALTED) and can be resumed.
 //
 // Server outages: every request rides them out for `outageToleranceMs`. Meanwhile commands already
 // running go on, nothing new is launched, and their outcomes wait in the reporter; when the server
@@ -19,6 +19,7 @@ import {
   type ApiClient,
   ServerUnreachableError,
   TASK_ATTEMPT_OVER_STATES,
+  UnknownClusterError,
   isInstanceEnd,
   workflowRunMachine,
   type EventT,
@@ -27,21 +28,43 @@ import {
   type TransitionResultT,
   type WorkflowRunStatus,
 } from '@jobmon/core';
-import type { Distributor, DistributorFactory, DistributorHost, LaunchItem } from './distributors/contract.js';
+import type { ClusterConfig, Distributor, DistributorFactory, DistributorHost, LaunchItem } from './distributors/contract.js';
 import { createLocalDistributor, createSequentialDistributor } from './distributors/local.js';
 import { createDummyDistributor } from './distributors/dummy.js';
 import { Reporter, isOutage } from './reporter.js';
 import { Swarm, type SwarmProgress, type SwarmTasks } from './swarm/swarm.js';
 
+/** Distributor factories by cluster TYPE; a cluster's name is the user's, its type picks one of these. */
 export const DISTRIBUTORS: Record<string, DistributorFactory> = {
   local: createLocalDistributor,
   sequential: createSequentialDistributor,
   dummy: createDummyDistributor,
 };
 
-/** Register a distributor for a cluster type (used by `dummy`, and later `slurm`). */
-export function registerDistributor(cluster: string, factory: DistributorFactory): void {
-  DISTRIBUTORS[cluster] = factory;
+/** Register the distributor for a cluster type (`slurm`, or a test's own). */
+export function registerDistributor(type: string, factory: DistributorFactory): void {
+  DISTRIBUTORS[type] = factory;
+}
+
+/** The server's definition of each cluster the run uses; a name it does not know, or a type no
+ *  distributor is registered for, fails the run before anything starts, naming cluster and type. */
+async function clusterConfigs(api: ApiClient, names: Set<string>): Promise<Map<string, ClusterConfig>> {
+  const out = new Map<string, ClusterConfig>();
+  if (names.size === 0) return out;
+  const { clusters } = await api.listClusters();
+  for (const name of names) {
+    const c = clusters.find((k) => k.name === name);
+    if (!c) throw new UnknownClusterError(`cluster '${name}' is not known to the server (known: ${clusters.map((k) => k.name).join(', ')})`, { cluster: name });
+    if (!DISTRIBUTORS[c.type]) {
+      throw new UnknownClusterError(
+        `cluster '${name}' is of type '${c.type}', and no distributor for type '${c.type}' is available in this runner ` +
+          `(available: ${Object.keys(DISTRIBUTORS).join(', ')}; registerDistributor('${c.type}', factory) adds one)`,
+        { cluster: name, type: c.type },
+      );
+    }
+    out.set(name, { name: c.name, type: c.type, options: c.options, queues: c.queues.map((q) => ({ name: q.name, limits: q.limits })) });
+  }
+  return out;
 }
 
 /** Default: how long the runner rides out a server that does not answer before it gives up. */
@@ -176,10 +199,9 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   const { last } = await api.latestEvent();
   await move('INSTANTIATED');
   try {
-    for (const name of clusters) {
-      const factory = DISTRIBUTORS[name];
-      if (!factory) throw new Error(`no distributor is available for cluster '${name}' (known: ${Object.keys(DISTRIBUTORS).join(', ')})`);
-      distributors.set(name, factory({ host: host(name), ...(opts.parallelism ? { parallelism: opts.parallelism } : {}) }));
+    for (const [name, cluster] of await clusterConfigs(api, clusters)) {
+      const factory = DISTRIBUTORS[cluster.type]!;
+      distributors.set(name, factory({ host: host(name), cluster, ...(opts.parallelism ? { parallelism: opts.parallelism } : {}) }));
     }
     await move('LAUNCHED');
     await move('RUNNING');

@@ -4,7 +4,7 @@ CREATE TABLE public.cluster (
     id bigint NOT NULL,
     name text NOT NULL,
     type text NOT NULL,
-    connection text NOT NULL
+    options text NOT NULL
 );
 
 CREATE SEQUENCE public.cluster_id_seq

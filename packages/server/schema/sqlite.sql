@@ -1,6 +1,6 @@
 -- The sqlite schema after every migration, written by `npm run schema:dump` (scripts/schema-dump.ts). Do not edit.
 
-CREATE TABLE "cluster" ("id" integer primary key autoincrement, "name" text not null unique, "type" text not null, "connection" text not null);
+CREATE TABLE "cluster" ("id" integer primary key autoincrement, "name" text not null unique, "type" text not null, "options" text not null);
 
 CREATE TABLE "dag" ("id" integer primary key autoincrement, "hash" text not null unique, "created_at" bigint not null, "bound_at" bigint);
 

@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isCleanText, JobmonError, JOBMON_VERSION, ROUTES, wire } from '@jobmon/core';
 import type { Db } from './db/connect.js';
 import { definitionRoutes } from './routes/definitions.js';
+import { clusterRoutes } from './routes/clusters.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { runRoutes } from './routes/runs.js';
 import { instanceRoutes } from './routes/instances.js';
@@ -16,7 +17,7 @@ import { DEFAULT_EVENT_POLL_MS } from './services/events.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { route } from './routes/types.js';
 import { installIdempotency } from './services/idempotency.js';
-import { clientErrorHandler, describeValidation, installStrictParams, trackMethods } from './http-guards.js';
+import { clientErrorHandler, describeValidation, frameworkErrorHandler, installStrictParams, trackMethods } from './http-guards.js';
 
 export interface AppOptions {
   db: Db;
@@ -54,6 +55,7 @@ export async function buildApp(opts: AppOptions) {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, formats: { [wire.CLEAN_TEXT_FORMAT]: isCleanText } } },
     forceCloseConnections: true,
     clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Response schemas document the API (OpenAPI); serialising with JSON.stringify spares the
@@ -127,6 +129,7 @@ export async function buildApp(opts: AppOptions) {
         ...(opts.reaper ? { reaper: opts.reaper() } : {}),
       }));
       await definitionRoutes(api, ctx);
+      await clusterRoutes(api, ctx);
       await workflowRoutes(api, ctx);
       await runRoutes(api, ctx);
       await instanceRoutes(api, ctx);

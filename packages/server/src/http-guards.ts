@@ -5,7 +5,7 @@
 
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, wire } from '@jobmon/core';
 
 type Schema = { type?: string; properties?: Record<string, Schema> };
@@ -81,6 +81,13 @@ export function trackMethods(app: FastifyInstance): (url: string) => string[] {
     const path = url.split('?')[0] ?? url;
     return [...new Set(routes.filter((r) => r.re.test(path)).map((r) => r.method))].sort();
   };
+}
+
+/** Errors Fastify's router raises before a route runs (a path whose percent-escapes are not UTF-8,
+ *  an over-long parameter): answered in the API's shape, as a 400 naming the path. */
+export function frameworkErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const path = req.url.split('?')[0] ?? req.url;
+  void reply.status(400).send({ code: 'JM_VALIDATION', message: `${req.method} ${path}: ${err.message}`, details: { route: path, reason: err.code } });
 }
 
 /** Errors from Node's HTTP parser (no request exists yet): answer in the API's shape and close. */

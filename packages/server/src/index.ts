@@ -3,11 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import type { ClusterSpec } from '@jobmon/core';
 import { openSystemLog } from '@jobmon/core/system-log';
 import { openDb, type Db } from './db/connect.js';
 import { buildApp, type JobmonApp } from './app.js';
 import { Reaper } from './services/reaper.js';
 import { listenForEvents, type EventListener } from './services/event-listener.js';
+import { applyClusters } from './services/clusters.js';
 
 export { openDb, isPostgresUrl, MIGRATION_NAMES, type Db, type MigrationName, type OpenDbOptions } from './db/connect.js';
 export { buildApp, type JobmonApp, type AppOptions } from './app.js';
@@ -33,12 +35,22 @@ export interface StartOptions {
   reaper?: { intervalMs?: number; graceMs?: number; leaseMs?: number } | false;
   /** How often a waiting event follower reads anyway (default 250 ms). */
   eventPollMs?: number;
+  /** Clusters to add or update before serving (a config file's `clusters`), and where they came
+   * from, for messages ("config file /x/config.json"). The built-in ones exist already. */
+  clusters?: Record<string, ClusterSpec>;
+  clustersOrigin?: string;
 }
 
 /** Open the database and listen. Port 0 picks a free port; the URL says which. */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const logger = opts.logFile ? openSystemLog(opts.logFile, 'server') : undefined;
   const db = await openDb(opts.db);
+  try {
+    if (opts.clusters) await applyClusters(db, opts.clusters, opts.clustersOrigin ?? 'clusters');
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
   const holder: { reaper?: Reaper } = {};
   // Replicas over one PostgreSQL hear each other's commits (services/event-listener.ts); a SQLite
   // server hears its own through eventBus, and other processes on its file through the poll.

@@ -25,6 +25,7 @@ describe(`API on ${TEST_DB_KIND}`, () => {
       '/api/v1/tools',
       '/api/v1/task-templates',
       '/api/v1/clusters',
+      '/api/v1/clusters/{name}',
       '/api/v1/workflows',
       '/api/v1/workflows/{id}',
       '/api/v1/workflows/{id}/tasks',
@@ -453,7 +454,8 @@ describe(`hostile input sweep on ${TEST_DB_KIND}: every route and field from the
   // A hostile value: its JSON text (raw, so 1e400 stays 1e400) and whether a schema branch would accept it.
   type Hostile = { label: string; raw: string; accepts: (b: S) => boolean };
   const inRange = (n: number) => (b: S) => (b.type === 'integer' || b.type === 'number') && Number.isFinite(n) && (b.minimum ?? -Infinity) <= n && n <= (b.maximum ?? Infinity);
-  const freeString = (b: S) => b.type === 'string' && !b.enum && !b.pattern;
+  /** A string schema that takes `v`: any text, or text matching its pattern (a name may be 'Infinity'). */
+  const freeString = (v: string) => (b: S) => b.type === 'string' && !b.enum && (!b.pattern || new RegExp(b.pattern).test(v));
   const never = () => false;
   const bodyHostiles = (s: S): Hostile[] => [
     { label: '2^63', raw: '9223372036854775808', accepts: inRange(2 ** 63) },
@@ -462,8 +464,8 @@ describe(`hostile input sweep on ${TEST_DB_KIND}: every route and field from the
     { label: '-1', raw: '-1', accepts: inRange(-1) },
     { label: 'max+1', raw: String((s.maximum ?? 2 ** 63) + 1), accepts: inRange((s.maximum ?? 2 ** 63) + 1) },
     { label: '1e400', raw: '1e400', accepts: never },
-    { label: "'Infinity'", raw: '"Infinity"', accepts: freeString },
-    { label: "'0x10'", raw: '"0x10"', accepts: freeString },
+    { label: "'Infinity'", raw: '"Infinity"', accepts: freeString('Infinity') },
+    { label: "'0x10'", raw: '"0x10"', accepts: freeString('0x10') },
     { label: 'true', raw: 'true', accepts: (b) => b.type === 'boolean' },
     { label: '1', raw: '1', accepts: inRange(1) },
     { label: 'NUL', raw: JSON.stringify('a\u0000b'), accepts: never },
@@ -500,15 +502,29 @@ describe(`hostile input sweep on ${TEST_DB_KIND}: every route and field from the
     } else out.push({ path, schema: s, name });
     return out;
   }
-  function setAt(base: unknown, path: (string | number)[], value: unknown): unknown {
+  /** The schema at a path of slots(): a property, an array item (or tuple element), a record's value. */
+  function schemaAt(s: S | undefined, p: string | number): S | undefined {
+    if (s === undefined) return undefined;
+    if (s.anyOf) return schemaAt(s.anyOf.find((b) => b.type === (typeof p === 'number' ? 'array' : 'object')), p);
+    if (s.type === 'array') return Array.isArray(s.items) ? s.items[p as number] : s.items;
+    return s.properties?.[p] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+  }
+  function setAt(base: unknown, path: (string | number)[], value: unknown, schema?: S): unknown {
     const root = structuredClone(base) as Record<string | number, unknown>;
     let cur = root;
+    let s = schema;
     for (const [i, p] of path.entries()) {
       if (i === path.length - 1) {
         if (p === '__KEY__') cur['__HOSTILE_KEY__'] = 'x';
         else cur[p] = value;
       } else {
-        if (cur[p] === undefined || typeof cur[p] !== 'object') cur[p] = typeof path[i + 1] === 'number' ? [] : {};
+        s = schemaAt(s, p);
+        // A container the base body left out (an optional list of objects) is made from its schema's
+        // sample, so that the hostile value is the only thing wrong with the body.
+        if (cur[p] === undefined || typeof cur[p] !== 'object') {
+          const made = s === undefined ? undefined : sample(s);
+          cur[p] = typeof made === 'object' && made !== null ? made : typeof path[i + 1] === 'number' ? [] : {};
+        }
         cur = cur[p] as Record<string | number, unknown>;
       }
     }
@@ -588,14 +604,14 @@ describe(`hostile input sweep on ${TEST_DB_KIND}: every route and field from the
         for (const slot of slots(bodySchema, [], 'body')) {
           if (slot.key) {
             for (const key of ['', 'k\u0000', 'k\uD800']) {
-              const text = JSON.stringify(setAt(JSON.parse(base!), slot.path, 'x')).replace('"__HOSTILE_KEY__"', JSON.stringify(key));
+              const text = JSON.stringify(setAt(JSON.parse(base!), slot.path, 'x', bodySchema)).replace('"__HOSTILE_KEY__"', JSON.stringify(key));
               check(`${M} ${path} key of ${slot.path.slice(0, -1).join('.')}=${JSON.stringify(key)}`, await send(M, url(), text), slot.name, false);
             }
             continue;
           }
           for (const h of bodyHostiles(slot.schema)) {
             if (branches(slot.schema).some(h.accepts)) continue;
-            const text = JSON.stringify(setAt(JSON.parse(base!), slot.path, '__HOSTILE__')).replace('"__HOSTILE__"', h.raw);
+            const text = JSON.stringify(setAt(JSON.parse(base!), slot.path, '__HOSTILE__', bodySchema)).replace('"__HOSTILE__"', h.raw);
             const lenient = CLEANED.has(slot.name) && (h.label === 'NUL' || h.label === 'lone surrogate');
             check(`${M} ${path} ${slot.path.join('.')}=${h.label}`, await send(M, url(), text), slot.name, lenient);
           }

@@ -1,7 +1,7 @@
 // Migrations on both dialects (JOBMON_TEST_DB picks one): from an empty database to the latest, and
 // an upgrade — a database at the previous migration, holding a workflow, a run and an instance, is
-// opened by this version: the rows survive, the new columns are null and the new meta row holds the
-// database id.
+// opened by this version: the rows survive, the new columns are null, the new meta row holds the
+// database id and a cluster's renamed options column keeps its value.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATION_NAMES, openDb } from '@jobmon/server';
@@ -57,6 +57,7 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
       await sql`insert into task_instance (id, workflow_run_id, workflow_id, task_id, status, status_at, created_at, cluster_id, queue_id, resources, exit_code)
         values (1, 1, 1, 1, 'DONE', 1006, 1005, 2, 2, '{}', 0)`.execute(k);
       await sql`insert into request_log (key, method, url, status, body, created_at) values ('k1', 'POST', '/api/v1/x', 200, '{}', 1007)`.execute(k);
+      await sql`insert into cluster (name, type, connection) values ('mine', 'local', '{"parallelism":2}')`.execute(k);
     } finally {
       await old.close();
     }
@@ -76,6 +77,13 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
         { id: 1, status: 'DONE', exit_code: 0, cleanup: null },
       ]);
       expect(await k.selectFrom('request_log').select(['key', 'status']).execute()).toEqual([{ key: 'k1', status: 200 }]);
+      // 0006: a cluster's `connection` is its `options`; the seeded and the user's clusters keep theirs.
+      expect(await k.selectFrom('cluster').select(['name', 'type', 'options']).orderBy('id').execute()).toEqual([
+        { name: 'sequential', type: 'sequential', options: '{}' },
+        { name: 'local', type: 'local', options: '{}' },
+        { name: 'dummy', type: 'dummy', options: '{}' },
+        { name: 'mine', type: 'local', options: '{"parallelism":2}' },
+      ]);
     } finally {
       await db.close();
     }

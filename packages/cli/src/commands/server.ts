@@ -2,7 +2,7 @@
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '@jobmon/core';
+import { configFile, loadConfig } from '@jobmon/core';
 import { port as parsePort } from '../args.js';
 
 export function registerServer(program: Command): void {
@@ -24,6 +24,8 @@ export function registerServer(program: Command): void {
         runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
         reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs, ...(config.reaperLeaseMs > 0 ? { leaseMs: config.reaperLeaseMs } : {}) },
         eventPollMs: config.eventPollMs,
+        clusters: config.clusters,
+        clustersOrigin: `config file ${configFile()}`,
       });
       console.log(`jobmon server listening on ${server.url} (database: ${server.db.location})`);
       console.log(`clients: export JOBMON_URL=${server.url}`);

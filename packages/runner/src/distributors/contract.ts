@@ -59,9 +59,22 @@ export interface Distributor {
   stop(): Promise<void>;
 }
 
+/** The cluster a distributor serves, as the server holds it (GET /clusters). */
+export interface ClusterConfig {
+  name: string;
+  /** Picks the factory (`local`, `sequential`, `dummy`, `slurm`, …). */
+  type: string;
+  /** The cluster's options, checked by the server per type (e.g. `local`: parallelism). */
+  options: Record<string, unknown>;
+  /** Limits are [min, max] per resource: cores, memory in MiB, runtime in seconds. */
+  queues: { name: string; limits: Record<string, unknown> }[];
+}
+
 export interface DistributorFactoryOptions {
   host: DistributorHost;
-  /** `local`: how many commands at once (default: the number of cores). */
+  cluster: ClusterConfig;
+  /** `local`: how many commands at once, for this run (default: the cluster's options.parallelism,
+   *  else the number of cores). */
   parallelism?: number;
 }
 

@@ -18,13 +18,15 @@ import type { Distributor, DistributorFactoryOptions, LaunchItem } from './contr
 const WORKER_BIN = createRequire(import.meta.url).resolve('@jobmon/worker/bin/jobmon-worker.js');
 
 export class DummyDistributor implements Distributor {
-  readonly cluster = 'dummy';
+  readonly cluster: string;
   readonly reportsViaServer = true;
   private readonly workers = new Map<number, ChildProcess>();
   /** Command process groups our workers announced, with the leader's start time (pid reuse guard). */
   private readonly groups = new Map<number, { pgid: number; start: string }>();
 
-  constructor(private readonly opts: DistributorFactoryOptions) {}
+  constructor(private readonly opts: DistributorFactoryOptions) {
+    this.cluster = opts.cluster.name;
+  }
 
   freeSlots(): number {
     return Infinity;

@@ -246,10 +246,13 @@ function envExtras(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
+/** The run's parallelism, else the cluster's options.parallelism (checked by the server), else the cores. */
 export function createLocalDistributor(opts: DistributorFactoryOptions): Distributor {
-  return new LocalDistributor('local', opts, Math.max(1, opts.parallelism ?? availableParallelism()));
+  const configured = opts.cluster.options['parallelism'];
+  const fallback = typeof configured === 'number' && Number.isInteger(configured) && configured >= 1 ? configured : availableParallelism();
+  return new LocalDistributor(opts.cluster.name, opts, Math.max(1, opts.parallelism ?? fallback));
 }
 
 export function createSequentialDistributor(opts: DistributorFactoryOptions): Distributor {
-  return new LocalDistributor('sequential', opts, 1);
+  return new LocalDistributor(opts.cluster.name, opts, 1);
 }

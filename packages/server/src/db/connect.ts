@@ -11,6 +11,7 @@ import { up as requestLog } from './migrations/0002-request-log.js';
 import { up as identity } from './migrations/0003-identity.js';
 import { up as lease } from './migrations/0004-lease.js';
 import { up as workflowList } from './migrations/0005-workflow-list.js';
+import { up as clusters } from './migrations/0006-clusters.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -111,7 +112,7 @@ function cachingStatements(sqlite: SQLite.Database): SQLite.Database {
 }
 
 /** The migrations in order; names sort in the order they run. */
-export const MIGRATION_NAMES = ['0001-initial', '0002-request-log', '0003-identity', '0004-lease', '0005-workflow-list'] as const;
+export const MIGRATION_NAMES = ['0001-initial', '0002-request-log', '0003-identity', '0004-lease', '0005-workflow-list', '0006-clusters'] as const;
 export type MigrationName = (typeof MIGRATION_NAMES)[number];
 
 const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => ({
@@ -120,6 +121,7 @@ const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => (
   '0003-identity': { up: identity(dialect) },
   '0004-lease': { up: lease(dialect) },
   '0005-workflow-list': { up: workflowList(dialect) },
+  '0006-clusters': { up: clusters(dialect) },
 });
 
 async function migrate(db: Kysely<Database>, dialect: DialectName, to?: MigrationName): Promise<void> {

@@ -48,7 +48,8 @@ export interface TemplateConcurrencyTable {
   task_template_id: number;
   max_concurrently_running: number;
 }
-export interface ClusterTable { id: Generated<number>; name: string; type: string; connection: string }
+/** `options`: JSON object of scalars, given to the cluster's distributor (0005 renamed it from `connection`). */
+export interface ClusterTable { id: Generated<number>; name: string; type: string; options: string }
 export interface QueueTable { id: Generated<number>; cluster_id: number; name: string; limits: string }
 export interface TaskTable {
   id: Generated<number>;

@@ -1,7 +1,7 @@
-// Routes: tools, task templates, clusters.
+// Routes: tools, task templates (clusters: routes/clusters.ts).
 import { ROUTES } from '@jobmon/core';
 import type { AppContext } from '../app.js';
-import { bindTemplates, bindTool, listClusters } from '../services/definitions.js';
+import { bindTemplates, bindTool } from '../services/definitions.js';
 import { route, type Api } from './types.js';
 
 export async function definitionRoutes(api: Api, ctx: AppContext): Promise<void> {
@@ -9,5 +9,4 @@ export async function definitionRoutes(api: Api, ctx: AppContext): Promise<void>
   route(api, ROUTES.bindTemplates, async (req) => ({
     templates: await bindTemplates(ctx.db, req.body.toolVersionId, req.body.templates),
   }));
-  route(api, ROUTES.listClusters, async () => ({ clusters: await listClusters(ctx.db.kysely) }));
 }

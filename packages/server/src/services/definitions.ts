@@ -1,5 +1,5 @@
-// Tools, tool versions, task templates and their versions, clusters and queues: create-or-get,
-// so a client can bind the same declarations any number of times.
+// Tools, tool versions, task templates and their versions: create-or-get, so a client can bind the
+// same declarations any number of times; and resolving a task's cluster and queue by name.
 
 import { createHash } from 'node:crypto';
 import {
@@ -10,7 +10,8 @@ import {
   type TemplateSpecT,
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
-import { withTx, type Conn } from './tx.js';
+import type { ClusterRow } from './clusters.js';
+import { withTx } from './tx.js';
 
 export async function bindTool(db: Db, name: string, newVersion = false): Promise<{ toolId: number; toolVersionId: number }> {
   return withTx(db, async ({ db: c, now }) => {
@@ -94,25 +95,8 @@ export async function bindTemplates(
   });
 }
 
-export interface ClusterRow {
-  id: number;
-  name: string;
-  type: string;
-  queues: { id: number; name: string; limits: Record<string, unknown> }[];
-}
-
-export async function listClusters(c: Conn): Promise<ClusterRow[]> {
-  const clusters = await c.selectFrom('cluster').selectAll().orderBy('id').execute();
-  const queues = await c.selectFrom('queue').selectAll().orderBy('id').execute();
-  return clusters.map((cl) => ({
-    id: cl.id,
-    name: cl.name,
-    type: cl.type,
-    queues: queues
-      .filter((q) => q.cluster_id === cl.id)
-      .map((q) => ({ id: q.id, name: q.name, limits: JSON.parse(q.limits) as Record<string, unknown> })),
-  }));
-}
+// Clusters live in clusters.ts; bind resolves its tasks' clusters and queues through these.
+export { listClusters, type ClusterRow } from './clusters.js';
 
 /** Resolve a cluster name and optional queue name; the default queue is the cluster's first. */
 export function resolveQueue(
