@@ -41,6 +41,21 @@ function announceGroup(pgid: number): void {
 
 /** Returns the worker's exit code: 0 once the outcome is reported (even a failed command). */
 export async function runWorker(opts: WorkerOptions): Promise<number> {
+  // A stop (SIGTERM/SIGINT) is heard from the start: while RUNNING is being reported the signal's
+  // default action would kill the worker at once, perhaps with the command just started behind it.
+  let stopSignal: NodeJS.Signals | undefined;
+  const onEarlySignal = (sig: NodeJS.Signals) => void (stopSignal ??= sig);
+  process.on('SIGTERM', onEarlySignal);
+  process.on('SIGINT', onEarlySignal);
+  try {
+    return await work(opts, () => stopSignal);
+  } finally {
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
+  }
+}
+
+async function work(opts: WorkerOptions, stopSignal: () => NodeJS.Signals | undefined): Promise<number> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`jobmon-worker[${opts.instanceId}]: ${l}\n`));
   const req = new Requester(opts.url);
   const path = `/task-instances/${opts.instanceId}`;
@@ -71,6 +86,12 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
   if (started.command === undefined) {
     log('the server did not return a command');
     return 1;
+  }
+  const early = stopSignal();
+  if (early !== undefined) {
+    await transition({ to: 'ERROR_FATAL', via: ['KILL_SELF'], errorMessage: `told to stop before it started (the worker received ${early})` }).catch(() => undefined);
+    log(`not running: received ${early} before the command started`);
+    return 0;
   }
   const base = join(opts.logDir, `${safe(started.name ?? 'task')}.${opts.instanceId}`);
   const stdoutPath = `${base}.out`;
