@@ -41,21 +41,26 @@ function announceGroup(pgid: number): void {
 
 /** Returns the worker's exit code: 0 once the outcome is reported (even a failed command). */
 export async function runWorker(opts: WorkerOptions): Promise<number> {
-  // A stop (SIGTERM/SIGINT) is heard from the start: while RUNNING is being reported the signal's
-  // default action would kill the worker at once, perhaps with the command just started behind it.
+  // A stop (SIGTERM/SIGINT) is heard from the start: the signal's default action would kill the
+  // worker at once, perhaps with the command just started behind it. Before the command starts, a
+  // stop cuts the RUNNING report short (the server may be slow or away) and nothing starts.
   let stopSignal: NodeJS.Signals | undefined;
-  const onEarlySignal = (sig: NodeJS.Signals) => void (stopSignal ??= sig);
+  const beforeStart = new AbortController();
+  const onEarlySignal = (sig: NodeJS.Signals) => {
+    stopSignal ??= sig;
+    beforeStart.abort();
+  };
   process.on('SIGTERM', onEarlySignal);
   process.on('SIGINT', onEarlySignal);
   try {
-    return await work(opts, () => stopSignal);
+    return await work(opts, () => stopSignal, beforeStart.signal);
   } finally {
     process.off('SIGTERM', onEarlySignal);
     process.off('SIGINT', onEarlySignal);
   }
 }
 
-async function work(opts: WorkerOptions, stopSignal: () => NodeJS.Signals | undefined): Promise<number> {
+async function work(opts: WorkerOptions, stopSignal: () => NodeJS.Signals | undefined, beforeStart: AbortSignal): Promise<number> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`jobmon-worker[${opts.instanceId}]: ${l}\n`));
   const req = new Requester(opts.url);
   const path = `/task-instances/${opts.instanceId}`;
@@ -64,9 +69,25 @@ async function work(opts: WorkerOptions, stopSignal: () => NodeJS.Signals | unde
 
   let started: SingleTransitionResponseT;
   const pending = { stdoutPath: join(opts.logDir, `instance.${opts.instanceId}.out`), stderrPath: join(opts.logDir, `instance.${opts.instanceId}.err`) };
+  const toldToStop = async (sig: NodeJS.Signals) => {
+    // Best effort and bounded: whatever the server recorded, no command of ours runs.
+    await new Requester(opts.url, { retries: 2, timeoutMs: 5_000 })
+      .post(`${path}/transition`, { to: 'ERROR_FATAL', via: ['KILL_SELF'], errorMessage: `told to stop before it started (the worker received ${sig})` })
+      .catch(() => undefined);
+    log(`not running: received ${sig} before the command started`);
+    return 0;
+  };
   try {
-    started = await transition({ to: 'RUNNING', nodeName: hostname(), pgid: process.pid, nextReportMs, ...pending });
+    started = await req.with({ signal: beforeStart }).post<SingleTransitionResponseT>(`${path}/transition`, {
+      to: 'RUNNING',
+      nodeName: hostname(),
+      pgid: process.pid,
+      nextReportMs,
+      ...pending,
+    } satisfies SingleTransitionRequestT);
   } catch (e) {
+    const sig = stopSignal();
+    if (sig !== undefined) return toldToStop(sig);
     if (e instanceof IllegalTransitionError) {
       const from = e.details['from'];
       if (from === 'KILL_SELF') {
@@ -88,11 +109,7 @@ async function work(opts: WorkerOptions, stopSignal: () => NodeJS.Signals | unde
     return 1;
   }
   const early = stopSignal();
-  if (early !== undefined) {
-    await transition({ to: 'ERROR_FATAL', via: ['KILL_SELF'], errorMessage: `told to stop before it started (the worker received ${early})` }).catch(() => undefined);
-    log(`not running: received ${early} before the command started`);
-    return 0;
-  }
+  if (early !== undefined) return toldToStop(early);
   const base = join(opts.logDir, `${safe(started.name ?? 'task')}.${opts.instanceId}`);
   const stdoutPath = `${base}.out`;
   const stderrPath = `${base}.err`;
