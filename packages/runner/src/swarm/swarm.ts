@@ -15,13 +15,13 @@
 import { downstreamOf, type QueueResponseT, type TaskStatus } from '@jobmon/core';
 import type { Distributor, LaunchItem } from '../distributors/contract.js';
 
-export const WAITING = 0;
-export const READY = 1;
-export const QUEUEING = 2;
-export const HELD = 3;
-export const ACTIVE = 4;
-export const DONE = 5;
-export const FAILED = 6;
+const WAITING = 0;
+const READY = 1;
+const QUEUEING = 2;
+const HELD = 3;
+const ACTIVE = 4;
+const DONE = 5;
+const FAILED = 6;
 
 export interface SwarmTasks {
   /** Server task ids, by index. */
@@ -72,11 +72,11 @@ export interface SwarmOptions {
   maxConcurrentlyRunning: number;
   onProgress?: (p: SwarmProgress) => void;
   onWarning?: (message: string) => void;
-  /** Instances created ahead of free slots (bounded so a paused workflow does not queue everything). */
-  queueAhead?: number;
 }
 
 const QUEUE_BATCH = 1000;
+/** Instances created ahead of free slots (bounded so a paused workflow does not queue everything). */
+const QUEUE_AHEAD = 2000;
 
 export class Swarm {
   private readonly n: number;
@@ -107,7 +107,6 @@ export class Swarm {
   readonly finishedPromise: Promise<void>;
   private readonly maxConcurrent: number;
   private readonly templateLimits: readonly number[];
-  private readonly queueAhead: number;
 
   constructor(private readonly opts: SwarmOptions) {
     const { tasks } = opts;
@@ -120,7 +119,6 @@ export class Swarm {
     this.activeByTemplate = new Int32Array(templateCount);
     this.maxConcurrent = opts.maxConcurrentlyRunning;
     this.templateLimits = [...opts.templateLimits];
-    this.queueAhead = opts.queueAhead ?? 2000;
     this.finishedPromise = new Promise((resolve, reject) => {
       this.resolveFinished = resolve;
       this.rejectFinished = reject;
@@ -263,8 +261,8 @@ export class Swarm {
     if (this.queueInFlight || this.readyCount() === 0) return;
     // Refill in bulk: only when few instances are left to launch (a low-water mark), so a long
     // ready list costs a few large requests rather than one request per launch.
-    if (this.heldCount > this.queueAhead / 4) return;
-    const room = this.queueAhead - this.heldCount;
+    if (this.heldCount > QUEUE_AHEAD / 4) return;
+    const room = QUEUE_AHEAD - this.heldCount;
     const batch: number[] = [];
     while (batch.length < Math.min(room, QUEUE_BATCH)) {
       const i = this.takeReady();
