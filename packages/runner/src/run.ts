@@ -211,13 +211,13 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   }
 
   swarm = new Swarm({
-    requester,
-    runId: opts.runId,
+    port: {
+      queue: (taskIds) => api.queueTasks({ id: opts.runId, body: { tasks: taskIds.map((taskId) => ({ taskId })) } }),
+      distributor: (cluster) => distributors.get(cluster),
+    },
     tasks: opts.tasks,
     templateLimits: opts.templateLimits,
     maxConcurrentlyRunning: opts.maxConcurrentlyRunning,
-    distributors,
-    clusterOf: opts.clusterOf,
     ...(opts.onProgress ? { onProgress: throttle(opts.onProgress, 200) } : {}),
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
@@ -226,9 +226,7 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   let stopRequested = false;
   /** Stop now: launch nothing new and kill what runs (its instances end ERROR_FATAL, class killed). */
   const killAll = () => {
-    s.drain();
-    const active = s.activeInstanceIds();
-    void Promise.all([...distributors.values()].map((d) => d.terminate(active))).catch((e: unknown) => opts.onWarning?.(`stopping: ${(e as Error).message}`));
+    void s.stop().catch((e: unknown) => opts.onWarning?.(`stopping: ${(e as Error).message}`));
   };
   const onAbort = () => {
     stopRequested = true;

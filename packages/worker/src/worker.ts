@@ -41,17 +41,51 @@ function announceGroup(pgid: number): void {
 
 /** Returns the worker's exit code: 0 once the outcome is reported (even a failed command). */
 export async function runWorker(opts: WorkerOptions): Promise<number> {
+  // A stop (SIGTERM/SIGINT) is heard from the start: the signal's default action would kill the
+  // worker at once, perhaps with the command just started behind it. Before the command starts, a
+  // stop cuts the RUNNING report short (the server may be slow or away) and nothing starts.
+  let stopSignal: NodeJS.Signals | undefined;
+  const beforeStart = new AbortController();
+  const onEarlySignal = (sig: NodeJS.Signals) => {
+    stopSignal ??= sig;
+    beforeStart.abort();
+  };
+  process.on('SIGTERM', onEarlySignal);
+  process.on('SIGINT', onEarlySignal);
+  try {
+    return await work(opts, () => stopSignal, beforeStart.signal);
+  } finally {
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
+  }
+}
+
+async function work(opts: WorkerOptions, stopSignal: () => NodeJS.Signals | undefined, beforeStart: AbortSignal): Promise<number> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`jobmon-worker[${opts.instanceId}]: ${l}\n`));
-  const api = createApiClient(new Requester(opts.url));
+  const requester = new Requester(opts.url);
+  const api = createApiClient(requester);
   const id = opts.instanceId;
   const transition = (body: SingleTransitionRequestT) => api.transitionInstance({ id, body });
   const nextReportMs = Math.round(opts.heartbeatMs * (opts.reportByFactor ?? 3.1));
 
   let started: SingleTransitionResponseT;
   const pending = { stdoutPath: join(opts.logDir, `instance.${opts.instanceId}.out`), stderrPath: join(opts.logDir, `instance.${opts.instanceId}.err`) };
+  const toldToStop = async (sig: NodeJS.Signals) => {
+    // Best effort and bounded: whatever the server recorded, no command of ours runs.
+    await createApiClient(new Requester(opts.url, { retries: 2, timeoutMs: 5_000 }))
+      .transitionInstance({ id, body: { to: 'ERROR_FATAL', via: ['KILL_SELF'], errorMessage: `told to stop before it started (the worker received ${sig})` } })
+      .catch(() => undefined);
+    log(`not running: received ${sig} before the command started`);
+    return 0;
+  };
   try {
-    started = await transition({ to: 'RUNNING', nodeName: hostname(), pgid: process.pid, nextReportMs, ...pending });
+    started = await createApiClient(requester.with({ signal: beforeStart })).transitionInstance({
+      id,
+      body: { to: 'RUNNING', nodeName: hostname(), pgid: process.pid, nextReportMs, ...pending },
+    });
   } catch (e) {
+    const sig = stopSignal();
+    if (sig !== undefined) return toldToStop(sig);
     if (e instanceof IllegalTransitionError) {
       const from = e.details['from'];
       if (from === 'KILL_SELF') {
@@ -72,6 +106,8 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
     log('the server did not return a command');
     return 1;
   }
+  const early = stopSignal();
+  if (early !== undefined) return toldToStop(early);
   const base = join(opts.logDir, `${safe(started.name ?? 'task')}.${opts.instanceId}`);
   const stdoutPath = `${base}.out`;
   const stderrPath = `${base}.err`;

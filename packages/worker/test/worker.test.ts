@@ -1,8 +1,10 @@
 // jobmon-worker through the `dummy` distributor, which launches one worker process per instance as
 // a remote cluster would: real worker processes reporting to a real server (SQLite or PostgreSQL).
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -205,5 +207,39 @@ describe('the worker import graph', () => {
     expect(forbidden).toEqual([]);
     expect([...seen].some((f) => f.includes('/server/'))).toBe(false);
     expect(readdirSync(join(ROOT, 'packages/worker/dist')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a stop before the command starts', () => {
+  it('SIGTERM while RUNNING is being reported: the report is cut short, the end is reported, the worker exits 0', { timeout: 20_000 }, async () => {
+    // A stand-in server that never answers the RUNNING report, so the signal lands exactly then:
+    // the worker must neither die of the signal (reporting nothing) nor wait for the server.
+    const bodies: { to: string; via?: string[] }[] = [];
+    let held = false;
+    const stand = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { to: string; via?: string[] };
+        bodies.push(body);
+        if (body.to === 'RUNNING') held = true;
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 7, status: body.to }));
+      });
+    });
+    await new Promise<void>((r) => stand.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(stand.address() as AddressInfo).port}`;
+    const child = spawn(process.execPath, [WORKER_BIN, '--instance-id', '7', '--url', url, '--log-dir', db.dir], { stdio: 'ignore' });
+    try {
+      const exited = new Promise<[number | null, string | null]>((r) => child.once('exit', (code, sig) => r([code, sig])));
+      await waitFor('the worker to report RUNNING', () => held, 10_000);
+      child.kill('SIGTERM');
+      expect(await exited).toEqual([0, null]);
+      expect(bodies.map((b) => b.to)).toEqual(['RUNNING', 'ERROR_FATAL']);
+      expect(bodies[1]!.via).toEqual(['KILL_SELF']);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // a failing case leaves no worker
+      stand.closeAllConnections();
+      await new Promise((r) => stand.close(r));
+    }
   });
 });

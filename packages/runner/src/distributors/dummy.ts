@@ -23,6 +23,10 @@ export class DummyDistributor implements Distributor {
   private readonly workers = new Map<number, ChildProcess>();
   /** Command process groups our workers announced, with the leader's start time (pid reuse guard). */
   private readonly groups = new Map<number, { pgid: number; start: string }>();
+  /** Starts still waiting for the server's INSTANTIATED: a terminate waits for them. */
+  private readonly starting = new Map<number, Promise<void>>();
+  /** Terminated before their worker existed (they never start), or while it ran (we signalled it). */
+  private readonly killed = new Set<number>();
 
   constructor(private readonly opts: DistributorFactoryOptions) {
     this.cluster = opts.cluster.name;
@@ -33,7 +37,10 @@ export class DummyDistributor implements Distributor {
   }
 
   launch(items: LaunchItem[]): void {
-    for (const item of items) void this.start(item);
+    for (const item of items) {
+      const started = this.start(item).finally(() => this.starting.delete(item.instanceId));
+      this.starting.set(item.instanceId, started);
+    }
   }
 
   private async start(item: LaunchItem): Promise<void> {
@@ -41,6 +48,12 @@ export class DummyDistributor implements Distributor {
     const id = item.instanceId;
     const r = await host.report({ id, to: 'INSTANTIATED' });
     if (r?.status !== 'INSTANTIATED') return; // stopped meanwhile, or the report could not be sent
+    if (this.killed.has(id)) {
+      // Terminated while its submission was recorded: no worker may start after a stop.
+      this.killed.delete(id);
+      await host.report({ id, to: 'ERROR_FATAL', errorMessage: 'cancelled before launch: the run stopped' });
+      return;
+    }
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [WORKER_BIN, '--instance-id', String(id), '--log-dir', host.logDir], {
@@ -65,8 +78,13 @@ export class DummyDistributor implements Distributor {
         if (Number.isInteger(pgid) && pgid > 1 && start !== null) this.groups.set(id, { pgid, start });
       });
     }
-    child.once('exit', () => {
+    child.once('exit', (_code, signal) => {
       this.workers.delete(id);
+      // Our SIGTERM reached the worker before it could handle it (Node was still starting), so it
+      // reported nothing and started no command: its end is ours to report.
+      if (this.killed.delete(id) && signal !== null) {
+        void host.report({ id, to: 'ERROR_FATAL', via: ['KILL_SELF'], errorMessage: 'killed by Jobmon (stop or resume) before its worker started the command' });
+      }
       host.capacityChanged();
     });
     void host.report({ id, to: 'LAUNCHED', distributorId: String(child.pid), nextReportMs: host.instanceReportByMs });
@@ -97,7 +115,14 @@ export class DummyDistributor implements Distributor {
     const exits: Promise<unknown>[] = [];
     for (const id of instanceIds) {
       const w = this.workers.get(id);
+      const starting = this.starting.get(id);
+      if (!w && starting) {
+        this.killed.add(id);
+        exits.push(starting);
+        continue;
+      }
       if (!w || w.exitCode !== null) continue;
+      this.killed.add(id);
       exits.push(new Promise((r) => w.once('exit', r)));
       w.kill('SIGTERM'); // the worker kills its command's group and reports ERROR_FATAL
     }
@@ -105,7 +130,7 @@ export class DummyDistributor implements Distributor {
   }
 
   async stop(): Promise<void> {
-    await this.terminate([...this.workers.keys()]);
+    await this.terminate([...this.starting.keys(), ...this.workers.keys()]);
   }
 }
 

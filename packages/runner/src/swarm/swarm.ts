@@ -7,17 +7,21 @@
 // flight) → HELD (instance exists, waiting for a slot) → ACTIVE (handed to a distributor; its
 // instance is launched, then reported running) → DONE | FAILED. Retries go back to READY at the
 // front of the line. While the server is unreachable nothing new is queued or launched.
+//
+// Everything the swarm asks of the outside goes through a SwarmPort (the server's queue request,
+// the distributor of a cluster): run.ts backs it with HTTP, unit tests with an in-memory server.
+// Outcomes come in through instanceEnded/instanceRunning, called by whoever hears them.
 
-import { createApiClient, downstreamOf, type ApiClient, type Requester, type TaskStatus } from '@jobmon/core';
+import { downstreamOf, type QueueResponseT, type TaskStatus } from '@jobmon/core';
 import type { Distributor, LaunchItem } from '../distributors/contract.js';
 
-export const WAITING = 0;
-export const READY = 1;
-export const QUEUEING = 2;
-export const HELD = 3;
-export const ACTIVE = 4;
-export const DONE = 5;
-export const FAILED = 6;
+const WAITING = 0;
+const READY = 1;
+const QUEUEING = 2;
+const HELD = 3;
+const ACTIVE = 4;
+const DONE = 5;
+const FAILED = 6;
 
 export interface SwarmTasks {
   /** Server task ids, by index. */
@@ -47,22 +51,32 @@ export interface SwarmProgress {
   stopped: number;
 }
 
+/** What the swarm needs from outside: the server's queue request and the cluster plugins. */
+export interface SwarmPort {
+  /**
+   * Create an instance for each task (the server's POST /workflow-runs/:id/queue). A task retried
+   * after a resource error comes back with its scaled resources; a task that is not queueable
+   * any more comes back in `skipped` with the state it is in. Rejects only when the server is
+   * given up on: the swarm then fails.
+   */
+  queue(taskIds: number[]): Promise<QueueResponseT>;
+  /** The distributor that runs a cluster's instances; undefined fails the swarm. */
+  distributor(cluster: string): Distributor | undefined;
+}
+
 export interface SwarmOptions {
-  requester: Requester;
-  runId: number;
+  port: SwarmPort;
   tasks: SwarmTasks;
-  templateLimits: number[];
+  /** Most instances active at once per template (by SwarmTasks.templates); missing: no limit. */
+  templateLimits: readonly number[];
   maxConcurrentlyRunning: number;
-  distributors: Map<string, Distributor>;
-  /** Cluster name per task index (or one for all). */
-  clusterOf: (index: number) => string;
   onProgress?: (p: SwarmProgress) => void;
   onWarning?: (message: string) => void;
-  /** Instances created ahead of free slots (bounded so a paused workflow does not queue everything). */
-  queueAhead?: number;
 }
 
 const QUEUE_BATCH = 1000;
+/** Instances created ahead of free slots (bounded so a paused workflow does not queue everything). */
+const QUEUE_AHEAD = 2000;
 
 export class Swarm {
   private readonly n: number;
@@ -91,23 +105,20 @@ export class Swarm {
   private resolveFinished!: () => void;
   private rejectFinished!: (e: unknown) => void;
   readonly finishedPromise: Promise<void>;
-  private maxConcurrent: number;
-  private templateLimits: number[];
-  private readonly queueAhead: number;
-
-  private readonly api: ApiClient;
+  private readonly maxConcurrent: number;
+  private readonly templateLimits: readonly number[];
 
   constructor(private readonly opts: SwarmOptions) {
-    this.api = createApiClient(opts.requester);
     const { tasks } = opts;
     this.n = tasks.ids.length;
     this.state = new Uint8Array(this.n);
     this.remaining = new Int32Array(this.n);
     this.down = downstreamOf(tasks.upstream);
-    this.activeByTemplate = new Int32Array(opts.templateLimits.length);
+    let templateCount = opts.templateLimits.length;
+    for (let i = 0; i < this.n; i++) templateCount = Math.max(templateCount, tasks.templates[i]! + 1);
+    this.activeByTemplate = new Int32Array(templateCount);
     this.maxConcurrent = opts.maxConcurrentlyRunning;
     this.templateLimits = [...opts.templateLimits];
-    this.queueAhead = opts.queueAhead ?? 2000;
     this.finishedPromise = new Promise((resolve, reject) => {
       this.resolveFinished = resolve;
       this.rejectFinished = reject;
@@ -190,8 +201,21 @@ export class Swarm {
     return this.instanceItem.get(instanceId)?.cluster;
   }
 
-  activeInstanceIds(): number[] {
-    return [...this.instanceTask.keys()];
+  /**
+   * Stop now (a stop, a resume elsewhere, or giving up on the server): launch nothing new and
+   * terminate every active instance on the distributor that runs it. Their ends arrive as usual.
+   */
+  async stop(): Promise<void> {
+    this.drain();
+    const byDist = new Map<Distributor, number[]>();
+    for (const [id, item] of this.instanceItem) {
+      const dist = this.opts.port.distributor(item.cluster);
+      if (!dist) continue;
+      let ids = byDist.get(dist);
+      if (!ids) byDist.set(dist, (ids = []));
+      ids.push(id);
+    }
+    await Promise.all([...byDist].map(([dist, ids]) => dist.terminate(ids)));
   }
 
   fail(error: unknown): void {
@@ -237,8 +261,8 @@ export class Swarm {
     if (this.queueInFlight || this.readyCount() === 0) return;
     // Refill in bulk: only when few instances are left to launch (a low-water mark), so a long
     // ready list costs a few large requests rather than one request per launch.
-    if (this.heldCount > this.queueAhead / 4) return;
-    const room = this.queueAhead - this.heldCount;
+    if (this.heldCount > QUEUE_AHEAD / 4) return;
+    const room = QUEUE_AHEAD - this.heldCount;
     const batch: number[] = [];
     while (batch.length < Math.min(room, QUEUE_BATCH)) {
       const i = this.takeReady();
@@ -250,9 +274,8 @@ export class Swarm {
     this.queueInFlight = true;
     this.queueing = batch.length;
     // A task retried after a resource error gets its scaled resources from the server.
-    const body = { tasks: batch.map((i) => ({ taskId: this.opts.tasks.ids[i]! })) };
-    this.api
-      .queueTasks({ id: this.opts.runId, body })
+    this.opts.port
+      .queue(batch.map((i) => this.opts.tasks.ids[i]!))
       .then((res) => {
         this.queueInFlight = false;
         this.queueing = 0;
@@ -285,7 +308,7 @@ export class Swarm {
     for (const [t, list] of this.held) {
       while (list.length > 0 && this.active < this.maxConcurrent && this.activeByTemplate[t]! < (this.templateLimits[t] ?? Infinity)) {
         const item = list[0]!;
-        const dist = this.opts.distributors.get(item.cluster);
+        const dist = this.opts.port.distributor(item.cluster);
         if (!dist) {
           this.fail(new Error(`no distributor for cluster '${item.cluster}'`));
           return;
