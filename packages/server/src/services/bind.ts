@@ -20,7 +20,7 @@ import {
   type WorkflowStatus,
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
-import { chunks, forUpdate, withTx, type Tx } from './tx.js';
+import { chunks, withTx, type Tx } from './tx.js';
 import { bulkInsert, selectWhereIn } from '../db/bulk.js';
 import { listClusters, resolveQueue } from './definitions.js';
 import { moveRun, reapLapsedRuns } from './runs.js';
@@ -159,7 +159,7 @@ export async function createRun(db: Db, workflowId: number, info: RunInfo, repor
   return withTx(db, async (tx) => {
     const c = tx.db;
     let q = c.selectFrom('workflow').select(['id', 'status', 'name']).where('id', '=', workflowId);
-    if (forUpdate(tx)) q = q.forUpdate();
+    q = tx.dialect.lockRows(q);
     const wf = await q.executeTakeFirst();
     if (!wf) throw new NotFoundError(`workflow ${workflowId} does not exist`, { workflowId });
     if (wf.status === 'DONE') {

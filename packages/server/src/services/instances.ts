@@ -22,7 +22,7 @@ import type { TaskInstanceTable } from '../db/schema.js';
 import { CompiledQuery, type Updateable } from 'kysely';
 import { taskOutcome } from './cascade.js';
 import { afterRead } from './test-hooks.js';
-import { chunks, forUpdate, withTx, type PendingEvent, type Tx } from './tx.js';
+import { chunks, withTx, type PendingEvent, type Tx } from './tx.js';
 import { bulkInsert, type PgType } from '../db/bulk.js';
 import { setCas, type SetCas } from '../db/set-cas.js';
 
@@ -70,7 +70,7 @@ const UPDATE_TASK =
 
 /** Our raw SQL uses $n in order; SQLite takes ? for the same positional binding. */
 function dialectSql(tx: Tx, text: string): string {
-  return tx.dialect === 'postgres' ? text : text.replace(/\$\d+/g, '?');
+  return tx.dialect.positional(text);
 }
 
 const TAIL = 10_000;
@@ -109,7 +109,7 @@ async function load(tx: Tx, ids: number[]): Promise<{ instances: Map<number, Ins
   const instances = new Map<number, InstanceRow>();
   for (const part of chunks([...new Set(ids)], 500)) {
     let q = tx.db.selectFrom('task_instance').select(['id', 'status', 'task_id', 'workflow_id', 'workflow_run_id']).where('id', 'in', part);
-    if (forUpdate(tx)) q = q.forUpdate();
+    q = tx.dialect.lockRows(q);
     for (const r of await q.execute()) instances.set(r.id, r);
   }
   const tasks = new Map<number, TaskRow>();
@@ -119,7 +119,7 @@ async function load(tx: Tx, ids: number[]): Promise<{ instances: Map<number, Ins
       .selectFrom('task')
       .select(['id', 'status', 'num_attempts', 'max_attempts', 'infra_failures', 'max_infra_failures', 'status_at'])
       .where('id', 'in', part);
-    if (forUpdate(tx)) q = q.forUpdate();
+    q = tx.dialect.lockRows(q);
     for (const r of await q.execute()) tasks.set(r.id, { ...r, latest: 0 });
     // Only a task's newest instance may move it: a late report from an attempt that was given up
     // (a dead run's worker, a NO_HEARTBEAT launch) must not touch the attempt that replaced it.

@@ -14,9 +14,7 @@ import type { Db } from '../db/connect.js';
 
 /** Epoch milliseconds on the database's clock (clock_timestamp: the statement's time, not the transaction's). */
 function dbNow(db: Db) {
-  return db.dialect === 'postgres'
-    ? sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`
-    : sql<number>`cast((julianday('now') - 2440587.5) * 86400000 as integer)`;
+  return db.dialect.nowMs();
 }
 
 /** Take or renew `name` for `periodMs`; true when `holder` holds it afterwards. */

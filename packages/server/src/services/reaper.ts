@@ -30,7 +30,7 @@ import type { Db } from '../db/connect.js';
 import { applyInTx } from './instances.js';
 import { moveRun, reapLapsedRuns } from './runs.js';
 import { acquireLease, releaseLease } from './lease.js';
-import { chunks, forUpdate, withTx } from './tx.js';
+import { chunks, withTx } from './tx.js';
 
 export interface ReaperOptions {
   /** How often tick() runs when started. */
@@ -244,7 +244,7 @@ export async function reapDeadRun(
 ): Promise<{ runId: number; status: WorkflowRunStatus }> {
   return withTx(db, async (tx) => {
     let q = tx.db.selectFrom('workflow_run').select(['id', 'workflow_id', 'status', 'host', 'pid', 'process_start']).where('id', '=', runId);
-    if (forUpdate(tx)) q = q.forUpdate();
+    q = tx.dialect.lockRows(q);
     const run = await q.executeTakeFirst();
     if (!run) throw new NotFoundError(`workflow run ${runId} does not exist`, { runId });
     const to = LAPSED_TO[run.status as WorkflowRunStatus];

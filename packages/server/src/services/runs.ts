@@ -23,7 +23,7 @@ import {
   type QueueLimits,
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
-import { chunks, forUpdate, withTx, type Tx } from './tx.js';
+import { chunks, withTx, type Tx } from './tx.js';
 import { bulkInsert } from '../db/bulk.js';
 import { sql } from 'kysely';
 import { planRetry } from './scaling.js';
@@ -71,7 +71,7 @@ export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor:
   const wfTo = WORKFLOW_FOR_RUN[to];
   if (wfTo !== undefined) {
     let wq = tx.db.selectFrom('workflow').select(['status']).where('id', '=', run.workflow_id);
-    if (forUpdate(tx)) wq = wq.forUpdate();
+    wq = tx.dialect.lockRows(wq);
     const wfFrom = (await wq.executeTakeFirstOrThrow()).status as WorkflowStatus;
     await afterRead('workflow', tx);
     if (wfFrom !== wfTo && workflowMachine.isLegal(wfFrom, wfTo)) {
@@ -94,7 +94,7 @@ export async function reapLapsedRuns(tx: Tx, workflowId?: number, upSince?: numb
   // whole reporting window (report_by − heartbeat_at) since the server came up.
   if (upSince !== undefined) q = q.where(sql<boolean>`report_by - heartbeat_at < ${tx.now - upSince}`);
   if (workflowId !== undefined) q = q.where('workflow_id', '=', workflowId);
-  if (forUpdate(tx)) q = q.forUpdate();
+  q = tx.dialect.lockRows(q);
   const lapsed = await q.execute();
   for (const run of lapsed) {
     const to = LAPSED_TO[run.status as WorkflowRunStatus];
@@ -105,7 +105,7 @@ export async function reapLapsedRuns(tx: Tx, workflowId?: number, upSince?: numb
 
 async function loadRun(tx: Tx, runId: number): Promise<RunRow & { report_by: number }> {
   let q = tx.db.selectFrom('workflow_run').select(['id', 'workflow_id', 'status', 'report_by']).where('id', '=', runId);
-  if (forUpdate(tx)) q = q.forUpdate();
+  q = tx.dialect.lockRows(q);
   const run = await q.executeTakeFirst();
   if (!run) throw new NotFoundError(`workflow run ${runId} does not exist`, { runId });
   return run;
@@ -190,7 +190,7 @@ export async function queueTasks(
         .selectFrom('task')
         .select(['id', 'workflow_id', 'status', 'name', 'command', 'cluster_id', 'queue_id', 'resources', 'resource_scales', 'fallback_queues'])
         .where('id', 'in', part);
-      if (forUpdate(tx)) q = q.forUpdate();
+      q = tx.dialect.lockRows(q);
       rows.push(...(await q.execute()));
     }
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -311,7 +311,7 @@ export async function requestResume(db: Db, workflowId: number, mode: 'cold' | '
       .select(['id', 'workflow_id', 'status'])
       .where('workflow_id', '=', workflowId)
       .where('status', 'in', LIVE_RUN_STATES as string[]);
-    if (forUpdate(tx)) q = q.forUpdate();
+    q = tx.dialect.lockRows(q);
     const run = await q.executeTakeFirst();
     if (!run) return { runId: null, status: null };
     const to: WorkflowRunStatus = mode === 'cold' ? 'COLD_RESUME' : 'HOT_RESUME';
