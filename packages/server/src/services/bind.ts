@@ -79,7 +79,7 @@ export async function bindWorkflow(
       workflowId = existing.id;
       dagId = existing.dag_id;
       dagBound = existing.bound_at !== null;
-      status = existing.status as WorkflowStatus;
+      status = existing.status;
       await c
         .updateTable('workflow')
         .set({
@@ -170,7 +170,7 @@ export async function createRun(db: Db, workflowId: number, info: RunInfo, repor
       .selectFrom('workflow_run')
       .select(['id', 'status', 'host', 'pid', 'process_start', 'heartbeat_at'])
       .where('workflow_id', '=', workflowId)
-      .where('status', 'in', LIVE_RUN_STATES as string[])
+      .where('status', 'in', [...LIVE_RUN_STATES])
       .executeTakeFirst();
     if (live) {
       const ago = Math.round((tx.now - live.heartbeat_at) / 1000);
@@ -258,8 +258,8 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
     const nodeArgs = prepared.flatMap(({ t }) => Object.entries(t.nodeArgs).map(([name, value]) => [nodeIdByHash.get(t.nodeHash)!, name, String(value)]));
     await bulkInsert(c, tx.dialect, 'node_arg', ['node_id', 'name', 'value'], nodeArgs, { ignoreConflictOn: ['node_id', 'name'], pgTypes: ['bigint', 'text', 'text'] });
     // Existing tasks of this workflow for these nodes.
-    const existing = new Map<string, { id: number; status: string }>();
-    const taskRows = await selectWhereIn<{ id: number; node_id: number; task_args_hash: string; status: string }>(
+    const existing = new Map<string, { id: number; status: TaskStatus }>();
+    const taskRows = await selectWhereIn<{ id: number; node_id: number; task_args_hash: string; status: TaskStatus }>(
       c,
       tx.dialect,
       'select "id", "node_id", "task_args_hash", "status" from "task"',
@@ -273,7 +273,7 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
     const fresh = prepared.filter(({ t, i }) => {
       const nodeId = nodeIdByHash.get(t.nodeHash)!;
       const hit = existing.get(`${nodeId}:${t.taskArgsHash}`);
-      if (hit) result[i] = [nodeId, hit.id, hit.status as TaskStatus];
+      if (hit) result[i] = [nodeId, hit.id, hit.status];
       return !hit;
     });
     const inserted = await bulkInsert<{ id: number; node_id: number; task_args_hash: string }>(

@@ -28,14 +28,14 @@ import { setCas, type SetCas } from '../db/set-cas.js';
 
 interface InstanceRow {
   id: number;
-  status: string;
+  status: TaskInstanceStatus;
   task_id: number;
   workflow_id: number;
   workflow_run_id: number;
 }
 interface TaskRow {
   id: number;
-  status: string;
+  status: TaskStatus;
   num_attempts: number;
   max_attempts: number;
   infra_failures: number;
@@ -163,7 +163,7 @@ async function planOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, tas
   let errorClass: string | undefined;
   const events: PendingEvent[] = [];
   for (const step of path) {
-    const from = inst.status as TaskInstanceStatus;
+    const from = inst.status;
     if (from === step && !taskInstanceMachine.isUntimely(from, step)) continue; // already there (retried request)
     if (taskInstanceMachine.isUntimely(from, step)) {
       if (step === item.to && events.length === 0) outcome = 'untimely';
@@ -177,7 +177,7 @@ async function planOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, tas
           outcome: 'rejected',
           status: from,
           taskId: task.id,
-          taskStatus: task.status as TaskStatus,
+          taskStatus: task.status,
           message: `task instance ${inst.id} cannot move from ${from} to ${step}`,
         };
       }
@@ -207,7 +207,7 @@ async function planOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, tas
       // command left behind, killed by a cleanup pass after its outcome was reported. Written once.
       await tx.db.updateTable('task_instance').set({ cleanup: cleanText(item.cleanup) }).where('id', '=', inst.id).where('cleanup', 'is', null).execute();
     }
-    return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
+    return { id: inst.id, outcome, status: inst.status, taskId: task.id, taskStatus: task.status, ...(message ? { message } : {}) };
   }
   return { item, inst, task, origInstance, origTask, outcome, message, errorClass, events };
 }
@@ -242,7 +242,7 @@ async function writeOne(tx: Tx, p: Plan): Promise<TransitionResultT> {
   if (errorClass !== undefined) {
     await tx.db
       .insertInto('task_instance_error')
-      .values({ task_instance_id: inst.id, at: tx.now, error_class: errorClass, message: defaultMessage(item, inst.status as TaskInstanceStatus) })
+      .values({ task_instance_id: inst.id, at: tx.now, error_class: errorClass, message: defaultMessage(item, inst.status) })
       .execute();
   }
   for (const e of p.events) tx.event(e);
@@ -251,7 +251,7 @@ async function writeOne(tx: Tx, p: Plan): Promise<TransitionResultT> {
 
 function appliedResult(p: Plan): TransitionResultT {
   const { inst, task, outcome, message } = p;
-  return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
+  return { id: inst.id, outcome, status: inst.status, taskId: task.id, taskStatus: task.status, ...(message ? { message } : {}) };
 }
 
 async function revertTask(tx: Tx, t: TaskRow): Promise<void> {
@@ -334,7 +334,7 @@ async function writeMany(tx: Tx, plans: Plan[]): Promise<Map<Plan, TransitionRes
       results.set(p, await moved(tx, p.item, p.inst, p.task, p.origInstance, 'task instance'));
       continue;
     }
-    if (p.errorClass !== undefined) errors.push([p.inst.id, tx.now, p.errorClass, defaultMessage(p.item, p.inst.status as TaskInstanceStatus)]);
+    if (p.errorClass !== undefined) errors.push([p.inst.id, tx.now, p.errorClass, defaultMessage(p.item, p.inst.status)]);
     results.set(p, appliedResult(p));
   }
   await bulkInsert(tx.db, tx.dialect, 'task_instance_error', ['task_instance_id', 'at', 'error_class', 'message'], errors, {
@@ -352,9 +352,9 @@ async function moved(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, task:
   return {
     id: inst.id,
     outcome: 'moved',
-    status: inst.status as TaskInstanceStatus,
+    status: inst.status,
     taskId: task.id,
-    taskStatus: task.status as TaskStatus,
+    taskStatus: task.status,
     message: `task instance ${inst.id}: its ${who} was moved by someone else (now ${inst.status}, task ${task.status}) before ${from}→${item.to} could apply; nothing of this report was written`,
   };
 }
@@ -414,6 +414,6 @@ export async function instanceHeartbeat(db: Db, id: number, nextReportMs: number
       const r = await applyOne(tx, { id, to: 'RUNNING', nextReportMs }, inst, tasks.get(inst.task_id)!, 'worker');
       return { status: r.status };
     }
-    return { status: row.status as TaskInstanceStatus };
+    return { status: row.status };
   });
 }

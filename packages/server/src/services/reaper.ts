@@ -74,7 +74,7 @@ export function closeOrphans(orphans: readonly Orphan[], graceMs: number): Insta
   const moves: InstanceTransitionT[] = [];
   for (const o of orphans) {
     const why = `its workflow run ${o.run_id} ended (${o.run_status})`;
-    const status = o.status as TaskInstanceStatus;
+    const status = o.status;
     if (o.report_by === null || status === 'QUEUED' || status === 'INSTANTIATED' || status === 'TRIAGING') {
       moves.push({ id: o.id, to: 'ERROR_FATAL', ...(status === 'RUNNING' ? { via: ['KILL_SELF'] } : {}), errorMessage: `${why}; nothing will report for it` });
     } else if (status === 'LAUNCHED' || status === 'RUNNING') {
@@ -189,11 +189,11 @@ export class Reaper {
       .innerJoin('workflow_run as r', 'r.id', 'ti.workflow_run_id')
       .select(['ti.id', 'ti.status', 'ti.report_by', 'r.id as run_id', 'r.status as run_status'])
       .where('ti.status', 'in', ACTIVE_INSTANCE_STATES as TaskInstanceStatus[])
-      .where('r.status', 'not in', LIVE_RUN_STATES as string[])
+      .where('r.status', 'not in', [...LIVE_RUN_STATES])
       .limit(10_000)
       .execute();
     const orphanMoves = closeOrphans(orphans, this.opts.graceMs);
-    await this.apply(orphanMoves, new Map(orphans.map((o) => [o.id, o.status as TaskInstanceStatus])), now, report);
+    await this.apply(orphanMoves, new Map(orphans.map((o) => [o.id, o.status])), now, report);
 
     // 3. Instances past their own deadline.
     const lapsed = await this.db.kysely
@@ -204,7 +204,7 @@ export class Reaper {
       .limit(10_000)
       .execute();
     const moves: InstanceTransitionT[] = lapsed.map((l) => {
-      const from = l.status as TaskInstanceStatus;
+      const from = l.status;
       const to = INSTANCE_DEADLINE_TO[from]!;
       const errorMessage = {
         LAUNCHED: 'launched but never reported running before its deadline',
@@ -213,7 +213,7 @@ export class Reaper {
       }[from as string] ?? `told to stop, but its worker never confirmed within ${this.opts.graceMs} ms; given up`;
       return { id: l.id, to, errorMessage, ...(to === 'TRIAGING' ? { nextReportMs: this.opts.graceMs } : {}) };
     });
-    await this.apply(moves, new Map(lapsed.map((l) => [l.id, l.status as TaskInstanceStatus])), now, report);
+    await this.apply(moves, new Map(lapsed.map((l) => [l.id, l.status])), now, report);
     return report;
   }
 
@@ -247,8 +247,8 @@ export async function reapDeadRun(
     q = tx.dialect.lockRows(q);
     const run = await q.executeTakeFirst();
     if (!run) throw new NotFoundError(`workflow run ${runId} does not exist`, { runId });
-    const to = LAPSED_TO[run.status as WorkflowRunStatus];
-    if (to === undefined) return { runId, status: run.status as WorkflowRunStatus }; // already ended
+    const to = LAPSED_TO[run.status];
+    if (to === undefined) return { runId, status: run.status }; // already ended
     if (run.process_start === null || run.host !== claim.host || run.pid !== claim.pid || run.process_start !== claim.processStart) {
       throw new WorkflowNotResumableError(
         `workflow run ${runId} was not run by pid ${claim.pid} on ${claim.host} started at ${claim.processStart}; it cannot be ended as dead`,

@@ -10,8 +10,6 @@ import {
   type TaskStatus,
   type TaskSummaryT,
   type WorkflowDetailT,
-  type WorkflowRunStatus,
-  type WorkflowStatus,
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
 import type { TaskInstanceTable } from '../db/schema.js';
@@ -37,18 +35,18 @@ export async function workflowDetail(db: Db, id: number): Promise<WorkflowDetail
     id: wf.id,
     name: wf.name,
     description: wf.description,
-    status: wf.status as WorkflowStatus,
+    status: wf.status,
     workflowArgs: JSON.parse(wf.workflow_args) as Record<string, unknown>,
     taskCount: wf.task_count,
     counts: Object.fromEntries(counts.map((r) => [r.status, Number(r.n)])),
     maxConcurrentlyRunning: wf.max_concurrently_running,
-    lastRun: run ? { id: run.id, status: run.status as WorkflowRunStatus, heartbeatAt: run.heartbeat_at } : null,
+    lastRun: run ? { id: run.id, status: run.status, heartbeatAt: run.heartbeat_at } : null,
     createdAt: wf.created_at,
     statusAt: wf.status_at,
   };
 }
 
-export async function workflowTasks(db: Db, id: number, status: string | undefined, limit: number, offset: number): Promise<TaskSummaryT[]> {
+export async function workflowTasks(db: Db, id: number, status: TaskStatus | undefined, limit: number, offset: number): Promise<TaskSummaryT[]> {
   let q = db.kysely
     .selectFrom('task')
     .select(['id', 'name', 'status', 'num_attempts', 'max_attempts', 'infra_failures'])
@@ -61,7 +59,7 @@ export async function workflowTasks(db: Db, id: number, status: string | undefin
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
-    status: r.status as TaskStatus,
+    status: r.status,
     numAttempts: r.num_attempts,
     maxAttempts: r.max_attempts,
     infraFailures: r.infra_failures,
@@ -99,9 +97,9 @@ export async function workflowErrors(db: Db, id: number, onlyFatal: boolean, lim
     out.push({
       taskId: r.task_id,
       taskName: r.task_name,
-      taskStatus: r.task_status as TaskStatus,
+      taskStatus: r.task_status,
       instanceId: r.instance_id,
-      instanceStatus: r.instance_status as TaskInstanceStatus,
+      instanceStatus: r.instance_status,
       errorClass: r.error_class as ErrorClass,
       message: r.message,
       exitCode: r.exit_code,
@@ -118,7 +116,7 @@ function instanceDetail(r: Selectable<TaskInstanceTable>): InstanceDetailT {
     id: r.id,
     taskId: r.task_id,
     workflowRunId: r.workflow_run_id,
-    status: r.status as TaskInstanceStatus,
+    status: r.status,
     exitCode: r.exit_code,
     peakMemoryBytes: r.peak_memory_bytes,
     wallTimeMs: r.wall_time_ms,
@@ -157,7 +155,8 @@ export async function getInstance(db: Db, id: number): Promise<InstanceDetailT &
 
 export async function runInstances(db: Db, runId: number, statuses: string[]): Promise<{ id: number; taskId: number; status: string; pgid: number | null; distributorId: string | null }[]> {
   let q = db.kysely.selectFrom('task_instance').select(['id', 'task_id', 'status', 'pgid', 'distributor_id']).where('workflow_run_id', '=', runId);
-  if (statuses.length > 0) q = q.where('status', 'in', statuses);
+  // Names come unchecked from the query string: one that is no state matches no row.
+  if (statuses.length > 0) q = q.where('status', 'in', statuses as TaskInstanceStatus[]);
   const rows = await q.execute();
   return rows.map((r) => ({ id: r.id, taskId: r.task_id, status: r.status, pgid: r.pgid, distributorId: r.distributor_id }));
 }

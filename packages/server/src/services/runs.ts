@@ -17,7 +17,6 @@ import {
   type Actor,
   type TaskStatus,
   type WorkflowRunStatus,
-  type WorkflowStatus,
   type QueuedInstanceT,
   type ComputeResources,
   type QueueLimits,
@@ -33,7 +32,7 @@ import { expectMoved } from './guarded.js';
 interface RunRow {
   id: number;
   workflow_id: number;
-  status: string;
+  status: WorkflowRunStatus;
 }
 
 /**
@@ -41,7 +40,7 @@ interface RunRow {
  * the table does not have; returns false for an untimely one (left as it is).
  */
 export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor: Actor, extra: { report_by?: number } = {}): Promise<boolean> {
-  const from = run.status as WorkflowRunStatus;
+  const from = run.status;
   if (workflowRunMachine.isUntimely(from, to)) return false;
   if (!workflowRunMachine.isLegal(from, to)) {
     throw new IllegalTransitionError(`workflow run ${run.id} cannot move from ${from} to ${to}`, {
@@ -72,7 +71,7 @@ export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor:
   if (wfTo !== undefined) {
     let wq = tx.db.selectFrom('workflow').select(['status']).where('id', '=', run.workflow_id);
     wq = tx.dialect.lockRows(wq);
-    const wfFrom = (await wq.executeTakeFirstOrThrow()).status as WorkflowStatus;
+    const wfFrom = (await wq.executeTakeFirstOrThrow()).status;
     await afterRead('workflow', tx);
     if (wfFrom !== wfTo && workflowMachine.isLegal(wfFrom, wfTo)) {
       const res = await tx.db.updateTable('workflow').set({ status: wfTo, status_at: tx.now }).where('id', '=', run.workflow_id).where('status', '=', wfFrom).executeTakeFirst();
@@ -88,7 +87,7 @@ export async function reapLapsedRuns(tx: Tx, workflowId?: number, upSince?: numb
   let q = tx.db
     .selectFrom('workflow_run')
     .select(['id', 'workflow_id', 'status'])
-    .where('status', 'in', LIVE_RUN_STATES as string[])
+    .where('status', 'in', [...LIVE_RUN_STATES])
     .where('report_by', '<', tx.now);
   // A server that was down could not hear heartbeats: judge a run only once its runner has had a
   // whole reporting window (report_by − heartbeat_at) since the server came up.
@@ -97,7 +96,7 @@ export async function reapLapsedRuns(tx: Tx, workflowId?: number, upSince?: numb
   q = tx.dialect.lockRows(q);
   const lapsed = await q.execute();
   for (const run of lapsed) {
-    const to = LAPSED_TO[run.status as WorkflowRunStatus];
+    const to = LAPSED_TO[run.status];
     if (to) await moveRun(tx, run, to, 'reaper');
   }
   return lapsed.map((r) => r.id);
@@ -129,7 +128,7 @@ export async function setRunStatus(db: Db, runId: number, to: WorkflowRunStatus,
       await tx.db.updateTable('workflow').set({ bound_at: tx.now }).where('id', '=', run.workflow_id).execute();
     }
     await moveRun(tx, run, to, actor, { report_by: tx.now + reportByMs });
-    return { status: run.status as WorkflowRunStatus };
+    return { status: run.status };
   });
 }
 
@@ -138,14 +137,14 @@ export async function setRunStatus(db: Db, runId: number, to: WorkflowRunStatus,
 export async function heartbeat(db: Db, runId: number, status: WorkflowRunStatus, reportByMs: number): Promise<{ status: WorkflowRunStatus }> {
   return withTx(db, async (tx) => {
     const run = await loadRun(tx, runId);
-    if (workflowRunMachine.isLegal(run.status as WorkflowRunStatus, status)) {
+    if (workflowRunMachine.isLegal(run.status, status)) {
       await moveRun(tx, run, status, 'swarm', { report_by: tx.now + reportByMs });
-    } else if (LIVE_RUN_STATES.includes(run.status as WorkflowRunStatus)) {
+    } else if (LIVE_RUN_STATES.includes(run.status)) {
       // The runner is alive, even when the server has moved its run on (a COLD/HOT_RESUME it is
       // still carrying out): keep the deadline so the run is not reaped while it drains.
       await tx.db.updateTable('workflow_run').set({ heartbeat_at: tx.now, report_by: tx.now + reportByMs }).where('id', '=', runId).execute();
     }
-    return { status: run.status as WorkflowRunStatus };
+    return { status: run.status };
   });
 }
 
@@ -176,7 +175,7 @@ export async function queueTasks(
     const rows: {
       id: number;
       workflow_id: number;
-      status: string;
+      status: TaskStatus;
       name: string;
       command: string;
       cluster_id: number;
@@ -202,12 +201,12 @@ export async function queueTasks(
     }
     const skipped: { taskId: number; status: TaskStatus }[] = [];
     const queue = rows.filter((r) => {
-      if (QUEUEABLE_TASK_STATES.includes(r.status as TaskStatus) && taskMachine.isLegal(r.status as TaskStatus, 'QUEUED')) return true;
-      skipped.push({ taskId: r.id, status: r.status as TaskStatus });
+      if (QUEUEABLE_TASK_STATES.includes(r.status) && taskMachine.isLegal(r.status, 'QUEUED')) return true;
+      skipped.push({ taskId: r.id, status: r.status });
       return false;
     });
     await afterRead('queue', tx);
-    const byFrom = new Map<string, number[]>();
+    const byFrom = new Map<TaskStatus, number[]>();
     for (const r of queue) byFrom.set(r.status, [...(byFrom.get(r.status) ?? []), r.id]);
     for (const [from, group] of byFrom) {
       for (const part of chunks(group, 500)) {
@@ -310,7 +309,7 @@ export async function requestResume(db: Db, workflowId: number, mode: 'cold' | '
       .selectFrom('workflow_run')
       .select(['id', 'workflow_id', 'status'])
       .where('workflow_id', '=', workflowId)
-      .where('status', 'in', LIVE_RUN_STATES as string[]);
+      .where('status', 'in', [...LIVE_RUN_STATES]);
     q = tx.dialect.lockRows(q);
     const run = await q.executeTakeFirst();
     if (!run) return { runId: null, status: null };
