@@ -15,6 +15,8 @@ const ARRAY_CHUNK = 20_000;
 const OUTAGE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
 /** Serialization failure, deadlock, lock not available: the same request succeeds on retry. */
 const BUSY_STATES = new Set(['40001', '40P01', '55P03']);
+/** What pg says of a query on a connection that had already died (the server ended the session). */
+const DEAD_CLIENT_TEXT = /is not queryable|Connection terminated unexpectedly/i;
 
 export const postgresDialect: Dialect = {
   name: 'postgres',
@@ -77,7 +79,7 @@ export const postgresDialect: Dialect = {
   classifyError(err: unknown): ErrorKind {
     const { codes, text } = errorFacts(err);
     if (codes.some((c) => BUSY_STATES.has(c)) || /deadlock detected|could not serialize/i.test(text)) return 'busy';
-    if (codes.some((c) => OUTAGE_STATES.has(c) || c.startsWith('08') || SOCKET_CODES.has(c)) || OUTAGE_TEXT.test(text)) return 'outage';
+    if (codes.some((c) => OUTAGE_STATES.has(c) || c.startsWith('08') || SOCKET_CODES.has(c)) || OUTAGE_TEXT.test(text) || DEAD_CLIENT_TEXT.test(text)) return 'outage';
     return 'other';
   },
 };
