@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
 import type { Database } from './schema.js';
+import type { Q } from './conn.js';
 import { up as initial } from './migrations/0001-initial.js';
 import { up as requestLog } from './migrations/0002-request-log.js';
 import { up as identity } from './migrations/0003-identity.js';
@@ -27,6 +28,11 @@ export interface Db {
   close(): Promise<void>;
 }
 
+
+/** The database itself as a query target, outside any transaction. */
+export function onDb(db: Db): Q {
+  return { db: db.kysely, dialect: db.dialect };
+}
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//.test(target);
