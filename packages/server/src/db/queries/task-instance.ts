@@ -43,3 +43,23 @@ export function instancesPerNode(q: Q, since: number) {
     .groupBy('ti.node_name')
     .execute();
 }
+
+export interface NewInstance {
+  runId: number;
+  workflowId: number;
+  taskId: number;
+  clusterId: number;
+  queueId: number;
+  resources: string;
+}
+
+/** Insert QUEUED instances; answers each one's id with its task id. */
+export function insertQueuedInstances(q: Q, rows: readonly NewInstance[], now: number) {
+  return q.dialect.bulkInsert<{ id: number; task_id: number }>(
+    q.db,
+    'task_instance',
+    ['workflow_run_id', 'workflow_id', 'task_id', 'status', 'status_at', 'created_at', 'cluster_id', 'queue_id', 'resources'],
+    rows.map((r) => [r.runId, r.workflowId, r.taskId, 'QUEUED', now, now, r.clusterId, r.queueId, r.resources]),
+    { returning: ['id', 'task_id'], pgTypes: ['bigint', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'text'] },
+  );
+}
