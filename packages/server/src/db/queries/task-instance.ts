@@ -3,7 +3,118 @@
 // and the runner live here too.
 
 import type { TaskInstanceStatus } from '@jobmon/core';
+import { CompiledQuery, type Updateable } from 'kysely';
 import type { Q } from '../conn.js';
+import type { PgType, SetCas } from '../dialects/dialect.js';
+import type { TaskInstanceTable } from '../schema.js';
+
+/** What a transition report may tell about an instance besides its status; a field is written only when given. */
+export type InstanceFacts = Updateable<TaskInstanceTable>;
+
+const INSTANCE_FIELDS = [
+  'distributor_id',
+  'node_name',
+  'pgid',
+  'exit_code',
+  'peak_memory_bytes',
+  'wall_time_ms',
+  'stdout_path',
+  'stderr_path',
+  'stdout_tail',
+  'stderr_tail',
+  'error_class',
+  'report_by',
+  'cleanup',
+] as const;
+const INSTANCE_PG_TYPES: Record<(typeof INSTANCE_FIELDS)[number], PgType> = {
+  distributor_id: 'text',
+  node_name: 'text',
+  pgid: 'integer',
+  exit_code: 'integer',
+  peak_memory_bytes: 'bigint',
+  wall_time_ms: 'bigint',
+  stdout_path: 'text',
+  stderr_path: 'text',
+  stdout_tail: 'text',
+  stderr_tail: 'text',
+  error_class: 'text',
+  report_by: 'bigint',
+  cleanup: 'text',
+};
+const factValues = (f: InstanceFacts) => INSTANCE_FIELDS.map((k) => (f[k] === undefined ? null : f[k]));
+
+// The statement on the hottest path, precompiled: a field is overwritten only when given.
+const UPDATE_INSTANCE =
+  'update task_instance set status = $1, status_at = $2, ' +
+  INSTANCE_FIELDS.map((c, i) => `${c} = coalesce($${i + 3}, ${c})`).join(', ') +
+  ` where id = $${INSTANCE_FIELDS.length + 3} and status = $${INSTANCE_FIELDS.length + 4}`;
+
+const INSTANCE_CAS: SetCas = {
+  table: 'task_instance',
+  columns: [
+    { name: 'id', pg: 'bigint' },
+    { name: 'from', pg: 'text' },
+    { name: 'to', pg: 'text' },
+    ...INSTANCE_FIELDS.map((c) => ({ name: c, pg: INSTANCE_PG_TYPES[c] })),
+  ],
+  set: [['status', 'v.to'], ['status_at', '$extra1'], ...INSTANCE_FIELDS.map((c): [string, string] => [c, `coalesce(v.${c}, ${c})`])],
+};
+
+/** Instances a transition reads, locked (one chunk of ids). */
+export function lockInstances(q: Q, ids: readonly number[]) {
+  return q.dialect.lockRows(q.db.selectFrom('task_instance').select(['id', 'status', 'task_id', 'workflow_id', 'workflow_run_id']).where('id', 'in', [...ids])).execute();
+}
+
+/** Each task's newest instance id. */
+export function latestInstanceOfTasks(q: Q, taskIds: readonly number[]) {
+  return q.db
+    .selectFrom('task_instance')
+    .select(['task_id', (eb) => eb.fn.max('id').as('latest')])
+    .where('task_id', 'in', [...taskIds])
+    .groupBy('task_id')
+    .execute();
+}
+
+/** Compare-and-set one instance's status with its facts; false: someone moved it first. */
+export async function casInstance(q: Q, id: number, from: TaskInstanceStatus, to: TaskInstanceStatus, now: number, facts: InstanceFacts): Promise<boolean> {
+  const res = await q.db.executeQuery(CompiledQuery.raw(q.dialect.positional(UPDATE_INSTANCE), [to, now, ...factValues(facts), id, from]));
+  return Number(res.numAffectedRows ?? 0) === 1;
+}
+
+export interface InstanceMove {
+  id: number;
+  from: TaskInstanceStatus;
+  to: TaskInstanceStatus;
+  facts: InstanceFacts;
+}
+
+/** Compare-and-set many instances in one statement; answers the ids moved. */
+export function casInstances(q: Q, moves: readonly InstanceMove[], now: number): Promise<Set<number>> {
+  return q.dialect.setCas(
+    q.db,
+    INSTANCE_CAS,
+    moves.map((m) => [m.id, m.from, m.to, ...factValues(m.facts)]),
+    [now],
+  );
+}
+
+/** New facts for an instance still in `status` (a repeated report of the current state). */
+export async function updateInstanceFacts(q: Q, id: number, status: TaskInstanceStatus, facts: InstanceFacts): Promise<void> {
+  await q.db.updateTable('task_instance').set(facts).where('id', '=', id).where('status', '=', status).execute();
+}
+
+/** Record what a cleanup pass killed after the instance ended; written once. */
+export async function setCleanupOnce(q: Q, id: number, cleanup: string): Promise<void> {
+  await q.db.updateTable('task_instance').set({ cleanup }).where('id', '=', id).where('cleanup', 'is', null).execute();
+}
+
+export async function instanceStatus(q: Q, id: number): Promise<TaskInstanceStatus | undefined> {
+  return (await q.db.selectFrom('task_instance').select('status').where('id', '=', id).executeTakeFirst())?.status;
+}
+
+export async function setInstanceReportBy(q: Q, id: number, reportBy: number): Promise<void> {
+  await q.db.updateTable('task_instance').set({ report_by: reportBy }).where('id', '=', id).execute();
+}
 
 export function instancesOfTask(q: Q, taskId: number) {
   return q.db.selectFrom('task_instance').selectAll().where('task_id', '=', taskId).orderBy('id').execute();

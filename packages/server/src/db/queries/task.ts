@@ -2,7 +2,9 @@
 // status read (services/runs.ts, services/instances.ts); reads for reports live here too.
 
 import type { TaskStatus } from '@jobmon/core';
+import { CompiledQuery } from 'kysely';
 import type { Q } from '../conn.js';
+import type { SetCas } from '../dialects/dialect.js';
 
 export function countTasksByStatus(q: Q, workflowId: number) {
   return q.db
@@ -64,4 +66,68 @@ export async function setTaskResources(q: Q, id: number, resources: string, queu
     .set({ resources, ...(queueId !== undefined ? { queue_id: queueId } : {}) })
     .where('id', '=', id)
     .execute();
+}
+
+/** Tasks a transition reads, locked (one chunk of ids). */
+export function lockTasksForTransition(q: Q, ids: readonly number[]) {
+  return q.dialect
+    .lockRows(q.db.selectFrom('task').select(['id', 'status', 'num_attempts', 'max_attempts', 'infra_failures', 'max_infra_failures', 'status_at']).where('id', 'in', [...ids]))
+    .execute();
+}
+
+export interface TaskMove {
+  id: number;
+  from: TaskStatus;
+  to: TaskStatus;
+  numAttempts: number;
+  infraFailures: number;
+}
+
+// On the hottest path, precompiled.
+const UPDATE_TASK = 'update task set status = $1, status_at = $2, num_attempts = $3, infra_failures = $4 where id = $5 and status = $6';
+
+const TASK_CAS: SetCas = {
+  table: 'task',
+  columns: [
+    { name: 'id', pg: 'bigint' },
+    { name: 'from', pg: 'text' },
+    { name: 'to', pg: 'text' },
+    { name: 'attempts', pg: 'integer' },
+    { name: 'infra', pg: 'integer' },
+  ],
+  set: [
+    ['status', 'v.to'],
+    ['num_attempts', 'v.attempts'],
+    ['infra_failures', 'v.infra'],
+    ['status_at', '$extra1'],
+  ],
+};
+
+/** Compare-and-set one task's status and counters; false: someone moved it first. */
+export async function casTask(q: Q, m: TaskMove, now: number): Promise<boolean> {
+  const res = await q.db.executeQuery(CompiledQuery.raw(q.dialect.positional(UPDATE_TASK), [m.to, now, m.numAttempts, m.infraFailures, m.id, m.from]));
+  return Number(res.numAffectedRows ?? 0) === 1;
+}
+
+/** Compare-and-set many tasks in one statement; answers the ids moved. */
+export function casTasks(q: Q, moves: readonly TaskMove[], now: number): Promise<Set<number>> {
+  return q.dialect.setCas(
+    q.db,
+    TASK_CAS,
+    moves.map((m) => [m.id, m.from, m.to, m.numAttempts, m.infraFailures]),
+    [now],
+  );
+}
+
+/** Put a task back as it was read (its instance's compare-and-set missed after the task's applied). */
+export async function restoreTask(q: Q, t: { id: number; status: TaskStatus; status_at: number; num_attempts: number; infra_failures: number }): Promise<void> {
+  await q.db
+    .updateTable('task')
+    .set({ status: t.status, status_at: t.status_at, num_attempts: t.num_attempts, infra_failures: t.infra_failures })
+    .where('id', '=', t.id)
+    .execute();
+}
+
+export function taskState(q: Q, id: number) {
+  return q.db.selectFrom('task').select(['status', 'status_at', 'num_attempts', 'infra_failures']).where('id', '=', id).executeTakeFirstOrThrow();
 }
