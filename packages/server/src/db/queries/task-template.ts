@@ -38,3 +38,12 @@ export async function ensureTemplateVersion(q: Q, taskTemplateId: number, v: Tem
     .executeTakeFirstOrThrow();
   return row.id;
 }
+
+export function templatesByName(q: Q, toolVersionId: number, names: readonly string[]) {
+  return q.db.selectFrom('task_template').select(['id', 'name']).where('tool_version_id', '=', toolVersionId).where('name', 'in', [...names]).execute();
+}
+
+/** Each of these template versions with its template's id (missing ones are absent). */
+export function templatesOfVersions(q: Q, versionIds: readonly number[]) {
+  return q.db.selectFrom('task_template_version').select(['id', 'task_template_id']).where('id', 'in', [...versionIds]).execute();
+}

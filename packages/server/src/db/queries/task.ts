@@ -2,9 +2,10 @@
 // status read (services/runs.ts, services/instances.ts); reads for reports live here too.
 
 import type { TaskStatus } from '@jobmon/core';
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, type Insertable, type Updateable } from 'kysely';
 import type { Q } from '../conn.js';
 import type { SetCas } from '../dialects/dialect.js';
+import type { TaskTable } from '../schema.js';
 
 export function countTasksByStatus(q: Q, workflowId: number) {
   return q.db
@@ -130,4 +131,75 @@ export async function restoreTask(q: Q, t: { id: number; status: TaskStatus; sta
 
 export function taskState(q: Q, id: number) {
   return q.db.selectFrom('task').select(['status', 'status_at', 'num_attempts', 'infra_failures']).where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+/** A workflow's tasks on these nodes (to tell existing tasks from new ones). */
+export function tasksOnNodes(q: Q, workflowId: number, nodeIds: readonly number[]) {
+  return q.dialect.selectWhereIn<{ id: number; node_id: number; task_args_hash: string; status: TaskStatus }>(
+    q.db,
+    'select "id", "node_id", "task_args_hash", "status" from "task"',
+    'node_id',
+    nodeIds,
+    'bigint',
+    { sql: '"workflow_id" = ?', params: [workflowId] },
+  );
+}
+
+const TASK_COLUMNS = [
+  'workflow_id',
+  'node_id',
+  'task_args_hash',
+  'task_template_version_id',
+  'name',
+  'command',
+  'status',
+  'status_at',
+  'num_attempts',
+  'max_attempts',
+  'infra_failures',
+  'max_infra_failures',
+  'cluster_id',
+  'queue_id',
+  'resources',
+  'resource_scales',
+  'fallback_queues',
+] as const;
+const TASK_PG_TYPES = ['bigint', 'bigint', 'text', 'bigint', 'text', 'text', 'text', 'bigint', 'integer', 'integer', 'integer', 'integer', 'bigint', 'bigint', 'text', 'text', 'text'] as const;
+
+export type NewTask = Omit<Insertable<TaskTable>, 'id'>;
+
+/** Insert tasks in bulk; answers each one's id with its node and task-args hash. */
+export function insertTasks(q: Q, rows: readonly NewTask[]) {
+  return q.dialect.bulkInsert<{ id: number; node_id: number; task_args_hash: string }>(
+    q.db,
+    'task',
+    TASK_COLUMNS,
+    rows.map((r) => TASK_COLUMNS.map((c) => r[c])),
+    { returning: ['id', 'node_id', 'task_args_hash'], pgTypes: TASK_PG_TYPES },
+  );
+}
+
+/** A resume's reset of a task still in `from`: fresh attempts and the new declaration. Answers the rows moved. */
+export async function resetTask(q: Q, id: number, from: TaskStatus, values: Omit<Updateable<TaskTable>, 'id' | 'status' | 'workflow_id'>, now: number): Promise<bigint> {
+  const res = await q.db
+    .updateTable('task')
+    .set({ status: 'REGISTERING', status_at: now, num_attempts: 0, infra_failures: 0, ...values })
+    .where('id', '=', id)
+    .where('status', '=', from)
+    .executeTakeFirst();
+  return res.numUpdatedRows;
+}
+
+/** Insert [task id, name, value] rows; args a task has already are kept. */
+export async function insertTaskArgs(q: Q, rows: readonly (readonly [number, string, string])[]): Promise<void> {
+  await q.dialect.bulkInsert(q.db, 'task_arg', ['task_id', 'name', 'value'], rows, { ignoreConflictOn: ['task_id', 'name'], pgTypes: ['bigint', 'text', 'text'] });
+}
+
+/** Insert or overwrite task attributes (one chunk). */
+export async function upsertTaskAttributes(q: Q, rows: readonly { task_id: number; name: string; value: string }[]): Promise<void> {
+  await q.db
+    .insertInto('task_attribute')
+    .values([...rows])
+    .onConflict((oc) => oc.columns(['task_id', 'name']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+    .execute();
 }

@@ -2,8 +2,9 @@
 // the status read (services/runs.ts); lapsed runs are found by their report deadline.
 
 import { LIVE_RUN_STATES, type WorkflowRunStatus } from '@jobmon/core';
-import { sql } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { Q } from '../conn.js';
+import type { WorkflowRunTable } from '../schema.js';
 
 export function latestRun(q: Q, workflowId: number) {
   return q.db.selectFrom('workflow_run').select(['id', 'status', 'heartbeat_at']).where('workflow_id', '=', workflowId).orderBy('id', 'desc').executeTakeFirst();
@@ -49,4 +50,28 @@ export function lockLiveRun(q: Q, workflowId: number) {
 /** A heartbeat that moves nothing: only the deadline. */
 export async function extendRunDeadline(q: Q, id: number, now: number, reportBy: number): Promise<void> {
   await q.db.updateTable('workflow_run').set({ heartbeat_at: now, report_by: reportBy }).where('id', '=', id).execute();
+}
+
+/** The workflow's live run, for a message naming who holds it (not locked: the workflow row is). */
+export function liveRunDetail(q: Q, workflowId: number) {
+  return q.db
+    .selectFrom('workflow_run')
+    .select(['id', 'status', 'host', 'pid', 'process_start', 'heartbeat_at'])
+    .where('workflow_id', '=', workflowId)
+    .where('status', 'in', [...LIVE_RUN_STATES])
+    .executeTakeFirst();
+}
+
+export async function insertRun(q: Q, row: Insertable<WorkflowRunTable>): Promise<number> {
+  return (await q.db.insertInto('workflow_run').values(row).returning('id').executeTakeFirstOrThrow()).id;
+}
+
+/** A run with its workflow's DAG. */
+export function runWithDag(q: Q, id: number) {
+  return q.db
+    .selectFrom('workflow_run')
+    .innerJoin('workflow', 'workflow.id', 'workflow_run.workflow_id')
+    .select(['workflow_run.id', 'workflow_run.status', 'workflow_run.workflow_id', 'workflow.dag_id'])
+    .where('workflow_run.id', '=', id)
+    .executeTakeFirst();
 }

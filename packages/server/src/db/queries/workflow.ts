@@ -2,7 +2,9 @@
 // (services/cascade.ts). Guarded updates name the states they move from.
 
 import type { WorkflowStatus } from '@jobmon/core';
+import type { Insertable } from 'kysely';
 import type { Q } from '../conn.js';
+import type { WorkflowTable } from '../schema.js';
 
 export function findWorkflow(q: Q, id: number) {
   return q.db.selectFrom('workflow').selectAll().where('id', '=', id).executeTakeFirst();
@@ -29,4 +31,53 @@ export async function markWorkflowBound(q: Q, id: number, now: number): Promise<
 
 export async function workflowExists(q: Q, id: number): Promise<boolean> {
   return (await q.db.selectFrom('workflow').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
+/** The workflow with this identity (tool version, workflow args), with its DAG. */
+export function findWorkflowByIdentity(q: Q, toolVersionId: number, argsHash: string) {
+  return q.db
+    .selectFrom('workflow')
+    .innerJoin('dag', 'dag.id', 'workflow.dag_id')
+    .select(['workflow.id', 'workflow.status', 'workflow.task_hash', 'workflow.task_count', 'workflow.name', 'dag.hash as dag_hash', 'dag.id as dag_id', 'dag.bound_at'])
+    .where('workflow.tool_version_id', '=', toolVersionId)
+    .where('workflow.args_hash', '=', argsHash)
+    .executeTakeFirst();
+}
+
+/** What a new binding of an existing workflow may change: its name, description and concurrency. */
+export async function updateWorkflowDeclared(q: Q, id: number, d: { name: string; description: string; maxConcurrentlyRunning?: number | undefined }): Promise<void> {
+  await q.db
+    .updateTable('workflow')
+    .set({
+      name: d.name,
+      description: d.description,
+      ...(d.maxConcurrentlyRunning === undefined ? {} : { max_concurrently_running: d.maxConcurrentlyRunning }),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function insertWorkflow(q: Q, row: Insertable<WorkflowTable>): Promise<number> {
+  return (await q.db.insertInto('workflow').values(row).returning('id').executeTakeFirstOrThrow()).id;
+}
+
+export async function upsertWorkflowAttribute(q: Q, workflowId: number, name: string, value: string): Promise<void> {
+  await q.db
+    .insertInto('workflow_attribute')
+    .values({ workflow_id: workflowId, name, value })
+    .onConflict((oc) => oc.columns(['workflow_id', 'name']).doUpdateSet({ value }))
+    .execute();
+}
+
+export async function upsertTemplateConcurrency(q: Q, workflowId: number, taskTemplateId: number, limit: number): Promise<void> {
+  await q.db
+    .insertInto('template_concurrency')
+    .values({ workflow_id: workflowId, task_template_id: taskTemplateId, max_concurrently_running: limit })
+    .onConflict((oc) => oc.columns(['workflow_id', 'task_template_id']).doUpdateSet({ max_concurrently_running: limit }))
+    .execute();
+}
+
+/** The workflow, locked: creating a run decides from its status. */
+export function lockWorkflow(q: Q, id: number) {
+  return q.dialect.lockRows(q.db.selectFrom('workflow').select(['id', 'status', 'name']).where('id', '=', id)).executeTakeFirst();
 }
