@@ -54,10 +54,16 @@ describe(`the ${TEST_DB_KIND} dialect`, () => {
     // 25,000 rows: past SQLite's 30,000-parameter chunk (two columns: 15,000 rows) and PostgreSQL's
     // 20,000-row array chunk, so both split the batch and must keep the order across chunks.
     const names = Array.from({ length: 25_000 }, (_, i) => `tool-${String(i).padStart(5, '0')}`);
-    const ids = await db.dialect.bulkInsert<{ id: number; name: string }>(db.kysely, 'tool', ['name', 'created_at'], names.map((n, i) => [n, i]), {
-      pgTypes: ['text', 'bigint'],
-      returning: ['id', 'name'],
-    });
+    const ids = await db.dialect.bulkInsert<{ id: number; name: string }>(
+      db.kysely,
+      'tool',
+      ['name', 'created_at'],
+      names.map((n, i) => [n, i]),
+      {
+        pgTypes: ['text', 'bigint'],
+        returning: ['id', 'name'],
+      },
+    );
     expect(ids.map((r) => r.name)).toEqual(names);
     const stored = await db.kysely.selectFrom('tool').select(['id', 'name', 'created_at']).orderBy('id').execute();
     expect(stored).toHaveLength(names.length);
@@ -66,13 +72,24 @@ describe(`the ${TEST_DB_KIND} dialect`, () => {
   });
 
   it('inserts without array types too (positional VALUES on both)', async () => {
-    const rows = await db.dialect.bulkInsert<{ key: string }>(db.kysely, 'meta', ['key', 'value'], [['c-1', 'a'], ['c-2', 'b']], { returning: ['key'] });
+    const rows = await db.dialect.bulkInsert<{ key: string }>(
+      db.kysely,
+      'meta',
+      ['key', 'value'],
+      [
+        ['c-1', 'a'],
+        ['c-2', 'b'],
+      ],
+      { returning: ['key'] },
+    );
     expect(rows.map((r) => r.key)).toEqual(['c-1', 'c-2']);
     expect(await db.dialect.bulkInsert(db.kysely, 'meta', ['key', 'value'], [])).toEqual([]);
   });
 
   it('ignores rows that conflict when asked, and inserts the rest', async () => {
-    await db.dialect.bulkInsert(db.kysely, 'lease', ['name', 'holder', 'expires_at'], [['ig-a', 'first', 1]], { pgTypes: ['text', 'text', 'bigint'] });
+    await db.dialect.bulkInsert(db.kysely, 'lease', ['name', 'holder', 'expires_at'], [['ig-a', 'first', 1]], {
+      pgTypes: ['text', 'text', 'bigint'],
+    });
     const inserted = await db.dialect.bulkInsert<{ name: string }>(
       db.kysely,
       'lease',
@@ -84,22 +101,38 @@ describe(`the ${TEST_DB_KIND} dialect`, () => {
       { pgTypes: ['text', 'text', 'bigint'], ignoreConflictOn: ['name'], returning: ['name'] },
     );
     expect(inserted.map((r) => r.name)).toEqual(['ig-b']);
-    const rows = await db.kysely.selectFrom('lease').select(['name', 'holder']).where('name', 'like', 'ig-%').orderBy('name').execute();
+    const rows = await db.kysely
+      .selectFrom('lease')
+      .select(['name', 'holder'])
+      .where('name', 'like', 'ig-%')
+      .orderBy('name')
+      .execute();
     expect(rows).toEqual([
       { name: 'ig-a', holder: 'first' },
       { name: 'ig-b', holder: 'second' },
     ]);
     // Without ignoreConflictOn the same conflict is an error, and a plain fault, not an outage.
-    const e = await raised(db.dialect.bulkInsert(db.kysely, 'lease', ['name', 'holder', 'expires_at'], [['ig-a', 'third', 3]], { pgTypes: ['text', 'text', 'bigint'] }));
+    const e = await raised(
+      db.dialect.bulkInsert(db.kysely, 'lease', ['name', 'holder', 'expires_at'], [['ig-a', 'third', 3]], {
+        pgTypes: ['text', 'text', 'bigint'],
+      }),
+    );
     expect(db.dialect.classifyError(e)).toBe('other');
   });
 
   it('selects where a column is in more keys than one IN list holds, with an extra condition', async () => {
     const names = Array.from({ length: 5_000 }, (_, i) => `tool-${String(i * 5).padStart(5, '0')}`);
-    const rows = await db.dialect.selectWhereIn<{ name: string }>(db.kysely, 'select "name" from "tool"', 'name', [...names, 'no-such-tool'], 'text', {
-      sql: '"created_at" >= ?',
-      params: [10],
-    });
+    const rows = await db.dialect.selectWhereIn<{ name: string }>(
+      db.kysely,
+      'select "name" from "tool"',
+      'name',
+      [...names, 'no-such-tool'],
+      'text',
+      {
+        sql: '"created_at" >= ?',
+        params: [10],
+      },
+    );
     const want = names.filter((_, i) => i * 5 >= 10);
     expect(rows.map((r) => r.name).sort()).toEqual(want);
     expect(await db.dialect.selectWhereIn(db.kysely, 'select "name" from "tool"', 'name', [], 'text')).toEqual([]);
@@ -107,9 +140,15 @@ describe(`the ${TEST_DB_KIND} dialect`, () => {
 
   it('moves, in one compare-and-set, exactly the rows that still have the status read', async () => {
     const n = 12_000; // past SQLite's chunk for four columns (7,500 rows)
-    await db.dialect.bulkInsert(db.kysely, 'contract_row', ['id', 'status', 'note'], Array.from({ length: n }, (_, i) => [i + 1, i % 3 === 0 ? 'B' : 'A', null]), {
-      pgTypes: ['bigint', 'text', 'text'],
-    });
+    await db.dialect.bulkInsert(
+      db.kysely,
+      'contract_row',
+      ['id', 'status', 'note'],
+      Array.from({ length: n }, (_, i) => [i + 1, i % 3 === 0 ? 'B' : 'A', null]),
+      {
+        pgTypes: ['bigint', 'text', 'text'],
+      },
+    );
     const spec = {
       table: 'contract_row',
       columns: [
@@ -124,11 +163,22 @@ describe(`the ${TEST_DB_KIND} dialect`, () => {
       ] as [string, string][],
     };
     // Every row claims to be A; only the two thirds that are move. A null note takes the extra.
-    const moved = await db.dialect.setCas(db.kysely, spec, Array.from({ length: n }, (_, i) => [i + 1, 'A', 'C', i % 2 === 0 ? 'given' : null]), ['default']);
+    const moved = await db.dialect.setCas(
+      db.kysely,
+      spec,
+      Array.from({ length: n }, (_, i) => [i + 1, 'A', 'C', i % 2 === 0 ? 'given' : null]),
+      ['default'],
+    );
     expect(moved.size).toBe(n - n / 3);
     expect(moved.has(1)).toBe(false);
     expect(moved.has(2)).toBe(true);
-    const counts = await sql<{ status: string; note: string | null; n: number }>`select status, note, count(*) as n from contract_row group by status, note order by status, note`.execute(db.kysely);
+    const counts = await sql<{
+      status: string;
+      note: string | null;
+      n: number;
+    }>`select status, note, count(*) as n from contract_row group by status, note order by status, note`.execute(
+      db.kysely,
+    );
     expect(counts.rows.map((r) => [r.status, r.note, Number(r.n)])).toEqual([
       ['B', null, n / 3],
       ['C', 'default', n / 3],
@@ -167,7 +217,9 @@ describe(`the ${TEST_DB_KIND} dialect`, () => {
     await db.kysely.insertInto('lease').values({ name: 'locked', holder: 'h', expires_at: 0 }).execute();
     let refusal: unknown;
     await db.dialect.transaction(db.kysely, async (conn) => {
-      const row = await db.dialect.lockRows(conn.selectFrom('lease').select(['name', 'holder']).where('name', '=', 'locked')).executeTakeFirst();
+      const row = await db.dialect
+        .lockRows(conn.selectFrom('lease').select(['name', 'holder']).where('name', '=', 'locked'))
+        .executeTakeFirst();
       expect(row).toEqual({ name: 'locked', holder: 'h' });
       // Another session that will not wait: refused while this transaction holds the row.
       if (TEST_DB_KIND === 'postgres') {
@@ -181,20 +233,34 @@ describe(`the ${TEST_DB_KIND} dialect`, () => {
       } else {
         const other = new Sqlite(tdb.target, { timeout: 0 });
         try {
-          refusal = await raised(Promise.resolve().then(() => other.prepare(`update lease set holder = 'other' where name = 'locked'`).run()));
+          refusal = await raised(
+            Promise.resolve().then(() =>
+              other.prepare(`update lease set holder = 'other' where name = 'locked'`).run(),
+            ),
+          );
         } finally {
           other.close();
         }
       }
     });
     expect(db.dialect.classifyError(refusal)).toBe('busy');
-    const after = await db.kysely.selectFrom('lease').select('holder').where('name', '=', 'locked').executeTakeFirstOrThrow();
+    const after = await db.kysely
+      .selectFrom('lease')
+      .select('holder')
+      .where('name', '=', 'locked')
+      .executeTakeFirstOrThrow();
     expect(after.holder).toBe('h');
   });
 
   it('calls a refused connection an outage', async () => {
     const port = await closedPort();
-    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'test', connectionTimeoutMillis: 5_000 });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port,
+      user: 'postgres',
+      database: 'test',
+      connectionTimeoutMillis: 5_000,
+    });
     const e = await raised(client.connect());
     expect((e as { code?: string }).code).toBe('ECONNREFUSED');
     expect(db.dialect.classifyError(e)).toBe('outage');

@@ -9,6 +9,12 @@ import type { Dialect, SetCas } from './dialects/dialect.js';
 export type { SetCas } from './dialects/dialect.js';
 
 /** Rows list values in `columns` order (the first two: id, expected status). Returns the ids moved. */
-export function setCas(conn: Conn, dialect: Dialect, spec: SetCas, rows: readonly (readonly unknown[])[], extra: readonly unknown[] = []): Promise<Set<number>> {
+export function setCas(
+  conn: Conn,
+  dialect: Dialect,
+  spec: SetCas,
+  rows: readonly (readonly unknown[])[],
+  extra: readonly unknown[] = [],
+): Promise<Set<number>> {
   return dialect.setCas(conn, spec, rows, extra);
 }

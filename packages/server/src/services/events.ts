@@ -2,7 +2,7 @@
 // until a transaction commits new events (or its wait runs out) instead of polling in a loop.
 
 import type { EventT } from '@jobmon/core';
-import type { Db } from '../db/connect.js';
+import { onDb, type Db } from '../db/connect.js';
 import { eventsAfter } from '../db/queries/event.js';
 import { eventBus } from './tx.js';
 
@@ -18,7 +18,7 @@ export interface EventQuery {
 }
 
 async function read(db: Db, q: EventQuery): Promise<EventT[]> {
-  const rows = await eventsAfter({ db: db.kysely }, q);
+  const rows = await eventsAfter(onDb(db), q);
   return rows.map((r) => ({
     seq: r.seq,
     at: r.at,

@@ -15,10 +15,8 @@
 // the 'reaper' lease (services/lease.ts); the others stand by and renew their bid each beat.
 
 import {
-  ACTIVE_INSTANCE_STATES,
   INSTANCE_DEADLINE_TO,
   LAPSED_TO,
-  LIVE_RUN_STATES,
   NotFoundError,
   WorkflowNotResumableError,
   type WorkflowRunStatus,
@@ -26,7 +24,9 @@ import {
   type TaskInstanceStatus,
   type TransitionResultT,
 } from '@jobmon/core';
-import type { Db } from '../db/connect.js';
+import { onDb, type Db } from '../db/connect.js';
+import { activeInstancesOfRun, orphanedInstances, overdueInstances } from '../db/queries/task-instance.js';
+import { lockRunProcess } from '../db/queries/workflow-run.js';
 import { applyInTx } from './instances.js';
 import { moveRun, reapLapsedRuns } from './runs.js';
 import { acquireLease, releaseLease } from './lease.js';
@@ -184,25 +184,12 @@ export class Reaper {
     report.runs = await withTx(this.db, (tx) => reapLapsedRuns(tx, undefined, this.upSince), now);
 
     // 2. Active instances whose run has ended.
-    const orphans = await this.db.kysely
-      .selectFrom('task_instance as ti')
-      .innerJoin('workflow_run as r', 'r.id', 'ti.workflow_run_id')
-      .select(['ti.id', 'ti.status', 'ti.report_by', 'r.id as run_id', 'r.status as run_status'])
-      .where('ti.status', 'in', ACTIVE_INSTANCE_STATES as TaskInstanceStatus[])
-      .where('r.status', 'not in', [...LIVE_RUN_STATES])
-      .limit(10_000)
-      .execute();
+    const orphans = await orphanedInstances(onDb(this.db), 10_000);
     const orphanMoves = closeOrphans(orphans, this.opts.graceMs);
     await this.apply(orphanMoves, new Map(orphans.map((o) => [o.id, o.status])), now, report);
 
     // 3. Instances past their own deadline.
-    const lapsed = await this.db.kysely
-      .selectFrom('task_instance')
-      .select(['id', 'status'])
-      .where('status', 'in', Object.keys(INSTANCE_DEADLINE_TO) as TaskInstanceStatus[])
-      .where('report_by', '<', now)
-      .limit(10_000)
-      .execute();
+    const lapsed = await overdueInstances(onDb(this.db), Object.keys(INSTANCE_DEADLINE_TO) as TaskInstanceStatus[], now, 10_000);
     const moves: InstanceTransitionT[] = lapsed.map((l) => {
       const from = l.status;
       const to = INSTANCE_DEADLINE_TO[from]!;
@@ -243,9 +230,7 @@ export async function reapDeadRun(
   graceMs: number,
 ): Promise<{ runId: number; status: WorkflowRunStatus }> {
   return withTx(db, async (tx) => {
-    let q = tx.db.selectFrom('workflow_run').select(['id', 'workflow_id', 'status', 'host', 'pid', 'process_start']).where('id', '=', runId);
-    q = tx.dialect.lockRows(q);
-    const run = await q.executeTakeFirst();
+    const run = await lockRunProcess(tx, runId);
     if (!run) throw new NotFoundError(`workflow run ${runId} does not exist`, { runId });
     const to = LAPSED_TO[run.status];
     if (to === undefined) return { runId, status: run.status }; // already ended
@@ -256,12 +241,7 @@ export async function reapDeadRun(
       );
     }
     await moveRun(tx, run, to, 'reaper');
-    const orphans = await tx.db
-      .selectFrom('task_instance')
-      .select(['id', 'status', 'report_by'])
-      .where('workflow_run_id', '=', runId)
-      .where('status', 'in', ACTIVE_INSTANCE_STATES as TaskInstanceStatus[])
-      .execute();
+    const orphans = await activeInstancesOfRun(tx, runId);
     const moves = closeOrphans(orphans.map((o) => ({ ...o, run_id: runId, run_status: to })), graceMs);
     for (const part of chunks(moves, BATCH)) await applyInTx(tx, part, 'reaper');
     return { runId, status: to };

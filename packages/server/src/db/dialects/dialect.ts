@@ -55,7 +55,13 @@ export interface Dialect {
   nowMs(): RawBuilder<number>;
   /** Insert rows (values in `columns` order), chunked within the dialect's parameter limits; with
    * `returning`, answers the returned columns of every inserted row in input order. */
-  bulkInsert<R = unknown>(conn: Conn, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: BulkOptions): Promise<R[]>;
+  bulkInsert<R = unknown>(
+    conn: Conn,
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly unknown[])[],
+    opts?: BulkOptions,
+  ): Promise<R[]>;
   /** `sqlHead where [extra and] column in (values)`, however many values there are. `extra.sql`
    * uses ? placeholders. */
   selectWhereIn<R>(
@@ -67,7 +73,12 @@ export interface Dialect {
     extra?: { sql: string; params: unknown[] },
   ): Promise<R[]>;
   /** Set-based compare-and-set (db/set-cas.ts); answers the ids it moved. */
-  setCas(conn: Conn, spec: SetCas, rows: readonly (readonly unknown[])[], extra?: readonly unknown[]): Promise<Set<number>>;
+  setCas(
+    conn: Conn,
+    spec: SetCas,
+    rows: readonly (readonly unknown[])[],
+    extra?: readonly unknown[],
+  ): Promise<Set<number>>;
   /** What a driver error means for the caller (retry, report an outage, or a plain fault). */
   classifyError(err: unknown): ErrorKind;
 }
@@ -100,10 +111,11 @@ export function errorFacts(err: unknown): { codes: string[]; text: string } {
       if (typeof o.code === 'string') codes.push(o.code);
       if (typeof o.message === 'string') texts.push(o.message);
       // A refused connection to "localhost" is an AggregateError of one per address tried.
-      if (Array.isArray(o.errors)) for (const inner of o.errors as unknown[]) {
-        const c = (inner as { code?: unknown } | null)?.code;
-        if (typeof c === 'string') codes.push(c);
-      }
+      if (Array.isArray(o.errors))
+        for (const inner of o.errors as unknown[]) {
+          const c = (inner as { code?: unknown } | null)?.code;
+          if (typeof c === 'string') codes.push(c);
+        }
       e = o.cause;
     } else {
       texts.push(String(e));
@@ -114,6 +126,14 @@ export function errorFacts(err: unknown): { codes: string[]; text: string } {
 }
 
 /** Socket errors: the database process or the network path to it is gone. */
-export const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+export const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /** Message fragments that mean the same when a driver gives no code. */
 export const OUTAGE_TEXT = /ECONNREFUSED|ECONNRESET|terminating connection|Connection terminated|timeout/i;

@@ -5,7 +5,19 @@
 
 import { CompiledQuery, sql } from 'kysely';
 import type { Conn } from '../conn.js';
-import { casParts, conflictAndReturning, errorFacts, OUTAGE_TEXT, quote, SOCKET_CODES, type BulkOptions, type Dialect, type ErrorKind, type PgType, type SetCas } from './dialect.js';
+import {
+  casParts,
+  conflictAndReturning,
+  errorFacts,
+  OUTAGE_TEXT,
+  quote,
+  SOCKET_CODES,
+  type BulkOptions,
+  type Dialect,
+  type ErrorKind,
+  type PgType,
+  type SetCas,
+} from './dialect.js';
 import { multiRowInsert } from './sqlite.js';
 
 const ARRAY_CHUNK = 20_000;
@@ -36,7 +48,13 @@ export const postgresDialect: Dialect = {
   // clock_timestamp: the statement's time, not the transaction's.
   nowMs: () => sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
 
-  async bulkInsert<R>(conn: Conn, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: BulkOptions = {}) {
+  async bulkInsert<R>(
+    conn: Conn,
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly unknown[])[],
+    opts: BulkOptions = {},
+  ) {
     if (!opts.pgTypes) return multiRowInsert<R>(conn, (n) => `$${n}`, table, columns, rows, opts);
     const types: readonly PgType[] = opts.pgTypes;
     const out: R[] = [];
@@ -52,7 +70,14 @@ export const postgresDialect: Dialect = {
     return out;
   },
 
-  async selectWhereIn<R>(conn: Conn, sqlHead: string, column: string, values: readonly unknown[], pgType: PgType, extra = { sql: '', params: [] as unknown[] }) {
+  async selectWhereIn<R>(
+    conn: Conn,
+    sqlHead: string,
+    column: string,
+    values: readonly unknown[],
+    pgType: PgType,
+    extra = { sql: '', params: [] as unknown[] },
+  ) {
     if (values.length === 0) return [];
     let k = 0;
     const where = extra.sql ? `${extra.sql.replace(/\?/g, () => `$${++k}`)} and ` : '';
@@ -70,7 +95,9 @@ export const postgresDialect: Dialect = {
     const text = `update "${spec.table}" set ${sets} from unnest(${sources}) as v(${names.join(', ')}) ${where}`;
     for (let start = 0; start < rows.length; start += ARRAY_CHUNK) {
       const part = rows.slice(start, start + ARRAY_CHUNK);
-      const res = await conn.executeQuery<{ id: number }>(CompiledQuery.raw(text, [...spec.columns.map((_, j) => part.map((r) => r[j])), ...extra]));
+      const res = await conn.executeQuery<{ id: number }>(
+        CompiledQuery.raw(text, [...spec.columns.map((_, j) => part.map((r) => r[j])), ...extra]),
+      );
       for (const r of res.rows) moved.add(Number(r.id));
     }
     return moved;
@@ -79,7 +106,12 @@ export const postgresDialect: Dialect = {
   classifyError(err: unknown): ErrorKind {
     const { codes, text } = errorFacts(err);
     if (codes.some((c) => BUSY_STATES.has(c)) || /deadlock detected|could not serialize/i.test(text)) return 'busy';
-    if (codes.some((c) => OUTAGE_STATES.has(c) || c.startsWith('08') || SOCKET_CODES.has(c)) || OUTAGE_TEXT.test(text) || DEAD_CLIENT_TEXT.test(text)) return 'outage';
+    if (
+      codes.some((c) => OUTAGE_STATES.has(c) || c.startsWith('08') || SOCKET_CODES.has(c)) ||
+      OUTAGE_TEXT.test(text) ||
+      DEAD_CLIENT_TEXT.test(text)
+    )
+      return 'outage';
     return 'other';
   },
 };

@@ -4,7 +4,18 @@
 
 import { CompiledQuery, sql } from 'kysely';
 import type { Conn } from '../conn.js';
-import { casParts, conflictAndReturning, errorFacts, OUTAGE_TEXT, quote, SOCKET_CODES, type BulkOptions, type Dialect, type ErrorKind, type SetCas } from './dialect.js';
+import {
+  casParts,
+  conflictAndReturning,
+  errorFacts,
+  OUTAGE_TEXT,
+  quote,
+  SOCKET_CODES,
+  type BulkOptions,
+  type Dialect,
+  type ErrorKind,
+  type SetCas,
+} from './dialect.js';
 
 const MAX_PARAMS = 30_000;
 const IN_CHUNK = 2_000;
@@ -34,10 +45,22 @@ export const sqliteDialect: Dialect = {
 
   nowMs: () => sql<number>`cast((julianday('now') - 2440587.5) * 86400000 as integer)`,
 
-  bulkInsert: <R>(conn: Conn, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: BulkOptions = {}) =>
-    multiRowInsert<R>(conn, () => '?', table, columns, rows, opts),
+  bulkInsert: <R>(
+    conn: Conn,
+    table: string,
+    columns: readonly string[],
+    rows: readonly (readonly unknown[])[],
+    opts: BulkOptions = {},
+  ) => multiRowInsert<R>(conn, () => '?', table, columns, rows, opts),
 
-  async selectWhereIn<R>(conn: Conn, sqlHead: string, column: string, values: readonly unknown[], _pgType: unknown, extra = { sql: '', params: [] as unknown[] }) {
+  async selectWhereIn<R>(
+    conn: Conn,
+    sqlHead: string,
+    column: string,
+    values: readonly unknown[],
+    _pgType: unknown,
+    extra = { sql: '', params: [] as unknown[] },
+  ) {
     const out: R[] = [];
     for (let i = 0; i < values.length; i += IN_CHUNK) {
       const part = values.slice(i, i + IN_CHUNK);

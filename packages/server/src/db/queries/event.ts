@@ -19,7 +19,16 @@ export async function insertEvents(q: Q, at: number, events: readonly PendingEve
     q.db,
     'event',
     ['at', 'workflow_id', 'entity', 'entity_id', 'from_status', 'to_status', 'actor', 'context'],
-    events.map((e) => [at, e.workflowId, e.entity, e.entityId, e.from, e.to, e.actor, e.context === undefined ? null : JSON.stringify(e.context)]),
+    events.map((e) => [
+      at,
+      e.workflowId,
+      e.entity,
+      e.entityId,
+      e.from,
+      e.to,
+      e.actor,
+      e.context === undefined ? null : JSON.stringify(e.context),
+    ]),
     { pgTypes: ['bigint', 'bigint', 'text', 'bigint', 'text', 'text', 'text', 'text'] },
   );
 }
@@ -32,7 +41,7 @@ export interface EventFilter {
 }
 
 /** Events after `after` in sequence order, at most `limit`. */
-export function eventsAfter(q: Pick<Q, 'db'>, f: EventFilter) {
+export function eventsAfter(q: Q, f: EventFilter) {
   let s = q.db.selectFrom('event').selectAll().where('seq', '>', f.after).orderBy('seq').limit(f.limit);
   if (f.workflowId !== undefined) s = s.where('workflow_id', '=', f.workflowId);
   if (f.entity !== undefined) s = s.where('entity', '=', f.entity);

@@ -14,7 +14,11 @@ export async function insertPending(q: Q, key: string, method: string, url: stri
 }
 
 export function findRequest(q: Q, key: string) {
-  return q.db.selectFrom('request_log').select(['method', 'url', 'status', 'body', 'created_at']).where('key', '=', key).executeTakeFirst();
+  return q.db
+    .selectFrom('request_log')
+    .select(['method', 'url', 'status', 'body', 'created_at'])
+    .where('key', '=', key)
+    .executeTakeFirst();
 }
 
 /** Take over a pending row abandoned at `createdAt`; false when someone else moved it first. */

@@ -34,6 +34,15 @@ export async function insertInstanceErrors(q: Q, rows: readonly (readonly unknow
   });
 }
 
-export async function insertInstanceError(q: Q, instanceId: number, at: number, errorClass: string, message: string): Promise<void> {
-  await q.db.insertInto('task_instance_error').values({ task_instance_id: instanceId, at, error_class: errorClass, message }).execute();
+export async function insertInstanceError(
+  q: Q,
+  instanceId: number,
+  at: number,
+  errorClass: string,
+  message: string,
+): Promise<void> {
+  await q.db
+    .insertInto('task_instance_error')
+    .values({ task_instance_id: instanceId, at, error_class: errorClass, message })
+    .execute();
 }

@@ -2,7 +2,7 @@
 // status read (services/instances.ts, set-based through the dialect's setCas); reads for reports
 // and the runner live here too.
 
-import type { TaskInstanceStatus } from '@jobmon/core';
+import { ACTIVE_INSTANCE_STATES, LIVE_RUN_STATES, type TaskInstanceStatus } from '@jobmon/core';
 import { CompiledQuery, type Updateable } from 'kysely';
 import type { Q } from '../conn.js';
 import type { PgType, SetCas } from '../dialects/dialect.js';
@@ -57,12 +57,23 @@ const INSTANCE_CAS: SetCas = {
     { name: 'to', pg: 'text' },
     ...INSTANCE_FIELDS.map((c) => ({ name: c, pg: INSTANCE_PG_TYPES[c] })),
   ],
-  set: [['status', 'v.to'], ['status_at', '$extra1'], ...INSTANCE_FIELDS.map((c): [string, string] => [c, `coalesce(v.${c}, ${c})`])],
+  set: [
+    ['status', 'v.to'],
+    ['status_at', '$extra1'],
+    ...INSTANCE_FIELDS.map((c): [string, string] => [c, `coalesce(v.${c}, ${c})`]),
+  ],
 };
 
 /** Instances a transition reads, locked (one chunk of ids). */
 export function lockInstances(q: Q, ids: readonly number[]) {
-  return q.dialect.lockRows(q.db.selectFrom('task_instance').select(['id', 'status', 'task_id', 'workflow_id', 'workflow_run_id']).where('id', 'in', [...ids])).execute();
+  return q.dialect
+    .lockRows(
+      q.db
+        .selectFrom('task_instance')
+        .select(['id', 'status', 'task_id', 'workflow_id', 'workflow_run_id'])
+        .where('id', 'in', [...ids]),
+    )
+    .execute();
 }
 
 /** Each task's newest instance id. */
@@ -76,8 +87,17 @@ export function latestInstanceOfTasks(q: Q, taskIds: readonly number[]) {
 }
 
 /** Compare-and-set one instance's status with its facts; false: someone moved it first. */
-export async function casInstance(q: Q, id: number, from: TaskInstanceStatus, to: TaskInstanceStatus, now: number, facts: InstanceFacts): Promise<boolean> {
-  const res = await q.db.executeQuery(CompiledQuery.raw(q.dialect.positional(UPDATE_INSTANCE), [to, now, ...factValues(facts), id, from]));
+export async function casInstance(
+  q: Q,
+  id: number,
+  from: TaskInstanceStatus,
+  to: TaskInstanceStatus,
+  now: number,
+  facts: InstanceFacts,
+): Promise<boolean> {
+  const res = await q.db.executeQuery(
+    CompiledQuery.raw(q.dialect.positional(UPDATE_INSTANCE), [to, now, ...factValues(facts), id, from]),
+  );
   return Number(res.numAffectedRows ?? 0) === 1;
 }
 
@@ -99,7 +119,12 @@ export function casInstances(q: Q, moves: readonly InstanceMove[], now: number):
 }
 
 /** New facts for an instance still in `status` (a repeated report of the current state). */
-export async function updateInstanceFacts(q: Q, id: number, status: TaskInstanceStatus, facts: InstanceFacts): Promise<void> {
+export async function updateInstanceFacts(
+  q: Q,
+  id: number,
+  status: TaskInstanceStatus,
+  facts: InstanceFacts,
+): Promise<void> {
   await q.db.updateTable('task_instance').set(facts).where('id', '=', id).where('status', '=', status).execute();
 }
 
@@ -133,7 +158,10 @@ export function instanceWithTask(q: Q, id: number) {
 
 /** A run's instances, optionally only those in `statuses`. */
 export function instancesOfRun(q: Q, runId: number, statuses: readonly TaskInstanceStatus[]) {
-  let s = q.db.selectFrom('task_instance').select(['id', 'task_id', 'status', 'pgid', 'distributor_id']).where('workflow_run_id', '=', runId);
+  let s = q.db
+    .selectFrom('task_instance')
+    .select(['id', 'task_id', 'status', 'pgid', 'distributor_id'])
+    .where('workflow_run_id', '=', runId);
   if (statuses.length > 0) s = s.where('status', 'in', [...statuses]);
   return s.execute();
 }
@@ -142,7 +170,9 @@ export function instancesOfRun(q: Q, runId: number, statuses: readonly TaskInsta
 export function instancesPerNode(q: Q, since: number) {
   return q.db
     .selectFrom('task_instance as ti')
-    .leftJoin('task_instance_error as e', (j) => j.onRef('e.task_instance_id', '=', 'ti.id').on('e.error_class', '=', 'infrastructure'))
+    .leftJoin('task_instance_error as e', (j) =>
+      j.onRef('e.task_instance_id', '=', 'ti.id').on('e.error_class', '=', 'infrastructure'),
+    )
     .select((eb) => [
       'ti.node_name',
       eb.fn.count<number>('ti.id').distinct().as('instances'),
@@ -169,8 +199,54 @@ export function insertQueuedInstances(q: Q, rows: readonly NewInstance[], now: n
   return q.dialect.bulkInsert<{ id: number; task_id: number }>(
     q.db,
     'task_instance',
-    ['workflow_run_id', 'workflow_id', 'task_id', 'status', 'status_at', 'created_at', 'cluster_id', 'queue_id', 'resources'],
+    [
+      'workflow_run_id',
+      'workflow_id',
+      'task_id',
+      'status',
+      'status_at',
+      'created_at',
+      'cluster_id',
+      'queue_id',
+      'resources',
+    ],
     rows.map((r) => [r.runId, r.workflowId, r.taskId, 'QUEUED', now, now, r.clusterId, r.queueId, r.resources]),
-    { returning: ['id', 'task_id'], pgTypes: ['bigint', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'text'] },
+    {
+      returning: ['id', 'task_id'],
+      pgTypes: ['bigint', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'text'],
+    },
   );
+}
+
+/** Active instances whose run has ended (at most `limit`), with their run. */
+export function orphanedInstances(q: Q, limit: number) {
+  return q.db
+    .selectFrom('task_instance as ti')
+    .innerJoin('workflow_run as r', 'r.id', 'ti.workflow_run_id')
+    .select(['ti.id', 'ti.status', 'ti.report_by', 'r.id as run_id', 'r.status as run_status'])
+    .where('ti.status', 'in', [...ACTIVE_INSTANCE_STATES])
+    .where('r.status', 'not in', [...LIVE_RUN_STATES])
+    .limit(limit)
+    .execute();
+}
+
+/** Instances in one of `statuses` whose report deadline passed before `now` (at most `limit`). */
+export function overdueInstances(q: Q, statuses: readonly TaskInstanceStatus[], now: number, limit: number) {
+  return q.db
+    .selectFrom('task_instance')
+    .select(['id', 'status'])
+    .where('status', 'in', [...statuses])
+    .where('report_by', '<', now)
+    .limit(limit)
+    .execute();
+}
+
+/** A run's active instances. */
+export function activeInstancesOfRun(q: Q, runId: number) {
+  return q.db
+    .selectFrom('task_instance')
+    .select(['id', 'status', 'report_by'])
+    .where('workflow_run_id', '=', runId)
+    .where('status', 'in', [...ACTIVE_INSTANCE_STATES])
+    .execute();
 }

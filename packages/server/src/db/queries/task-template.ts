@@ -10,7 +10,12 @@ export async function ensureTaskTemplate(q: Q, toolVersionId: number, name: stri
     .values({ tool_version_id: toolVersionId, name, created_at: now })
     .onConflict((oc) => oc.columns(['tool_version_id', 'name']).doNothing())
     .execute();
-  const tt = await q.db.selectFrom('task_template').select('id').where('tool_version_id', '=', toolVersionId).where('name', '=', name).executeTakeFirstOrThrow();
+  const tt = await q.db
+    .selectFrom('task_template')
+    .select('id')
+    .where('tool_version_id', '=', toolVersionId)
+    .where('name', '=', name)
+    .executeTakeFirstOrThrow();
   return tt.id;
 }
 
@@ -24,11 +29,18 @@ export interface TemplateVersionValues {
 }
 
 /** The id of the version with `v.arg_hash`, created when missing; an existing one takes the new default resources. */
-export async function ensureTemplateVersion(q: Q, taskTemplateId: number, v: TemplateVersionValues, now: number): Promise<number> {
+export async function ensureTemplateVersion(
+  q: Q,
+  taskTemplateId: number,
+  v: TemplateVersionValues,
+  now: number,
+): Promise<number> {
   await q.db
     .insertInto('task_template_version')
     .values({ task_template_id: taskTemplateId, ...v, created_at: now })
-    .onConflict((oc) => oc.columns(['task_template_id', 'arg_hash']).doUpdateSet({ default_resources: v.default_resources }))
+    .onConflict((oc) =>
+      oc.columns(['task_template_id', 'arg_hash']).doUpdateSet({ default_resources: v.default_resources }),
+    )
     .execute();
   const row = await q.db
     .selectFrom('task_template_version')
@@ -40,10 +52,19 @@ export async function ensureTemplateVersion(q: Q, taskTemplateId: number, v: Tem
 }
 
 export function templatesByName(q: Q, toolVersionId: number, names: readonly string[]) {
-  return q.db.selectFrom('task_template').select(['id', 'name']).where('tool_version_id', '=', toolVersionId).where('name', 'in', [...names]).execute();
+  return q.db
+    .selectFrom('task_template')
+    .select(['id', 'name'])
+    .where('tool_version_id', '=', toolVersionId)
+    .where('name', 'in', [...names])
+    .execute();
 }
 
 /** Each of these template versions with its template's id (missing ones are absent). */
 export function templatesOfVersions(q: Q, versionIds: readonly number[]) {
-  return q.db.selectFrom('task_template_version').select(['id', 'task_template_id']).where('id', 'in', [...versionIds]).execute();
+  return q.db
+    .selectFrom('task_template_version')
+    .select(['id', 'task_template_id'])
+    .where('id', 'in', [...versionIds])
+    .execute();
 }

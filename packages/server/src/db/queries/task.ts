@@ -33,7 +33,11 @@ export async function taskExists(q: Q, id: number): Promise<boolean> {
 }
 
 export async function countTasks(q: Q, workflowId: number): Promise<number> {
-  const row = await q.db.selectFrom('task').select((eb) => eb.fn.countAll<number>().as('n')).where('workflow_id', '=', workflowId).executeTakeFirstOrThrow();
+  const row = await q.db
+    .selectFrom('task')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('workflow_id', '=', workflowId)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -43,7 +47,18 @@ export function lockTasksToQueue(q: Q, ids: readonly number[]) {
     .lockRows(
       q.db
         .selectFrom('task')
-        .select(['id', 'workflow_id', 'status', 'name', 'command', 'cluster_id', 'queue_id', 'resources', 'resource_scales', 'fallback_queues'])
+        .select([
+          'id',
+          'workflow_id',
+          'status',
+          'name',
+          'command',
+          'cluster_id',
+          'queue_id',
+          'resources',
+          'resource_scales',
+          'fallback_queues',
+        ])
         .where('id', 'in', [...ids]),
     )
     .execute();
@@ -72,7 +87,12 @@ export async function setTaskResources(q: Q, id: number, resources: string, queu
 /** Tasks a transition reads, locked (one chunk of ids). */
 export function lockTasksForTransition(q: Q, ids: readonly number[]) {
   return q.dialect
-    .lockRows(q.db.selectFrom('task').select(['id', 'status', 'num_attempts', 'max_attempts', 'infra_failures', 'max_infra_failures', 'status_at']).where('id', 'in', [...ids]))
+    .lockRows(
+      q.db
+        .selectFrom('task')
+        .select(['id', 'status', 'num_attempts', 'max_attempts', 'infra_failures', 'max_infra_failures', 'status_at'])
+        .where('id', 'in', [...ids]),
+    )
     .execute();
 }
 
@@ -85,7 +105,8 @@ export interface TaskMove {
 }
 
 // On the hottest path, precompiled.
-const UPDATE_TASK = 'update task set status = $1, status_at = $2, num_attempts = $3, infra_failures = $4 where id = $5 and status = $6';
+const UPDATE_TASK =
+  'update task set status = $1, status_at = $2, num_attempts = $3, infra_failures = $4 where id = $5 and status = $6';
 
 const TASK_CAS: SetCas = {
   table: 'task',
@@ -106,7 +127,9 @@ const TASK_CAS: SetCas = {
 
 /** Compare-and-set one task's status and counters; false: someone moved it first. */
 export async function casTask(q: Q, m: TaskMove, now: number): Promise<boolean> {
-  const res = await q.db.executeQuery(CompiledQuery.raw(q.dialect.positional(UPDATE_TASK), [m.to, now, m.numAttempts, m.infraFailures, m.id, m.from]));
+  const res = await q.db.executeQuery(
+    CompiledQuery.raw(q.dialect.positional(UPDATE_TASK), [m.to, now, m.numAttempts, m.infraFailures, m.id, m.from]),
+  );
   return Number(res.numAffectedRows ?? 0) === 1;
 }
 
@@ -121,7 +144,10 @@ export function casTasks(q: Q, moves: readonly TaskMove[], now: number): Promise
 }
 
 /** Put a task back as it was read (its instance's compare-and-set missed after the task's applied). */
-export async function restoreTask(q: Q, t: { id: number; status: TaskStatus; status_at: number; num_attempts: number; infra_failures: number }): Promise<void> {
+export async function restoreTask(
+  q: Q,
+  t: { id: number; status: TaskStatus; status_at: number; num_attempts: number; infra_failures: number },
+): Promise<void> {
   await q.db
     .updateTable('task')
     .set({ status: t.status, status_at: t.status_at, num_attempts: t.num_attempts, infra_failures: t.infra_failures })
@@ -130,7 +156,11 @@ export async function restoreTask(q: Q, t: { id: number; status: TaskStatus; sta
 }
 
 export function taskState(q: Q, id: number) {
-  return q.db.selectFrom('task').select(['status', 'status_at', 'num_attempts', 'infra_failures']).where('id', '=', id).executeTakeFirstOrThrow();
+  return q.db
+    .selectFrom('task')
+    .select(['status', 'status_at', 'num_attempts', 'infra_failures'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
 }
 
 /** A workflow's tasks on these nodes (to tell existing tasks from new ones). */
@@ -164,7 +194,25 @@ const TASK_COLUMNS = [
   'resource_scales',
   'fallback_queues',
 ] as const;
-const TASK_PG_TYPES = ['bigint', 'bigint', 'text', 'bigint', 'text', 'text', 'text', 'bigint', 'integer', 'integer', 'integer', 'integer', 'bigint', 'bigint', 'text', 'text', 'text'] as const;
+const TASK_PG_TYPES = [
+  'bigint',
+  'bigint',
+  'text',
+  'bigint',
+  'text',
+  'text',
+  'text',
+  'bigint',
+  'integer',
+  'integer',
+  'integer',
+  'integer',
+  'bigint',
+  'bigint',
+  'text',
+  'text',
+  'text',
+] as const;
 
 export type NewTask = Omit<Insertable<TaskTable>, 'id'>;
 
@@ -180,7 +228,13 @@ export function insertTasks(q: Q, rows: readonly NewTask[]) {
 }
 
 /** A resume's reset of a task still in `from`: fresh attempts and the new declaration. Answers the rows moved. */
-export async function resetTask(q: Q, id: number, from: TaskStatus, values: Omit<Updateable<TaskTable>, 'id' | 'status' | 'workflow_id'>, now: number): Promise<bigint> {
+export async function resetTask(
+  q: Q,
+  id: number,
+  from: TaskStatus,
+  values: Omit<Updateable<TaskTable>, 'id' | 'status' | 'workflow_id'>,
+  now: number,
+): Promise<bigint> {
   const res = await q.db
     .updateTable('task')
     .set({ status: 'REGISTERING', status_at: now, num_attempts: 0, infra_failures: 0, ...values })
@@ -192,14 +246,28 @@ export async function resetTask(q: Q, id: number, from: TaskStatus, values: Omit
 
 /** Insert [task id, name, value] rows; args a task has already are kept. */
 export async function insertTaskArgs(q: Q, rows: readonly (readonly [number, string, string])[]): Promise<void> {
-  await q.dialect.bulkInsert(q.db, 'task_arg', ['task_id', 'name', 'value'], rows, { ignoreConflictOn: ['task_id', 'name'], pgTypes: ['bigint', 'text', 'text'] });
+  await q.dialect.bulkInsert(q.db, 'task_arg', ['task_id', 'name', 'value'], rows, {
+    ignoreConflictOn: ['task_id', 'name'],
+    pgTypes: ['bigint', 'text', 'text'],
+  });
 }
 
 /** Insert or overwrite task attributes (one chunk). */
-export async function upsertTaskAttributes(q: Q, rows: readonly { task_id: number; name: string; value: string }[]): Promise<void> {
+export async function upsertTaskAttributes(
+  q: Q,
+  rows: readonly { task_id: number; name: string; value: string }[],
+): Promise<void> {
   await q.db
     .insertInto('task_attribute')
     .values([...rows])
     .onConflict((oc) => oc.columns(['task_id', 'name']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+    .execute();
+}
+
+export function taskStatuses(q: Q, ids: readonly number[]) {
+  return q.db
+    .selectFrom('task')
+    .select(['id', 'status'])
+    .where('id', 'in', [...ids])
     .execute();
 }

@@ -7,11 +7,23 @@ import type { Q } from '../conn.js';
 import type { WorkflowRunTable } from '../schema.js';
 
 export function latestRun(q: Q, workflowId: number) {
-  return q.db.selectFrom('workflow_run').select(['id', 'status', 'heartbeat_at']).where('workflow_id', '=', workflowId).orderBy('id', 'desc').executeTakeFirst();
+  return q.db
+    .selectFrom('workflow_run')
+    .select(['id', 'status', 'heartbeat_at'])
+    .where('workflow_id', '=', workflowId)
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
 }
 
 /** Compare-and-set a run's status; with a new report deadline the move is also a heartbeat. False: someone moved it first. */
-export async function casRunStatus(q: Q, id: number, from: WorkflowRunStatus, to: WorkflowRunStatus, now: number, extra: { report_by?: number } = {}): Promise<boolean> {
+export async function casRunStatus(
+  q: Q,
+  id: number,
+  from: WorkflowRunStatus,
+  to: WorkflowRunStatus,
+  now: number,
+  extra: { report_by?: number } = {},
+): Promise<boolean> {
   const res = await q.db
     .updateTable('workflow_run')
     .set({ status: to, status_at: now, ...extra, ...(extra.report_by !== undefined ? { heartbeat_at: now } : {}) })
@@ -37,13 +49,21 @@ export function lockLapsedRuns(q: Q, now: number, workflowId?: number, upSince?:
 }
 
 export function lockRun(q: Q, id: number) {
-  return q.dialect.lockRows(q.db.selectFrom('workflow_run').select(['id', 'workflow_id', 'status', 'report_by']).where('id', '=', id)).executeTakeFirst();
+  return q.dialect
+    .lockRows(q.db.selectFrom('workflow_run').select(['id', 'workflow_id', 'status', 'report_by']).where('id', '=', id))
+    .executeTakeFirst();
 }
 
 /** The workflow's live run (at most one exists), locked. */
 export function lockLiveRun(q: Q, workflowId: number) {
   return q.dialect
-    .lockRows(q.db.selectFrom('workflow_run').select(['id', 'workflow_id', 'status']).where('workflow_id', '=', workflowId).where('status', 'in', [...LIVE_RUN_STATES]))
+    .lockRows(
+      q.db
+        .selectFrom('workflow_run')
+        .select(['id', 'workflow_id', 'status'])
+        .where('workflow_id', '=', workflowId)
+        .where('status', 'in', [...LIVE_RUN_STATES]),
+    )
     .executeTakeFirst();
 }
 
@@ -73,5 +93,17 @@ export function runWithDag(q: Q, id: number) {
     .innerJoin('workflow', 'workflow.id', 'workflow_run.workflow_id')
     .select(['workflow_run.id', 'workflow_run.status', 'workflow_run.workflow_id', 'workflow.dag_id'])
     .where('workflow_run.id', '=', id)
+    .executeTakeFirst();
+}
+
+/** A run with the process that ran it, locked. */
+export function lockRunProcess(q: Q, id: number) {
+  return q.dialect
+    .lockRows(
+      q.db
+        .selectFrom('workflow_run')
+        .select(['id', 'workflow_id', 'status', 'host', 'pid', 'process_start'])
+        .where('id', '=', id),
+    )
     .executeTakeFirst();
 }

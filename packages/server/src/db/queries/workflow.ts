@@ -12,12 +12,27 @@ export function findWorkflow(q: Q, id: number) {
 
 /** The workflow's status, locked: a run's move decides the workflow's from it. */
 export async function lockWorkflowStatus(q: Q, id: number): Promise<WorkflowStatus> {
-  return (await q.dialect.lockRows(q.db.selectFrom('workflow').select(['status']).where('id', '=', id)).executeTakeFirstOrThrow()).status;
+  return (
+    await q.dialect
+      .lockRows(q.db.selectFrom('workflow').select(['status']).where('id', '=', id))
+      .executeTakeFirstOrThrow()
+  ).status;
 }
 
 /** Compare-and-set the workflow's status; answers the rows moved (0 or 1). */
-export async function casWorkflowStatus(q: Q, id: number, from: WorkflowStatus, to: WorkflowStatus, now: number): Promise<bigint> {
-  const res = await q.db.updateTable('workflow').set({ status: to, status_at: now }).where('id', '=', id).where('status', '=', from).executeTakeFirst();
+export async function casWorkflowStatus(
+  q: Q,
+  id: number,
+  from: WorkflowStatus,
+  to: WorkflowStatus,
+  now: number,
+): Promise<bigint> {
+  const res = await q.db
+    .updateTable('workflow')
+    .set({ status: to, status_at: now })
+    .where('id', '=', id)
+    .where('status', '=', from)
+    .executeTakeFirst();
   return res.numUpdatedRows;
 }
 
@@ -38,14 +53,27 @@ export function findWorkflowByIdentity(q: Q, toolVersionId: number, argsHash: st
   return q.db
     .selectFrom('workflow')
     .innerJoin('dag', 'dag.id', 'workflow.dag_id')
-    .select(['workflow.id', 'workflow.status', 'workflow.task_hash', 'workflow.task_count', 'workflow.name', 'dag.hash as dag_hash', 'dag.id as dag_id', 'dag.bound_at'])
+    .select([
+      'workflow.id',
+      'workflow.status',
+      'workflow.task_hash',
+      'workflow.task_count',
+      'workflow.name',
+      'dag.hash as dag_hash',
+      'dag.id as dag_id',
+      'dag.bound_at',
+    ])
     .where('workflow.tool_version_id', '=', toolVersionId)
     .where('workflow.args_hash', '=', argsHash)
     .executeTakeFirst();
 }
 
 /** What a new binding of an existing workflow may change: its name, description and concurrency. */
-export async function updateWorkflowDeclared(q: Q, id: number, d: { name: string; description: string; maxConcurrentlyRunning?: number | undefined }): Promise<void> {
+export async function updateWorkflowDeclared(
+  q: Q,
+  id: number,
+  d: { name: string; description: string; maxConcurrentlyRunning?: number | undefined },
+): Promise<void> {
   await q.db
     .updateTable('workflow')
     .set({
@@ -69,15 +97,31 @@ export async function upsertWorkflowAttribute(q: Q, workflowId: number, name: st
     .execute();
 }
 
-export async function upsertTemplateConcurrency(q: Q, workflowId: number, taskTemplateId: number, limit: number): Promise<void> {
+export async function upsertTemplateConcurrency(
+  q: Q,
+  workflowId: number,
+  taskTemplateId: number,
+  limit: number,
+): Promise<void> {
   await q.db
     .insertInto('template_concurrency')
     .values({ workflow_id: workflowId, task_template_id: taskTemplateId, max_concurrently_running: limit })
-    .onConflict((oc) => oc.columns(['workflow_id', 'task_template_id']).doUpdateSet({ max_concurrently_running: limit }))
+    .onConflict((oc) =>
+      oc.columns(['workflow_id', 'task_template_id']).doUpdateSet({ max_concurrently_running: limit }),
+    )
     .execute();
 }
 
 /** The workflow, locked: creating a run decides from its status. */
 export function lockWorkflow(q: Q, id: number) {
-  return q.dialect.lockRows(q.db.selectFrom('workflow').select(['id', 'status', 'name']).where('id', '=', id)).executeTakeFirst();
+  return q.dialect
+    .lockRows(q.db.selectFrom('workflow').select(['id', 'status', 'name']).where('id', '=', id))
+    .executeTakeFirst();
+}
+export function workflowStatuses(q: Q, ids: readonly number[]) {
+  return q.db
+    .selectFrom('workflow')
+    .select(['id', 'status'])
+    .where('id', 'in', [...ids])
+    .execute();
 }
