@@ -3,8 +3,8 @@
 // written in the same transaction. Untimely items are ignored; illegal ones are rejected with
 // from/to; one whose compare-and-set misses (someone moved it first) is reported "moved". Either
 // leaves that instance unchanged and the rest of the batch applies. A batch is planned in memory,
-// then written set-based (db/set-cas.ts): one UPDATE for its tasks, one for its instances, one
-// INSERT for its errors; a batch naming an instance or task twice goes item by item.
+// then written set-based (casTasks, casInstances in db/queries/): one UPDATE for its tasks, one for
+// its instances, one INSERT for its errors; a batch naming an instance or task twice goes item by item.
 
 import {
   cleanText,

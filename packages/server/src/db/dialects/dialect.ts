@@ -72,7 +72,12 @@ export interface Dialect {
     pgType: PgType,
     extra?: { sql: string; params: unknown[] },
   ): Promise<R[]>;
-  /** Set-based compare-and-set (db/set-cas.ts); answers the ids it moved. */
+  /**
+   * Set-based compare-and-set: one UPDATE moves many rows, each only if it still has the status
+   * read (rows list id and expected status first, then one value per `spec.columns`), and answers
+   * the ids it moved; an id missing from the answer: someone moved that row first. Joined with
+   * UPDATE … FROM (SQLite ≥ 3.33, RETURNING ≥ 3.35); `$extraN` in `spec.set` binds `extra[N-1]`.
+   */
   setCas(
     conn: Conn,
     spec: SetCas,
