@@ -91,9 +91,7 @@ export async function buildApp(opts: AppOptions) {
     // The driver's text stays in the server's log: it may quote the request's data or the schema.
     req.log.error({ err, route: req.routeOptions.url ?? req.url }, 'internal error');
     // Lock contention and a database that went away are worth retrying; the client backs off on 503.
-    const transient = /SQLITE_BUSY|database is locked|deadlock detected|could not serialize|ECONNREFUSED|ECONNRESET|terminating connection|Connection terminated|timeout/i.test(
-      String(fe.message),
-    );
+    const transient = opts.db.dialect.classifyError(err) !== 'other';
     if (transient) opts.onDbOutage?.();
     return reply.status(transient ? 503 : 500).send({
       code: 'JM_INTERNAL',
@@ -124,7 +122,7 @@ export async function buildApp(opts: AppOptions) {
       route(api, ROUTES.health, async () => ({
         ok: true,
         version: JOBMON_VERSION,
-        db: opts.db.dialect,
+        db: opts.db.dialect.name,
         databaseId: opts.db.id,
         ...(opts.reaper ? { reaper: opts.reaper() } : {}),
       }));

@@ -64,7 +64,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     ...(opts.runReportByMs ? { runReportByMs: opts.runReportByMs } : {}),
     ...(opts.reaper !== false && opts.reaper?.graceMs ? { reaperGraceMs: opts.reaper.graceMs } : {}),
   });
-  if (db.dialect === 'postgres') listener = await listenForEvents(opts.db, (e) => app.log.warn({ err: e }, 'event listener lost its connection; reconnecting'));
+  if (db.dialect.notifies) listener = await listenForEvents(opts.db, (e) => app.log.warn({ err: e }, 'event listener lost its connection; reconnecting'));
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const reaperOpts = opts.reaper === false ? {} : (opts.reaper ?? {});
   const intervalMs = reaperOpts.intervalMs ?? 15_000;

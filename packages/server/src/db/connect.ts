@@ -6,18 +6,23 @@ import { dirname } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
 import type { Database } from './schema.js';
+import type { Q } from './conn.js';
 import { up as initial } from './migrations/0001-initial.js';
 import { up as requestLog } from './migrations/0002-request-log.js';
 import { up as identity } from './migrations/0003-identity.js';
 import { up as lease } from './migrations/0004-lease.js';
 import { up as workflowList } from './migrations/0005-workflow-list.js';
 import { up as clusters } from './migrations/0006-clusters.js';
+import type { Dialect, DialectName } from './dialects/dialect.js';
+import { postgresDialect } from './dialects/postgres.js';
+import { sqliteDialect } from './dialects/sqlite.js';
 
-export type DialectName = 'sqlite' | 'postgres';
+export type { Dialect, DialectName } from './dialects/dialect.js';
 
 export interface Db {
   readonly kysely: Kysely<Database>;
-  readonly dialect: DialectName;
+  /** What differs between SQLite and PostgreSQL (db/dialects/); `dialect.name` says which. */
+  readonly dialect: Dialect;
   /** Where it lives, for messages: a file path or a URL without its password. */
   readonly location: string;
   /** The database's own id, a UUID written when it was created (logs are kept under it). */
@@ -25,6 +30,11 @@ export interface Db {
   close(): Promise<void>;
 }
 
+
+/** The database itself as a query target, outside any transaction. */
+export function onDb(db: Db): Q {
+  return { db: db.kysely, dialect: db.dialect };
+}
 
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//.test(target);
@@ -81,9 +91,10 @@ export async function openDb(target: string, opts: OpenDbOptions = {}): Promise<
     }
   }
   if (dialect === 'postgres') await migrate(kysely, dialect, opts.migrateTo);
-  if (opts.migrateTo && opts.migrateTo < '0003-identity') return { kysely, dialect, location, id: '', close: () => kysely.destroy() };
+  const ops = dialect === 'postgres' ? postgresDialect : sqliteDialect;
+  if (opts.migrateTo && opts.migrateTo < '0003-identity') return { kysely, dialect: ops, location, id: '', close: () => kysely.destroy() };
   const meta = await kysely.selectFrom('meta').select('value').where('key', '=', 'database_id').executeTakeFirstOrThrow();
-  return { kysely, dialect, location, id: meta.value, close: () => kysely.destroy() };
+  return { kysely, dialect: ops, location, id: meta.value, close: () => kysely.destroy() };
 }
 
 /**

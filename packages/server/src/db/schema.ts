@@ -1,7 +1,11 @@
 // The typed database schema shared by both dialects. Timestamps are integer epoch milliseconds;
 // JSON columns are TEXT holding JSON. Ids are integers (pg int8 is parsed to number in connect.ts).
 
+import type { TaskInstanceStatus, TaskStatus, WorkflowRunStatus, WorkflowStatus } from '@jobmon/core';
 import type { Generated } from 'kysely';
+
+/** Any machine's state: what the event log's from/to columns hold. */
+export type AnyStatus = WorkflowStatus | WorkflowRunStatus | TaskStatus | TaskInstanceStatus;
 
 export interface ToolTable { id: Generated<number>; name: string; created_at: number }
 export interface ToolVersionTable { id: Generated<number>; tool_id: number; created_at: number }
@@ -35,7 +39,7 @@ export interface WorkflowTable {
   workflow_args: string;
   name: string;
   description: string;
-  status: string;
+  status: WorkflowStatus;
   max_concurrently_running: number;
   task_count: number;
   created_at: number;
@@ -59,7 +63,7 @@ export interface TaskTable {
   task_template_version_id: number;
   name: string;
   command: string;
-  status: string;
+  status: TaskStatus;
   status_at: number;
   num_attempts: number;
   max_attempts: number;
@@ -76,7 +80,7 @@ export interface TaskAttributeTable { task_id: number; name: string; value: stri
 export interface WorkflowRunTable {
   id: Generated<number>;
   workflow_id: number;
-  status: string;
+  status: WorkflowRunStatus;
   user: string;
   host: string;
   pid: number;
@@ -93,7 +97,7 @@ export interface TaskInstanceTable {
   workflow_run_id: number;
   workflow_id: number;
   task_id: number;
-  status: string;
+  status: TaskInstanceStatus;
   status_at: number;
   created_at: number;
   cluster_id: number;
@@ -127,8 +131,8 @@ export interface EventTable {
   workflow_id: number | null;
   entity: string;
   entity_id: number;
-  from_status: string | null;
-  to_status: string;
+  from_status: AnyStatus | null;
+  to_status: AnyStatus;
   actor: string;
   context: string | null;
 }

@@ -3,7 +3,6 @@
 // identity with another task set or DAG is refused and nothing is written.
 
 import {
-  LIVE_RUN_STATES,
   NotFoundError,
   ValidationError,
   WorkflowConflictError,
@@ -20,48 +19,26 @@ import {
   type WorkflowStatus,
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
-import { chunks, forUpdate, withTx, type Tx } from './tx.js';
-import { bulkInsert, selectWhereIn } from '../db/bulk.js';
+import { chunks, withTx, type Tx } from './tx.js';
+import { ensureDag, insertEdges } from '../db/queries/dag.js';
+import { ensureNodes, insertNodeArgs, nodesByHash } from '../db/queries/node.js';
+import { insertTasks, insertTaskArgs, resetTask, tasksOnNodes, upsertTaskAttributes } from '../db/queries/task.js';
+import { templatesByName, templatesOfVersions } from '../db/queries/task-template.js';
+import { toolVersionExists } from '../db/queries/tool.js';
+import { findWorkflowByIdentity, insertWorkflow, lockWorkflow, updateWorkflowDeclared, upsertTemplateConcurrency, upsertWorkflowAttribute } from '../db/queries/workflow.js';
+import { insertRun, liveRunDetail, runWithDag } from '../db/queries/workflow-run.js';
 import { listClusters, resolveQueue } from './definitions.js';
 import { moveRun, reapLapsedRuns } from './runs.js';
 import { afterRead } from './test-hooks.js';
 import { expectMoved } from './guarded.js';
-
-const TASK_COLUMNS = [
-  'workflow_id',
-  'node_id',
-  'task_args_hash',
-  'task_template_version_id',
-  'name',
-  'command',
-  'status',
-  'status_at',
-  'num_attempts',
-  'max_attempts',
-  'infra_failures',
-  'max_infra_failures',
-  'cluster_id',
-  'queue_id',
-  'resources',
-  'resource_scales',
-  'fallback_queues',
-] as const;
 
 export async function bindWorkflow(
   db: Db,
   req: WorkflowRequestT,
 ): Promise<{ workflowId: number; dagId: number; dagBound: boolean; status: WorkflowStatus; created: boolean }> {
   return withTx(db, async (tx) => {
-    const c = tx.db;
-    const tv = await c.selectFrom('tool_version').select(['id']).where('id', '=', req.toolVersionId).executeTakeFirst();
-    if (!tv) throw new NotFoundError(`tool version ${req.toolVersionId} does not exist`, { toolVersionId: req.toolVersionId });
-    const existing = await c
-      .selectFrom('workflow')
-      .innerJoin('dag', 'dag.id', 'workflow.dag_id')
-      .select(['workflow.id', 'workflow.status', 'workflow.task_hash', 'workflow.task_count', 'workflow.name', 'dag.hash as dag_hash', 'dag.id as dag_id', 'dag.bound_at'])
-      .where('workflow.tool_version_id', '=', req.toolVersionId)
-      .where('workflow.args_hash', '=', req.argsHash)
-      .executeTakeFirst();
+    if (!(await toolVersionExists(tx, req.toolVersionId))) throw new NotFoundError(`tool version ${req.toolVersionId} does not exist`, { toolVersionId: req.toolVersionId });
+    const existing = await findWorkflowByIdentity(tx, req.toolVersionId, req.argsHash);
     let workflowId: number;
     let dagId: number;
     let dagBound: boolean;
@@ -79,67 +56,40 @@ export async function bindWorkflow(
       workflowId = existing.id;
       dagId = existing.dag_id;
       dagBound = existing.bound_at !== null;
-      status = existing.status as WorkflowStatus;
-      await c
-        .updateTable('workflow')
-        .set({
-          name: req.name,
-          description: req.description,
-          ...(req.maxConcurrentlyRunning === undefined ? {} : { max_concurrently_running: req.maxConcurrentlyRunning }),
-        })
-        .where('id', '=', workflowId)
-        .execute();
+      status = existing.status;
+      await updateWorkflowDeclared(tx, workflowId, req);
     } else {
-      await c.insertInto('dag').values({ hash: req.dagHash, created_at: tx.now, bound_at: null }).onConflict((oc) => oc.column('hash').doNothing()).execute();
-      const dag = await c.selectFrom('dag').select(['id', 'bound_at']).where('hash', '=', req.dagHash).executeTakeFirstOrThrow();
+      const dag = await ensureDag(tx, req.dagHash, tx.now);
       dagId = dag.id;
       dagBound = dag.bound_at !== null;
       status = 'REGISTERING';
-      const row = await c
-        .insertInto('workflow')
-        .values({
-          tool_version_id: req.toolVersionId,
-          dag_id: dagId,
-          args_hash: req.argsHash,
-          task_hash: req.taskHash,
-          workflow_args: JSON.stringify(req.workflowArgs),
-          name: req.name,
-          description: req.description,
-          status,
-          max_concurrently_running: req.maxConcurrentlyRunning ?? 2_147_483_647,
-          task_count: req.taskCount,
-          created_at: tx.now,
-          status_at: tx.now,
-          bound_at: null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      workflowId = row.id;
+      workflowId = await insertWorkflow(tx, {
+        tool_version_id: req.toolVersionId,
+        dag_id: dagId,
+        args_hash: req.argsHash,
+        task_hash: req.taskHash,
+        workflow_args: JSON.stringify(req.workflowArgs),
+        name: req.name,
+        description: req.description,
+        status,
+        max_concurrently_running: req.maxConcurrentlyRunning ?? 2_147_483_647,
+        task_count: req.taskCount,
+        created_at: tx.now,
+        status_at: tx.now,
+        bound_at: null,
+      });
       created = true;
     }
     for (const [name, value] of Object.entries(req.attributes ?? {})) {
-      await c
-        .insertInto('workflow_attribute')
-        .values({ workflow_id: workflowId, name, value })
-        .onConflict((oc) => oc.columns(['workflow_id', 'name']).doUpdateSet({ value }))
-        .execute();
+      await upsertWorkflowAttribute(tx, workflowId, name, value);
     }
     const limits = Object.entries(req.templateConcurrency ?? {});
     if (limits.length > 0) {
-      const templates = await c
-        .selectFrom('task_template')
-        .select(['id', 'name'])
-        .where('tool_version_id', '=', req.toolVersionId)
-        .where('name', 'in', limits.map(([n]) => n))
-        .execute();
+      const templates = await templatesByName(tx, req.toolVersionId, limits.map(([n]) => n));
       for (const [name, limit] of limits) {
         const t = templates.find((r) => r.name === name);
         if (!t) throw new ValidationError(`templateConcurrency: no task template '${name}' in tool version ${req.toolVersionId}`, { field: 'templateConcurrency', template: name });
-        await c
-          .insertInto('template_concurrency')
-          .values({ workflow_id: workflowId, task_template_id: t.id, max_concurrently_running: limit })
-          .onConflict((oc) => oc.columns(['workflow_id', 'task_template_id']).doUpdateSet({ max_concurrently_running: limit }))
-          .execute();
+        await upsertTemplateConcurrency(tx, workflowId, t.id, limit);
       }
     }
     return { workflowId, dagId, dagBound, status, created };
@@ -157,21 +107,13 @@ export interface RunInfo {
 /** Create a run and link it to its workflow; refused while another live run holds the workflow. */
 export async function createRun(db: Db, workflowId: number, info: RunInfo, reportByMs: number): Promise<{ runId: number; status: 'LINKING' }> {
   return withTx(db, async (tx) => {
-    const c = tx.db;
-    let q = c.selectFrom('workflow').select(['id', 'status', 'name']).where('id', '=', workflowId);
-    if (forUpdate(tx)) q = q.forUpdate();
-    const wf = await q.executeTakeFirst();
+    const wf = await lockWorkflow(tx, workflowId);
     if (!wf) throw new NotFoundError(`workflow ${workflowId} does not exist`, { workflowId });
     if (wf.status === 'DONE') {
       throw new WorkflowNotResumableError(`workflow ${workflowId} '${wf.name}' is already DONE; there is nothing to run`, { workflowId, status: wf.status });
     }
     await reapLapsedRuns(tx, workflowId);
-    const live = await c
-      .selectFrom('workflow_run')
-      .select(['id', 'status', 'host', 'pid', 'process_start', 'heartbeat_at'])
-      .where('workflow_id', '=', workflowId)
-      .where('status', 'in', LIVE_RUN_STATES as string[])
-      .executeTakeFirst();
+    const live = await liveRunDetail(tx, workflowId);
     if (live) {
       const ago = Math.round((tx.now - live.heartbeat_at) / 1000);
       throw new WorkflowNotResumableError(
@@ -180,35 +122,26 @@ export async function createRun(db: Db, workflowId: number, info: RunInfo, repor
         { workflowId, runId: live.id, status: live.status, host: live.host, pid: live.pid, processStart: live.process_start },
       );
     }
-    const run = await c
-      .insertInto('workflow_run')
-      .values({
-        workflow_id: workflowId,
-        status: 'REGISTERED',
-        user: info.user,
-        host: info.host,
-        pid: info.pid,
-        process_start: info.processStart ?? null,
-        jobmon_version: info.jobmonVersion,
-        created_at: tx.now,
-        status_at: tx.now,
-        heartbeat_at: tx.now,
-        report_by: tx.now + reportByMs,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await moveRun(tx, { id: run.id, workflow_id: workflowId, status: 'REGISTERED' }, 'LINKING', 'client');
-    return { runId: run.id, status: 'LINKING' as const };
+    const runId = await insertRun(tx, {
+      workflow_id: workflowId,
+      status: 'REGISTERED',
+      user: info.user,
+      host: info.host,
+      pid: info.pid,
+      process_start: info.processStart ?? null,
+      jobmon_version: info.jobmonVersion,
+      created_at: tx.now,
+      status_at: tx.now,
+      heartbeat_at: tx.now,
+      report_by: tx.now + reportByMs,
+    });
+    await moveRun(tx, { id: runId, workflow_id: workflowId, status: 'REGISTERED' }, 'LINKING', 'client');
+    return { runId, status: 'LINKING' as const };
   });
 }
 
 async function linkingRun(tx: Tx, runId: number): Promise<{ id: number; workflow_id: number; dag_id: number }> {
-  const run = await tx.db
-    .selectFrom('workflow_run')
-    .innerJoin('workflow', 'workflow.id', 'workflow_run.workflow_id')
-    .select(['workflow_run.id', 'workflow_run.status', 'workflow_run.workflow_id', 'workflow.dag_id'])
-    .where('workflow_run.id', '=', runId)
-    .executeTakeFirst();
+  const run = await runWithDag(tx, runId);
   if (!run) throw new NotFoundError(`workflow run ${runId} does not exist`, { runId });
   if (run.status !== 'LINKING') {
     throw new IllegalTransitionError(`workflow run ${runId} is ${run.status}; tasks and edges can only be bound while it is LINKING`, {
@@ -239,71 +172,52 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
     return { t, i, q, resources: JSON.stringify(resources) };
   });
   return withTx(db, async (tx) => {
-    const c = tx.db;
     const run = await linkingRun(tx, runId);
     const versionIds = [...new Set(tasks.map((t) => t.templateVersionId))];
-    const versions = await c.selectFrom('task_template_version').select(['id', 'task_template_id']).where('id', 'in', versionIds).execute();
+    const versions = await templatesOfVersions(tx, versionIds);
     const templateOf = new Map(versions.map((v) => [v.id, v.task_template_id]));
     for (const id of versionIds) {
       if (!templateOf.has(id)) throw new ValidationError(`task template version ${id} does not exist`, { field: 'templateVersionId', value: id });
     }
     // Nodes: insert-or-ignore by hash, then read back every id.
     const nodeIdByHash = new Map<string, number>();
-    await bulkInsert(c, tx.dialect, 'node', ['hash', 'task_template_id'], prepared.map(({ t }) => [t.nodeHash, templateOf.get(t.templateVersionId)!]), {
-      ignoreConflictOn: ['hash'],
-      pgTypes: ['text', 'bigint'],
-    });
-    const nodeRows = await selectWhereIn<{ id: number; hash: string }>(c, tx.dialect, 'select "id", "hash" from "node"', 'hash', prepared.map(({ t }) => t.nodeHash), 'text');
+    await ensureNodes(tx, prepared.map(({ t }) => [t.nodeHash, templateOf.get(t.templateVersionId)!] as const));
+    const nodeRows = await nodesByHash(tx, prepared.map(({ t }) => t.nodeHash));
     for (const r of nodeRows) nodeIdByHash.set(r.hash, Number(r.id));
-    const nodeArgs = prepared.flatMap(({ t }) => Object.entries(t.nodeArgs).map(([name, value]) => [nodeIdByHash.get(t.nodeHash)!, name, String(value)]));
-    await bulkInsert(c, tx.dialect, 'node_arg', ['node_id', 'name', 'value'], nodeArgs, { ignoreConflictOn: ['node_id', 'name'], pgTypes: ['bigint', 'text', 'text'] });
+    const nodeArgs = prepared.flatMap(({ t }) => Object.entries(t.nodeArgs).map(([name, value]) => [nodeIdByHash.get(t.nodeHash)!, name, String(value)] as const));
+    await insertNodeArgs(tx, nodeArgs);
     // Existing tasks of this workflow for these nodes.
-    const existing = new Map<string, { id: number; status: string }>();
-    const taskRows = await selectWhereIn<{ id: number; node_id: number; task_args_hash: string; status: string }>(
-      c,
-      tx.dialect,
-      'select "id", "node_id", "task_args_hash", "status" from "task"',
-      'node_id',
-      [...new Set(nodeIdByHash.values())],
-      'bigint',
-      { sql: '"workflow_id" = ?', params: [run.workflow_id] },
-    );
+    const existing = new Map<string, { id: number; status: TaskStatus }>();
+    const taskRows = await tasksOnNodes(tx, run.workflow_id, [...new Set(nodeIdByHash.values())]);
     for (const r of taskRows) existing.set(`${r.node_id}:${r.task_args_hash}`, { id: Number(r.id), status: r.status });
     const result: [number, number, TaskStatus][] = new Array(tasks.length);
     const fresh = prepared.filter(({ t, i }) => {
       const nodeId = nodeIdByHash.get(t.nodeHash)!;
       const hit = existing.get(`${nodeId}:${t.taskArgsHash}`);
-      if (hit) result[i] = [nodeId, hit.id, hit.status as TaskStatus];
+      if (hit) result[i] = [nodeId, hit.id, hit.status];
       return !hit;
     });
-    const inserted = await bulkInsert<{ id: number; node_id: number; task_args_hash: string }>(
-      c,
-      tx.dialect,
-      'task',
-      TASK_COLUMNS,
-      fresh.map(({ t, q, resources }) => [
-        run.workflow_id,
-        nodeIdByHash.get(t.nodeHash)!,
-        t.taskArgsHash,
-        t.templateVersionId,
-        t.name,
-        t.command,
-        'REGISTERING',
-        tx.now,
-        0,
-        t.maxAttempts,
-        0,
-        t.maxInfraFailures ?? 5,
-        q.clusterId,
-        q.queueId,
+    const inserted = await insertTasks(
+      tx,
+      fresh.map(({ t, q, resources }) => ({
+        workflow_id: run.workflow_id,
+        node_id: nodeIdByHash.get(t.nodeHash)!,
+        task_args_hash: t.taskArgsHash,
+        task_template_version_id: t.templateVersionId,
+        name: t.name,
+        command: t.command,
+        status: 'REGISTERING',
+        status_at: tx.now,
+        num_attempts: 0,
+        max_attempts: t.maxAttempts,
+        infra_failures: 0,
+        max_infra_failures: t.maxInfraFailures ?? 5,
+        cluster_id: q.clusterId,
+        queue_id: q.queueId,
         resources,
-        JSON.stringify(t.resourceScales ?? {}),
-        JSON.stringify(t.fallbackQueues ?? []),
-      ]),
-      {
-        returning: ['id', 'node_id', 'task_args_hash'],
-        pgTypes: ['bigint', 'bigint', 'text', 'bigint', 'text', 'text', 'text', 'bigint', 'integer', 'integer', 'integer', 'integer', 'bigint', 'bigint', 'text', 'text', 'text'],
-      },
+        resource_scales: JSON.stringify(t.resourceScales ?? {}),
+        fallback_queues: JSON.stringify(t.fallbackQueues ?? []),
+      })),
     );
     const idByKey = new Map(inserted.map((r) => [`${r.node_id}:${r.task_args_hash}`, Number(r.id)]));
     for (const { t, i } of fresh) {
@@ -326,13 +240,11 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
           to: 'REGISTERING',
         });
       }
-      const reset = await c
-        .updateTable('task')
-        .set({
-          status: 'REGISTERING',
-          status_at: tx.now,
-          num_attempts: 0,
-          infra_failures: 0,
+      const reset = await resetTask(
+        tx,
+        row[1],
+        row[2],
+        {
           name: t.name,
           command: t.command,
           max_attempts: t.maxAttempts,
@@ -342,28 +254,21 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
           resources,
           resource_scales: JSON.stringify(t.resourceScales ?? {}),
           fallback_queues: JSON.stringify(t.fallbackQueues ?? []),
-        })
-        .where('id', '=', row[1])
-        .where('status', '=', row[2])
-        .executeTakeFirst();
-      await expectMoved(tx, 'task', [row[1]], reset.numUpdatedRows, [row[2]], 'REGISTERING', `the resume reset of task '${t.name}'`);
+        },
+        tx.now,
+      );
+      await expectMoved(tx, 'task', [row[1]], reset, [row[2]], 'REGISTERING', `the resume reset of task '${t.name}'`);
       if (row[2] !== 'REGISTERING') {
         tx.event({ workflowId: run.workflow_id, entity: 'task', entityId: row[1], from: row[2], to: 'REGISTERING', actor: 'client', context: { reason: 'resume', runId } });
         row[2] = 'REGISTERING';
       }
     }
-    const args = prepared.flatMap(({ t, i }) => Object.entries(t.taskArgs).map(([name, value]) => [result[i]![1], name, String(value)]));
-    await bulkInsert(c, tx.dialect, 'task_arg', ['task_id', 'name', 'value'], args, { ignoreConflictOn: ['task_id', 'name'], pgTypes: ['bigint', 'text', 'text'] });
+    const args = prepared.flatMap(({ t, i }) => Object.entries(t.taskArgs).map(([name, value]) => [result[i]![1], name, String(value)] as const));
+    await insertTaskArgs(tx, args);
     const attrs = prepared.flatMap(({ t, i }) =>
       Object.entries(t.attributes ?? {}).map(([name, value]) => ({ task_id: result[i]![1], name, value })),
     );
-    for (const part of chunks(attrs, 1000)) {
-      await c
-        .insertInto('task_attribute')
-        .values(part)
-        .onConflict((oc) => oc.columns(['task_id', 'name']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
-        .execute();
-    }
+    for (const part of chunks(attrs, 1000)) await upsertTaskAttributes(tx, part);
     return result;
   });
 }
@@ -371,10 +276,7 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
 export async function bindEdges(db: Db, runId: number, edges: [number, number][]): Promise<{ inserted: number }> {
   return withTx(db, async (tx) => {
     const run = await linkingRun(tx, runId);
-    await bulkInsert(tx.db, tx.dialect, 'edge', ['dag_id', 'upstream_node_id', 'downstream_node_id'], edges.map(([u, d]) => [run.dag_id, u, d]), {
-      ignoreConflictOn: ['dag_id', 'downstream_node_id', 'upstream_node_id'],
-      pgTypes: ['bigint', 'bigint', 'bigint'],
-    });
+    await insertEdges(tx, run.dag_id, edges);
     return { inserted: edges.length };
   });
 }

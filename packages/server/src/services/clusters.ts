@@ -15,7 +15,7 @@ import {
   type ClusterDbRow,
   type QueueDbRow,
 } from '../db/queries/clusters.js';
-import { forUpdate, withTx, type Conn } from './tx.js';
+import { withTx, type Conn } from './tx.js';
 
 export interface ClusterRow {
   id: number;
@@ -64,7 +64,7 @@ export async function putCluster(db: Db, name: string, input: unknown): Promise<
   if (current && sameAs(current, spec)) return { created: false, cluster: toRow(current.cluster, current.queues) };
   return withTx(db, async (tx) => {
     const c = tx.db;
-    const before = await selectClusterByName(c, name, forUpdate(tx));
+    const before = await selectClusterByName(c, name, tx.dialect);
     if (!before && spec.queues.length === 0) {
       throw new ValidationError(`cluster '${name}': queues must list at least one queue for a new cluster (tasks go to a queue)`, {
         cluster: name,
@@ -85,7 +85,7 @@ export async function putCluster(db: Db, name: string, input: unknown): Promise<
       await updateCluster(c, before.cluster.id, spec.type, options);
     }
     // A concurrent PUT of the same new name may have inserted it first: read it back and lock it.
-    const row = await selectClusterByName(c, name, forUpdate(tx));
+    const row = await selectClusterByName(c, name, tx.dialect);
     if (!row) throw new Error(`cluster '${name}' vanished while being written`);
     if (before === undefined && row.cluster.type !== spec.type) await updateCluster(c, row.cluster.id, spec.type, options);
     for (const q of spec.queues) await upsertQueue(c, row.cluster.id, q.name, JSON.stringify(q.limits));

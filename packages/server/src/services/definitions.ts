@@ -11,25 +11,16 @@ import {
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
 import type { ClusterRow } from './clusters.js';
+import { ensureTaskTemplate, ensureTemplateVersion } from '../db/queries/task-template.js';
+import { ensureTool, insertToolVersion, latestToolVersion, toolVersionExists } from '../db/queries/tool.js';
 import { withTx } from './tx.js';
 
 export async function bindTool(db: Db, name: string, newVersion = false): Promise<{ toolId: number; toolVersionId: number }> {
-  return withTx(db, async ({ db: c, now }) => {
-    await c.insertInto('tool').values({ name, created_at: now }).onConflict((oc) => oc.column('name').doNothing()).execute();
-    const tool = await c.selectFrom('tool').select('id').where('name', '=', name).executeTakeFirstOrThrow();
-    const latest = await c
-      .selectFrom('tool_version')
-      .select('id')
-      .where('tool_id', '=', tool.id)
-      .orderBy('id', 'desc')
-      .executeTakeFirst();
-    if (latest && !newVersion) return { toolId: tool.id, toolVersionId: latest.id };
-    const created = await c
-      .insertInto('tool_version')
-      .values({ tool_id: tool.id, created_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return { toolId: tool.id, toolVersionId: created.id };
+  return withTx(db, async (tx) => {
+    const toolId = await ensureTool(tx, name, tx.now);
+    const latest = await latestToolVersion(tx, toolId);
+    if (latest !== undefined && !newVersion) return { toolId, toolVersionId: latest };
+    return { toolId, toolVersionId: await insertToolVersion(tx, toolId, tx.now) };
   });
 }
 
@@ -51,45 +42,25 @@ export async function bindTemplates(
     const dup = all.find((a, i) => all.indexOf(a) !== i);
     if (dup) throw new ValidationError(`task template '${t.name}': argument '${dup}' is declared twice`, { field: 'templates' });
   }
-  return withTx(db, async ({ db: c, now }) => {
-    const tv = await c.selectFrom('tool_version').select('id').where('id', '=', toolVersionId).executeTakeFirst();
-    if (!tv) throw new NotFoundError(`tool version ${toolVersionId} does not exist`, { toolVersionId });
+  return withTx(db, async (tx) => {
+    if (!(await toolVersionExists(tx, toolVersionId))) throw new NotFoundError(`tool version ${toolVersionId} does not exist`, { toolVersionId });
     const out: { name: string; taskTemplateId: number; versionId: number }[] = [];
     for (const t of templates) {
-      await c
-        .insertInto('task_template')
-        .values({ tool_version_id: toolVersionId, name: t.name, created_at: now })
-        .onConflict((oc) => oc.columns(['tool_version_id', 'name']).doNothing())
-        .execute();
-      const tt = await c
-        .selectFrom('task_template')
-        .select('id')
-        .where('tool_version_id', '=', toolVersionId)
-        .where('name', '=', t.name)
-        .executeTakeFirstOrThrow();
-      const hash = argHash(t);
-      const defaults = JSON.stringify(t.defaultResources ?? {});
-      await c
-        .insertInto('task_template_version')
-        .values({
-          task_template_id: tt.id,
+      const taskTemplateId = await ensureTaskTemplate(tx, toolVersionId, t.name, tx.now);
+      const versionId = await ensureTemplateVersion(
+        tx,
+        taskTemplateId,
+        {
           command_template: t.commandTemplate,
-          arg_hash: hash,
+          arg_hash: argHash(t),
           node_args: JSON.stringify(t.nodeArgs),
           task_args: JSON.stringify(t.taskArgs),
           op_args: JSON.stringify(t.opArgs),
-          default_resources: defaults,
-          created_at: now,
-        })
-        .onConflict((oc) => oc.columns(['task_template_id', 'arg_hash']).doUpdateSet({ default_resources: defaults }))
-        .execute();
-      const v = await c
-        .selectFrom('task_template_version')
-        .select('id')
-        .where('task_template_id', '=', tt.id)
-        .where('arg_hash', '=', hash)
-        .executeTakeFirstOrThrow();
-      out.push({ name: t.name, taskTemplateId: tt.id, versionId: v.id });
+          default_resources: JSON.stringify(t.defaultResources ?? {}),
+        },
+        tx.now,
+      );
+      out.push({ name: t.name, taskTemplateId, versionId });
     }
     return out;
   });

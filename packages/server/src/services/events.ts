@@ -2,7 +2,8 @@
 // until a transaction commits new events (or its wait runs out) instead of polling in a loop.
 
 import type { EventT } from '@jobmon/core';
-import type { Db } from '../db/connect.js';
+import { onDb, type Db } from '../db/connect.js';
+import { eventsAfter } from '../db/queries/event.js';
 import { eventBus } from './tx.js';
 
 export interface EventQuery {
@@ -17,10 +18,7 @@ export interface EventQuery {
 }
 
 async function read(db: Db, q: EventQuery): Promise<EventT[]> {
-  let s = db.kysely.selectFrom('event').selectAll().where('seq', '>', q.after).orderBy('seq').limit(q.limit);
-  if (q.workflowId !== undefined) s = s.where('workflow_id', '=', q.workflowId);
-  if (q.entity !== undefined) s = s.where('entity', '=', q.entity);
-  const rows = await s.execute();
+  const rows = await eventsAfter(onDb(db), q);
   return rows.map((r) => ({
     seq: r.seq,
     at: r.at,

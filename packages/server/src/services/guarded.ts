@@ -3,6 +3,8 @@
 // it, and the caller's transaction rolls back, so nothing of the request is written.
 
 import { IllegalTransitionError } from '@jobmon/core';
+import { taskStatuses } from '../db/queries/task.js';
+import { workflowStatuses } from '../db/queries/workflow.js';
 import type { Tx } from './tx.js';
 
 export async function expectMoved(
@@ -15,7 +17,7 @@ export async function expectMoved(
   what: string,
 ): Promise<void> {
   if (Number(affected ?? 0) === ids.length) return;
-  const rows = await tx.db.selectFrom(entity).select(['id', 'status']).where('id', 'in', [...ids]).execute();
+  const rows = await (entity === 'task' ? taskStatuses(tx, ids) : workflowStatuses(tx, ids));
   const found = new Map(rows.map((r) => [Number(r.id), r.status]));
   const id = ids.find((i) => found.get(i) !== to) ?? ids[0]!;
   const now = found.get(id) ?? 'gone';

@@ -22,7 +22,8 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, RequestInProgressError, IdempotencyKeyReusedError } from '@jobmon/core';
-import type { Db } from '../db/connect.js';
+import { onDb, type Db } from '../db/connect.js';
+import { dropPending, findRequest, insertPending, pruneRequests, storeAnswer, takeOverPending } from '../db/queries/request-log.js';
 import type { Api } from '../routes/types.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -53,16 +54,11 @@ export const NATURALLY_IDEMPOTENT: ReadonlyMap<string, string> = new Map([
 type Claim = { kind: 'run' } | { kind: 'replay'; status: number; body: string | null };
 
 async function claim(db: Db, key: string, method: string, url: string, now: number, running: ReadonlySet<string>): Promise<Claim> {
-  const c = db.kysely;
+  const c = onDb(db);
   // Three rounds cover a row deleted (failed first attempt) or taken over between our reads.
   for (let round = 0; round < 3; round++) {
-    const ins = await c
-      .insertInto('request_log')
-      .values({ key, method, url, status: 0, body: null, created_at: now })
-      .onConflict((oc) => oc.column('key').doNothing())
-      .executeTakeFirst();
-    if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 1) return { kind: 'run' };
-    const row = await c.selectFrom('request_log').select(['method', 'url', 'status', 'body', 'created_at']).where('key', '=', key).executeTakeFirst();
+    if (await insertPending(c, key, method, url, now)) return { kind: 'run' };
+    const row = await findRequest(c, key);
     if (!row) continue;
     if (row.method !== method || row.url !== url) {
       throw new IdempotencyKeyReusedError(
@@ -74,14 +70,7 @@ async function claim(db: Db, key: string, method: string, url: string, now: numb
     if (running.has(key) || now - Number(row.created_at) < STALE_PENDING_MS) {
       throw new RequestInProgressError(`${method} ${url}: an earlier attempt with Idempotency-Key '${key}' is still running; retry`, { key });
     }
-    const took = await c
-      .updateTable('request_log')
-      .set({ created_at: now })
-      .where('key', '=', key)
-      .where('status', '=', 0)
-      .where('created_at', '=', row.created_at)
-      .executeTakeFirst();
-    if (Number(took.numUpdatedRows) === 1) return { kind: 'run' };
+    if (await takeOverPending(c, key, row.created_at, now)) return { kind: 'run' };
   }
   throw new RequestInProgressError(`${method} ${url}: Idempotency-Key '${key}' is contended; retry`, { key });
 }
@@ -109,11 +98,7 @@ export function installIdempotency(app: Api, db: Db): void {
     const now = Date.now();
     if (now - lastPrune >= PRUNE_EVERY_MS) {
       lastPrune = now;
-      pruning = db.kysely
-        .deleteFrom('request_log')
-        .where('created_at', '<', now - KEEP_MS)
-        .execute()
-        .then(
+      pruning = pruneRequests(onDb(db), now - KEEP_MS).then(
           () => undefined,
           (err: unknown) => req.log.warn({ err }, 'pruning the request log failed'),
         );
@@ -131,14 +116,9 @@ export function installIdempotency(app: Api, db: Db): void {
     if (key === undefined) return payload;
     try {
       if (reply.statusCode >= 200 && reply.statusCode < 300 && (typeof payload === 'string' || payload === undefined || payload === null)) {
-        await db.kysely
-          .updateTable('request_log')
-          .set({ status: reply.statusCode, body: (payload as string | null | undefined) ?? '' })
-          .where('key', '=', key)
-          .where('status', '=', 0)
-          .execute();
+        await storeAnswer(onDb(db), key, reply.statusCode, (payload as string | null | undefined) ?? '');
       } else {
-        await db.kysely.deleteFrom('request_log').where('key', '=', key).where('status', '=', 0).execute();
+        await dropPending(onDb(db), key);
       }
     } catch (err) {
       // The change is committed; failing the reply now would only turn a success into a retry.

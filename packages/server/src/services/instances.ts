@@ -3,8 +3,8 @@
 // written in the same transaction. Untimely items are ignored; illegal ones are rejected with
 // from/to; one whose compare-and-set misses (someone moved it first) is reported "moved". Either
 // leaves that instance unchanged and the rest of the batch applies. A batch is planned in memory,
-// then written set-based (db/set-cas.ts): one UPDATE for its tasks, one for its instances, one
-// INSERT for its errors; a batch naming an instance or task twice goes item by item.
+// then written set-based (casTasks, casInstances in db/queries/): one UPDATE for its tasks, one for
+// its instances, one INSERT for its errors; a batch naming an instance or task twice goes item by item.
 
 import {
   cleanText,
@@ -18,24 +18,33 @@ import {
   type TransitionResultT,
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
-import type { TaskInstanceTable } from '../db/schema.js';
-import { CompiledQuery, type Updateable } from 'kysely';
 import { taskOutcome } from './cascade.js';
 import { afterRead } from './test-hooks.js';
-import { chunks, forUpdate, withTx, type PendingEvent, type Tx } from './tx.js';
-import { bulkInsert, type PgType } from '../db/bulk.js';
-import { setCas, type SetCas } from '../db/set-cas.js';
+import { chunks, withTx, type PendingEvent, type Tx } from './tx.js';
+import { casTask, casTasks, lockTasksForTransition, restoreTask, taskState, type TaskMove } from '../db/queries/task.js';
+import {
+  casInstance,
+  casInstances,
+  instanceStatus,
+  latestInstanceOfTasks,
+  lockInstances,
+  setCleanupOnce,
+  setInstanceReportBy,
+  updateInstanceFacts,
+  type InstanceFacts,
+} from '../db/queries/task-instance.js';
+import { insertInstanceError, insertInstanceErrors } from '../db/queries/task-instance-error.js';
 
 interface InstanceRow {
   id: number;
-  status: string;
+  status: TaskInstanceStatus;
   task_id: number;
   workflow_id: number;
   workflow_run_id: number;
 }
 interface TaskRow {
   id: number;
-  status: string;
+  status: TaskStatus;
   num_attempts: number;
   max_attempts: number;
   infra_failures: number;
@@ -45,41 +54,13 @@ interface TaskRow {
   latest: number;
 }
 
-// The two statements on the hottest path, precompiled: a field is overwritten only when given.
-const INSTANCE_FIELDS = [
-  'distributor_id',
-  'node_name',
-  'pgid',
-  'exit_code',
-  'peak_memory_bytes',
-  'wall_time_ms',
-  'stdout_path',
-  'stderr_path',
-  'stdout_tail',
-  'stderr_tail',
-  'error_class',
-  'report_by',
-  'cleanup',
-] as const;
-const UPDATE_INSTANCE =
-  'update task_instance set status = $1, status_at = $2, ' +
-  INSTANCE_FIELDS.map((c, i) => `${c} = coalesce($${i + 3}, ${c})`).join(', ') +
-  ` where id = $${INSTANCE_FIELDS.length + 3} and status = $${INSTANCE_FIELDS.length + 4}`;
-const UPDATE_TASK =
-  'update task set status = $1, status_at = $2, num_attempts = $3, infra_failures = $4 where id = $5 and status = $6';
-
-/** Our raw SQL uses $n in order; SQLite takes ? for the same positional binding. */
-function dialectSql(tx: Tx, text: string): string {
-  return tx.dialect === 'postgres' ? text : text.replace(/\$\d+/g, '?');
-}
-
 const TAIL = 10_000;
 // Cleaned after cutting: the cut may split a surrogate pair, and a NUL from the task's output would
 // make PostgreSQL refuse the whole batch (core/text.ts).
 const tail = (s: string) => cleanText(s.length > TAIL ? s.slice(-TAIL) : s);
 
-function fieldsFor(item: InstanceTransitionT, errorClass: string | undefined, now: number): Updateable<TaskInstanceTable> {
-  const f: Updateable<TaskInstanceTable> = {};
+function fieldsFor(item: InstanceTransitionT, errorClass: string | undefined, now: number): InstanceFacts {
+  const f: InstanceFacts = {};
   if (item.nextReportMs !== undefined) f.report_by = now + item.nextReportMs;
   if (item.distributorId !== undefined) f.distributor_id = item.distributorId;
   if (item.nodeName !== undefined) f.node_name = item.nodeName;
@@ -108,28 +89,15 @@ function defaultMessage(item: InstanceTransitionT, to: TaskInstanceStatus): stri
 async function load(tx: Tx, ids: number[]): Promise<{ instances: Map<number, InstanceRow>; tasks: Map<number, TaskRow> }> {
   const instances = new Map<number, InstanceRow>();
   for (const part of chunks([...new Set(ids)], 500)) {
-    let q = tx.db.selectFrom('task_instance').select(['id', 'status', 'task_id', 'workflow_id', 'workflow_run_id']).where('id', 'in', part);
-    if (forUpdate(tx)) q = q.forUpdate();
-    for (const r of await q.execute()) instances.set(r.id, r);
+    for (const r of await lockInstances(tx, part)) instances.set(r.id, r);
   }
   const tasks = new Map<number, TaskRow>();
   const taskIds = [...new Set([...instances.values()].map((i) => i.task_id))];
   for (const part of chunks(taskIds, 500)) {
-    let q = tx.db
-      .selectFrom('task')
-      .select(['id', 'status', 'num_attempts', 'max_attempts', 'infra_failures', 'max_infra_failures', 'status_at'])
-      .where('id', 'in', part);
-    if (forUpdate(tx)) q = q.forUpdate();
-    for (const r of await q.execute()) tasks.set(r.id, { ...r, latest: 0 });
+    for (const r of await lockTasksForTransition(tx, part)) tasks.set(r.id, { ...r, latest: 0 });
     // Only a task's newest instance may move it: a late report from an attempt that was given up
     // (a dead run's worker, a NO_HEARTBEAT launch) must not touch the attempt that replaced it.
-    const latest = await tx.db
-      .selectFrom('task_instance')
-      .select(['task_id', (eb) => eb.fn.max('id').as('latest')])
-      .where('task_id', 'in', part)
-      .groupBy('task_id')
-      .execute();
-    for (const r of latest) tasks.get(r.task_id)!.latest = Number(r.latest);
+    for (const r of await latestInstanceOfTasks(tx, part)) tasks.get(r.task_id)!.latest = Number(r.latest);
   }
   return { instances, tasks };
 }
@@ -139,7 +107,7 @@ interface Plan {
   item: InstanceTransitionT;
   inst: InstanceRow;
   task: TaskRow;
-  origInstance: string;
+  origInstance: TaskInstanceStatus;
   origTask: TaskRow;
   outcome: TransitionResultT['outcome'];
   message: string | undefined;
@@ -163,7 +131,7 @@ async function planOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, tas
   let errorClass: string | undefined;
   const events: PendingEvent[] = [];
   for (const step of path) {
-    const from = inst.status as TaskInstanceStatus;
+    const from = inst.status;
     if (from === step && !taskInstanceMachine.isUntimely(from, step)) continue; // already there (retried request)
     if (taskInstanceMachine.isUntimely(from, step)) {
       if (step === item.to && events.length === 0) outcome = 'untimely';
@@ -177,7 +145,7 @@ async function planOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, tas
           outcome: 'rejected',
           status: from,
           taskId: task.id,
-          taskStatus: task.status as TaskStatus,
+          taskStatus: task.status,
           message: `task instance ${inst.id} cannot move from ${from} to ${step}`,
         };
       }
@@ -201,13 +169,13 @@ async function planOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, tas
     // A repeated report of the current state may carry new facts (the worker's process group).
     const f = fieldsFor(item, undefined, tx.now);
     if (item.to === inst.status && outcome === 'applied' && Object.keys(f).length > 0) {
-      await tx.db.updateTable('task_instance').set(f).where('id', '=', inst.id).where('status', '=', inst.status).execute();
+      await updateInstanceFacts(tx, inst.id, inst.status, f);
     } else if (item.to === inst.status && item.cleanup !== undefined) {
       // An ended instance's record is fixed, but for one fact learned afterwards: the processes its
       // command left behind, killed by a cleanup pass after its outcome was reported. Written once.
-      await tx.db.updateTable('task_instance').set({ cleanup: cleanText(item.cleanup) }).where('id', '=', inst.id).where('cleanup', 'is', null).execute();
+      await setCleanupOnce(tx, inst.id, cleanText(item.cleanup));
     }
-    return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
+    return { id: inst.id, outcome, status: inst.status, taskId: task.id, taskStatus: task.status, ...(message ? { message } : {}) };
   }
   return { item, inst, task, origInstance, origTask, outcome, message, errorClass, events };
 }
@@ -220,30 +188,16 @@ const taskChanged = (p: Plan) => p.task.status !== p.origTask.status || p.task.n
 async function writeOne(tx: Tx, p: Plan): Promise<TransitionResultT> {
   const { item, inst, task, origInstance, origTask, errorClass } = p;
   if (taskChanged(p)) {
-    const taskUpdate = await tx.db.executeQuery(
-      CompiledQuery.raw(dialectSql(tx, UPDATE_TASK), [task.status, tx.now, task.num_attempts, task.infra_failures, task.id, origTask.status]),
-    );
-    if (Number(taskUpdate.numAffectedRows ?? 0) !== 1) return moved(tx, item, inst, task, origInstance, 'task');
+    const applied = await casTask(tx, taskMove(p), tx.now);
+    if (!applied) return moved(tx, item, inst, task, origInstance, 'task');
   }
   const f = fieldsFor(item, errorClass, tx.now);
-  const instanceUpdate = await tx.db.executeQuery(
-    CompiledQuery.raw(dialectSql(tx, UPDATE_INSTANCE), [
-      inst.status,
-      tx.now,
-      ...INSTANCE_FIELDS.map((k) => (f[k] === undefined ? null : f[k])),
-      inst.id,
-      origInstance,
-    ]),
-  );
-  if (Number(instanceUpdate.numAffectedRows ?? 0) !== 1) {
-    if (taskChanged(p)) await revertTask(tx, origTask);
+  if (!(await casInstance(tx, inst.id, origInstance, inst.status, tx.now, f))) {
+    if (taskChanged(p)) await restoreTask(tx, origTask);
     return moved(tx, item, inst, task, origInstance, 'task instance');
   }
   if (errorClass !== undefined) {
-    await tx.db
-      .insertInto('task_instance_error')
-      .values({ task_instance_id: inst.id, at: tx.now, error_class: errorClass, message: defaultMessage(item, inst.status as TaskInstanceStatus) })
-      .execute();
+    await insertInstanceError(tx, inst.id, tx.now, errorClass, defaultMessage(item, inst.status));
   }
   for (const e of p.events) tx.event(e);
   return appliedResult(p);
@@ -251,58 +205,10 @@ async function writeOne(tx: Tx, p: Plan): Promise<TransitionResultT> {
 
 function appliedResult(p: Plan): TransitionResultT {
   const { inst, task, outcome, message } = p;
-  return { id: inst.id, outcome, status: inst.status as TaskInstanceStatus, taskId: task.id, taskStatus: task.status as TaskStatus, ...(message ? { message } : {}) };
+  return { id: inst.id, outcome, status: inst.status, taskId: task.id, taskStatus: task.status, ...(message ? { message } : {}) };
 }
 
-async function revertTask(tx: Tx, t: TaskRow): Promise<void> {
-  await tx.db
-    .updateTable('task')
-    .set({ status: t.status, status_at: t.status_at, num_attempts: t.num_attempts, infra_failures: t.infra_failures })
-    .where('id', '=', t.id)
-    .execute();
-}
-
-const TASK_CAS: SetCas = {
-  table: 'task',
-  columns: [
-    { name: 'id', pg: 'bigint' },
-    { name: 'from', pg: 'text' },
-    { name: 'to', pg: 'text' },
-    { name: 'attempts', pg: 'integer' },
-    { name: 'infra', pg: 'integer' },
-  ],
-  set: [
-    ['status', 'v.to'],
-    ['num_attempts', 'v.attempts'],
-    ['infra_failures', 'v.infra'],
-    ['status_at', '$extra1'],
-  ],
-};
-const INSTANCE_PG_TYPES: Record<(typeof INSTANCE_FIELDS)[number], PgType> = {
-  distributor_id: 'text',
-  node_name: 'text',
-  pgid: 'integer',
-  exit_code: 'integer',
-  peak_memory_bytes: 'bigint',
-  wall_time_ms: 'bigint',
-  stdout_path: 'text',
-  stderr_path: 'text',
-  stdout_tail: 'text',
-  stderr_tail: 'text',
-  error_class: 'text',
-  report_by: 'bigint',
-  cleanup: 'text',
-};
-const INSTANCE_CAS: SetCas = {
-  table: 'task_instance',
-  columns: [
-    { name: 'id', pg: 'bigint' },
-    { name: 'from', pg: 'text' },
-    { name: 'to', pg: 'text' },
-    ...INSTANCE_FIELDS.map((c) => ({ name: c, pg: INSTANCE_PG_TYPES[c] })),
-  ],
-  set: [['status', 'v.to'], ['status_at', '$extra1'], ...INSTANCE_FIELDS.map((c): [string, string] => [c, `coalesce(v.${c}, ${c})`])],
-};
+const taskMove = (p: Plan): TaskMove => ({ id: p.task.id, from: p.origTask.status, to: p.task.status, numAttempts: p.task.num_attempts, infraFailures: p.task.infra_failures });
 
 /**
  * Write many plans with set-based statements: one compare-and-set UPDATE for their tasks, one for
@@ -311,50 +217,40 @@ const INSTANCE_CAS: SetCas = {
 async function writeMany(tx: Tx, plans: Plan[]): Promise<Map<Plan, TransitionResultT>> {
   const results = new Map<Plan, TransitionResultT>();
   const withTask = plans.filter(taskChanged);
-  const tasksMoved = await setCas(
-    tx.db,
-    tx.dialect,
-    TASK_CAS,
-    withTask.map((p) => [p.task.id, p.origTask.status, p.task.status, p.task.num_attempts, p.task.infra_failures]),
-    [tx.now],
-  );
+  const tasksMoved = await casTasks(tx, withTask.map(taskMove), tx.now);
   for (const p of withTask) {
     if (!tasksMoved.has(p.task.id)) results.set(p, await moved(tx, p.item, p.inst, p.task, p.origInstance, 'task'));
   }
   const rest = plans.filter((p) => !results.has(p));
-  const rows = rest.map((p) => {
-    const f = fieldsFor(p.item, p.errorClass, tx.now);
-    return [p.inst.id, p.origInstance, p.inst.status, ...INSTANCE_FIELDS.map((k) => (f[k] === undefined ? null : f[k]))];
-  });
-  const instancesMoved = await setCas(tx.db, tx.dialect, INSTANCE_CAS, rows, [tx.now]);
+  const instancesMoved = await casInstances(
+    tx,
+    rest.map((p) => ({ id: p.inst.id, from: p.origInstance, to: p.inst.status, facts: fieldsFor(p.item, p.errorClass, tx.now) })),
+    tx.now,
+  );
   const errors: unknown[][] = [];
   for (const p of rest) {
     if (!instancesMoved.has(p.inst.id)) {
-      if (taskChanged(p)) await revertTask(tx, p.origTask);
+      if (taskChanged(p)) await restoreTask(tx, p.origTask);
       results.set(p, await moved(tx, p.item, p.inst, p.task, p.origInstance, 'task instance'));
       continue;
     }
-    if (p.errorClass !== undefined) errors.push([p.inst.id, tx.now, p.errorClass, defaultMessage(p.item, p.inst.status as TaskInstanceStatus)]);
+    if (p.errorClass !== undefined) errors.push([p.inst.id, tx.now, p.errorClass, defaultMessage(p.item, p.inst.status)]);
     results.set(p, appliedResult(p));
   }
-  await bulkInsert(tx.db, tx.dialect, 'task_instance_error', ['task_instance_id', 'at', 'error_class', 'message'], errors, {
-    pgTypes: ['bigint', 'bigint', 'text', 'text'],
-  });
+  await insertInstanceErrors(tx, errors);
   return results;
 }
 
 /** The result for an item whose compare-and-set missed; the rows in memory take what is there now. */
 async function moved(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, task: TaskRow, from: string, who: string): Promise<TransitionResultT> {
-  const i = await tx.db.selectFrom('task_instance').select('status').where('id', '=', inst.id).executeTakeFirstOrThrow();
-  const t = await tx.db.selectFrom('task').select(['status', 'status_at', 'num_attempts', 'infra_failures']).where('id', '=', task.id).executeTakeFirstOrThrow();
-  inst.status = i.status;
-  Object.assign(task, t);
+  inst.status = (await instanceStatus(tx, inst.id))!;
+  Object.assign(task, await taskState(tx, task.id));
   return {
     id: inst.id,
     outcome: 'moved',
-    status: inst.status as TaskInstanceStatus,
+    status: inst.status,
     taskId: task.id,
-    taskStatus: task.status as TaskStatus,
+    taskStatus: task.status,
     message: `task instance ${inst.id}: its ${who} was moved by someone else (now ${inst.status}, task ${task.status}) before ${from}→${item.to} could apply; nothing of this report was written`,
   };
 }
@@ -403,17 +299,17 @@ export async function applyInTx(tx: Tx, items: InstanceTransitionT[], actor: Act
 /** A worker's heartbeat: pushes the deadline and answers the current status (KILL_SELF means stop). */
 export async function instanceHeartbeat(db: Db, id: number, nextReportMs: number): Promise<{ status: TaskInstanceStatus }> {
   return withTx(db, async (tx) => {
-    const row = await tx.db.selectFrom('task_instance').select(['status']).where('id', '=', id).executeTakeFirst();
-    if (!row) throw new NotFoundError(`task instance ${id} does not exist`, { id });
-    if (row.status === 'RUNNING' || row.status === 'LAUNCHED') {
-      await tx.db.updateTable('task_instance').set({ report_by: tx.now + nextReportMs }).where('id', '=', id).execute();
-    } else if (row.status === 'TRIAGING') {
+    const status = await instanceStatus(tx, id);
+    if (status === undefined) throw new NotFoundError(`task instance ${id} does not exist`, { id });
+    if (status === 'RUNNING' || status === 'LAUNCHED') {
+      await setInstanceReportBy(tx, id, tx.now + nextReportMs);
+    } else if (status === 'TRIAGING') {
       // A late heartbeat is proof of life: the worker was only slow (paused, swapped, a busy node).
       const { instances, tasks } = await load(tx, [id]);
       const inst = instances.get(id)!;
       const r = await applyOne(tx, { id, to: 'RUNNING', nextReportMs }, inst, tasks.get(inst.task_id)!, 'worker');
       return { status: r.status };
     }
-    return { status: row.status as TaskInstanceStatus };
+    return { status };
   });
 }

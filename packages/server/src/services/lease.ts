@@ -9,28 +9,15 @@
 // slow one keep its own alive too long). One clock, the database's, makes "expired" mean the same
 // to everyone; the period is a duration, so only the database ever reads the wall clock here.
 
-import { sql } from 'kysely';
-import type { Db } from '../db/connect.js';
-
-/** Epoch milliseconds on the database's clock (clock_timestamp: the statement's time, not the transaction's). */
-function dbNow(db: Db) {
-  return db.dialect === 'postgres'
-    ? sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`
-    : sql<number>`cast((julianday('now') - 2440587.5) * 86400000 as integer)`;
-}
+import { onDb, type Db } from '../db/connect.js';
+import { deleteLease, upsertLease } from '../db/queries/lease.js';
 
 /** Take or renew `name` for `periodMs`; true when `holder` holds it afterwards. */
 export async function acquireLease(db: Db, name: string, holder: string, periodMs: number): Promise<boolean> {
-  const now = dbNow(db);
-  const row = await sql<{ holder: string }>`
-    insert into lease (name, holder, expires_at) values (${name}, ${holder}, ${now} + ${Math.round(periodMs)})
-    on conflict (name) do update set holder = excluded.holder, expires_at = excluded.expires_at
-      where lease.holder = excluded.holder or lease.expires_at < ${now}
-    returning holder`.execute(db.kysely);
-  return row.rows[0]?.holder === holder;
+  return (await upsertLease(onDb(db), name, holder, periodMs)) === holder;
 }
 
 /** Give `name` up at once (a clean shutdown), so a standby need not wait out the period. */
 export async function releaseLease(db: Db, name: string, holder: string): Promise<void> {
-  await db.kysely.deleteFrom('lease').where('name', '=', name).where('holder', '=', holder).execute();
+  await deleteLease(onDb(db), name, holder);
 }

@@ -15,10 +15,8 @@
 // the 'reaper' lease (services/lease.ts); the others stand by and renew their bid each beat.
 
 import {
-  ACTIVE_INSTANCE_STATES,
   INSTANCE_DEADLINE_TO,
   LAPSED_TO,
-  LIVE_RUN_STATES,
   NotFoundError,
   WorkflowNotResumableError,
   type WorkflowRunStatus,
@@ -26,11 +24,13 @@ import {
   type TaskInstanceStatus,
   type TransitionResultT,
 } from '@jobmon/core';
-import type { Db } from '../db/connect.js';
+import { onDb, type Db } from '../db/connect.js';
+import { activeInstancesOfRun, orphanedInstances, overdueInstances } from '../db/queries/task-instance.js';
+import { lockRunProcess } from '../db/queries/workflow-run.js';
 import { applyInTx } from './instances.js';
 import { moveRun, reapLapsedRuns } from './runs.js';
 import { acquireLease, releaseLease } from './lease.js';
-import { chunks, forUpdate, withTx } from './tx.js';
+import { chunks, withTx } from './tx.js';
 
 export interface ReaperOptions {
   /** How often tick() runs when started. */
@@ -74,7 +74,7 @@ export function closeOrphans(orphans: readonly Orphan[], graceMs: number): Insta
   const moves: InstanceTransitionT[] = [];
   for (const o of orphans) {
     const why = `its workflow run ${o.run_id} ended (${o.run_status})`;
-    const status = o.status as TaskInstanceStatus;
+    const status = o.status;
     if (o.report_by === null || status === 'QUEUED' || status === 'INSTANTIATED' || status === 'TRIAGING') {
       moves.push({ id: o.id, to: 'ERROR_FATAL', ...(status === 'RUNNING' ? { via: ['KILL_SELF'] } : {}), errorMessage: `${why}; nothing will report for it` });
     } else if (status === 'LAUNCHED' || status === 'RUNNING') {
@@ -184,27 +184,14 @@ export class Reaper {
     report.runs = await withTx(this.db, (tx) => reapLapsedRuns(tx, undefined, this.upSince), now);
 
     // 2. Active instances whose run has ended.
-    const orphans = await this.db.kysely
-      .selectFrom('task_instance as ti')
-      .innerJoin('workflow_run as r', 'r.id', 'ti.workflow_run_id')
-      .select(['ti.id', 'ti.status', 'ti.report_by', 'r.id as run_id', 'r.status as run_status'])
-      .where('ti.status', 'in', ACTIVE_INSTANCE_STATES as TaskInstanceStatus[])
-      .where('r.status', 'not in', LIVE_RUN_STATES as string[])
-      .limit(10_000)
-      .execute();
+    const orphans = await orphanedInstances(onDb(this.db), 10_000);
     const orphanMoves = closeOrphans(orphans, this.opts.graceMs);
-    await this.apply(orphanMoves, new Map(orphans.map((o) => [o.id, o.status as TaskInstanceStatus])), now, report);
+    await this.apply(orphanMoves, new Map(orphans.map((o) => [o.id, o.status])), now, report);
 
     // 3. Instances past their own deadline.
-    const lapsed = await this.db.kysely
-      .selectFrom('task_instance')
-      .select(['id', 'status'])
-      .where('status', 'in', Object.keys(INSTANCE_DEADLINE_TO) as TaskInstanceStatus[])
-      .where('report_by', '<', now)
-      .limit(10_000)
-      .execute();
+    const lapsed = await overdueInstances(onDb(this.db), Object.keys(INSTANCE_DEADLINE_TO) as TaskInstanceStatus[], now, 10_000);
     const moves: InstanceTransitionT[] = lapsed.map((l) => {
-      const from = l.status as TaskInstanceStatus;
+      const from = l.status;
       const to = INSTANCE_DEADLINE_TO[from]!;
       const errorMessage = {
         LAUNCHED: 'launched but never reported running before its deadline',
@@ -213,7 +200,7 @@ export class Reaper {
       }[from as string] ?? `told to stop, but its worker never confirmed within ${this.opts.graceMs} ms; given up`;
       return { id: l.id, to, errorMessage, ...(to === 'TRIAGING' ? { nextReportMs: this.opts.graceMs } : {}) };
     });
-    await this.apply(moves, new Map(lapsed.map((l) => [l.id, l.status as TaskInstanceStatus])), now, report);
+    await this.apply(moves, new Map(lapsed.map((l) => [l.id, l.status])), now, report);
     return report;
   }
 
@@ -243,12 +230,10 @@ export async function reapDeadRun(
   graceMs: number,
 ): Promise<{ runId: number; status: WorkflowRunStatus }> {
   return withTx(db, async (tx) => {
-    let q = tx.db.selectFrom('workflow_run').select(['id', 'workflow_id', 'status', 'host', 'pid', 'process_start']).where('id', '=', runId);
-    if (forUpdate(tx)) q = q.forUpdate();
-    const run = await q.executeTakeFirst();
+    const run = await lockRunProcess(tx, runId);
     if (!run) throw new NotFoundError(`workflow run ${runId} does not exist`, { runId });
-    const to = LAPSED_TO[run.status as WorkflowRunStatus];
-    if (to === undefined) return { runId, status: run.status as WorkflowRunStatus }; // already ended
+    const to = LAPSED_TO[run.status];
+    if (to === undefined) return { runId, status: run.status }; // already ended
     if (run.process_start === null || run.host !== claim.host || run.pid !== claim.pid || run.process_start !== claim.processStart) {
       throw new WorkflowNotResumableError(
         `workflow run ${runId} was not run by pid ${claim.pid} on ${claim.host} started at ${claim.processStart}; it cannot be ended as dead`,
@@ -256,12 +241,7 @@ export async function reapDeadRun(
       );
     }
     await moveRun(tx, run, to, 'reaper');
-    const orphans = await tx.db
-      .selectFrom('task_instance')
-      .select(['id', 'status', 'report_by'])
-      .where('workflow_run_id', '=', runId)
-      .where('status', 'in', ACTIVE_INSTANCE_STATES as TaskInstanceStatus[])
-      .execute();
+    const orphans = await activeInstancesOfRun(tx, runId);
     const moves = closeOrphans(orphans.map((o) => ({ ...o, run_id: runId, run_status: to })), graceMs);
     for (const part of chunks(moves, BATCH)) await applyInTx(tx, part, 'reaper');
     return { runId, status: to };

@@ -10,58 +10,43 @@ import {
   type TaskStatus,
   type TaskSummaryT,
   type WorkflowDetailT,
-  type WorkflowRunStatus,
-  type WorkflowStatus,
 } from '@jobmon/core';
-import type { Db } from '../db/connect.js';
+import { onDb, type Db } from '../db/connect.js';
+import { countTasksByStatus, listTasks, taskExists } from '../db/queries/task.js';
+import { instancesOfRun, instancesOfTask, instancesPerNode, instanceWithTask } from '../db/queries/task-instance.js';
+import { errorsOfWorkflow } from '../db/queries/task-instance-error.js';
+import { findWorkflow } from '../db/queries/workflow.js';
+import { latestRun } from '../db/queries/workflow-run.js';
 import type { TaskInstanceTable } from '../db/schema.js';
 import type { Selectable } from 'kysely';
 
 export async function workflowDetail(db: Db, id: number): Promise<WorkflowDetailT> {
-  const c = db.kysely;
-  const wf = await c.selectFrom('workflow').selectAll().where('id', '=', id).executeTakeFirst();
+  const c = onDb(db);
+  const wf = await findWorkflow(c, id);
   if (!wf) throw new NotFoundError(`workflow ${id} does not exist`, { workflowId: id });
-  const counts = await c
-    .selectFrom('task')
-    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('workflow_id', '=', id)
-    .groupBy('status')
-    .execute();
-  const run = await c
-    .selectFrom('workflow_run')
-    .select(['id', 'status', 'heartbeat_at'])
-    .where('workflow_id', '=', id)
-    .orderBy('id', 'desc')
-    .executeTakeFirst();
+  const counts = await countTasksByStatus(c, id);
+  const run = await latestRun(c, id);
   return {
     id: wf.id,
     name: wf.name,
     description: wf.description,
-    status: wf.status as WorkflowStatus,
+    status: wf.status,
     workflowArgs: JSON.parse(wf.workflow_args) as Record<string, unknown>,
     taskCount: wf.task_count,
     counts: Object.fromEntries(counts.map((r) => [r.status, Number(r.n)])),
     maxConcurrentlyRunning: wf.max_concurrently_running,
-    lastRun: run ? { id: run.id, status: run.status as WorkflowRunStatus, heartbeatAt: run.heartbeat_at } : null,
+    lastRun: run ? { id: run.id, status: run.status, heartbeatAt: run.heartbeat_at } : null,
     createdAt: wf.created_at,
     statusAt: wf.status_at,
   };
 }
 
-export async function workflowTasks(db: Db, id: number, status: string | undefined, limit: number, offset: number): Promise<TaskSummaryT[]> {
-  let q = db.kysely
-    .selectFrom('task')
-    .select(['id', 'name', 'status', 'num_attempts', 'max_attempts', 'infra_failures'])
-    .where('workflow_id', '=', id)
-    .orderBy('id')
-    .limit(limit)
-    .offset(offset);
-  if (status !== undefined) q = q.where('status', '=', status);
-  const rows = await q.execute();
+export async function workflowTasks(db: Db, id: number, status: TaskStatus | undefined, limit: number, offset: number): Promise<TaskSummaryT[]> {
+  const rows = await listTasks(onDb(db), id, status, limit, offset);
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
-    status: r.status as TaskStatus,
+    status: r.status,
     numAttempts: r.num_attempts,
     maxAttempts: r.max_attempts,
     infraFailures: r.infra_failures,
@@ -70,27 +55,7 @@ export async function workflowTasks(db: Db, id: number, status: string | undefin
 
 /** The latest error of each task that has one; by default only tasks that ended ERROR_FATAL. */
 export async function workflowErrors(db: Db, id: number, onlyFatal: boolean, limit: number): Promise<TaskErrorT[]> {
-  let q = db.kysely
-    .selectFrom('task_instance_error as e')
-    .innerJoin('task_instance as ti', 'ti.id', 'e.task_instance_id')
-    .innerJoin('task as t', 't.id', 'ti.task_id')
-    .select([
-      't.id as task_id',
-      't.name as task_name',
-      't.status as task_status',
-      'ti.id as instance_id',
-      'ti.status as instance_status',
-      'ti.exit_code',
-      'ti.stderr_tail',
-      'e.error_class',
-      'e.message',
-      'e.at',
-      'e.id as error_id',
-    ])
-    .where('ti.workflow_id', '=', id)
-    .orderBy('e.id', 'desc');
-  if (onlyFatal) q = q.where('t.status', '=', 'ERROR_FATAL');
-  const rows = await q.execute();
+  const rows = await errorsOfWorkflow(onDb(db), id, onlyFatal);
   const seen = new Set<number>();
   const out: TaskErrorT[] = [];
   for (const r of rows) {
@@ -99,9 +64,9 @@ export async function workflowErrors(db: Db, id: number, onlyFatal: boolean, lim
     out.push({
       taskId: r.task_id,
       taskName: r.task_name,
-      taskStatus: r.task_status as TaskStatus,
+      taskStatus: r.task_status,
       instanceId: r.instance_id,
-      instanceStatus: r.instance_status as TaskInstanceStatus,
+      instanceStatus: r.instance_status,
       errorClass: r.error_class as ErrorClass,
       message: r.message,
       exitCode: r.exit_code,
@@ -118,7 +83,7 @@ function instanceDetail(r: Selectable<TaskInstanceTable>): InstanceDetailT {
     id: r.id,
     taskId: r.task_id,
     workflowRunId: r.workflow_run_id,
-    status: r.status as TaskInstanceStatus,
+    status: r.status,
     exitCode: r.exit_code,
     peakMemoryBytes: r.peak_memory_bytes,
     wallTimeMs: r.wall_time_ms,
@@ -137,28 +102,20 @@ function instanceDetail(r: Selectable<TaskInstanceTable>): InstanceDetailT {
 }
 
 export async function taskInstances(db: Db, taskId: number): Promise<InstanceDetailT[]> {
-  const task = await db.kysely.selectFrom('task').select('id').where('id', '=', taskId).executeTakeFirst();
-  if (!task) throw new NotFoundError(`task ${taskId} does not exist`, { taskId });
-  const rows = await db.kysely.selectFrom('task_instance').selectAll().where('task_id', '=', taskId).orderBy('id').execute();
+  if (!(await taskExists(onDb(db), taskId))) throw new NotFoundError(`task ${taskId} does not exist`, { taskId });
+  const rows = await instancesOfTask(onDb(db), taskId);
   return rows.map(instanceDetail);
 }
 
 export async function getInstance(db: Db, id: number): Promise<InstanceDetailT & { command: string; taskName: string; workflowId: number }> {
-  const r = await db.kysely
-    .selectFrom('task_instance')
-    .innerJoin('task', 'task.id', 'task_instance.task_id')
-    .selectAll('task_instance')
-    .select(['task.command', 'task.name as task_name'])
-    .where('task_instance.id', '=', id)
-    .executeTakeFirst();
+  const r = await instanceWithTask(onDb(db), id);
   if (!r) throw new NotFoundError(`task instance ${id} does not exist`, { id });
   return { ...instanceDetail(r), command: r.command, taskName: r.task_name, workflowId: r.workflow_id };
 }
 
 export async function runInstances(db: Db, runId: number, statuses: string[]): Promise<{ id: number; taskId: number; status: string; pgid: number | null; distributorId: string | null }[]> {
-  let q = db.kysely.selectFrom('task_instance').select(['id', 'task_id', 'status', 'pgid', 'distributor_id']).where('workflow_run_id', '=', runId);
-  if (statuses.length > 0) q = q.where('status', 'in', statuses);
-  const rows = await q.execute();
+  // Names come unchecked from the query string: one that is no state matches no row.
+  const rows = await instancesOfRun(onDb(db), runId, statuses as TaskInstanceStatus[]);
   return rows.map((r) => ({ id: r.id, taskId: r.task_id, status: r.status, pgid: r.pgid, distributorId: r.distributor_id }));
 }
 
@@ -167,19 +124,7 @@ export async function runInstances(db: Db, runId: number, statuses: string[]): P
  * infrastructure-class errors, most errors first. Instances without a node name are left out.
  */
 export async function nodeHealth(db: Db, since: number): Promise<NodeHealthT[]> {
-  const rows = await db.kysely
-    .selectFrom('task_instance as ti')
-    .leftJoin('task_instance_error as e', (j) => j.onRef('e.task_instance_id', '=', 'ti.id').on('e.error_class', '=', 'infrastructure'))
-    .select((eb) => [
-      'ti.node_name',
-      eb.fn.count<number>('ti.id').distinct().as('instances'),
-      eb.fn.count<number>('e.id').as('errors'),
-      eb.fn.max('e.at').as('last_error_at'),
-    ])
-    .where('ti.created_at', '>=', since)
-    .where('ti.node_name', 'is not', null)
-    .groupBy('ti.node_name')
-    .execute();
+  const rows = await instancesPerNode(onDb(db), since);
   return rows
     .map((r) => ({
       nodeName: r.node_name!,

@@ -17,23 +17,26 @@ import {
   type Actor,
   type TaskStatus,
   type WorkflowRunStatus,
-  type WorkflowStatus,
   type QueuedInstanceT,
   type ComputeResources,
   type QueueLimits,
 } from '@jobmon/core';
 import type { Db } from '../db/connect.js';
-import { chunks, forUpdate, withTx, type Tx } from './tx.js';
-import { bulkInsert } from '../db/bulk.js';
-import { sql } from 'kysely';
+import { chunks, withTx, type Tx } from './tx.js';
+import { markDagBound } from '../db/queries/dag.js';
+import { casTasksToQueued, countTasks, lockTasksToQueue, setTaskResources } from '../db/queries/task.js';
+import { insertQueuedInstances } from '../db/queries/task-instance.js';
+import { casWorkflowStatus, lockWorkflowStatus, markWorkflowBound, workflowExists, workflowShape } from '../db/queries/workflow.js';
+import { casRunStatus, extendRunDeadline, lockLapsedRuns, lockLiveRun, lockRun } from '../db/queries/workflow-run.js';
 import { planRetry } from './scaling.js';
 import { afterRead } from './test-hooks.js';
 import { expectMoved } from './guarded.js';
+import { selectQueuesWithCluster } from '../db/queries/clusters.js';
 
 interface RunRow {
   id: number;
   workflow_id: number;
-  status: string;
+  status: WorkflowRunStatus;
 }
 
 /**
@@ -41,7 +44,7 @@ interface RunRow {
  * the table does not have; returns false for an untimely one (left as it is).
  */
 export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor: Actor, extra: { report_by?: number } = {}): Promise<boolean> {
-  const from = run.status as WorkflowRunStatus;
+  const from = run.status;
   if (workflowRunMachine.isUntimely(from, to)) return false;
   if (!workflowRunMachine.isLegal(from, to)) {
     throw new IllegalTransitionError(`workflow run ${run.id} cannot move from ${from} to ${to}`, {
@@ -51,14 +54,8 @@ export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor:
       to,
     });
   }
-  const res = await tx.db
-    .updateTable('workflow_run')
-    // A move that sets a new deadline comes from the runner itself: it is also a sign of life.
-    .set({ status: to, status_at: tx.now, ...extra, ...(extra.report_by !== undefined ? { heartbeat_at: tx.now } : {}) })
-    .where('id', '=', run.id)
-    .where('status', '=', from)
-    .executeTakeFirst();
-  if (Number(res.numUpdatedRows) !== 1) {
+  // A move that sets a new deadline comes from the runner itself: it is also a sign of life.
+  if (!(await casRunStatus(tx, run.id, from, to, tx.now, extra))) {
     throw new IllegalTransitionError(`workflow run ${run.id} moved before ${from}→${to} could apply; retry`, {
       entity: 'workflow_run',
       id: run.id,
@@ -70,13 +67,11 @@ export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor:
   run.status = to;
   const wfTo = WORKFLOW_FOR_RUN[to];
   if (wfTo !== undefined) {
-    let wq = tx.db.selectFrom('workflow').select(['status']).where('id', '=', run.workflow_id);
-    if (forUpdate(tx)) wq = wq.forUpdate();
-    const wfFrom = (await wq.executeTakeFirstOrThrow()).status as WorkflowStatus;
+    const wfFrom = await lockWorkflowStatus(tx, run.workflow_id);
     await afterRead('workflow', tx);
     if (wfFrom !== wfTo && workflowMachine.isLegal(wfFrom, wfTo)) {
-      const res = await tx.db.updateTable('workflow').set({ status: wfTo, status_at: tx.now }).where('id', '=', run.workflow_id).where('status', '=', wfFrom).executeTakeFirst();
-      await expectMoved(tx, 'workflow', [run.workflow_id], res.numUpdatedRows, [wfFrom], wfTo, `following workflow run ${run.id} to ${to}`);
+      const moved = await casWorkflowStatus(tx, run.workflow_id, wfFrom, wfTo, tx.now);
+      await expectMoved(tx, 'workflow', [run.workflow_id], moved, [wfFrom], wfTo, `following workflow run ${run.id} to ${to}`);
       tx.event({ workflowId: run.workflow_id, entity: 'workflow', entityId: run.workflow_id, from: wfFrom, to: wfTo, actor });
     }
   }
@@ -85,28 +80,18 @@ export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor:
 
 /** End live runs (of one workflow, or all) whose runner stopped heartbeating, so a new run can link. */
 export async function reapLapsedRuns(tx: Tx, workflowId?: number, upSince?: number): Promise<number[]> {
-  let q = tx.db
-    .selectFrom('workflow_run')
-    .select(['id', 'workflow_id', 'status'])
-    .where('status', 'in', LIVE_RUN_STATES as string[])
-    .where('report_by', '<', tx.now);
   // A server that was down could not hear heartbeats: judge a run only once its runner has had a
   // whole reporting window (report_by − heartbeat_at) since the server came up.
-  if (upSince !== undefined) q = q.where(sql<boolean>`report_by - heartbeat_at < ${tx.now - upSince}`);
-  if (workflowId !== undefined) q = q.where('workflow_id', '=', workflowId);
-  if (forUpdate(tx)) q = q.forUpdate();
-  const lapsed = await q.execute();
+  const lapsed = await lockLapsedRuns(tx, tx.now, workflowId, upSince);
   for (const run of lapsed) {
-    const to = LAPSED_TO[run.status as WorkflowRunStatus];
+    const to = LAPSED_TO[run.status];
     if (to) await moveRun(tx, run, to, 'reaper');
   }
   return lapsed.map((r) => r.id);
 }
 
 async function loadRun(tx: Tx, runId: number): Promise<RunRow & { report_by: number }> {
-  let q = tx.db.selectFrom('workflow_run').select(['id', 'workflow_id', 'status', 'report_by']).where('id', '=', runId);
-  if (forUpdate(tx)) q = q.forUpdate();
-  const run = await q.executeTakeFirst();
+  const run = await lockRun(tx, runId);
   if (!run) throw new NotFoundError(`workflow run ${runId} does not exist`, { runId });
   return run;
 }
@@ -115,9 +100,8 @@ export async function setRunStatus(db: Db, runId: number, to: WorkflowRunStatus,
   return withTx(db, async (tx) => {
     const run = await loadRun(tx, runId);
     if (run.status === 'LINKING' && to === 'BOUND') {
-      const wf = await tx.db.selectFrom('workflow').select(['task_count', 'dag_id']).where('id', '=', run.workflow_id).executeTakeFirstOrThrow();
-      const row = await tx.db.selectFrom('task').select((eb) => eb.fn.countAll<number>().as('n')).where('workflow_id', '=', run.workflow_id).executeTakeFirstOrThrow();
-      const bound = Number(row.n);
+      const wf = await workflowShape(tx, run.workflow_id);
+      const bound = await countTasks(tx, run.workflow_id);
       if (bound !== wf.task_count || (taskCount !== undefined && taskCount !== bound)) {
         throw new ValidationError(`workflow ${run.workflow_id} has ${bound} tasks bound but declares ${wf.task_count}; bind every task before BOUND`, {
           field: 'taskCount',
@@ -125,11 +109,11 @@ export async function setRunStatus(db: Db, runId: number, to: WorkflowRunStatus,
           declared: wf.task_count,
         });
       }
-      await tx.db.updateTable('dag').set({ bound_at: tx.now }).where('id', '=', wf.dag_id).where('bound_at', 'is', null).execute();
-      await tx.db.updateTable('workflow').set({ bound_at: tx.now }).where('id', '=', run.workflow_id).execute();
+      await markDagBound(tx, wf.dag_id, tx.now);
+      await markWorkflowBound(tx, run.workflow_id, tx.now);
     }
     await moveRun(tx, run, to, actor, { report_by: tx.now + reportByMs });
-    return { status: run.status as WorkflowRunStatus };
+    return { status: run.status };
   });
 }
 
@@ -138,14 +122,14 @@ export async function setRunStatus(db: Db, runId: number, to: WorkflowRunStatus,
 export async function heartbeat(db: Db, runId: number, status: WorkflowRunStatus, reportByMs: number): Promise<{ status: WorkflowRunStatus }> {
   return withTx(db, async (tx) => {
     const run = await loadRun(tx, runId);
-    if (workflowRunMachine.isLegal(run.status as WorkflowRunStatus, status)) {
+    if (workflowRunMachine.isLegal(run.status, status)) {
       await moveRun(tx, run, status, 'swarm', { report_by: tx.now + reportByMs });
-    } else if (LIVE_RUN_STATES.includes(run.status as WorkflowRunStatus)) {
+    } else if (LIVE_RUN_STATES.includes(run.status)) {
       // The runner is alive, even when the server has moved its run on (a COLD/HOT_RESUME it is
       // still carrying out): keep the deadline so the run is not reaped while it drains.
-      await tx.db.updateTable('workflow_run').set({ heartbeat_at: tx.now, report_by: tx.now + reportByMs }).where('id', '=', runId).execute();
+      await extendRunDeadline(tx, runId, tx.now, tx.now + reportByMs);
     }
-    return { status: run.status as WorkflowRunStatus };
+    return { status: run.status };
   });
 }
 
@@ -173,26 +157,8 @@ export async function queueTasks(
         to: 'RUNNING',
       });
     }
-    const rows: {
-      id: number;
-      workflow_id: number;
-      status: string;
-      name: string;
-      command: string;
-      cluster_id: number;
-      queue_id: number;
-      resources: string;
-      resource_scales: string;
-      fallback_queues: string;
-    }[] = [];
-    for (const part of chunks(ids, 500)) {
-      let q = tx.db
-        .selectFrom('task')
-        .select(['id', 'workflow_id', 'status', 'name', 'command', 'cluster_id', 'queue_id', 'resources', 'resource_scales', 'fallback_queues'])
-        .where('id', 'in', part);
-      if (forUpdate(tx)) q = q.forUpdate();
-      rows.push(...(await q.execute()));
-    }
+    const rows: Awaited<ReturnType<typeof lockTasksToQueue>> = [];
+    for (const part of chunks(ids, 500)) rows.push(...(await lockTasksToQueue(tx, part)));
     const byId = new Map(rows.map((r) => [r.id, r]));
     for (const id of ids) {
       const r = byId.get(id);
@@ -202,29 +168,20 @@ export async function queueTasks(
     }
     const skipped: { taskId: number; status: TaskStatus }[] = [];
     const queue = rows.filter((r) => {
-      if (QUEUEABLE_TASK_STATES.includes(r.status as TaskStatus) && taskMachine.isLegal(r.status as TaskStatus, 'QUEUED')) return true;
-      skipped.push({ taskId: r.id, status: r.status as TaskStatus });
+      if (QUEUEABLE_TASK_STATES.includes(r.status) && taskMachine.isLegal(r.status, 'QUEUED')) return true;
+      skipped.push({ taskId: r.id, status: r.status });
       return false;
     });
     await afterRead('queue', tx);
-    const byFrom = new Map<string, number[]>();
+    const byFrom = new Map<TaskStatus, number[]>();
     for (const r of queue) byFrom.set(r.status, [...(byFrom.get(r.status) ?? []), r.id]);
     for (const [from, group] of byFrom) {
       for (const part of chunks(group, 500)) {
-        const res = await tx.db
-          .updateTable('task')
-          .set((eb) => ({ status: 'QUEUED', status_at: tx.now, num_attempts: eb('num_attempts', '+', 1) }))
-          .where('id', 'in', part)
-          .where('status', '=', from)
-          .executeTakeFirst();
-        await expectMoved(tx, 'task', part, res.numUpdatedRows, [from], 'QUEUED', `queueing for workflow run ${runId}`);
+        const moved = await casTasksToQueued(tx, part, from, tx.now);
+        await expectMoved(tx, 'task', part, moved, [from], 'QUEUED', `queueing for workflow run ${runId}`);
       }
     }
-    const clusters = await tx.db
-      .selectFrom('cluster')
-      .innerJoin('queue', 'queue.cluster_id', 'cluster.id')
-      .select(['cluster.name as cluster', 'cluster.id as cluster_id', 'queue.id as queue_id', 'queue.name as queue', 'queue.limits'])
-      .execute();
+    const clusters = await selectQueuesWithCluster(tx.db);
     const queueInfo = new Map(clusters.map((c) => [c.queue_id, c]));
     for (const [taskId, res] of overrides) {
       // An override is held to its queue's limits exactly as bind holds declared resources, whether
@@ -236,7 +193,7 @@ export async function queueTasks(
     for (const [taskId, res] of overrides) {
       const r = byId.get(taskId)!;
       if (!queue.includes(r)) continue;
-      await tx.db.updateTable('task').set({ resources: JSON.stringify(res) }).where('id', '=', taskId).execute();
+      await setTaskResources(tx, taskId, JSON.stringify(res));
       r.resources = JSON.stringify(res);
     }
     const scaled = new Map<number, { resources: Record<string, unknown>; queue?: string; coerced?: string[] }>();
@@ -254,11 +211,7 @@ export async function queueTasks(
       const moved = plan.queue.id !== r.queue_id;
       r.resources = JSON.stringify(plan.resources);
       r.queue_id = plan.queue.id;
-      await tx.db
-        .updateTable('task')
-        .set({ resources: r.resources, ...(moved ? { queue_id: r.queue_id } : {}) })
-        .where('id', '=', r.id)
-        .execute();
+      await setTaskResources(tx, r.id, r.resources, moved ? r.queue_id : undefined);
       scaled.set(r.id, {
         resources: plan.resources,
         ...(moved ? { queue: plan.queue.name } : {}),
@@ -267,13 +220,10 @@ export async function queueTasks(
     }
     const instances: QueuedInstanceT[] = [];
     for (const part of chunks(queue, 400)) {
-      const inserted = await bulkInsert<{ id: number; task_id: number }>(
-        tx.db,
-        tx.dialect,
-        'task_instance',
-        ['workflow_run_id', 'workflow_id', 'task_id', 'status', 'status_at', 'created_at', 'cluster_id', 'queue_id', 'resources'],
-        part.map((r) => [runId, run.workflow_id, r.id, 'QUEUED', tx.now, tx.now, r.cluster_id, r.queue_id, r.resources]),
-        { returning: ['id', 'task_id'], pgTypes: ['bigint', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'text'] },
+      const inserted = await insertQueuedInstances(
+        tx,
+        part.map((r) => ({ runId, workflowId: run.workflow_id, taskId: r.id, clusterId: r.cluster_id, queueId: r.queue_id, resources: r.resources })),
+        tx.now,
       );
       const instanceOf = new Map(inserted.map((i) => [i.task_id, i.id]));
       for (const r of part) {
@@ -304,15 +254,8 @@ export async function queueTasks(
  */
 export async function requestResume(db: Db, workflowId: number, mode: 'cold' | 'hot'): Promise<{ runId: number | null; status: WorkflowRunStatus | null }> {
   return withTx(db, async (tx) => {
-    const wf = await tx.db.selectFrom('workflow').select(['id', 'name', 'status']).where('id', '=', workflowId).executeTakeFirst();
-    if (!wf) throw new NotFoundError(`workflow ${workflowId} does not exist`, { workflowId });
-    let q = tx.db
-      .selectFrom('workflow_run')
-      .select(['id', 'workflow_id', 'status'])
-      .where('workflow_id', '=', workflowId)
-      .where('status', 'in', LIVE_RUN_STATES as string[]);
-    if (forUpdate(tx)) q = q.forUpdate();
-    const run = await q.executeTakeFirst();
+    if (!(await workflowExists(tx, workflowId))) throw new NotFoundError(`workflow ${workflowId} does not exist`, { workflowId });
+    const run = await lockLiveRun(tx, workflowId);
     if (!run) return { runId: null, status: null };
     const to: WorkflowRunStatus = mode === 'cold' ? 'COLD_RESUME' : 'HOT_RESUME';
     if (run.status === 'COLD_RESUME' || run.status === 'HOT_RESUME') return { runId: run.id, status: run.status };

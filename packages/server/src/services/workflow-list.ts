@@ -68,7 +68,7 @@ function parseFilter(q: WorkflowListQueryT): WorkflowListFilter {
     const statuses = q.status.split(',').map((s) => s.trim());
     const unknown = statuses.find((s) => !(WORKFLOW_STATES as readonly string[]).includes(s));
     if (unknown !== undefined) throw bad('status', `has unknown status ${JSON.stringify(unknown)}; one of ${WORKFLOW_STATES.join(', ')}`, q.status);
-    f.statuses = statuses;
+    f.statuses = statuses as WorkflowStatus[];
   }
   if (q.createdAfter !== undefined) f.createdFrom = parseIsoDate(q.createdAfter, 'createdAfter');
   if (q.createdBefore !== undefined) f.createdBefore = parseIsoDate(q.createdBefore, 'createdBefore');

@@ -1,7 +1,8 @@
 // SQL on the cluster and queue tables. Plain functions over a connection or a transaction; the
 // services open transactions. JSON columns (options, limits) are text here and parsed by callers.
 
-import type { Conn } from '../../services/tx.js';
+import type { Conn } from '../conn.js';
+import type { Dialect } from '../dialects/dialect.js';
 
 export interface ClusterDbRow {
   id: number;
@@ -27,10 +28,11 @@ export async function selectAllClusters(c: Conn): Promise<{ clusters: ClusterDbR
 export async function selectClusterByName(
   c: Conn,
   name: string,
-  lock = false,
+  /** Lock the cluster row the way this dialect does, for a write that follows. */
+  lock?: Dialect,
 ): Promise<{ cluster: ClusterDbRow; queues: QueueDbRow[] } | undefined> {
   let q = c.selectFrom('cluster').select(['id', 'name', 'type', 'options']).where('name', '=', name);
-  if (lock) q = q.forUpdate();
+  if (lock) q = lock.lockRows(q);
   const cluster = await q.executeTakeFirst();
   if (!cluster) return undefined;
   const queues = await c.selectFrom('queue').select(['id', 'cluster_id', 'name', 'limits']).where('cluster_id', '=', cluster.id).orderBy('id').execute();
@@ -60,4 +62,13 @@ export async function upsertQueue(c: Conn, clusterId: number, name: string, limi
 export async function hasTasksOnCluster(c: Conn, clusterId: number): Promise<boolean> {
   const r = await c.selectFrom('task').select('id').where('cluster_id', '=', clusterId).limit(1).executeTakeFirst();
   return r !== undefined;
+}
+
+/** Every queue with its cluster's name and id, for checking resources against queue limits. */
+export function selectQueuesWithCluster(c: Conn) {
+  return c
+    .selectFrom('cluster')
+    .innerJoin('queue', 'queue.cluster_id', 'cluster.id')
+    .select(['cluster.name as cluster', 'cluster.id as cluster_id', 'queue.id as queue_id', 'queue.name as queue', 'queue.limits'])
+    .execute();
 }

@@ -4,6 +4,7 @@
 // every value travels as a bound parameter.
 
 import { sql, type Expression, type SqlBool } from 'kysely';
+import type { WorkflowStatus } from '@jobmon/core';
 import type { Db } from '../connect.js';
 
 export interface WorkflowListFilter {
@@ -11,7 +12,7 @@ export interface WorkflowListFilter {
   nameLike?: string;
   user?: string;
   tool?: string;
-  statuses?: string[];
+  statuses?: WorkflowStatus[];
   createdFrom?: number;
   createdBefore?: number;
   args?: [string, string][];
@@ -32,7 +33,7 @@ export interface WorkflowListRow {
 }
 
 export async function selectWorkflowPage(db: Db, f: WorkflowListFilter): Promise<WorkflowListRow[]> {
-  const pg = db.dialect === 'postgres';
+  const pg = db.dialect.name === 'postgres';
   let q = db.kysely
     .selectFrom('workflow as w')
     .innerJoin('tool_version as tv', 'tv.id', 'w.tool_version_id')
