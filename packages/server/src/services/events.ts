@@ -16,12 +16,21 @@ export interface EventQuery {
   pollMs?: number;
 }
 
-async function read(db: Db, q: EventQuery): Promise<EventT[]> {
-  let s = db.kysely.selectFrom('event').selectAll().where('seq', '>', q.after).orderBy('seq').limit(q.limit);
+/**
+ * The events after `after` that match, and how far the log was read: its end when fewer than
+ * `limit` matched. A follower resumes from there, not from its last match; a filtered one (the
+ * runner follows its run's workflow_run events) otherwise re-read every other event since that
+ * match on each wake-up, a cost growing with the run (bench/cpu-breakdown.md).
+ */
+async function read(db: Db, q: EventQuery, after: number): Promise<{ events: EventT[]; last: number }> {
+  const end = await db.kysely.selectFrom('event').select((eb) => eb.fn.max('seq').as('end')).executeTakeFirst();
+  const top = Number(end?.end ?? 0);
+  if (top <= after) return { events: [], last: after };
+  let s = db.kysely.selectFrom('event').selectAll().where('seq', '>', after).where('seq', '<=', top).orderBy('seq').limit(q.limit);
   if (q.workflowId !== undefined) s = s.where('workflow_id', '=', q.workflowId);
   if (q.entity !== undefined) s = s.where('entity', '=', q.entity);
   const rows = await s.execute();
-  return rows.map((r) => ({
+  const events = rows.map((r) => ({
     seq: r.seq,
     at: r.at,
     workflowId: r.workflow_id,
@@ -32,18 +41,19 @@ async function read(db: Db, q: EventQuery): Promise<EventT[]> {
     actor: r.actor,
     context: r.context === null ? null : (JSON.parse(r.context) as Record<string, unknown>),
   }));
+  return { events, last: events.length === q.limit ? events[events.length - 1]!.seq : top };
 }
 
 export const DEFAULT_EVENT_POLL_MS = 250;
 
 export async function followEvents(db: Db, q: EventQuery, signal?: AbortSignal): Promise<{ events: EventT[]; last: number }> {
   const deadline = Date.now() + q.waitMs;
+  let after = q.after;
   for (;;) {
-    const events = await read(db, q);
+    const r = await read(db, q, after);
+    after = r.last;
     const remaining = deadline - Date.now();
-    if (events.length > 0 || remaining <= 0 || signal?.aborted) {
-      return { events, last: events.length > 0 ? events[events.length - 1]!.seq : q.after };
-    }
+    if (r.events.length > 0 || remaining <= 0 || signal?.aborted) return r;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
