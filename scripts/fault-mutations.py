@@ -67,7 +67,7 @@ MUTATIONS = [
     ('the log cap', [('packages/worker/src/capped-log.ts',
         "const room = Math.max(0, this.capBytes - this.written);", "const room = Infinity;")], 'packages/worker/test', 'cap'),
     ('logs are appended to', [('packages/worker/src/capped-log.ts',
-        "openSync(path, 'a')", "openSync(path, 'w')")], 'packages/worker/test/process-group.test.ts', 'appended'),
+        "openSync(this.path, 'a')", "openSync(this.path, 'w')")], 'packages/worker/test/process-group.test.ts', 'appended'),
     ('a pipe held beyond reach does not hold the result', [('packages/worker/src/process-group.ts',
         "          child.stdout?.destroy();\n          child.stderr?.destroy();\n", "")], 'packages/worker/test/process-group.test.ts', 'beyond reach'),
     ('a task whose instance finished before its kill arrived ends DONE', [('packages/server/src/services/cascade.ts',

@@ -2,16 +2,20 @@
 // read (so the command never blocks on a full pipe) but dropped, and a last line in the file says
 // how much was cut. Keeps the last bytes of everything the command wrote, cut or not, as its tail.
 // The file is opened for appending: a log that is already there (an earlier attempt's, another
-// database's run reusing a path) is added to, never truncated.
+// database's run reusing a path) is added to, never truncated. It is created with the first byte
+// of output: a command that writes nothing to an output leaves no file for it (creating two empty
+// files per task was a third of the launcher's CPU on short tasks; bench/cpu-breakdown.md).
 
-import { closeSync, openSync, write } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, write } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 
 /** Default cap of one log file: enough for any log a person reads, far from filling a disk. */
 export const DEFAULT_LOG_CAP_BYTES = 1024 ** 3;
 
 export class CappedLog {
-  private readonly fd: number;
+  /** Opened at the first output; null: it could not be (the rest of this log is lost, not the task). */
+  private fd: number | null | undefined;
   private written = 0;
   private dropped = 0;
   private tailBuf = Buffer.alloc(0);
@@ -23,8 +27,9 @@ export class CappedLog {
     private readonly capBytes: number,
     private readonly tailBytes: number,
   ) {
-    // Opened before the command starts, so a bad log path fails the spawn as it always did.
-    this.fd = openSync(path, 'a');
+    // Checked before the command starts, so a log folder that is missing or not ours to write
+    // fails the spawn, as it did when the file was opened here.
+    accessSync(dirname(path), constants.W_OK);
     let finished!: () => void;
     this.done = new Promise((r) => (finished = r));
     this.finished = finished;
@@ -44,7 +49,7 @@ export class CappedLog {
       this.written += part.length;
       // One write in flight: the pipe waits for the disk rather than filling our memory.
       stream.pause();
-      pending = pending.then(() => writeAll(this.fd, part)).then(() => void stream.resume());
+      pending = pending.then(() => this.write(part)).then(() => void stream.resume());
     });
     let closed = false;
     const end = () => {
@@ -53,9 +58,9 @@ export class CappedLog {
       void pending.then(async () => {
         if (this.dropped > 0) {
           const note = `\n[jobmon: log cut at ${this.capBytes} bytes (JOBMON_LOG_CAP_BYTES); ${this.dropped} more bytes were not kept]\n`;
-          await writeAll(this.fd, Buffer.from(note));
+          await this.write(Buffer.from(note));
         }
-        closeSync(this.fd);
+        if (typeof this.fd === 'number') closeSync(this.fd);
         this.finished();
       });
     };
@@ -64,10 +69,20 @@ export class CappedLog {
     stream.once('error', end);
   }
 
-  /** Close without having attached (the command never started). */
+  /** Give up without having attached (the command never started): no file was made. */
   abandon(): void {
-    closeSync(this.fd);
     this.finished();
+  }
+
+  private write(buf: Buffer): Promise<void> {
+    if (this.fd === undefined) {
+      try {
+        this.fd = openSync(this.path, 'a');
+      } catch {
+        this.fd = null;
+      }
+    }
+    return this.fd === null ? Promise.resolve() : writeAll(this.fd, buf);
   }
 
   /** The last tailBytes of what the command wrote, as UTF-8 (a split leading character dropped). */

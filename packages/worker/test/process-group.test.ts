@@ -1,7 +1,7 @@
 // spawnGroup with real commands: what reaches a task's log files. The cap keeps a flood from
 // filling the disk (and says where it cut); an existing file is added to, never truncated.
 
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -42,6 +42,21 @@ describe('task log files', () => {
     expect(readFileSync(paths().stdoutPath, 'utf8')).toBe('hello\n');
     expect(readFileSync(paths().stderrPath, 'utf8')).toBe('oops\n');
     expect([r.stdoutTail, r.stderrTail]).toEqual(['hello\n', 'oops\n']);
+  });
+
+  it('are made by the first byte of output: an output the command never wrote to has no file', async () => {
+    const r = await spawnGroup({ command: 'echo only-out', ...paths() }).done;
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(paths().stdoutPath, 'utf8')).toBe('only-out\n');
+    expect(existsSync(paths().stderrPath)).toBe(false);
+    expect(r.stderrTail).toBe('');
+  });
+
+  it('in a folder that is not there fail the spawn, naming the folder, and nothing runs', () => {
+    const missing = join(dir, 'gone');
+    const marker = join(dir, 'ran');
+    expect(() => spawnGroup({ command: `touch ${marker}`, stdoutPath: join(missing, 't.out'), stderrPath: join(missing, 't.err') })).toThrow(missing);
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('are appended to when they exist already, never truncated', async () => {

@@ -1,14 +1,11 @@
 // Route: follow the event log by sequence number (long-poll with waitMs).
 import { ROUTES } from '@jobmon/core';
 import type { AppContext } from '../app.js';
-import { followEvents } from '../services/events.js';
+import { followEvents, latestEventSeq } from '../services/events.js';
 import { route, type Api } from './types.js';
 
 export async function eventRoutes(api: Api, ctx: AppContext): Promise<void> {
-  route(api, ROUTES.latestEvent, async () => {
-    const row = await ctx.db.kysely.selectFrom('event').select((eb) => eb.fn.max('seq').as('last')).executeTakeFirst();
-    return { last: Number(row?.last ?? 0) };
-  });
+  route(api, ROUTES.latestEvent, async () => ({ last: await latestEventSeq(ctx.db) }));
   route(api, ROUTES.followEvents, async (req) => {
     const ac = new AbortController();
     req.raw.on('close', () => ac.abort());

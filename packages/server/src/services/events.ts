@@ -3,7 +3,7 @@
 
 import type { EventT } from '@jobmon/core';
 import { onDb, type Db } from '../db/connect.js';
-import { eventsAfter } from '../db/queries/event.js';
+import { eventsAfter, lastEventSeq } from '../db/queries/event.js';
 import { eventBus } from './tx.js';
 
 export interface EventQuery {
@@ -17,9 +17,17 @@ export interface EventQuery {
   pollMs?: number;
 }
 
-async function read(db: Db, q: EventQuery): Promise<EventT[]> {
-  const rows = await eventsAfter(onDb(db), q);
-  return rows.map((r) => ({
+/**
+ * The events after `after` that match, and how far the log was read: its end when fewer than
+ * `limit` matched. A follower resumes from there, not from its last match; a filtered one (the
+ * runner follows its run's workflow_run events) otherwise re-read every other event since that
+ * match on each wake-up, a cost growing with the run (bench/cpu-breakdown.md).
+ */
+async function read(db: Db, q: EventQuery, after: number): Promise<{ events: EventT[]; last: number }> {
+  const top = await lastEventSeq(onDb(db));
+  if (top <= after) return { events: [], last: after };
+  const rows = await eventsAfter(onDb(db), { ...q, after, upTo: top });
+  const events = rows.map((r) => ({
     seq: r.seq,
     at: r.at,
     workflowId: r.workflow_id,
@@ -30,18 +38,24 @@ async function read(db: Db, q: EventQuery): Promise<EventT[]> {
     actor: r.actor,
     context: r.context === null ? null : (JSON.parse(r.context) as Record<string, unknown>),
   }));
+  return { events, last: events.length === q.limit ? events[events.length - 1]!.seq : top };
+}
+
+/** The log's end, where a follower that wants only what comes next starts. */
+export function latestEventSeq(db: Db): Promise<number> {
+  return lastEventSeq(onDb(db));
 }
 
 export const DEFAULT_EVENT_POLL_MS = 250;
 
 export async function followEvents(db: Db, q: EventQuery, signal?: AbortSignal): Promise<{ events: EventT[]; last: number }> {
   const deadline = Date.now() + q.waitMs;
+  let after = q.after;
   for (;;) {
-    const events = await read(db, q);
+    const r = await read(db, q, after);
+    after = r.last;
     const remaining = deadline - Date.now();
-    if (events.length > 0 || remaining <= 0 || signal?.aborted) {
-      return { events, last: events.length > 0 ? events[events.length - 1]!.seq : q.after };
-    }
+    if (r.events.length > 0 || remaining <= 0 || signal?.aborted) return r;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -35,6 +35,8 @@ export async function insertEvents(q: Q, at: number, events: readonly PendingEve
 
 export interface EventFilter {
   after: number;
+  /** Read no further than this seq (the log's end when the read began). */
+  upTo?: number;
   workflowId?: number;
   entity?: string;
   limit: number;
@@ -43,7 +45,14 @@ export interface EventFilter {
 /** Events after `after` in sequence order, at most `limit`. */
 export function eventsAfter(q: Q, f: EventFilter) {
   let s = q.db.selectFrom('event').selectAll().where('seq', '>', f.after).orderBy('seq').limit(f.limit);
+  if (f.upTo !== undefined) s = s.where('seq', '<=', f.upTo);
   if (f.workflowId !== undefined) s = s.where('workflow_id', '=', f.workflowId);
   if (f.entity !== undefined) s = s.where('entity', '=', f.entity);
   return s.execute();
+}
+
+/** The log's end: the highest seq written (0 when empty). */
+export async function lastEventSeq(q: Q): Promise<number> {
+  const r = await q.db.selectFrom('event').select((eb) => eb.fn.max('seq').as('end')).executeTakeFirst();
+  return Number(r?.end ?? 0);
 }
