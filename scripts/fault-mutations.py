@@ -103,9 +103,12 @@ MUTATIONS = [
     ('the long-poll wake-up', [('packages/server/src/services/tx.ts',
         "  if (events.length > 0) eventBus.emit('committed', events.length);", "")], 'packages/server/test/api.test.ts', 'long-polls the event log'),
     ('dependents within milliseconds (a 700 ms delay before queueing what became ready)', [('packages/runner/src/swarm/swarm.ts',
-        "    this.opts.requester\n      .post<{ instances: QueuedInstanceT[]; skipped: { taskId: number; status: TaskStatus }[] }>(`/workflow-runs/${this.opts.runId}/queue`, body)\n",
-        "    new Promise((r) => setTimeout(r, 700))\n      .then(() => this.opts.requester.post<{ instances: QueuedInstanceT[]; skipped: { taskId: number; status: TaskStatus }[] }>(`/workflow-runs/${this.opts.runId}/queue`, body))\n")],
+        "    this.opts.port\n      .queue(batch.map((i) => this.opts.tasks.ids[i]!))\n",
+        "    new Promise((r) => setTimeout(r, 700))\n      .then(() => this.opts.port.queue(batch.map((i) => this.opts.tasks.ids[i]!)))\n")],
         E2E, 'dependents within milliseconds'),
+    ('event appends are ordered to commit (PostgreSQL)', [('packages/server/src/db/dialects/postgres.ts',
+        "await sql`select pg_advisory_xact_lock(${EVENT_APPEND_LOCK})`.execute(conn);", "await Promise.resolve(EVENT_APPEND_LOCK);")],
+        'packages/server/test/events-follow.test.ts', 'commits late', {'JOBMON_TEST_DB': 'postgres'}),
 ]
 
 def sh(cmd):

@@ -3,14 +3,51 @@
 // workflow_run events through thousands of task events; re-reading them all on every wake-up made
 // the run quadratic). A full page still ends at its last event, so nothing is skipped.
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testHooks } from '../src/services/test-hooks.js';
 import { TEST_DB_KIND } from '../../../test-support/db.js';
+import { sleep } from '../../../test-support/wait.js';
 import { apiHelpers, testApp } from './support.js';
 
 const ctx = testApp('events-follow');
 const { ok, runningWorkflow } = apiHelpers(() => ctx);
 
 describe(`event log followers on ${TEST_DB_KIND}`, () => {
+  afterEach(() => {
+    delete testHooks.afterRead;
+  });
+
+  it('never pass an event whose transaction commits late: appends are ordered to commit', async () => {
+    const w = await runningWorkflow(2);
+    const { last: start } = await ok('GET', '/events/latest');
+    // The first transaction to append events stops between its append and its commit.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let paused!: () => void;
+    const isPaused = new Promise<void>((r) => (paused = r));
+    let held = false;
+    testHooks.afterRead = async (at) => {
+      if (at !== 'events' || held) return;
+      held = true;
+      paused();
+      await released;
+    };
+    const first = ok('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'INSTANTIATED' });
+    await isPaused;
+    // A second transaction appends while the first is in flight; unordered, it would commit first.
+    const second = ok('POST', `/task-instances/${w.instances[1]}/transition`, { to: 'INSTANTIATED' });
+    await Promise.race([second, sleep(500)]);
+    // A follower reads now (on SQLite, whose one connection the first transaction holds, as soon as it can).
+    const reading = ok('GET', `/events?after=${start}&workflowId=${w.workflowId}&entity=task_instance`);
+    await Promise.race([reading, sleep(300)]);
+    release();
+    const seen = await reading;
+    await Promise.all([first, second]);
+    const rest = await ok('GET', `/events?after=${seen.last}&workflowId=${w.workflowId}&entity=task_instance`);
+    const heard = [...seen.events, ...rest.events].map((e: { entityId: number; to: string }) => `${e.entityId}:${e.to}`);
+    expect(heard.sort()).toEqual([`${w.instances[0]}:INSTANTIATED`, `${w.instances[1]}:INSTANTIATED`].sort());
+  });
+
   it('resume from the log end when fewer than a page matched, and miss nothing after it', async () => {
     const w = await runningWorkflow(2);
     const { last: start } = await ok('GET', '/events/latest');

@@ -4,7 +4,8 @@
 
 import type { Tx } from './tx.js';
 
-export type HookPoint = 'instances' | 'queue' | 'resume' | 'workflow';
+/** `events`: after a transaction appended its events, before it commits. */
+export type HookPoint = 'instances' | 'queue' | 'resume' | 'workflow' | 'events';
 
 export const testHooks: { afterRead?: (at: HookPoint, tx: Tx) => Promise<void> } = {};
 

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Db } from '../db/connect.js';
 import type { Conn, Q } from '../db/conn.js';
 import { insertEvents, type PendingEvent } from '../db/queries/event.js';
+import { afterRead } from './test-hooks.js';
 
 export type { Conn } from '../db/conn.js';
 export type { PendingEvent } from '../db/queries/event.js';
@@ -28,8 +29,12 @@ export async function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, now = Date.n
   const run = async (conn: Conn): Promise<T> => {
     const tx: Tx = { db: conn, now, dialect: db.dialect, event: (e) => events.push(e) };
     const result = await fn(tx);
-    await insertEvents(tx, now, events);
-    if (events.length > 0) await db.dialect.announceEvents(conn);
+    if (events.length > 0) {
+      await db.dialect.orderEvents(conn);
+      await insertEvents(tx, now, events);
+      await afterRead('events', tx);
+      await db.dialect.announceEvents(conn);
+    }
     return result;
   };
   const result = await db.dialect.transaction(db.kysely, run);

@@ -49,6 +49,12 @@ export interface Dialect {
   positional(text: string): string;
   /** Run `fn` in a write transaction. */
   transaction<T>(kysely: Kysely<Database>, fn: (conn: Conn) => Promise<T>): Promise<T>;
+  /**
+   * Called inside a transaction just before it appends events: from here to its commit, no other
+   * transaction appends any. So events become visible in `seq` order, and a follower that reads
+   * up to the log's end can never have a smaller seq commit behind it.
+   */
+  orderEvents(conn: Conn): Promise<void>;
   /** Called inside a transaction that appended events, before it commits. */
   announceEvents(conn: Conn): Promise<void>;
   /** Epoch milliseconds on the database's clock, read when the statement runs. */

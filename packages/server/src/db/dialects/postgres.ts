@@ -20,6 +20,9 @@ import {
 } from './dialect.js';
 import { multiRowInsert } from './sqlite.js';
 
+/** The advisory lock that orders event appends (an arbitrary constant: "jobmon" in ASCII). */
+const EVENT_APPEND_LOCK = 0x6a6f626d6f6e;
+
 const ARRAY_CHUNK = 20_000;
 
 /** SQLSTATEs of a server going away or refusing sessions: admin/crash shutdown, cannot connect
@@ -38,6 +41,14 @@ export const postgresDialect: Dialect = {
   positional: (text) => text,
 
   transaction: (kysely, fn) => kysely.transaction().execute(fn),
+
+  // Transactions take their seq from a sequence as they insert, but commit in any order: without
+  // this lock, seq 101 could commit (and be read, and passed) while seq 100 was still in flight.
+  // Taken last, held to commit: it orders only the append and the commit, and cannot deadlock,
+  // since a holder waits on nothing else.
+  async orderEvents(conn) {
+    await sql`select pg_advisory_xact_lock(${EVENT_APPEND_LOCK})`.execute(conn);
+  },
 
   // Queued inside the transaction, PostgreSQL delivers it at commit and never on rollback: a
   // replica's follower is woken exactly when it can read the events.

@@ -41,6 +41,9 @@ export const sqliteDialect: Dialect = {
     });
   },
 
+  // One writer at a time already: a transaction commits before the next one starts.
+  orderEvents: async () => undefined,
+
   announceEvents: async () => undefined,
 
   nowMs: () => sql<number>`cast((julianday('now') - 2440587.5) * 86400000 as integer)`,
