@@ -74,7 +74,8 @@ export default tseslint.config(
         'error',
         {
           selector: String.raw`NewExpression[callee.name='URL'] > Literal[value=/^(\.\.\/)+(packages\/)?(core|server|client|runner|worker|cli|web)\//]`,
-          message: "Another package's files are not reachable once installed: resolve them through '@jobmon/<pkg>' (createRequire(import.meta.url).resolve).",
+          message:
+            "Another package's files are not reachable once installed: resolve them through '@jobmon/<pkg>' (createRequire(import.meta.url).resolve).",
         },
       ],
     },

@@ -24,7 +24,10 @@ export default defineConfig({
     // Slow or disruptive lanes run alone, named by JOBMON_TEST_LANE: `*.restart.test.ts` (restarts
     // the shared PostgreSQL: `npm run test:pg-restart`), `*.outage.test.ts` (`npm run test:outage`) and
     // `*.packed.test.ts` (installs the packed packages in a temp folder: `npm run test:packed`).
-    exclude: ['**/node_modules/**', ...LANES.filter((l) => l !== process.env['JOBMON_TEST_LANE']).map((l) => `**/*.${l}.test.ts`)],
+    exclude: [
+      '**/node_modules/**',
+      ...LANES.filter((l) => l !== process.env['JOBMON_TEST_LANE']).map((l) => `**/*.${l}.test.ts`),
+    ],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -24,7 +24,15 @@ const BIND_N = Number(process.env.BENCH_BIND_N ?? (QUICK ? 20000 : 100000));
 const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SNAKE_TIMEOUT_S = Number(process.env.SNAKEMAKE_TIMEOUT_S ?? 600);
 const WORK = mkdtempSync(join(tmpdir(), 'jobmon-bench-'));
-const results = { started: new Date().toISOString(), machine: machine(), runs: [], rerun: null, bind: [], memory: null, targets: [] };
+const results = {
+  started: new Date().toISOString(),
+  machine: machine(),
+  runs: [],
+  rerun: null,
+  bind: [],
+  memory: null,
+  targets: [],
+};
 
 const log = (s) => process.stdout.write(`${s}\n`);
 const median = (xs) => {
@@ -35,7 +43,11 @@ const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const reps = (n) => Number(process.env.BENCH_REPS ?? (QUICK ? 1 : n >= 20000 ? 1 : 3));
 
 function machine() {
-  return { cores: Number(execFileSync('nproc').toString().trim()), node: process.version, load: readFileSync('/proc/loadavg', 'utf8').trim() };
+  return {
+    cores: Number(execFileSync('nproc').toString().trim()),
+    node: process.version,
+    load: readFileSync('/proc/loadavg', 'utf8').trim(),
+  };
 }
 
 /** Wait (up to 30 s) for the 1-minute load to fall below 1.0; return what it was. */
@@ -50,7 +62,8 @@ async function quiet() {
 
 function generate(n) {
   const dir = join(WORK, `wf_n${n}`);
-  if (!existsSync(join(dir, 'workflow.json'))) execFileSync('python3', [GEN, String(n), '--outdir', dir], { stdio: 'ignore' });
+  if (!existsSync(join(dir, 'workflow.json')))
+    execFileSync('python3', [GEN, String(n), '--outdir', dir], { stdio: 'ignore' });
   return dir;
 }
 
@@ -65,7 +78,12 @@ function timed(cmd, args, opts = {}) {
     const t0 = performance.now();
     const wrapped = ['-c', '"$@"; rc=$?; times >&2; exit $rc', 'timed', cmd, ...args];
     // Its own process group, so a timeout ends the whole tree, not only bash.
-    const child = spawn('bash', wrapped, { cwd: opts.cwd, env: { ...process.env, ...(opts.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('bash', wrapped, {
+      cwd: opts.cwd,
+      env: { ...process.env, ...(opts.env ?? {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -81,7 +99,9 @@ function timed(cmd, args, opts = {}) {
         /* exited */
       }
     }, 100);
-    const timer = opts.timeoutS ? setTimeout(() => process.kill(-child.pid, 'SIGKILL'), opts.timeoutS * 1000) : undefined;
+    const timer = opts.timeoutS
+      ? setTimeout(() => process.kill(-child.pid, 'SIGKILL'), opts.timeoutS * 1000)
+      : undefined;
     child.on('exit', (code, signal) => {
       clearInterval(poll);
       if (timer) clearTimeout(timer);
@@ -94,13 +114,23 @@ function timed(cmd, args, opts = {}) {
       const [user, sys] = (lines.at(-1) ?? '').split(' ').map(secs);
       const cpu = Number.isFinite(user) && Number.isFinite(sys) ? { user, sys } : null;
       if (cpu) stderr = lines.slice(0, -2).join('\n');
-      resolvePromise({ ms: performance.now() - t0, code: code ?? (signal ? 128 : 1), stdout, stderr, peakKb, cpu, timedOut: signal === 'SIGKILL' });
+      resolvePromise({
+        ms: performance.now() - t0,
+        code: code ?? (signal ? 128 : 1),
+        stdout,
+        stderr,
+        peakKb,
+        cpu,
+        timedOut: signal === 'SIGKILL',
+      });
     });
   });
 }
 
 async function jobmonRun(dir, home, extraEnv = {}) {
-  const r = await timed(process.execPath, [CLI, 'run', join(dir, 'workflow.json'), '--json'], { env: { JOBMON_HOME: home, ...extraEnv } });
+  const r = await timed(process.execPath, [CLI, 'run', join(dir, 'workflow.json'), '--json'], {
+    env: { JOBMON_HOME: home, ...extraEnv },
+  });
   let summary = null;
   try {
     summary = JSON.parse(r.stdout.trim().split('\n').pop());
@@ -120,7 +150,15 @@ async function compareAtN(n) {
     const home = join(WORK, `home_${n}_${i}`);
     const r = await jobmonRun(dir, home);
     const ok = r.code === 0 && r.summary?.status === 'DONE' && r.summary?.done === tasks;
-    ours.push({ load, ok, wallMs: r.ms, bindMs: r.summary?.bindMs, runMs: r.summary?.runMs, cpu: r.cpu, error: ok ? undefined : (r.stderr || r.stdout).slice(-400) });
+    ours.push({
+      load,
+      ok,
+      wallMs: r.ms,
+      bindMs: r.summary?.bindMs,
+      runMs: r.summary?.runMs,
+      cpu: r.cpu,
+      error: ok ? undefined : (r.stderr || r.stdout).slice(-400),
+    });
     rmSync(home, { recursive: true, force: true });
     await quiet();
     const m = await timed('make', ['-j2', '-s', '-f', 'Makefile'], { cwd: dir });
@@ -130,7 +168,10 @@ async function compareAtN(n) {
   if (spawnSync('sh', ['-c', 'command -v snakemake'], { stdio: 'ignore' }).status === 0) {
     rmSync(join(dir, 'flags'), { recursive: true, force: true });
     rmSync(join(dir, '.snakemake'), { recursive: true, force: true });
-    const s = await timed('snakemake', ['--cores', '2', '--scheduler', 'greedy', '--quiet'], { cwd: dir, timeoutS: SNAKE_TIMEOUT_S });
+    const s = await timed('snakemake', ['--cores', '2', '--scheduler', 'greedy', '--quiet'], {
+      cwd: dir,
+      timeoutS: SNAKE_TIMEOUT_S,
+    });
     snake = { ok: s.code === 0, timedOut: s.timedOut, wallMs: s.ms };
   }
   const okRuns = ours.filter((o) => o.ok);
@@ -156,7 +197,9 @@ async function compareAtN(n) {
     `N=${String(n).padEnd(6)} ${String(tasks).padStart(6)} tasks | jobmon ${fmt(row.oursRunRate)}/s run, ${fmt(row.oursEndToEndRate)}/s end-to-end ` +
       `(bind ${fmt(row.oursBindMs)} ms; CPU ${fmt(row.oursCpuMsPerTask, 2)} ms/task, sys ${fmt(row.oursSysMsPerTask, 2)})${row.oursOk ? '' : ' [FAILED RUNS]'} | ` +
       `make -j2 ${fmt(row.makeRate)}/s (CPU ${fmt(row.makeCpuMsPerTask, 2)} ms/task) | ratio jobmon/make ${fmt(row.oursRunRate / row.makeRate, 2)}` +
-      (snake ? ` | snakemake ${snake.ok ? `${fmt(row.snakeRate, 1)}/s` : snake.timedOut ? `timed out after ${SNAKE_TIMEOUT_S} s` : 'failed'}` : ' | snakemake not installed'),
+      (snake
+        ? ` | snakemake ${snake.ok ? `${fmt(row.snakeRate, 1)}/s` : snake.timedOut ? `timed out after ${SNAKE_TIMEOUT_S} s` : 'failed'}`
+        : ' | snakemake not installed'),
   );
   for (const o of ours) if (!o.ok) log(`   failed run: ${o.error}`);
 }
@@ -176,7 +219,9 @@ async function rerun() {
     if (r.summary?.alreadyDone) times.push(r.ms);
   }
   results.rerun = { tasks: 5502, wallMs: median(times), samples: times };
-  log(`nothing-to-do rerun of a finished 5502-task workflow: ${fmt(median(times))} ms (median of ${times.length}, whole process)`);
+  log(
+    `nothing-to-do rerun of a finished 5502-task workflow: ${fmt(median(times))} ms (median of ${times.length}, whole process)`,
+  );
   rmSync(home, { recursive: true, force: true });
 }
 
@@ -209,7 +254,9 @@ console.log(JSON.stringify({ tasks: wf.tasks.length, bindMs: Math.round(ms) }));
 }
 
 async function startServer(db) {
-  const child = spawn(process.execPath, [CLI, 'server', '--db', db, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'server', '--db', db, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const url = await new Promise((res, rej) => {
     let out = '';
     child.stdout.on('data', (c) => {
@@ -230,12 +277,35 @@ async function bindBench() {
     const sqlite = join(WORK, 'bind.db');
     const r = await timed(process.execPath, [script, String(BIND_N), sqlite]);
     const s = r.code === 0 ? JSON.parse(r.stdout.trim()) : null;
-    results.bind.push({ db: 'sqlite', tasks: s?.tasks, bindMs: s?.bindMs, error: s ? undefined : r.stderr.slice(-300) });
-    log(`bind ${s?.tasks ?? '?'} tasks on SQLite (embedded): ${s ? `${fmt(s.bindMs)} ms` : `failed: ${r.stderr.slice(-300)}`}`);
+    results.bind.push({
+      db: 'sqlite',
+      tasks: s?.tasks,
+      bindMs: s?.bindMs,
+      error: s ? undefined : r.stderr.slice(-300),
+    });
+    log(
+      `bind ${s?.tasks ?? '?'} tasks on SQLite (embedded): ${s ? `${fmt(s.bindMs)} ms` : `failed: ${r.stderr.slice(-300)}`}`,
+    );
 
     const name = `jobmon_bench_${Date.now()}`;
     const admin = new URL(PG_ADMIN);
-    const psql = (sql) => spawnSync('psql', ['-h', admin.hostname, '-p', admin.port || '5432', '-U', admin.username || 'postgres', '-d', admin.pathname.slice(1), '-c', sql], { stdio: 'ignore' }).status === 0;
+    const psql = (sql) =>
+      spawnSync(
+        'psql',
+        [
+          '-h',
+          admin.hostname,
+          '-p',
+          admin.port || '5432',
+          '-U',
+          admin.username || 'postgres',
+          '-d',
+          admin.pathname.slice(1),
+          '-c',
+          sql,
+        ],
+        { stdio: 'ignore' },
+      ).status === 0;
     if (!psql(`create database ${name}`)) {
       log('bind on PostgreSQL: skipped (cannot create a database; is PostgreSQL running on 127.0.0.1:5432?)');
       return;
@@ -247,8 +317,15 @@ async function bindBench() {
       await quiet();
       const p = await timed(process.execPath, [script, String(BIND_N), server.url]);
       const ps = p.code === 0 ? JSON.parse(p.stdout.trim()) : null;
-      results.bind.push({ db: 'postgres', tasks: ps?.tasks, bindMs: ps?.bindMs, error: ps ? undefined : p.stderr.slice(-300) });
-      log(`bind ${ps?.tasks ?? '?'} tasks on PostgreSQL (jobmon server): ${ps ? `${fmt(ps.bindMs)} ms` : `failed: ${p.stderr.slice(-300)}`}`);
+      results.bind.push({
+        db: 'postgres',
+        tasks: ps?.tasks,
+        bindMs: ps?.bindMs,
+        error: ps ? undefined : p.stderr.slice(-300),
+      });
+      log(
+        `bind ${ps?.tasks ?? '?'} tasks on PostgreSQL (jobmon server): ${ps ? `${fmt(ps.bindMs)} ms` : `failed: ${p.stderr.slice(-300)}`}`,
+      );
     } finally {
       server.child.kill('SIGTERM');
       await new Promise((r) => server.child.once('exit', r));
@@ -264,14 +341,22 @@ async function memory() {
   const dir = generate(n);
   const small = join(WORK, 'small');
   mkdirSync(small, { recursive: true });
-  writeFileSync(join(small, 'workflow.json'), JSON.stringify({ name: 'baseline', tasks: Array.from({ length: 10 }, (_, i) => ({ name: `t${i}`, command: 'true' })) }));
+  writeFileSync(
+    join(small, 'workflow.json'),
+    JSON.stringify({
+      name: 'baseline',
+      tasks: Array.from({ length: 10 }, (_, i) => ({ name: `t${i}`, command: 'true' })),
+    }),
+  );
   const server = await startServer(join(WORK, 'memory.db'));
   try {
     const env = { JOBMON_URL: server.url };
     const base = await jobmonRun(small, join(WORK, 'home_mem0'), env);
     await quiet();
     const big = await jobmonRun(dir, join(WORK, 'home_mem1'), env);
-    const serverKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))?.[1] ?? NaN);
+    const serverKb = Number(
+      /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))?.[1] ?? NaN,
+    );
     const tasks = n + n / 10 + 2;
     results.memory = {
       tasks,
@@ -299,20 +384,39 @@ function targets() {
   const t = [];
   const r5 = at(5000);
   if (r5) t.push(['≥ 300 tasks/s at N = 5000 (run phase)', `${fmt(r5.oursRunRate)}/s`, r5.oursRunRate >= 300]);
-  if (r5) t.push(['≤ 4 ms of CPU per task at N = 5000 (whole process tree)', `${fmt(r5.oursCpuMsPerTask, 2)} ms (sys ${fmt(r5.oursSysMsPerTask, 2)}); make -j2 ${fmt(r5.makeCpuMsPerTask, 2)} ms`, r5.oursCpuMsPerTask <= 4]);
+  if (r5)
+    t.push([
+      '≤ 4 ms of CPU per task at N = 5000 (whole process tree)',
+      `${fmt(r5.oursCpuMsPerTask, 2)} ms (sys ${fmt(r5.oursSysMsPerTask, 2)}); make -j2 ${fmt(r5.makeCpuMsPerTask, 2)} ms`,
+      r5.oursCpuMsPerTask <= 4,
+    ]);
   const rates = results.runs.map((r) => r.oursRunRate).filter(Number.isFinite);
   if (rates.length >= 2) {
     const mid = median(rates);
     const spread = Math.max(...rates.map((x) => Math.abs(x / mid - 1)));
     const trend = results.runs.map((r) => `${fmt(r.oursRunRate)}/s`).join(' → ');
-    t.push([`rate within ±20 % from N = ${results.runs[0].n} to ${results.runs.at(-1).n}`, `${trend}; max deviation from median ${fmt(spread * 100)} %`, spread <= 0.2]);
+    t.push([
+      `rate within ±20 % from N = ${results.runs[0].n} to ${results.runs.at(-1).n}`,
+      `${trend}; max deviation from median ${fmt(spread * 100)} %`,
+      spread <= 0.2,
+    ]);
   }
-  if (results.rerun) t.push(['nothing-to-do rerun of 5000-task workflow ≤ 2 s', `${fmt(results.rerun.wallMs)} ms`, results.rerun.wallMs <= 2000]);
+  if (results.rerun)
+    t.push([
+      'nothing-to-do rerun of 5000-task workflow ≤ 2 s',
+      `${fmt(results.rerun.wallMs)} ms`,
+      results.rerun.wallMs <= 2000,
+    ]);
   for (const b of results.bind) {
     const limit = b.db === 'sqlite' ? 10_000 : 20_000;
     t.push([`bind ${b.tasks} tasks ≤ ${limit / 1000} s on ${b.db}`, `${fmt(b.bindMs)} ms`, b.bindMs <= limit]);
   }
-  if (results.memory) t.push(['runner ≤ 5 KB per task', `${fmt(results.memory.runnerBytesPerTask / 1024, 2)} KB/task above baseline`, results.memory.runnerBytesPerTask <= 5120]);
+  if (results.memory)
+    t.push([
+      'runner ≤ 5 KB per task',
+      `${fmt(results.memory.runnerBytesPerTask / 1024, 2)} KB/task above baseline`,
+      results.memory.runnerBytesPerTask <= 5120,
+    ]);
   results.targets = t.map(([target, measured, pass]) => ({ target, measured, pass }));
   log('\ntargets:');
   for (const x of results.targets) log(`  ${x.pass ? 'PASS' : 'FAIL'}  ${x.target}: ${x.measured}`);

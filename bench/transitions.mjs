@@ -31,7 +31,7 @@ async function withDb(kind, fn) {
     target = u.toString();
   }
   const db = await openDb(target);
-  const app = await buildApp({ db, logger: process.env.BENCH_LOG === "1" });
+  const app = await buildApp({ db, logger: process.env.BENCH_LOG === '1' });
   try {
     return await fn(app);
   } finally {
@@ -64,19 +64,42 @@ async function running(app) {
     templates: [{ name: 'step', commandTemplate: 'echo {i}', nodeArgs: ['i'], taskArgs: [], opArgs: [] }],
   });
   const wf = await ok(app, 'POST', '/workflows', {
-    toolVersionId: tool.toolVersionId, argsHash: h(`a${k}`), taskHash: h(`t${k}`), dagHash: h(`d${k}`),
-    workflowArgs: { k }, taskCount: N, name: `bench ${k}`, description: '',
+    toolVersionId: tool.toolVersionId,
+    argsHash: h(`a${k}`),
+    taskHash: h(`t${k}`),
+    dagHash: h(`d${k}`),
+    workflowArgs: { k },
+    taskCount: N,
+    name: `bench ${k}`,
+    description: '',
   });
-  const run = await ok(app, 'POST', `/workflows/${wf.workflowId}/runs`, { user: 'b', host: 'h', pid: process.pid, jobmonVersion: '0.1.0' });
+  const run = await ok(app, 'POST', `/workflows/${wf.workflowId}/runs`, {
+    user: 'b',
+    host: 'h',
+    pid: process.pid,
+    jobmonVersion: '0.1.0',
+  });
   const tasks = Array.from({ length: N }, (_, i) => ({
-    nodeHash: h(`n${k}x${i}x`), taskArgsHash: h('x'), templateVersionId: templates[0].versionId, nodeArgs: { i }, taskArgs: {},
-    name: `step_${i}`, command: `echo ${i}`, maxAttempts: 3, cluster: 'local',
+    nodeHash: h(`n${k}x${i}x`),
+    taskArgsHash: h('x'),
+    templateVersionId: templates[0].versionId,
+    nodeArgs: { i },
+    taskArgs: {},
+    name: `step_${i}`,
+    command: `echo ${i}`,
+    maxAttempts: 3,
+    cluster: 'local',
   }));
   const bound = await ok(app, 'PUT', `/workflow-runs/${run.runId}/tasks`, { tasks });
-  for (const status of ['BOUND', 'INSTANTIATED', 'LAUNCHED', 'RUNNING']) await ok(app, 'PUT', `/workflow-runs/${run.runId}/status`, { status, taskCount: N });
-  const q = await ok(app, 'POST', `/workflow-runs/${run.runId}/queue`, { tasks: bound.tasks.map((r) => ({ taskId: r[1] })) });
+  for (const status of ['BOUND', 'INSTANTIATED', 'LAUNCHED', 'RUNNING'])
+    await ok(app, 'PUT', `/workflow-runs/${run.runId}/status`, { status, taskCount: N });
+  const q = await ok(app, 'POST', `/workflow-runs/${run.runId}/queue`, {
+    tasks: bound.tasks.map((r) => ({ taskId: r[1] })),
+  });
   const ids = q.instances.map((i) => i.instanceId);
-  await ok(app, 'POST', '/task-instances/transitions', { items: ids.map((id) => ({ id, to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] })) });
+  await ok(app, 'POST', '/task-instances/transitions', {
+    items: ids.map((id) => ({ id, to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] })),
+  });
   return ids;
 }
 
@@ -86,11 +109,15 @@ for (const kind of PG_ADMIN === 'none' ? ['sqlite'] : ['sqlite', 'postgres']) {
     for (let r = 0; r < REPS; r++) {
       const ids = await running(app);
       const t = performance.now();
-      const res = await ok(app, 'POST', '/task-instances/transitions', { items: ids.map((id) => ({ id, to: 'DONE', exitCode: 0, wallTimeMs: 5 })) });
+      const res = await ok(app, 'POST', '/task-instances/transitions', {
+        items: ids.map((id) => ({ id, to: 'DONE', exitCode: 0, wallTimeMs: 5 })),
+      });
       out.push(performance.now() - t);
       if (res.results.some((x) => x.outcome !== 'applied')) throw new Error('not every item applied');
     }
     return out;
   });
-  console.log(`${kind}: ${N} DONE transitions in one batch: median ${median(ms).toFixed(0)} ms (${ms.map((x) => x.toFixed(0)).join(', ')})`);
+  console.log(
+    `${kind}: ${N} DONE transitions in one batch: median ${median(ms).toFixed(0)} ms (${ms.map((x) => x.toFixed(0)).join(', ')})`,
+  );
 }

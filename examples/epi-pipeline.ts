@@ -34,7 +34,8 @@ const oneLocation = tool.getTaskTemplate({
 });
 const aggregate = tool.getTaskTemplate({
   name: 'aggregate',
-  commandTemplate: 'for loc in {members}; do cat {out}/loc_${{loc}}_{year}.txt; done > {out}/region_{region}_{year}.txt',
+  commandTemplate:
+    'for loc in {members}; do cat {out}/loc_${{loc}}_{year}.txt; done > {out}/region_{region}_{year}.txt',
   nodeArgs: ['region'],
   taskArgs: ['year'],
   opArgs: ['out', 'members'],
@@ -53,12 +54,23 @@ const workflow = tool.createWorkflow({
 });
 
 const prep = dataPrep.createTask({ year: YEAR, out });
-const locations = oneLocation.createTasks({ location_id: [...Array(LOCATIONS).keys()], year: YEAR, out }, { upstream: [prep] });
+const locations = oneLocation.createTasks(
+  { location_id: [...Array(LOCATIONS).keys()], year: YEAR, out },
+  { upstream: [prep] },
+);
 const regions = [];
 for (let r = 0; r * REGION_SIZE < LOCATIONS; r++) {
   regions.push(
     aggregate.createTask(
-      { region: r, year: YEAR, out, members: [...Array(REGION_SIZE).keys()].map((k) => r * REGION_SIZE + k).filter((k) => k < LOCATIONS).join(' ') },
+      {
+        region: r,
+        year: YEAR,
+        out,
+        members: [...Array(REGION_SIZE).keys()]
+          .map((k) => r * REGION_SIZE + k)
+          .filter((k) => k < LOCATIONS)
+          .join(' '),
+      },
       { upstream: locations.slice(r * REGION_SIZE, (r + 1) * REGION_SIZE) },
     ),
   );
@@ -74,7 +86,9 @@ const result = await workflow.run({
 if (result.alreadyDone) {
   console.log(`workflow ${result.workflowId} is already DONE; nothing to run.`);
 } else {
-  console.log(`workflow ${result.workflowId} ended ${result.status}: ${result.done}/${result.total} done, ${result.failed} failed in ${(result.elapsedMs / 1000).toFixed(1)} s`);
+  console.log(
+    `workflow ${result.workflowId} ended ${result.status}: ${result.done}/${result.total} done, ${result.failed} failed in ${(result.elapsedMs / 1000).toFixed(1)} s`,
+  );
   for (const e of result.errors) console.log(`  ${e.taskName}: ${e.errorClass} error: ${e.message}`);
   console.log(`outputs in ${out}; logs in ${result.logDir}`);
 }

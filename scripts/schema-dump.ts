@@ -16,14 +16,19 @@ export type Dialect = 'sqlite' | 'postgres';
 export const SCHEMA_PATH = (dialect: Dialect) => `packages/server/schema/${dialect}.sql`;
 export const STALE = 'schema changed: run npm run schema:dump and commit';
 const ADMIN_URL = process.env['JOBMON_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const HEADER = (d: Dialect) => `-- The ${d} schema after every migration, written by \`npm run schema:dump\` (scripts/schema-dump.ts). Do not edit.\n`;
+const HEADER = (d: Dialect) =>
+  `-- The ${d} schema after every migration, written by \`npm run schema:dump\` (scripts/schema-dump.ts). Do not edit.\n`;
 
 export async function dumpSqlite(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'jobmon-schema-'));
   try {
     const db = await openDb(join(dir, 'jobmon.db'));
     try {
-      const rows = (await sql<{ sql: string }>`select sql from sqlite_master where sql is not null order by type desc, name`.execute(db.kysely)).rows;
+      const rows = (
+        await sql<{
+          sql: string;
+        }>`select sql from sqlite_master where sql is not null order by type desc, name`.execute(db.kysely)
+      ).rows;
       return `${HEADER('sqlite')}\n` + rows.map((r) => `${r.sql};\n`).join('\n');
     } finally {
       await db.close();
@@ -52,7 +57,11 @@ export async function dumpPostgres(): Promise<string> {
     await db.close();
     let out: string;
     try {
-      out = execFileSync('pg_dump', ['--schema-only', '--no-owner', '--no-privileges', '--no-comments', url.toString()], { encoding: 'utf8' });
+      out = execFileSync(
+        'pg_dump',
+        ['--schema-only', '--no-owner', '--no-privileges', '--no-comments', url.toString()],
+        { encoding: 'utf8' },
+      );
     } catch (e) {
       throw new Error(`pg_dump failed (is postgresql-client installed?): ${(e as Error).message}`, { cause: e });
     }

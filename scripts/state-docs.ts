@@ -83,7 +83,7 @@ export function render(): string {
     'labelled with the actor that drives them.',
     '',
     'In a batch of task-instance transitions each item gets its own result: `applied`, `untimely`, `rejected`',
-    '(not an edge from where it is) or `moved` (someone moved the instance or its task between the server\'s read',
+    "(not an edge from where it is) or `moved` (someone moved the instance or its task between the server's read",
     'and its write: a compare-and-set miss; nothing of that item was written). One item never fails the batch.',
     '',
     ...MACHINES.flatMap((m) => section(m as StateMachine<string>)),

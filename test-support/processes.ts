@@ -45,7 +45,11 @@ export async function eventLogMismatches(db: Kysely<any>, workflowId: number): P
     const seen = last.get(`task:${t.id}`) ?? 'REGISTERING';
     if (seen !== t.status) out.push(`task ${t.id}: log says ${seen}, database ${t.status}`);
   }
-  const insts = await db.selectFrom('task_instance').select(['id', 'status']).where('workflow_id', '=', workflowId).execute();
+  const insts = await db
+    .selectFrom('task_instance')
+    .select(['id', 'status'])
+    .where('workflow_id', '=', workflowId)
+    .execute();
   for (const i of insts) {
     const seen = last.get(`task_instance:${i.id}`);
     if (seen !== i.status) out.push(`instance ${i.id}: log says ${seen}, database ${i.status}`);

@@ -18,7 +18,10 @@ export async function freePort(): Promise<number> {
 
 /** Starts `jobmon server --db target --port port` with `env` added; resolves once /health answers. */
 export async function spawnServer(target: string, port: number, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'server', '--db', target, '--port', String(port)], { stdio: 'ignore', env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [CLI, 'server', '--db', target, '--port', String(port)], {
+    stdio: 'ignore',
+    env: { ...process.env, ...env },
+  });
   await waitFor(
     `the server on port ${port} to come up`,
     async () => (await fetch(`http://127.0.0.1:${port}/api/v1/health`).catch(() => undefined))?.ok,

@@ -55,15 +55,22 @@ export async function waitForEvent(
   for (;;) {
     const waitMs = Math.max(0, Math.min(2_000, until - Date.now()));
     const filter = opts.workflowId === undefined ? '' : `&workflowId=${opts.workflowId}`;
-    const r = await api.get<{ events: LoggedEvent[]; last: number }>(`/events?after=${after}${filter}&waitMs=${waitMs}`);
+    const r = await api.get<{ events: LoggedEvent[]; last: number }>(
+      `/events?after=${after}${filter}&waitMs=${waitMs}`,
+    );
     for (const e of r.events) {
       if (match(e)) return e;
       seen.push(e);
     }
     after = r.last;
     if (Date.now() >= until) {
-      const tail = seen.slice(-5).map((e) => `${e.entity} ${e.entityId} ${e.from}→${e.to}`).join(', ');
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} in the event log (last seen: ${tail || 'none'})`);
+      const tail = seen
+        .slice(-5)
+        .map((e) => `${e.entity} ${e.entityId} ${e.from}→${e.to}`)
+        .join(', ');
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what} in the event log (last seen: ${tail || 'none'})`,
+      );
     }
   }
 }

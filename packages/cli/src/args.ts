@@ -11,7 +11,8 @@ export function positiveInt(v: string): number {
 
 export function workflowId(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`a workflow id is a positive whole number, got '${v}'.`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`a workflow id is a positive whole number, got '${v}'.`);
   return n;
 }
 
@@ -23,7 +24,8 @@ export function port(v: string): number {
 
 export function oneOf<T extends string>(...choices: T[]): (v: string) => T {
   return (v) => {
-    if (!(choices as string[]).includes(v)) throw new InvalidArgumentError(`must be ${choices.map((c) => `'${c}'`).join(' or ')}, got '${v}'.`);
+    if (!(choices as string[]).includes(v))
+      throw new InvalidArgumentError(`must be ${choices.map((c) => `'${c}'`).join(' or ')}, got '${v}'.`);
     return v as T;
   };
 }

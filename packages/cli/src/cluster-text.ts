@@ -3,16 +3,29 @@
 // through printable().
 
 import { InvalidArgumentError } from 'commander';
-import { LIMITED_RESOURCES, isClusterName, parseMemory, parseRuntime, type ClusterInfoT, type QueueSpec } from '@jobmon/client';
+import {
+  LIMITED_RESOURCES,
+  isClusterName,
+  parseMemory,
+  parseRuntime,
+  type ClusterInfoT,
+  type QueueSpec,
+} from '@jobmon/client';
 import { printable } from './text.js';
 
 export function clusterName(v: string): string {
-  if (!isClusterName(v)) throw new InvalidArgumentError(`a cluster name is 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit; got '${v}'.`);
+  if (!isClusterName(v))
+    throw new InvalidArgumentError(
+      `a cluster name is 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit; got '${v}'.`,
+    );
   return v;
 }
 
 /** `key=value`: numbers and true/false keep their type; anything else is a string. */
-export function parseOption(v: string, previous: Record<string, string | number | boolean> = {}): Record<string, string | number | boolean> {
+export function parseOption(
+  v: string,
+  previous: Record<string, string | number | boolean> = {},
+): Record<string, string | number | boolean> {
   const eq = v.indexOf('=');
   if (eq < 1) throw new InvalidArgumentError(`must be key=value, got '${v}'.`);
   const key = v.slice(0, eq);
@@ -28,15 +41,21 @@ export function parseOption(v: string, previous: Record<string, string | number 
 export function parseQueue(v: string, previous: QueueSpec[] = []): QueueSpec[] {
   const colon = v.indexOf(':');
   const name = colon < 0 ? v : v.slice(0, colon);
-  if (!isClusterName(name)) throw new InvalidArgumentError(`queue name '${name}' must be 1–64 letters, digits, '.', '_' or '-'.`);
+  if (!isClusterName(name))
+    throw new InvalidArgumentError(`queue name '${name}' must be 1–64 letters, digits, '.', '_' or '-'.`);
   const limits: QueueSpec['limits'] = {};
   const body = colon < 0 ? '' : v.slice(colon + 1);
   for (const part of body === '' ? [] : body.split(',')) {
     const m = /^([a-z]+)=([^-]+)-([^-]+)$/.exec(part.trim());
-    if (!m) throw new InvalidArgumentError(`queue '${name}': '${part}' must be resource=min-max, such as cores=1-64 or memory=1G-512G.`);
+    if (!m)
+      throw new InvalidArgumentError(
+        `queue '${name}': '${part}' must be resource=min-max, such as cores=1-64 or memory=1G-512G.`,
+      );
     const [, key, lo, hi] = m as unknown as [string, string, string, string];
     if (!(LIMITED_RESOURCES as readonly string[]).includes(key)) {
-      throw new InvalidArgumentError(`queue '${name}': '${key}' is not a resource a queue limits (known: ${LIMITED_RESOURCES.join(', ')}).`);
+      throw new InvalidArgumentError(
+        `queue '${name}': '${key}' is not a resource a queue limits (known: ${LIMITED_RESOURCES.join(', ')}).`,
+      );
     }
     const where = `queue '${name}' ${key}`;
     const parse = (s: string): number => {
@@ -65,7 +84,12 @@ function size(mib: number): string {
   return `${mib}M`;
 }
 function duration(s: number): string {
-  for (const [f, u] of [[86400, 'd'], [3600, 'h'], [60, 'm']] as const) if (s >= f && s % f === 0) return `${s / f}${u}`;
+  for (const [f, u] of [
+    [86400, 'd'],
+    [3600, 'h'],
+    [60, 'm'],
+  ] as const)
+    if (s >= f && s % f === 0) return `${s / f}${u}`;
   return `${s}s`;
 }
 
@@ -95,7 +119,12 @@ export function clusterListLines(clusters: ClusterInfoT[]): string[] {
 }
 
 export function clusterLines(c: ClusterInfoT): string[] {
-  const lines = [`cluster ${c.name}`, `  type: ${c.type}`, `  options: ${optionsText(c.options)}`, '  queues (the first is the default):'];
+  const lines = [
+    `cluster ${c.name}`,
+    `  type: ${c.type}`,
+    `  options: ${optionsText(c.options)}`,
+    '  queues (the first is the default):',
+  ];
   const rows = table([
     ['QUEUE', ...LIMITED_RESOURCES.map((r) => r.toUpperCase())],
     ...c.queues.map((q) => [q.name, ...LIMITED_RESOURCES.map((r) => limitText(r, q.limits[r]))]),

@@ -13,9 +13,12 @@ export function cliConnect(): Promise<Connection> {
       const now = Date.now();
       if (now - lastSaid < SAY_EVERY_MS) return;
       lastSaid = now;
-      const why = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+      const why =
+        error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
       // `why` may be the server's own answer (a 503 body): printed like any untrusted text.
-      process.stderr.write(`jobmon: the server does not answer ${route} (${printable(why)}); retrying… (${Math.round(elapsedMs / 1000)} s)\n`);
+      process.stderr.write(
+        `jobmon: the server does not answer ${route} (${printable(why)}); retrying… (${Math.round(elapsedMs / 1000)} s)\n`,
+      );
     },
   });
 }

@@ -16,7 +16,8 @@ export function progressView(stream: NodeJS.WriteStream, plainEveryMs = 5000): P
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
-        format: ' {bar} {percentage}% | {value}/{total} done | {running} running, {launched} launched, {queued} queued | {failed} failed | {eta_formatted} left',
+        format:
+          ' {bar} {percentage}% | {value}/{total} done | {running} running, {launched} launched, {queued} queued | {failed} failed | {eta_formatted} left',
         stream,
         hideCursor: true,
         etaBuffer: 200,

@@ -7,7 +7,7 @@ import { printable } from './text.js';
 const CLASS_LABEL: Record<string, string> = {
   application: 'application error (the command failed)',
   resource: 'resource error (killed for memory or runtime)',
-  infrastructure: 'infrastructure error (not the command\'s fault)',
+  infrastructure: "infrastructure error (not the command's fault)",
   killed: 'killed (stop or resume)',
 };
 
@@ -16,7 +16,9 @@ export function printFailures(errors: TaskErrorT[], out: (line: string) => void 
   out(`failed tasks (${errors.length}):`);
   for (const e of errors) {
     const exit = e.exitCode === null ? '' : `, exit code ${e.exitCode}`;
-    out(`  ✗ ${printable(e.taskName)} (task ${e.taskId}, instance ${e.instanceId}): ${printable(CLASS_LABEL[e.errorClass] ?? e.errorClass)}${exit}`);
+    out(
+      `  ✗ ${printable(e.taskName)} (task ${e.taskId}, instance ${e.instanceId}): ${printable(CLASS_LABEL[e.errorClass] ?? e.errorClass)}${exit}`,
+    );
     const tail = printable(e.stderrTail ?? '').trimEnd();
     const text = tail !== '' ? tail : printable(e.message);
     for (const line of text.split('\n').slice(-5)) out(`      ${line}`);

@@ -14,7 +14,9 @@ const hex = (c: string, width: number) => c.charCodeAt(0).toString(16).padStart(
 
 /** `s` safe to print: \n and \t kept, CRLF read as a line break, other controls shown as `\x1b` / `\u202e`. */
 export function printable(s: string): string {
-  return s.replace(/\r\n/g, '\n').replace(UNSAFE, (c) => (c.charCodeAt(0) <= 0xff ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`));
+  return s
+    .replace(/\r\n/g, '\n')
+    .replace(UNSAFE, (c) => (c.charCodeAt(0) <= 0xff ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`));
 }
 
 /** JSON.stringify, with the characters it leaves raw escaped as \uXXXX: the same JSON value, inert on a terminal. */

@@ -6,7 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DuplicateTaskError, NotFoundError, ValidationError, Tool, type Task, type TaskTemplate, type Workflow } from '@jobmon/client';
+import {
+  DuplicateTaskError,
+  NotFoundError,
+  ValidationError,
+  Tool,
+  type Task,
+  type TaskTemplate,
+  type Workflow,
+} from '@jobmon/client';
 
 type ArgValue = string | number | boolean;
 
@@ -38,9 +46,28 @@ export interface WorkflowFile {
   ignoredKeys: string[];
 }
 
-const TOP_KEYS = ['name', 'workflow', 'tool', 'workflow_args', 'description', 'max_concurrently_running', 'defaults', 'tasks'];
+const TOP_KEYS = [
+  'name',
+  'workflow',
+  'tool',
+  'workflow_args',
+  'description',
+  'max_concurrently_running',
+  'defaults',
+  'tasks',
+];
 const INFO_KEYS = ['shape', 'mode', 'comment', 'version'];
-const TASK_KEYS = ['name', 'template', 'command', 'upstream', 'args', 'max_attempts', 'compute_resources', 'cluster', 'attributes'];
+const TASK_KEYS = [
+  'name',
+  'template',
+  'command',
+  'upstream',
+  'args',
+  'max_attempts',
+  'compute_resources',
+  'cluster',
+  'attributes',
+];
 const DEFAULT_KEYS = ['cluster', 'max_attempts', 'compute_resources', 'template_concurrency'];
 
 /** How many mistakes one error lists; the rest are counted. */
@@ -57,7 +84,10 @@ export function parseWorkflowFile(path: string): WorkflowFile {
   // No extension (a pipe such as `jobmon run <(gen)`): read as YAML, which JSON is a subset of.
   const format = ext === '' ? 'JSON or YAML' : FORMATS[ext];
   if (!format) {
-    throw new ValidationError(`${file}: unsupported file extension '${ext}'; use a .json, .yaml or .yml file`, { file, field: 'extension' });
+    throw new ValidationError(`${file}: unsupported file extension '${ext}'; use a .json, .yaml or .yml file`, {
+      file,
+      field: 'extension',
+    });
   }
   let text: string;
   try {
@@ -104,16 +134,21 @@ function check(doc: unknown, bad: (field: string, message: string) => void): Wor
   const name = doc['name'] ?? doc['workflow'];
   if (typeof name !== 'string' || name === '') fail('name', 'the workflow needs a "name" (or "workflow") string');
   const tool = doc['tool'] ?? 'jobmon-run';
-  if (typeof tool !== 'string' || !/^[A-Za-z0-9_.-]{1,255}$/.test(tool)) fail('tool', 'must be 1–255 letters, digits, _ . or -');
+  if (typeof tool !== 'string' || !/^[A-Za-z0-9_.-]{1,255}$/.test(tool))
+    fail('tool', 'must be 1–255 letters, digits, _ . or -');
   const wa = doc['workflow_args'];
-  if (wa !== undefined && (!isObj(wa) || !Object.values(wa).every(isArg))) fail('workflow_args', 'must be an object of strings, numbers or booleans');
+  if (wa !== undefined && (!isObj(wa) || !Object.values(wa).every(isArg)))
+    fail('workflow_args', 'must be an object of strings, numbers or booleans');
   const description = doc['description'] ?? '';
   if (typeof description !== 'string') fail('description', 'must be a string');
   const mcr = doc['max_concurrently_running'];
-  if (mcr !== undefined && (typeof mcr !== 'number' || !Number.isInteger(mcr) || mcr < 0)) fail('max_concurrently_running', 'must be a whole number ≥ 0');
+  if (mcr !== undefined && (typeof mcr !== 'number' || !Number.isInteger(mcr) || mcr < 0))
+    fail('max_concurrently_running', 'must be a whole number ≥ 0');
   const defaults = doc['defaults'] ?? {};
   if (!isObj(defaults)) fail('defaults', 'must be an object');
-  else for (const k of Object.keys(defaults)) if (!DEFAULT_KEYS.includes(k)) fail(`defaults.${k}`, `unknown key (known: ${DEFAULT_KEYS.join(', ')})`);
+  else
+    for (const k of Object.keys(defaults))
+      if (!DEFAULT_KEYS.includes(k)) fail(`defaults.${k}`, `unknown key (known: ${DEFAULT_KEYS.join(', ')})`);
   const tasks = doc['tasks'];
   if (!Array.isArray(tasks) || tasks.length === 0) {
     fail('tasks', 'must be a non-empty list');
@@ -126,35 +161,47 @@ function check(doc: unknown, bad: (field: string, message: string) => void): Wor
     if (!isObj(t)) return fail(where, 'must be an object');
     const tname = t['name'];
     const label = typeof tname === 'string' && tname !== '' ? `task '${tname}'` : where;
-    for (const k of Object.keys(t)) if (!TASK_KEYS.includes(k)) fail(label, `unknown key '${k}' (known: ${TASK_KEYS.join(', ')})`);
+    for (const k of Object.keys(t))
+      if (!TASK_KEYS.includes(k)) fail(label, `unknown key '${k}' (known: ${TASK_KEYS.join(', ')})`);
     if (typeof tname !== 'string' || tname === '') fail(where, 'needs a "name" string');
     else if (seen.has(tname)) fail(where, `task name '${tname}' appears twice`);
     else seen.add(tname);
     if (typeof t['command'] !== 'string' || t['command'] === '') fail(label, 'needs a "command" string');
     if (t['template'] !== undefined && typeof t['template'] !== 'string') fail(label, '"template" must be a string');
     if (t['cluster'] !== undefined && typeof t['cluster'] !== 'string') fail(label, '"cluster" must be a string');
-    if (t['upstream'] !== undefined && (!Array.isArray(t['upstream']) || !t['upstream'].every((u) => typeof u === 'string'))) {
+    if (
+      t['upstream'] !== undefined &&
+      (!Array.isArray(t['upstream']) || !t['upstream'].every((u) => typeof u === 'string'))
+    ) {
       fail(label, '"upstream" must be a list of task names');
     }
     const args = t['args'];
-    if (args !== undefined && (!isObj(args) || !Object.values(args).every(isArg))) fail(label, '"args" must be an object of strings, numbers or booleans');
-    else if (args !== undefined && 'name' in args) fail(label, '"args" may not contain "name" (the task name is already part of its identity)');
+    if (args !== undefined && (!isObj(args) || !Object.values(args).every(isArg)))
+      fail(label, '"args" must be an object of strings, numbers or booleans');
+    else if (args !== undefined && 'name' in args)
+      fail(label, '"args" may not contain "name" (the task name is already part of its identity)');
     else if (t['template'] === undefined || typeof t['template'] === 'string') {
       // One template, one set of args: its tasks differ by values, not by keys.
       const template = typeof t['template'] === 'string' ? t['template'] : 'task';
-      const keys = Object.keys(args ?? {}).sort().join(',');
+      const keys = Object.keys(args ?? {})
+        .sort()
+        .join(',');
       const expected = argKeysByTemplate.get(template);
       if (expected === undefined) argKeysByTemplate.set(template, keys);
-      else if (expected !== keys) fail(label, `template '${template}' tasks must all have the same args (expected [${expected}], got [${keys}])`);
+      else if (expected !== keys)
+        fail(label, `template '${template}' tasks must all have the same args (expected [${expected}], got [${keys}])`);
     }
     const ma = t['max_attempts'];
-    if (ma !== undefined && (typeof ma !== 'number' || !Number.isInteger(ma) || ma < 1)) fail(label, '"max_attempts" must be a whole number ≥ 1');
-    if (t['compute_resources'] !== undefined && !isObj(t['compute_resources'])) fail(label, '"compute_resources" must be an object');
+    if (ma !== undefined && (typeof ma !== 'number' || !Number.isInteger(ma) || ma < 1))
+      fail(label, '"max_attempts" must be a whole number ≥ 1');
+    if (t['compute_resources'] !== undefined && !isObj(t['compute_resources']))
+      fail(label, '"compute_resources" must be an object');
   });
   for (const t of tasks as unknown[]) {
     if (!isObj(t) || typeof t['name'] !== 'string' || !Array.isArray(t['upstream'])) continue;
     for (const u of t['upstream']) {
-      if (typeof u === 'string' && !seen.has(u)) fail(`task '${t['name']}'`, `lists upstream '${u}', which is not a task in the file`);
+      if (typeof u === 'string' && !seen.has(u))
+        fail(`task '${t['name']}'`, `lists upstream '${u}', which is not a task in the file`);
     }
   }
   if (!ok) return undefined;
@@ -205,7 +252,8 @@ export function toWorkflow(file: string, wf: WorkflowFile): Workflow {
         { task: t.name, template: templateName },
       );
     }
-    if (byName.has(t.name)) throw new DuplicateTaskError(`${file}: task name '${t.name}' appears twice`, { task: t.name });
+    if (byName.has(t.name))
+      throw new DuplicateTaskError(`${file}: task name '${t.name}' appears twice`, { task: t.name });
     const task = entry.template.createTask(
       { name: t.name, command: t.command, ...args },
       {
@@ -222,11 +270,16 @@ export function toWorkflow(file: string, wf: WorkflowFile): Workflow {
     const task = byName.get(t.name)!;
     for (const u of t.upstream ?? []) {
       const up = byName.get(u);
-      if (!up) throw new ValidationError(`${file}: task '${t.name}' lists upstream '${u}', which is not a task in the file`, { task: t.name, upstream: u });
+      if (!up)
+        throw new ValidationError(`${file}: task '${t.name}' lists upstream '${u}', which is not a task in the file`, {
+          task: t.name,
+          upstream: u,
+        });
       task.addUpstream(up);
     }
   }
   workflow.addTasks(byName.values());
-  for (const [template, limit] of Object.entries(wf.defaults.template_concurrency ?? {})) workflow.setTemplateConcurrency(template, limit);
+  for (const [template, limit] of Object.entries(wf.defaults.template_concurrency ?? {}))
+    workflow.setTemplateConcurrency(template, limit);
   return workflow;
 }

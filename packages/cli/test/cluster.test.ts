@@ -23,16 +23,31 @@ afterAll(async () => {
 });
 
 const jobmon = (args: string[]) => cli(args, { JOBMON_URL: server.url, JOBMON_HOME: join(db.dir, 'home') });
-const listJson = async () => JSON.parse((await jobmon(['cluster', 'list', '--json'])).stdout) as { clusters: unknown[] };
+const listJson = async () =>
+  JSON.parse((await jobmon(['cluster', 'list', '--json'])).stdout) as { clusters: unknown[] };
 
 describe(`jobmon cluster on ${TEST_DB_KIND}`, () => {
   it('adds a cluster from flags, shows it as a table and as JSON, and lists it', async () => {
-    const add = await jobmon(['cluster', 'add', 'farm', '--type', 'local', '--option', 'parallelism=2', '--queue', 'small.q:cores=1-2,memory=1G-4G,runtime=1m-1h', '--queue', 'big.q:cores=1-64']);
+    const add = await jobmon([
+      'cluster',
+      'add',
+      'farm',
+      '--type',
+      'local',
+      '--option',
+      'parallelism=2',
+      '--queue',
+      'small.q:cores=1-2,memory=1G-4G,runtime=1m-1h',
+      '--queue',
+      'big.q:cores=1-64',
+    ]);
     expect(add.stderr).toBe('');
     expect(add.code).toBe(0);
     expect(add.stdout).toContain("cluster 'farm' added");
     expect(add.stdout).toMatch(/type: local\n\s+options: parallelism=2/);
-    expect(add.stdout).toMatch(/QUEUE\s+CORES\s+MEMORY\s+RUNTIME\n\s+small\.q\s+1-2\s+1G-4G\s+1m-1h\n\s+big\.q\s+1-64\s+-\s+-/);
+    expect(add.stdout).toMatch(
+      /QUEUE\s+CORES\s+MEMORY\s+RUNTIME\n\s+small\.q\s+1-2\s+1G-4G\s+1m-1h\n\s+big\.q\s+1-64\s+-\s+-/,
+    );
 
     const show = await jobmon(['cluster', 'show', 'farm', '--json']);
     expect(show.code).toBe(0);
@@ -56,10 +71,20 @@ describe(`jobmon cluster on ${TEST_DB_KIND}`, () => {
 
   it('adds a cluster from --file, flags overriding it, and updates it when added again', async () => {
     const file = join(db.dir, 'hpc.json');
-    writeFileSync(file, JSON.stringify({ type: 'slurm', options: { restUrl: 'http://slurm:6820' }, queues: [{ name: 'all.q', limits: { cores: [1, 128] } }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        type: 'slurm',
+        options: { restUrl: 'http://slurm:6820' },
+        queues: [{ name: 'all.q', limits: { cores: [1, 128] } }],
+      }),
+    );
     const first = await jobmon(['cluster', 'add', 'hpc', '--file', file, '--option', 'pollMs=5000', '--json']);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ created: true, cluster: { type: 'slurm', options: { restUrl: 'http://slurm:6820', pollMs: 5000 } } });
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      created: true,
+      cluster: { type: 'slurm', options: { restUrl: 'http://slurm:6820', pollMs: 5000 } },
+    });
     const again = await jobmon(['cluster', 'add', 'hpc', '--file', file, '--queue', 'all.q:cores=1-256']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("cluster 'hpc' updated");
@@ -67,11 +92,31 @@ describe(`jobmon cluster on ${TEST_DB_KIND}`, () => {
   });
 
   it.each([
-    ['an unknown type', ['cluster', 'add', 'c1', '--type', 'slurmm', '--queue', 'a.q'], /type "slurmm" is not a known cluster type/],
-    ['min above max', ['cluster', 'add', 'c2', '--type', 'local', '--queue', 'a.q:memory=4G-1G'], /queue 'a\.q' limits\.memory has min 4096 greater than max 1024/],
-    ['an unknown resource', ['cluster', 'add', 'c3', '--type', 'local', '--queue', 'a.q:gpus=1-2'], /'gpus' is not a resource a queue limits/],
-    ['a bad range', ['cluster', 'add', 'c4', '--type', 'local', '--queue', 'a.q:cores=64'], /'cores=64' must be resource=min-max/],
-    ['a misspelt option', ['cluster', 'add', 'c5', '--type', 'local', '--option', 'paralelism=2', '--queue', 'a.q'], /options\.paralelism is not an option of a local cluster/],
+    [
+      'an unknown type',
+      ['cluster', 'add', 'c1', '--type', 'slurmm', '--queue', 'a.q'],
+      /type "slurmm" is not a known cluster type/,
+    ],
+    [
+      'min above max',
+      ['cluster', 'add', 'c2', '--type', 'local', '--queue', 'a.q:memory=4G-1G'],
+      /queue 'a\.q' limits\.memory has min 4096 greater than max 1024/,
+    ],
+    [
+      'an unknown resource',
+      ['cluster', 'add', 'c3', '--type', 'local', '--queue', 'a.q:gpus=1-2'],
+      /'gpus' is not a resource a queue limits/,
+    ],
+    [
+      'a bad range',
+      ['cluster', 'add', 'c4', '--type', 'local', '--queue', 'a.q:cores=64'],
+      /'cores=64' must be resource=min-max/,
+    ],
+    [
+      'a misspelt option',
+      ['cluster', 'add', 'c5', '--type', 'local', '--option', 'paralelism=2', '--queue', 'a.q'],
+      /options\.paralelism is not an option of a local cluster/,
+    ],
     ['no type', ['cluster', 'add', 'c6', '--queue', 'a.q'], /--type is required/],
     ['an unsafe name', ['cluster', 'add', '../c7', '--type', 'local'], /cluster name is 1–64 letters/],
   ])('refuses %s: exit 2, naming it, nothing added', async (_label, args, message) => {
@@ -107,7 +152,14 @@ describe('clusters from the config file, on the embedded server at JOBMON_HOME',
     const config = join(home, 'config.json');
     const env = { JOBMON_URL: '', JOBMON_HOME: home, JOBMON_DB: '', JOBMON_CONFIG: '' };
     const run = (args: string[]) => cli(args, env);
-    writeFileSync(config, JSON.stringify({ clusters: { site: { type: 'local', options: { parallelism: 1 }, queues: [{ name: 'all.q', limits: { cores: [1, 8] } }] } } }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        clusters: {
+          site: { type: 'local', options: { parallelism: 1 }, queues: [{ name: 'all.q', limits: { cores: [1, 8] } }] },
+        },
+      }),
+    );
     const list = await run(['cluster', 'list']);
     expect(list.stderr).not.toMatch(/jobmon:/);
     expect(list.code).toBe(0);
@@ -115,12 +167,29 @@ describe('clusters from the config file, on the embedded server at JOBMON_HOME',
     expect(list.stdout).toContain(`state: ${join(home, 'jobmon.db')}`);
 
     // Changed in the file: updated at the next start.
-    writeFileSync(config, JSON.stringify({ clusters: { site: { type: 'local', options: { parallelism: 3 }, queues: [{ name: 'all.q', limits: { cores: [1, 16] } }] } } }));
-    expect(JSON.parse((await run(['cluster', 'show', 'site', '--json'])).stdout)).toMatchObject({ options: { parallelism: 3 }, queues: [{ limits: { cores: [1, 16] } }] });
+    writeFileSync(
+      config,
+      JSON.stringify({
+        clusters: {
+          site: { type: 'local', options: { parallelism: 3 }, queues: [{ name: 'all.q', limits: { cores: [1, 16] } }] },
+        },
+      }),
+    );
+    expect(JSON.parse((await run(['cluster', 'show', 'site', '--json'])).stdout)).toMatchObject({
+      options: { parallelism: 3 },
+      queues: [{ limits: { cores: [1, 16] } }],
+    });
 
-    writeFileSync(config, JSON.stringify({ clusters: { site: { type: 'local', queues: [{ name: 'all.q', limits: { cores: [16, 1] } }] } } }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        clusters: { site: { type: 'local', queues: [{ name: 'all.q', limits: { cores: [16, 1] } }] } },
+      }),
+    );
     const bad = await run(['cluster', 'list']);
-    expect(bad.stderr).toContain(`config file ${config}: clusters.site: queue 'all.q' limits.cores has min 16 greater than max 1`);
+    expect(bad.stderr).toContain(
+      `config file ${config}: clusters.site: queue 'all.q' limits.cores has min 16 greater than max 1`,
+    );
     expect(bad.code).toBe(2);
   });
 });

@@ -74,7 +74,10 @@ describe('exit codes', () => {
   });
 
   it('a failed workflow: exit 1', async () => {
-    const r = await jobmon(['run', file('fails.json', JSON.stringify({ name: 'fails', tasks: [{ name: 'a', command: 'exit 1', max_attempts: 1 }] }))]);
+    const r = await jobmon([
+      'run',
+      file('fails.json', JSON.stringify({ name: 'fails', tasks: [{ name: 'a', command: 'exit 1', max_attempts: 1 }] })),
+    ]);
     expect(r.code).toBe(1);
   });
 });
@@ -88,7 +91,10 @@ describe('workflow file checks', () => {
   });
 
   it('a file without an extension (a pipe from a generator) is read as JSON or YAML', async () => {
-    const r = await jobmon(['run', file('generated', JSON.stringify({ name: 'no_ext', tasks: [{ name: 'a', template: 'a', command: 'true' }] }))]);
+    const r = await jobmon([
+      'run',
+      file('generated', JSON.stringify({ name: 'no_ext', tasks: [{ name: 'a', template: 'a', command: 'true' }] })),
+    ]);
     expect(r.stdout).toMatch(/ended DONE/);
     expect(r.code).toBe(0);
   });
@@ -136,7 +142,10 @@ describe('workflow file checks', () => {
 
 describe('JOBMON_URL', () => {
   it('a malformed one fails at once, exit 2, naming JOBMON_URL', async () => {
-    const r = await cli(['workflow', 'status', '1'], { JOBMON_URL: 'localhost:7101', JOBMON_HOME: join(db.dir, 'home') });
+    const r = await cli(['workflow', 'status', '1'], {
+      JOBMON_URL: 'localhost:7101',
+      JOBMON_HOME: join(db.dir, 'home'),
+    });
     expect(r.ms).toBeLessThan(5_000);
     expect(r.stderr).toMatch(/JOBMON_URL="localhost:7101" is not a server URL/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -151,7 +160,9 @@ describe('JOBMON_URL', () => {
       JOBMON_HTTP_BACKOFF_MS: '50',
     });
     expect(r.stderr).toMatch(/the server does not answer GET \/workflows\/1 .*retrying…/);
-    expect(r.stderr).toMatch(/cannot reach the Jobmon server at http:\/\/127\.0\.0\.1:1 \(JOBMON_URL=http:\/\/127\.0\.0\.1:1\)/);
+    expect(r.stderr).toMatch(
+      /cannot reach the Jobmon server at http:\/\/127\.0\.0\.1:1 \(JOBMON_URL=http:\/\/127\.0\.0\.1:1\)/,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(1);
   });
@@ -179,9 +190,14 @@ describe('a JobmonError thrown in a user script', () => {
     expect(missing.stderr).not.toMatch(/\n\s+at /);
 
     // With a cause (the connection error): neither it nor its stack is printed.
-    const down = await script(`await conn.requester.get('/workflows/1');`, { JOBMON_URL: 'http://127.0.0.1:1', JOBMON_HTTP_RETRIES: '0' });
+    const down = await script(`await conn.requester.get('/workflows/1');`, {
+      JOBMON_URL: 'http://127.0.0.1:1',
+      JOBMON_HTTP_RETRIES: '0',
+    });
     expect(down.code).toBe(1);
-    expect(down.stderr).toMatch(/ServerUnreachableError \[JM_SERVER_UNREACHABLE\]: cannot reach the Jobmon server at http:\/\/127\.0\.0\.1:1/);
+    expect(down.stderr).toMatch(
+      /ServerUnreachableError \[JM_SERVER_UNREACHABLE\]: cannot reach the Jobmon server at http:\/\/127\.0\.0\.1:1/,
+    );
     expect(down.stderr).not.toMatch(/\n\s+at /);
   });
 });

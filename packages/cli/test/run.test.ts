@@ -43,9 +43,19 @@ async function generate(dir: string, n: number): Promise<string> {
   }
   const tasks: Task[] = [{ name: 'data_prep', template: 'data_prep', command: 'true', upstream: [] }];
   const locs = Array.from({ length: n }, (_, i) => `one_location_${i}`);
-  locs.forEach((name, i) => tasks.push({ name, template: 'one_location', args: { location_id: i }, command: 'true', upstream: ['data_prep'] }));
+  locs.forEach((name, i) =>
+    tasks.push({ name, template: 'one_location', args: { location_id: i }, command: 'true', upstream: ['data_prep'] }),
+  );
   const aggs = Array.from({ length: n / 10 }, (_, k) => `aggregate_${k}`);
-  aggs.forEach((name, k) => tasks.push({ name, template: 'aggregate', args: { group: k }, command: 'true', upstream: locs.slice(10 * k, 10 * k + 10) }));
+  aggs.forEach((name, k) =>
+    tasks.push({
+      name,
+      template: 'aggregate',
+      args: { group: k },
+      command: 'true',
+      upstream: locs.slice(10 * k, 10 * k + 10),
+    }),
+  );
   tasks.push({ name: 'summarize', template: 'summarize', command: 'true', upstream: aggs });
   writeFileSync(join(dir, 'workflow.json'), JSON.stringify({ workflow: `epi_layered_n${n}_noop`, tasks }));
   return join(dir, 'workflow.json');
@@ -135,7 +145,17 @@ describe('jobmon run', () => {
     const file = join(dir, 'wf.yaml');
     writeFileSync(
       file,
-      ['name: report_me', 'tasks:', '  - name: bad_one', '    command: "echo boom-42 >&2; exit 9"', '    max_attempts: 1', '  - name: after', '    command: "true"', '    upstream: [bad_one]', ''].join('\n'),
+      [
+        'name: report_me',
+        'tasks:',
+        '  - name: bad_one',
+        '    command: "echo boom-42 >&2; exit 9"',
+        '    max_attempts: 1',
+        '  - name: after',
+        '    command: "true"',
+        '    upstream: [bad_one]',
+        '',
+      ].join('\n'),
     );
     const r = await jobmon(['run', file]);
     expect(r.code).toBe(1);
@@ -146,7 +166,9 @@ describe('jobmon run', () => {
 
   it('jobmon server serves clients that point JOBMON_URL at it', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [CLI, 'server', '--db', join(db.dir, 'shared.db'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [CLI, 'server', '--db', join(db.dir, 'shared.db'), '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const url = await new Promise<string>((resolveUrl, reject) => {
         let out = '';
@@ -171,12 +193,48 @@ describe('jobmon run', () => {
   });
 
   it.each([
-    ['a cycle', { name: 'c', tasks: [{ name: 'a', command: 'true', upstream: ['b'] }, { name: 'b', command: 'true', upstream: ['a'] }] }, /cycle: (a → b → a|b → a → b)/],
-    ['a duplicate task', { name: 'd', tasks: [{ name: 'a', command: 'true' }, { name: 'a', command: 'true' }] }, /task name 'a' appears twice/],
-    ['an unknown upstream', { name: 'u', tasks: [{ name: 'a', command: 'true', upstream: ['ghost'] }] }, /upstream 'ghost'/],
-    ['an unknown task key', { name: 'k', tasks: [{ name: 'a', command: 'true', retries: 3 }] }, /task 'a': unknown key 'retries'/],
-    ['an unknown cluster', { name: 'x', tasks: [{ name: 'a', command: 'true', cluster: 'mars' }] }, /task 'a': unknown cluster 'mars'/],
-    ['bad resources', { name: 'r', tasks: [{ name: 'a', command: 'true', compute_resources: { runtime: 'forever' } }] }, /task 'a': runtime "forever"/],
+    [
+      'a cycle',
+      {
+        name: 'c',
+        tasks: [
+          { name: 'a', command: 'true', upstream: ['b'] },
+          { name: 'b', command: 'true', upstream: ['a'] },
+        ],
+      },
+      /cycle: (a → b → a|b → a → b)/,
+    ],
+    [
+      'a duplicate task',
+      {
+        name: 'd',
+        tasks: [
+          { name: 'a', command: 'true' },
+          { name: 'a', command: 'true' },
+        ],
+      },
+      /task name 'a' appears twice/,
+    ],
+    [
+      'an unknown upstream',
+      { name: 'u', tasks: [{ name: 'a', command: 'true', upstream: ['ghost'] }] },
+      /upstream 'ghost'/,
+    ],
+    [
+      'an unknown task key',
+      { name: 'k', tasks: [{ name: 'a', command: 'true', retries: 3 }] },
+      /task 'a': unknown key 'retries'/,
+    ],
+    [
+      'an unknown cluster',
+      { name: 'x', tasks: [{ name: 'a', command: 'true', cluster: 'mars' }] },
+      /task 'a': unknown cluster 'mars'/,
+    ],
+    [
+      'bad resources',
+      { name: 'r', tasks: [{ name: 'a', command: 'true', compute_resources: { runtime: 'forever' } }] },
+      /task 'a': runtime "forever"/,
+    ],
   ])('rejects %s with exit 2 and a message naming it', async (_label, doc, message) => {
     const file = join(db.dir, `bad-${Math.random().toString(36).slice(2)}.json`);
     writeFileSync(file, JSON.stringify(doc));

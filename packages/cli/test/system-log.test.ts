@@ -13,15 +13,36 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the system log of jobmon run', () => {
   it('is named at the end of the run and records the run and its embedded server', async () => {
     const file = join(dir, 'wf.json');
-    writeFileSync(file, JSON.stringify({ name: 'syslog', tasks: [{ name: 'a', template: 'a', command: 'true' }, { name: 'b', template: 'b', command: 'exit 4', max_attempts: 1 }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'syslog',
+        tasks: [
+          { name: 'a', template: 'a', command: 'true' },
+          { name: 'b', template: 'b', command: 'exit 4', max_attempts: 1 },
+        ],
+      }),
+    );
     const home = join(dir, 'home');
     const r = await jobmon(['run', file], { JOBMON_HOME: home, JOBMON_URL: '' });
     expect(r.code).toBe(1);
     const path = /^system log: (.+)$/m.exec(r.stdout)?.[1];
     expect(path).toBe(join(home, 'logs', 'jobmon.log'));
-    const lines = readFileSync(path!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.find((l) => l['msg'] === 'server started')).toMatchObject({ name: 'server', databaseId: expect.any(String) });
+    const lines = readFileSync(path!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l['msg'] === 'server started')).toMatchObject({
+      name: 'server',
+      databaseId: expect.any(String),
+    });
     expect(lines.find((l) => l['msg'] === 'workflow bound')).toMatchObject({ name: 'runner', workflow: 1, tasks: 2 });
-    expect(lines.find((l) => l['msg'] === 'run ended')).toMatchObject({ name: 'runner', workflow: 1, status: 'FAILED', done: 1, failed: 1 });
+    expect(lines.find((l) => l['msg'] === 'run ended')).toMatchObject({
+      name: 'runner',
+      workflow: 1,
+      status: 'FAILED',
+      done: 1,
+      failed: 1,
+    });
   });
 });

@@ -67,9 +67,14 @@ describe('untrusted text', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).not.toMatch(RAW_CONTROL);
     expect(run.stdout).not.toContain('\u2028');
-    const summary = JSON.parse(run.stdout) as { workflowId: number; errors: { taskName: string; stderrTail: string }[] };
+    const summary = JSON.parse(run.stdout) as {
+      workflowId: number;
+      errors: { taskName: string; stderrTail: string }[];
+    };
     expect(summary.errors[0]!.taskName).toBe('bad\u202eevil');
-    expect(summary.errors[0]!.stderrTail).toContain('\u001b]0;pwned\u0007\u001b[2J\u009b\u007f\u202e\rworkflow 1 ended DONE');
+    expect(summary.errors[0]!.stderrTail).toContain(
+      '\u001b]0;pwned\u0007\u001b[2J\u009b\u007f\u202e\rworkflow 1 ended DONE',
+    );
 
     const status = await jobmon(['workflow', 'status', String(summary.workflowId), '--json']);
     expect(status.stdout).not.toMatch(RAW_CONTROL);
@@ -111,10 +116,15 @@ describe('a closed stdout', () => {
     const { JOBMON_URL: _url, ...rest } = process.env;
     const embedded = { ...rest, JOBMON_HOME: join(db.dir, 'embedded-home') };
     const line = 'x'.repeat(400);
-    const tasks = Array.from({ length: 40 }, (_, i) => ({ name: `noisy_${i}`, command: `for i in 1 2 3 4 5; do echo ${line} >&2; done; exit 1`, max_attempts: 1 }));
+    const tasks = Array.from({ length: 40 }, (_, i) => ({
+      name: `noisy_${i}`,
+      command: `for i in 1 2 3 4 5; do echo ${line} >&2; done; exit 1`,
+      max_attempts: 1,
+    }));
     const file = writeWorkflow('epipe', { name: 'reader_goes_away', tasks });
     const piped = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const script = '"$0" "$1" run "$2" --json >/dev/null; "$0" "$1" workflow status 1 | head -1; exit "${PIPESTATUS[0]}"';
+      const script =
+        '"$0" "$1" run "$2" --json >/dev/null; "$0" "$1" workflow status 1 | head -1; exit "${PIPESTATUS[0]}"';
       const child = spawn('bash', ['-c', script, process.execPath, CLI, file], { env: embedded });
       let stdout = '';
       let stderr = '';

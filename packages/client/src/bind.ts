@@ -35,7 +35,12 @@ import type { TaskTemplate } from './task-template.js';
 
 export interface WorkflowDecl {
   toolName: string;
-  toolDefaults: { cluster?: string; resources: Record<string, ResourceInput>; maxAttempts?: number; maxInfraFailures?: number };
+  toolDefaults: {
+    cluster?: string;
+    resources: Record<string, ResourceInput>;
+    maxAttempts?: number;
+    maxInfraFailures?: number;
+  };
   workflowArgs: ArgValues;
   name: string;
   description: string;
@@ -86,7 +91,8 @@ export function prepare(decl: WorkflowDecl): {
   if (tasks.length === 0) throw new ValidationError(`workflow '${decl.name}' has no tasks`, { field: 'tasks' });
   const index = new Map<Task, number>();
   tasks.forEach((t, i) => {
-    if (index.has(t)) throw new DuplicateTaskError(`task '${t.name}' was added to workflow '${decl.name}' twice`, { task: t.name });
+    if (index.has(t))
+      throw new DuplicateTaskError(`task '${t.name}' was added to workflow '${decl.name}' twice`, { task: t.name });
     index.set(t, i);
   });
   const byTask = new Map<string, Task>();
@@ -107,17 +113,21 @@ export function prepare(decl: WorkflowDecl): {
     t.upstream.map((u) => {
       const i = index.get(u);
       if (i === undefined) {
-        throw new ValidationError(`task '${t.name}' depends on '${u.name}', which was not added to workflow '${decl.name}'`, {
-          task: t.name,
-          upstream: u.name,
-        });
+        throw new ValidationError(
+          `task '${t.name}' depends on '${u.name}', which was not added to workflow '${decl.name}'`,
+          {
+            task: t.name,
+            upstream: u.name,
+          },
+        );
       }
       return i;
     }),
   );
   topologicalOrder(upstream, (i) => tasks[i]!.name);
   const resolved = tasks.map((t) => {
-    const cluster = t.cluster ?? t.template.defaultCluster ?? decl.defaultCluster ?? decl.toolDefaults.cluster ?? 'local';
+    const cluster =
+      t.cluster ?? t.template.defaultCluster ?? decl.defaultCluster ?? decl.toolDefaults.cluster ?? 'local';
     const merged: ResourceInput = {
       ...(decl.toolDefaults.resources[cluster] ?? {}),
       ...(decl.defaultResources[cluster] ?? {}),
@@ -140,22 +150,32 @@ export function prepare(decl: WorkflowDecl): {
   };
 }
 
-function checkClusters(decl: WorkflowDecl, resolved: ReturnType<typeof prepare>['resolved'], clusters: ClustersResponseT['clusters']): void {
+function checkClusters(
+  decl: WorkflowDecl,
+  resolved: ReturnType<typeof prepare>['resolved'],
+  clusters: ClustersResponseT['clusters'],
+): void {
   resolved.forEach((r, i) => {
     const where = `task '${decl.tasks[i]!.name}'`;
     const cluster = clusters.find((c) => c.name === r.cluster);
     if (!cluster) {
-      throw new UnknownClusterError(`${where}: unknown cluster '${r.cluster}' (known: ${clusters.map((c) => c.name).join(', ')})`, {
-        task: decl.tasks[i]!.name,
-        cluster: r.cluster,
-      });
+      throw new UnknownClusterError(
+        `${where}: unknown cluster '${r.cluster}' (known: ${clusters.map((c) => c.name).join(', ')})`,
+        {
+          task: decl.tasks[i]!.name,
+          cluster: r.cluster,
+        },
+      );
     }
     const queue = r.queue === undefined ? cluster.queues[0] : cluster.queues.find((q) => q.name === r.queue);
     if (!queue) {
-      throw new UnknownQueueError(`${where}: cluster '${r.cluster}' has no queue '${r.queue}' (known: ${cluster.queues.map((q) => q.name).join(', ')})`, {
-        task: decl.tasks[i]!.name,
-        queue: r.queue,
-      });
+      throw new UnknownQueueError(
+        `${where}: cluster '${r.cluster}' has no queue '${r.queue}' (known: ${cluster.queues.map((q) => q.name).join(', ')})`,
+        {
+          task: decl.tasks[i]!.name,
+          queue: r.queue,
+        },
+      );
     }
     validateAgainstQueue(r.resources, queue.limits as QueueLimits, where, queue.name);
     for (const name of r.fallbackQueues) {
@@ -181,7 +201,8 @@ export interface BindOptions {
 /** The PUT /workflow-runs/{id}/tasks item for one task. */
 function taskBody(decl: WorkflowDecl, t: Task, r: Resolved, templateVersionId: number): BindTaskT {
   const maxAttempts = t.maxAttempts ?? t.template.maxAttempts ?? decl.maxAttempts ?? decl.toolDefaults.maxAttempts ?? 3;
-  const maxInfraFailures = t.maxInfraFailures ?? t.template.maxInfraFailures ?? decl.maxInfraFailures ?? decl.toolDefaults.maxInfraFailures;
+  const maxInfraFailures =
+    t.maxInfraFailures ?? t.template.maxInfraFailures ?? decl.maxInfraFailures ?? decl.toolDefaults.maxInfraFailures;
   return {
     nodeHash: t.hashes.node,
     taskArgsHash: t.hashes.taskArgs,
@@ -212,7 +233,10 @@ export async function bindWorkflow(api: ApiClient, decl: WorkflowDecl, opts: Bin
     if (!templateIndexOf.has(t.template)) {
       const clash = templates.find((x) => x.name === t.template.name);
       if (clash) {
-        throw new ValidationError(`two different task templates are named '${t.template.name}' in workflow '${decl.name}'`, { template: t.template.name });
+        throw new ValidationError(
+          `two different task templates are named '${t.template.name}' in workflow '${decl.name}'`,
+          { template: t.template.name },
+        );
       }
       templateIndexOf.set(t.template, templates.length);
       templates.push(t.template);
@@ -220,7 +244,10 @@ export async function bindWorkflow(api: ApiClient, decl: WorkflowDecl, opts: Bin
   }
   for (const name of Object.keys(decl.templateConcurrency)) {
     if (!templates.some((t) => t.name === name)) {
-      throw new ValidationError(`concurrency limit set for task template '${name}', which no task of workflow '${decl.name}' uses`, { template: name });
+      throw new ValidationError(
+        `concurrency limit set for task template '${name}', which no task of workflow '${decl.name}' uses`,
+        { template: name },
+      );
     }
   }
   const toolBody = { name: decl.toolName };
@@ -281,7 +308,9 @@ export async function bindWorkflow(api: ApiClient, decl: WorkflowDecl, opts: Bin
     const nodeIds = new Float64Array(n);
     for (let start = 0; start < n; start += TASK_CHUNK) {
       const slice = decl.tasks.slice(start, start + TASK_CHUNK);
-      const body: BindTaskT[] = slice.map((t, k) => taskBody(decl, t, p.resolved[start + k]!, versionOf.get(t.template.name)!));
+      const body: BindTaskT[] = slice.map((t, k) =>
+        taskBody(decl, t, p.resolved[start + k]!, versionOf.get(t.template.name)!),
+      );
       const res = await api.bindTasks({ id: run.runId, body: { tasks: body } });
       res.tasks.forEach(([nodeId, taskId, status], k) => {
         nodeIds[start + k] = nodeId;
@@ -329,7 +358,13 @@ function safeUser(): string {
 async function createRun(api: ApiClient, workflowId: number, opts: BindOptions): Promise<{ runId: number }> {
   const me = hostname();
   const start = processStart(process.pid);
-  const body = { user: safeUser(), host: me, pid: process.pid, jobmonVersion: JOBMON_VERSION, ...(start ? { processStart: start } : {}) };
+  const body = {
+    user: safeUser(),
+    host: me,
+    pid: process.pid,
+    jobmonVersion: JOBMON_VERSION,
+    ...(start ? { processStart: start } : {}),
+  };
   const deadline = Date.now() + (opts.resumeTimeoutMs ?? 600_000);
   let asked: number | undefined;
   const reaped = new Set<number>();
@@ -338,17 +373,33 @@ async function createRun(api: ApiClient, workflowId: number, opts: BindOptions):
       return await api.createRun({ id: workflowId, body });
     } catch (e) {
       if (!(e instanceof WorkflowNotResumableError)) throw e;
-      const { runId: holder, host, pid, processStart: heldBy } = e.details as { runId?: unknown; host?: unknown; pid?: unknown; processStart?: unknown };
+      const {
+        runId: holder,
+        host,
+        pid,
+        processStart: heldBy,
+      } = e.details as { runId?: unknown; host?: unknown; pid?: unknown; processStart?: unknown };
       if (typeof holder !== 'number') throw e;
-      if (host === me && typeof pid === 'number' && typeof heldBy === 'string' && !reaped.has(holder) && provablyGone(pid, heldBy)) {
+      if (
+        host === me &&
+        typeof pid === 'number' &&
+        typeof heldBy === 'string' &&
+        !reaped.has(holder) &&
+        provablyGone(pid, heldBy)
+      ) {
         reaped.add(holder);
         await api.reapRun({ id: holder, body: { host: me, pid, processStart: heldBy } });
-        opts.onWait?.(`run ${holder} held the workflow, but its process (pid ${pid} on this host) is gone; ended it, taking over`);
+        opts.onWait?.(
+          `run ${holder} held the workflow, but its process (pid ${pid} on this host) is gone; ended it, taking over`,
+        );
         continue;
       }
       if (!opts.resume) throw e;
       if (Date.now() > deadline) {
-        throw new WorkflowNotResumableError(`${e.message} (gave up waiting for it after ${Math.round((opts.resumeTimeoutMs ?? 600_000) / 1000)} s)`, e.details);
+        throw new WorkflowNotResumableError(
+          `${e.message} (gave up waiting for it after ${Math.round((opts.resumeTimeoutMs ?? 600_000) / 1000)} s)`,
+          e.details,
+        );
       }
       if (asked !== holder) {
         const r = await api

@@ -4,7 +4,15 @@
 
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { Requester, configFile, createApiClient, loadConfig, type ApiClient, type JobmonConfig, type RequesterOptions } from '@jobmon/core';
+import {
+  Requester,
+  configFile,
+  createApiClient,
+  loadConfig,
+  type ApiClient,
+  type JobmonConfig,
+  type RequesterOptions,
+} from '@jobmon/core';
 import { openSystemLog } from '@jobmon/core/system-log';
 import type { Logger } from '@jobmon/core/system-log';
 
@@ -46,7 +54,11 @@ export interface ConnectOptions {
 }
 
 export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
-  const config = loadConfig({ ...(opts.config ?? {}), ...(opts.url ? { url: opts.url } : {}), ...(opts.db ? { db: opts.db } : {}) });
+  const config = loadConfig({
+    ...(opts.config ?? {}),
+    ...(opts.url ? { url: opts.url } : {}),
+    ...(opts.db ? { db: opts.db } : {}),
+  });
   const requesterOpts: RequesterOptions = {
     timeoutMs: config.http.timeoutMs,
     retries: config.http.retries,
@@ -58,13 +70,26 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
     // Checked before anything else happens; the message names where the URL came from.
     const source = opts.url ? 'url' : process.env['JOBMON_URL'] ? 'JOBMON_URL' : 'url (config file)';
     const requester = new Requester(config.url, { ...requesterOpts, source });
-    return { url: config.url, requester, api: createApiClient(requester), config, stateLocation: `server ${config.url}`, embedded: false, systemLog: systemLogPath(config.logDir), close: async () => undefined };
+    return {
+      url: config.url,
+      requester,
+      api: createApiClient(requester),
+      config,
+      stateLocation: `server ${config.url}`,
+      embedded: false,
+      systemLog: systemLogPath(config.logDir),
+      close: async () => undefined,
+    };
   }
   const worker = new Worker(EMBEDDED_SERVER, {
     workerData: {
       db: config.db,
       runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
-      reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs, ...(config.reaperLeaseMs > 0 ? { leaseMs: config.reaperLeaseMs } : {}) },
+      reaper: {
+        intervalMs: config.reaperIntervalMs,
+        graceMs: config.reaperGraceMs,
+        ...(config.reaperLeaseMs > 0 ? { leaseMs: config.reaperLeaseMs } : {}),
+      },
       eventPollMs: config.eventPollMs,
       logFile: systemLogPath(config.logDir),
       // The config file's clusters, added or updated as the server starts (docs/clusters.md).
@@ -74,7 +99,9 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   });
   const started = await new Promise<{ url: string; location: string }>((resolve, reject) => {
     worker.once('message', (m: { url?: string; location?: string; error?: string }) =>
-      m.error !== undefined || m.url === undefined ? reject(new Error(m.error ?? 'no URL')) : resolve({ url: m.url, location: m.location ?? config.db }),
+      m.error !== undefined || m.url === undefined
+        ? reject(new Error(m.error ?? 'no URL'))
+        : resolve({ url: m.url, location: m.location ?? config.db }),
     );
     worker.once('error', reject);
   }).catch(async (e: unknown) => {

@@ -2,7 +2,14 @@
 // unique within a workflow), a task arg (data that makes it unique across workflows) or an op
 // arg (operational; may change between runs without changing identity). Every argument is checked.
 
-import { TemplateArgumentError, ValidationError, normaliseResourceScales, type ArgValues, type ResourceInput, type ResourceScales } from '@jobmon/core';
+import {
+  TemplateArgumentError,
+  ValidationError,
+  normaliseResourceScales,
+  type ArgValues,
+  type ResourceInput,
+  type ResourceScales,
+} from '@jobmon/core';
 import { Task, checkFallbackQueues, type ResourceScalesInput, type TaskOptions } from './task.js';
 
 export interface TaskTemplateSpec {
@@ -52,9 +59,15 @@ export class TaskTemplate {
   readonly fallbackQueues: string[] | undefined;
   private readonly allArgs: Set<string>;
 
-  constructor(readonly toolName: string, spec: TaskTemplateSpec) {
+  constructor(
+    readonly toolName: string,
+    spec: TaskTemplateSpec,
+  ) {
     if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,254}$/.test(spec.name)) {
-      throw new ValidationError(`task template name '${spec.name}' must start with a letter or _ and use letters, digits, _ . -`, { field: 'name' });
+      throw new ValidationError(
+        `task template name '${spec.name}' must start with a letter or _ and use letters, digits, _ . -`,
+        { field: 'name' },
+      );
     }
     this.name = spec.name;
     this.commandTemplate = spec.commandTemplate;
@@ -70,7 +83,11 @@ export class TaskTemplate {
     const declared = [...this.nodeArgs, ...this.taskArgs, ...this.opArgs];
     this.allArgs = new Set(declared);
     const twice = declared.find((a, i) => declared.indexOf(a) !== i);
-    if (twice) throw new TemplateArgumentError(`task template '${this.name}': argument '${twice}' is declared more than once`, { template: this.name, arg: twice });
+    if (twice)
+      throw new TemplateArgumentError(`task template '${this.name}': argument '${twice}' is declared more than once`, {
+        template: this.name,
+        arg: twice,
+      });
     const used = new Set(placeholders(spec.commandTemplate));
     for (const p of used) {
       if (!this.allArgs.has(p)) {
@@ -85,12 +102,23 @@ export class TaskTemplate {
 
   private checkArgs(args: Record<string, unknown>, where: string): void {
     for (const a of this.allArgs) {
-      if (!(a in args)) throw new TemplateArgumentError(`${where}: command template needs argument '${a}'`, { template: this.name, arg: a });
+      if (!(a in args))
+        throw new TemplateArgumentError(`${where}: command template needs argument '${a}'`, {
+          template: this.name,
+          arg: a,
+        });
     }
     for (const [k, v] of Object.entries(args)) {
-      if (!this.allArgs.has(k)) throw new TemplateArgumentError(`${where}: task template '${this.name}' has no argument '${k}'`, { template: this.name, arg: k });
+      if (!this.allArgs.has(k))
+        throw new TemplateArgumentError(`${where}: task template '${this.name}' has no argument '${k}'`, {
+          template: this.name,
+          arg: k,
+        });
       if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-        throw new TemplateArgumentError(`${where}: argument '${k}' must be a string, number or boolean`, { template: this.name, arg: k });
+        throw new TemplateArgumentError(`${where}: argument '${k}' must be a string, number or boolean`, {
+          template: this.name,
+          arg: k,
+        });
       }
     }
   }
@@ -111,10 +139,13 @@ export class TaskTemplate {
     for (const [k, v] of Object.entries(args)) {
       const values = Array.isArray(v) ? (v as readonly ArgValue[]) : [v as ArgValue];
       if (Array.isArray(v) && !this.nodeArgs.includes(k)) {
-        throw new TemplateArgumentError(`task template '${this.name}': only node args may be given as lists; '${k}' is not a node arg`, {
-          template: this.name,
-          arg: k,
-        });
+        throw new TemplateArgumentError(
+          `task template '${this.name}': only node args may be given as lists; '${k}' is not a node arg`,
+          {
+            template: this.name,
+            arg: k,
+          },
+        );
       }
       combos = combos.flatMap((c) => values.map((x) => ({ ...c, [k]: x })));
     }

@@ -41,7 +41,10 @@ export type ResourceScalesInput = Record<string, number | readonly (number | str
 export function checkFallbackQueues(queues: unknown, where: string): string[] | undefined {
   if (queues === undefined) return undefined;
   if (!Array.isArray(queues) || queues.some((q) => typeof q !== 'string' || q === '' || q.length > 255)) {
-    throw new InvalidResourcesError(`${where}: fallbackQueues must be a list of queue names`, { field: 'fallbackQueues', value: queues });
+    throw new InvalidResourcesError(`${where}: fallbackQueues must be a list of queue names`, {
+      field: 'fallbackQueues',
+      value: queues,
+    });
   }
   return [...(queues as string[])];
 }
@@ -72,22 +75,32 @@ export class Task {
   ) {
     this.name = options.name ?? defaultName(template.name, nodeArgs);
     if (this.name.length === 0 || this.name.length > 255) {
-      throw new ValidationError(`task name '${this.name.slice(0, 40)}…' must have 1 to 255 characters`, { field: 'name' });
+      throw new ValidationError(`task name '${this.name.slice(0, 40)}…' must have 1 to 255 characters`, {
+        field: 'name',
+      });
     }
     this.maxAttempts = options.maxAttempts;
     this.maxInfraFailures = options.maxInfraFailures;
     this.cluster = options.cluster;
     this.computeResources = options.computeResources;
     const where = `task '${this.name}'`;
-    this.resourceScales = options.resourceScales === undefined ? undefined : normaliseResourceScales(options.resourceScales, where);
+    this.resourceScales =
+      options.resourceScales === undefined ? undefined : normaliseResourceScales(options.resourceScales, where);
     this.fallbackQueues = checkFallbackQueues(options.fallbackQueues, where);
     this.attributes = Object.fromEntries(Object.entries(options.attributes ?? {}).map(([k, v]) => [k, String(v)]));
     for (const u of options.upstream ?? []) this.addUpstream(u);
     if (this.maxAttempts !== undefined && (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1)) {
-      throw new ValidationError(`task '${this.name}': maxAttempts must be a whole number ≥ 1`, { field: 'maxAttempts' });
+      throw new ValidationError(`task '${this.name}': maxAttempts must be a whole number ≥ 1`, {
+        field: 'maxAttempts',
+      });
     }
-    if (this.maxInfraFailures !== undefined && (!Number.isInteger(this.maxInfraFailures) || this.maxInfraFailures < 1)) {
-      throw new ValidationError(`task '${this.name}': maxInfraFailures must be a whole number ≥ 1`, { field: 'maxInfraFailures' });
+    if (
+      this.maxInfraFailures !== undefined &&
+      (!Number.isInteger(this.maxInfraFailures) || this.maxInfraFailures < 1)
+    ) {
+      throw new ValidationError(`task '${this.name}': maxInfraFailures must be a whole number ≥ 1`, {
+        field: 'maxInfraFailures',
+      });
     }
   }
 
@@ -117,5 +130,8 @@ function defaultName(template: string, nodeArgs: ArgValues): string {
   const parts = Object.keys(nodeArgs)
     .sort()
     .map((k) => `${k}-${String(nodeArgs[k])}`);
-  return [template, ...parts].join('_').replace(/[\s/\\'"]/g, '_').slice(0, 249);
+  return [template, ...parts]
+    .join('_')
+    .replace(/[\s/\\'"]/g, '_')
+    .slice(0, 249);
 }

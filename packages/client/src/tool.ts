@@ -53,7 +53,10 @@ export class Tool {
         existing.nodeArgs.join() === fresh.nodeArgs.join() &&
         existing.taskArgs.join() === fresh.taskArgs.join() &&
         existing.opArgs.join() === fresh.opArgs.join();
-      if (!same) throw new ValidationError(`tool '${this.name}' already has a different task template named '${spec.name}'`, { template: spec.name });
+      if (!same)
+        throw new ValidationError(`tool '${this.name}' already has a different task template named '${spec.name}'`, {
+          template: spec.name,
+        });
       return existing;
     }
     this.templates.set(spec.name, fresh);

@@ -38,7 +38,13 @@ export interface RunOptions {
   parallelism?: number;
   onProgress?: (p: SwarmProgress) => void;
   onWarning?: (message: string) => void;
-  onBound?: (info: { workflowId: number; runId: number | null; resumed: boolean; total: number; alreadyDone: number }) => void;
+  onBound?: (info: {
+    workflowId: number;
+    runId: number | null;
+    resumed: boolean;
+    total: number;
+    alreadyDone: number;
+  }) => void;
   /**
    * When another process's run holds this workflow: ask it to step aside and take over — `cold`
    * kills its running tasks, `hot` lets them finish first. Without it such a run is refused.
@@ -90,16 +96,25 @@ export class Workflow {
   readonly id: { value: number | undefined } = { value: undefined };
   private bindMs = 0;
 
-  constructor(readonly tool: Tool, readonly spec: WorkflowSpec = {}) {
+  constructor(
+    readonly tool: Tool,
+    readonly spec: WorkflowSpec = {},
+  ) {
     this.name = spec.name ?? '';
     this.workflowArgs = spec.workflowArgs ?? (spec.name ? { name: spec.name } : { anonymous: randomUUID() });
-    if (spec.maxConcurrentlyRunning !== undefined && (!Number.isInteger(spec.maxConcurrentlyRunning) || spec.maxConcurrentlyRunning < 0)) {
-      throw new ValidationError(`workflow '${this.name}': maxConcurrentlyRunning must be a whole number ≥ 0`, { field: 'maxConcurrentlyRunning' });
+    if (
+      spec.maxConcurrentlyRunning !== undefined &&
+      (!Number.isInteger(spec.maxConcurrentlyRunning) || spec.maxConcurrentlyRunning < 0)
+    ) {
+      throw new ValidationError(`workflow '${this.name}': maxConcurrentlyRunning must be a whole number ≥ 0`, {
+        field: 'maxConcurrentlyRunning',
+      });
     }
   }
 
   addTask(task: Task): Task {
-    if (this.taskSet.has(task)) throw new ValidationError(`task '${task.name}' is already in workflow '${this.name}'`, { task: task.name });
+    if (this.taskSet.has(task))
+      throw new ValidationError(`task '${task.name}' is already in workflow '${this.name}'`, { task: task.name });
     this.taskSet.add(task);
     this.tasks.push(task);
     return task;
@@ -111,7 +126,10 @@ export class Workflow {
 
   /** At most `limit` tasks of this template run at once. */
   setTemplateConcurrency(templateName: string, limit: number): void {
-    if (!Number.isInteger(limit) || limit < 0) throw new ValidationError(`concurrency limit for '${templateName}' must be a whole number ≥ 0`, { template: templateName });
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new ValidationError(`concurrency limit for '${templateName}' must be a whole number ≥ 0`, {
+        template: templateName,
+      });
     this.templateLimits[templateName] = limit;
   }
 
@@ -171,8 +189,24 @@ export class Workflow {
       this.bindMs = Date.now() - started;
       const resumed = bound.statuses.some((s) => s !== 'REGISTERING') || bound.status !== 'REGISTERING';
       const alreadyDoneCount = bound.statuses.filter((s) => s === 'DONE').length;
-      options.onBound?.({ workflowId: bound.workflowId, runId: bound.runId, resumed, total: this.tasks.length, alreadyDone: alreadyDoneCount });
-      log.info({ workflow: bound.workflowId, run: bound.runId, workflowName: this.name, tasks: this.tasks.length, alreadyDone: alreadyDoneCount, state: conn.stateLocation }, 'workflow bound');
+      options.onBound?.({
+        workflowId: bound.workflowId,
+        runId: bound.runId,
+        resumed,
+        total: this.tasks.length,
+        alreadyDone: alreadyDoneCount,
+      });
+      log.info(
+        {
+          workflow: bound.workflowId,
+          run: bound.runId,
+          workflowName: this.name,
+          tasks: this.tasks.length,
+          alreadyDone: alreadyDoneCount,
+          state: conn.stateLocation,
+        },
+        'workflow bound',
+      );
       if (bound.runId === null) {
         return await this.result(conn, bound, null, 'DONE', true, resumed, started, null, null, 0);
       }
@@ -182,7 +216,12 @@ export class Workflow {
         requester: conn.requester,
         workflowId: bound.workflowId,
         runId: bound.runId,
-        tasks: { ids: bound.taskIds, statuses: bound.statuses, templates: bound.templateIndex, upstream: bound.upstream },
+        tasks: {
+          ids: bound.taskIds,
+          statuses: bound.statuses,
+          templates: bound.templateIndex,
+          upstream: bound.upstream,
+        },
         clusterOf: (i) => bound.clusters[i]!,
         templateLimits: limits,
         maxConcurrentlyRunning: this.spec.maxConcurrentlyRunning ?? Infinity,
@@ -201,8 +240,32 @@ export class Workflow {
         if (s !== null) this.tasks[i]!.status = s;
       });
       const detail = await conn.api.getWorkflow({ id: bound.workflowId });
-      const r = await this.result(conn, bound, outcome.status, detail.status, false, resumed, started, outcome.logDir, outcome.finalStatuses, outcome.progress.stopped);
-      log.info({ workflow: r.workflowId, run: r.runId, status: r.status, runStatus: r.runStatus, done: r.done, failed: r.failed, notFinished: r.notRun, stopped: r.stopped, ms: r.elapsedMs }, 'run ended');
+      const r = await this.result(
+        conn,
+        bound,
+        outcome.status,
+        detail.status,
+        false,
+        resumed,
+        started,
+        outcome.logDir,
+        outcome.finalStatuses,
+        outcome.progress.stopped,
+      );
+      log.info(
+        {
+          workflow: r.workflowId,
+          run: r.runId,
+          status: r.status,
+          runStatus: r.runStatus,
+          done: r.done,
+          failed: r.failed,
+          notFinished: r.notRun,
+          stopped: r.stopped,
+          ms: r.elapsedMs,
+        },
+        'run ended',
+      );
       return r;
     } catch (e) {
       log.error({ workflow: this.id.value, err: e }, 'run failed');
@@ -229,7 +292,9 @@ export class Workflow {
     finals: (TaskStatus | null)[] | null,
     stopped: number,
   ): Promise<RunResult> {
-    const errors = alreadyDone ? [] : (await conn.api.getWorkflowErrors({ id: bound.workflowId, query: { limit: 1000 } })).errors;
+    const errors = alreadyDone
+      ? []
+      : (await conn.api.getWorkflowErrors({ id: bound.workflowId, query: { limit: 1000 } })).errors;
     const tasks = this.tasks.map((t, i) => ({
       name: t.name,
       id: bound.taskIds[i] ?? 0,

@@ -46,13 +46,15 @@ function traced(cluster: string) {
 }
 
 describe(`user-added clusters on ${TEST_DB_KIND}`, () => {
-  it("a local cluster with options.parallelism=1 runs its tasks one at a time; one with 3 runs them together", async () => {
+  it('a local cluster with options.parallelism=1 runs its tasks one at a time; one with 3 runs them together', async () => {
     const one = traced('one-at-a-time');
     const r = await one.wf.run({ connection: conn }); // no run-level parallelism: the cluster's own
     expect(r.status).toBe('DONE');
     expect(maxConcurrent(one.trace)).toBe(1);
     // The event log agrees: no instance started before the previous one ended.
-    const { events } = await conn.requester.get<{ events: EventT[] }>(`/events?workflowId=${r.workflowId}&entity=task_instance`);
+    const { events } = await conn.requester.get<{ events: EventT[] }>(
+      `/events?workflowId=${r.workflowId}&entity=task_instance`,
+    );
     let running = 0;
     let most = 0;
     for (const e of events) {
@@ -72,7 +74,9 @@ describe(`user-added clusters on ${TEST_DB_KIND}`, () => {
     expect(r.status).toBe('DONE');
     expect(readFileSync(trace, 'utf8').trim().split('\n')).toHaveLength(6);
     // A worker reported each instance RUNNING itself (a local distributor reports through the runner).
-    const { events } = await conn.requester.get<{ events: EventT[] }>(`/events?workflowId=${r.workflowId}&entity=task_instance`);
+    const { events } = await conn.requester.get<{ events: EventT[] }>(
+      `/events?workflowId=${r.workflowId}&entity=task_instance`,
+    );
     const runningBy = events.filter((e) => e.to === 'RUNNING').map((e) => e.actor);
     expect(runningBy).toEqual(['worker', 'worker', 'worker']);
     expect(tasks.every((t) => t.status === 'DONE')).toBe(true);
@@ -82,7 +86,9 @@ describe(`user-added clusters on ${TEST_DB_KIND}`, () => {
     const { wf, trace } = traced('hpc');
     const err = await wf.run({ connection: conn }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnknownClusterError);
-    expect((err as Error).message).toMatch(/cluster 'hpc' is of type 'slurm', and no distributor for type 'slurm' is available in this runner \(available: local, sequential, dummy/);
+    expect((err as Error).message).toMatch(
+      /cluster 'hpc' is of type 'slurm', and no distributor for type 'slurm' is available in this runner \(available: local, sequential, dummy/,
+    );
     expect(existsSync(trace)).toBe(false);
     const detail = await conn.requester.get<WorkflowDetailT>(`/workflows/${wf.id.value}`);
     expect(detail.lastRun?.status).toBe('ERROR');

@@ -54,7 +54,10 @@ async function instancesOf(taskId: number): Promise<InstanceDetailT[]> {
 async function rowCounts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of ['workflow', 'workflow_run', 'task', 'task_instance', 'event', 'node', 'dag'] as const) {
-    const r = await server.db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const r = await server.db.kysely
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     out[table] = Number(r.n);
   }
   return out;
@@ -119,7 +122,10 @@ describe('running workflows', () => {
     const a = tt.createTask({ key: 'a', cmd: 'true' });
     const bs = [0, 1, 2].map((i) => tt.createTask({ key: `b${i}`, cmd: 'true' }, { upstream: [a] }));
     const cs = bs.map((b, i) =>
-      tt.createTask({ key: `c${i}`, cmd: i === 1 ? 'echo "model diverged" >&2; exit 7' : 'true' }, { upstream: [b], maxAttempts: 2 }),
+      tt.createTask(
+        { key: `c${i}`, cmd: i === 1 ? 'echo "model diverged" >&2; exit 7' : 'true' },
+        { upstream: [b], maxAttempts: 2 },
+      ),
     );
     const d = tt.createTask({ key: 'd', cmd: 'true' }, { upstream: cs });
     const wf = t.createWorkflow({ name: 'fails' });
@@ -159,7 +165,10 @@ describe('running workflows', () => {
       const tt = shellTemplate(t);
       const prep = tt.createTask({ key: 'prep', cmd: 'true' });
       const locs = [0, 1, 2, 3].map((i) =>
-        tt.createTask({ key: `loc${i}`, cmd: i === 2 ? `test -f ${flag}` : 'true' }, { upstream: [prep], maxAttempts: 1 }),
+        tt.createTask(
+          { key: `loc${i}`, cmd: i === 2 ? `test -f ${flag}` : 'true' },
+          { upstream: [prep], maxAttempts: 1 },
+        ),
       );
       const sum = tt.createTask({ key: 'sum', cmd: 'true' }, { upstream: locs });
       const wf = t.createWorkflow({ name: 'resumable', workflowArgs: { case: 'resume' } });
@@ -275,7 +284,9 @@ describe('running workflows', () => {
     const killed = await instancesOf(first.bs[0]!.id!);
     expect(killed[0]!.status).toBe('ERROR_FATAL');
     expect(killed[0]!.errorClass).toBe('killed');
-    const detail = await conn.requester.get<{ status: string; counts: Record<string, number> }>(`/workflows/${r1.workflowId}`);
+    const detail = await conn.requester.get<{ status: string; counts: Record<string, number> }>(
+      `/workflows/${r1.workflowId}`,
+    );
     expect(detail.status).toBe('HALTED');
     expect(detail.counts).toEqual({ DONE: 1, REGISTERING: 2 });
     const { execSync } = await import('node:child_process');
@@ -297,7 +308,12 @@ describe('running workflows', () => {
     const r = await wf.run({
       connection: conn,
       parallelism: 2,
-      onProgress: (p) => seen.push({ running: p.running, launched: p.launched, sum: p.done + p.failed + p.running + p.launched + p.queued + p.pending - p.total }),
+      onProgress: (p) =>
+        seen.push({
+          running: p.running,
+          launched: p.launched,
+          sum: p.done + p.failed + p.running + p.launched + p.queued + p.pending - p.total,
+        }),
     });
     expect(r.status).toBe('DONE');
     expect(seen.length).toBeGreaterThan(3);
@@ -311,7 +327,10 @@ describe('running workflows', () => {
     const dbs = [await createTestDb('e2e-logs-a'), await createTestDb('e2e-logs-b')];
     const servers = [await startServer({ db: dbs[0]!.target }), await startServer({ db: dbs[1]!.target })];
     const logRoot = join(db.dir, 'shared-logs');
-    const conns = [await connect({ url: servers[0]!.url, config: { logDir: logRoot } }), await connect({ url: servers[1]!.url, config: { logDir: logRoot } })];
+    const conns = [
+      await connect({ url: servers[0]!.url, config: { logDir: logRoot } }),
+      await connect({ url: servers[1]!.url, config: { logDir: logRoot } }),
+    ];
     try {
       const results = [];
       for (const [k, c] of conns.entries()) {
@@ -321,7 +340,8 @@ describe('running workflows', () => {
         wf.addTask(task);
         const r = await wf.run({ connection: c });
         expect(r.status).toBe('DONE');
-        const [inst] = (await c.requester.get<{ instances: InstanceDetailT[] }>(`/tasks/${task.id}/instances`)).instances;
+        const [inst] = (await c.requester.get<{ instances: InstanceDetailT[] }>(`/tasks/${task.id}/instances`))
+          .instances;
         expect(r.workflowId).toBe(1);
         results.push({ logDir: r.logDir!, out: inst!.stdoutPath! });
       }
@@ -336,7 +356,7 @@ describe('running workflows', () => {
     }
   });
 
-  it('a NUL byte in a task\'s output loses nothing: both tasks finish and the tail is stored safely', async () => {
+  it("a NUL byte in a task's output loses nothing: both tasks finish and the tail is stored safely", async () => {
     const t = tool();
     const tt = shellTemplate(t);
     const nul = tt.createTask({ key: 'nul', cmd: "printf 'hello\\000world\\n'; printf 'e\\000rr\\n' >&2" });
@@ -359,7 +379,11 @@ describe('running workflows', () => {
       wf.addTask(shellTemplate(t).createTask({ key: 1, cmd: 'sleep 0.5' }));
       const r = await wf.run({ connection: fast });
       expect(r.status).toBe('DONE');
-      const run = await server.db.kysely.selectFrom('workflow_run').selectAll().where('id', '=', r.runId!).executeTakeFirstOrThrow();
+      const run = await server.db.kysely
+        .selectFrom('workflow_run')
+        .selectAll()
+        .where('id', '=', r.runId!)
+        .executeTakeFirstOrThrow();
       // Heartbeats moved heartbeat_at past the run's creation and kept its deadline ahead of it.
       expect(run.heartbeat_at - run.created_at).toBeGreaterThanOrEqual(200);
       expect(run.report_by).toBeGreaterThan(run.heartbeat_at);
@@ -378,7 +402,9 @@ describe('running workflows', () => {
     wf.addTasks(chain);
     const r = await wf.run({ connection: conn });
     expect(r.status).toBe('DONE');
-    const events = await conn.requester.get<{ events: EventT[] }>(`/events?workflowId=${r.workflowId}&entity=task_instance`);
+    const events = await conn.requester.get<{ events: EventT[] }>(
+      `/events?workflowId=${r.workflowId}&entity=task_instance`,
+    );
     const at = (id: number, to: string) => events.events.find((e) => e.entityId === id && e.to === to)!.at;
     const insts = await Promise.all(chain.map(async (c) => (await instancesOf(c.id!))[0]!));
     // Per edge: the upstream instance's DONE (the server's clock) to the dependent's launch.
@@ -396,14 +422,25 @@ describe('retry budgets', () => {
     const t = tool();
     t.setDefaultMaxAttempts(6).setDefaultMaxInfraFailures(7);
     const plain = t.getTaskTemplate({ name: 'plain', commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'] });
-    const strict = t.getTaskTemplate({ name: 'strict', commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'], maxAttempts: 2, maxInfraFailures: 3 });
+    const strict = t.getTaskTemplate({
+      name: 'strict',
+      commandTemplate: '{cmd}',
+      nodeArgs: ['key'],
+      opArgs: ['cmd'],
+      maxAttempts: 2,
+      maxInfraFailures: 3,
+    });
     const wf = t.createWorkflow({ name: 'budgets', maxInfraFailures: 9 });
     const a = plain.createTask({ key: 'a', cmd: 'true' });
     const b = strict.createTask({ key: 'b', cmd: 'true' });
     const c = strict.createTask({ key: 'c', cmd: 'true' }, { maxAttempts: 4, maxInfraFailures: 8 });
     wf.addTasks([a, b, c]);
     await wf.bind(conn);
-    const rows = await server.db.kysely.selectFrom('task').select(['id', 'max_attempts', 'max_infra_failures']).where('id', 'in', [a.id!, b.id!, c.id!]).execute();
+    const rows = await server.db.kysely
+      .selectFrom('task')
+      .select(['id', 'max_attempts', 'max_infra_failures'])
+      .where('id', 'in', [a.id!, b.id!, c.id!])
+      .execute();
     const byId = new Map(rows.map((r) => [r.id, [r.max_attempts, r.max_infra_failures]]));
     expect(byId.get(a.id!)).toEqual([6, 9]); // tool attempts, workflow infra
     expect(byId.get(b.id!)).toEqual([2, 3]); // template
@@ -413,9 +450,15 @@ describe('retry budgets', () => {
     const d = shellTemplate(t2).createTask({ key: 'd', cmd: 'true' });
     wf2.addTask(d);
     await wf2.bind(conn);
-    const row = await server.db.kysely.selectFrom('task').select(['max_attempts', 'max_infra_failures']).where('id', '=', d.id!).executeTakeFirstOrThrow();
+    const row = await server.db.kysely
+      .selectFrom('task')
+      .select(['max_attempts', 'max_infra_failures'])
+      .where('id', '=', d.id!)
+      .executeTakeFirstOrThrow();
     expect([row.max_attempts, row.max_infra_failures]).toEqual([3, 5]);
-    expect(() => shellTemplate(t2, 'sh2').createTask({ key: 'e', cmd: 'true' }, { maxInfraFailures: 0 })).toThrow(/maxInfraFailures must be a whole number/);
+    expect(() => shellTemplate(t2, 'sh2').createTask({ key: 'e', cmd: 'true' }, { maxInfraFailures: 0 })).toThrow(
+      /maxInfraFailures must be a whole number/,
+    );
   });
 });
 
@@ -445,7 +488,9 @@ describe('bad declarations change nothing', () => {
     expect(() => tt.createTask({ key: 1 })).toThrow(TemplateArgumentError);
     expect(() => tt.createTask({ key: 1 })).toThrow(/needs argument 'cmd'/);
     expect(() => tt.createTask({ key: 1, cmd: 'true', year: 2020 })).toThrow(/has no argument 'year'/);
-    expect(() => t.getTaskTemplate({ name: 'bad', commandTemplate: 'run {year}', nodeArgs: ['loc'] })).toThrow(/\{year\}/);
+    expect(() => t.getTaskTemplate({ name: 'bad', commandTemplate: 'run {year}', nodeArgs: ['loc'] })).toThrow(
+      /\{year\}/,
+    );
 
     const unknown = t.createWorkflow({ name: 'unknown-cluster' });
     unknown.addTask(tt.createTask({ key: 2, cmd: 'true' }, { cluster: 'no-such-cluster', name: 'needs_cluster' }));
@@ -464,7 +509,10 @@ describe('bad declarations change nothing', () => {
     const tt = shellTemplate(t);
     const before = await rowCounts();
     const badName = t.createWorkflow({ name: 'nul-decl', workflowArgs: { v: 1 } });
-    badName.addTasks([tt.createTask({ key: 'a', cmd: 'true' }), tt.createTask({ key: 'b', cmd: 'true' }, { name: 'b\u0000' })]);
+    badName.addTasks([
+      tt.createTask({ key: 'a', cmd: 'true' }),
+      tt.createTask({ key: 'b', cmd: 'true' }, { name: 'b\u0000' }),
+    ]);
     await expect(badName.run({ connection: conn })).rejects.toThrow(/task 'b.*': \/name must not contain NUL/);
     const badArg = t.createWorkflow({ name: 'nul-decl', workflowArgs: { v: 1 } });
     badArg.addTasks([tt.createTask({ key: 'a', cmd: 'true' }), tt.createTask({ key: 'b\u0000', cmd: 'true' })]);
@@ -490,13 +538,18 @@ describe('bad declarations change nothing', () => {
   });
 
   it('reports an unreachable server clearly after its retries', async () => {
-    const dead = await connect({ url: 'http://127.0.0.1:9', config: { http: { retries: 2, backoffMs: 10, timeoutMs: 1000, maxBackoffMs: 20 } } });
+    const dead = await connect({
+      url: 'http://127.0.0.1:9',
+      config: { http: { retries: 2, backoffMs: 10, timeoutMs: 1000, maxBackoffMs: 20 } },
+    });
     const t = tool();
     const wf = t.createWorkflow({ name: 'nowhere' });
     wf.addTask(shellTemplate(t).createTask({ key: 1, cmd: 'true' }));
     const err = await wf.run({ connection: dead }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ServerUnreachableError);
-    expect((err as Error).message).toMatch(/cannot reach the Jobmon server at http:\/\/127\.0\.0\.1:9.*after 3 attempts/);
+    expect((err as Error).message).toMatch(
+      /cannot reach the Jobmon server at http:\/\/127\.0\.0\.1:9.*after 3 attempts/,
+    );
   });
 });
 

@@ -75,7 +75,10 @@ function hangOnce(tag: string): { cmd: string; pidFile: string } {
   const dir = db.dir;
   const marker = join(dir, `${tag}.attempted`);
   const pidFile = join(dir, `${tag}.pid`);
-  return { cmd: `if [ -e ${marker} ]; then echo second-attempt; else touch ${marker}; echo $$ > ${pidFile}; exec sleep 30; fi`, pidFile };
+  return {
+    cmd: `if [ -e ${marker} ]; then echo second-attempt; else touch ${marker}; echo $$ > ${pidFile}; exec sleep 30; fi`,
+    pidFile,
+  };
 }
 
 describe(`fault injection on ${TEST_DB_KIND}`, () => {
@@ -86,7 +89,9 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     const other = tt.createTask({ key: 'bystander', cmd: 'echo fine' });
     wf.addTasks([task, other]);
     const running = wf.run({ connection: conn, handleSignals: false });
-    const pid = await waitFor('the command to start', () => (existsSync(h.pidFile) ? Number(readFileSync(h.pidFile, 'utf8')) : undefined));
+    const pid = await waitFor('the command to start', () =>
+      existsSync(h.pidFile) ? Number(readFileSync(h.pidFile, 'utf8')) : undefined,
+    );
     process.kill(pid, 'SIGKILL');
     const r = await running;
     expect(r.status).toBe('DONE');
@@ -103,7 +108,10 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
   it('an application error with maxAttempts 1 is fatal at once; its downstream never runs; other branches finish', async () => {
     const { tt, wf } = shellWorkflow('fatal');
     const root = tt.createTask({ key: 'root', cmd: 'true' });
-    const bad = tt.createTask({ key: 'bad', cmd: 'echo "no such input" >&2; exit 4' }, { upstream: [root], maxAttempts: 1 });
+    const bad = tt.createTask(
+      { key: 'bad', cmd: 'echo "no such input" >&2; exit 4' },
+      { upstream: [root], maxAttempts: 1 },
+    );
     const after = tt.createTask({ key: 'after', cmd: 'true' }, { upstream: [bad] });
     const good = tt.createTask({ key: 'good', cmd: 'true' }, { upstream: [root] });
     const good2 = tt.createTask({ key: 'good2', cmd: 'true' }, { upstream: [good] });
@@ -123,7 +131,9 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     const task = tt.createTask({ key: 'victim', cmd: h.cmd });
     wf.addTask(task);
     const running = wf.run({ connection: conn, handleSignals: false });
-    const cmdPid = await waitFor('the command to start', () => (existsSync(h.pidFile) ? Number(readFileSync(h.pidFile, 'utf8')) : undefined));
+    const cmdPid = await waitFor('the command to start', () =>
+      existsSync(h.pidFile) ? Number(readFileSync(h.pidFile, 'utf8')) : undefined,
+    );
     const [first] = await instancesOf(conn, task.id!);
     const workerPid = Number(first!.distributorId);
     expect(workerPid).toBeGreaterThan(0);
@@ -140,7 +150,11 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     const triaged = events.find((e) => e.entity === 'task_instance' && e.entityId === first!.id && e.to === 'TRIAGING');
     expect(triaged).toBeDefined();
     console.log(`[faults] killed worker detected (TRIAGING) after ${triaged!.at - killedAt} ms`);
-    const errs = await server.db.kysely.selectFrom('task_instance_error').select('message').where('task_instance_id', '=', first!.id).execute();
+    const errs = await server.db.kysely
+      .selectFrom('task_instance_error')
+      .select('message')
+      .where('task_instance_id', '=', first!.id)
+      .execute();
     expect(errs.map((e) => e.message).join(' ')).toContain('worker process is gone');
     expect(groupAlive(cmdPid)).toBe(false);
   });
@@ -156,10 +170,15 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     const workerPid = Number(inst!.distributorId);
     process.kill(workerPid, 'SIGSTOP');
     try {
-      await waitForEvent(conn.requester, `instance ${inst!.id} to be TRIAGING (the server noticing the silence)`, (e) => e.entity === 'task_instance' && e.entityId === inst!.id && e.to === 'TRIAGING', {
-        workflowId: wf.id.value!,
-        timeoutMs: 15_000,
-      });
+      await waitForEvent(
+        conn.requester,
+        `instance ${inst!.id} to be TRIAGING (the server noticing the silence)`,
+        (e) => e.entity === 'task_instance' && e.entityId === inst!.id && e.to === 'TRIAGING',
+        {
+          workflowId: wf.id.value!,
+          timeoutMs: 15_000,
+        },
+      );
       await sleep(1_500);
     } finally {
       process.kill(workerPid, 'SIGCONT');
@@ -169,10 +188,16 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     const all = await instancesOf(conn, task.id!);
     expect(all.map((i) => i.status)).toEqual(['DONE']);
     expect(all[0]!.stdoutTail).toBe('finished\n');
-    const errs = await server.db.kysely.selectFrom('task_instance_error').select('message').where('task_instance_id', '=', inst!.id).execute();
+    const errs = await server.db.kysely
+      .selectFrom('task_instance_error')
+      .select('message')
+      .where('task_instance_id', '=', inst!.id)
+      .execute();
     expect(errs).toEqual([]);
     const events = await expectEventsAgree(conn, r.workflowId);
-    const moves = events.filter((e) => e.entity === 'task_instance' && e.entityId === inst!.id).map((e) => `${e.from}→${e.to}`);
+    const moves = events
+      .filter((e) => e.entity === 'task_instance' && e.entityId === inst!.id)
+      .map((e) => `${e.from}→${e.to}`);
     expect(moves).toContain('RUNNING→TRIAGING');
     expect(moves).toContain('TRIAGING→RUNNING');
   });
@@ -196,13 +221,28 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     writeFileSync(file, JSON.stringify(spec(true)));
     const env = cliEnv();
     const runner = spawn(process.execPath, [CLI, 'run', file, '-p', '2', '--quiet'], { env, stdio: 'ignore' });
-    await waitFor('two slow tasks to run', async () => ((await pgrep(`[s]leep 30 # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined));
-    const wf = await server.db.kysely.selectFrom('workflow').select(['id']).where('name', '=', `runner_kill_${n}`).executeTakeFirstOrThrow();
+    await waitFor('two slow tasks to run', async () =>
+      (await pgrep(`[s]leep 30 # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined,
+    );
+    const wf = await server.db.kysely
+      .selectFrom('workflow')
+      .select(['id'])
+      .where('name', '=', `runner_kill_${n}`)
+      .executeTakeFirstOrThrow();
     const killedAt = Date.now();
     runner.kill('SIGKILL');
     // The runner's launchers see their pipe close and kill what they started.
-    await waitFor('orphaned commands to be killed', async () => ((await pgrep(`[s]leep 30 # ${marker}`)) === '' ? true : undefined), 10_000);
-    const ended = await waitForEvent(conn.requester, 'the reaper to end the run (ERROR)', (e) => e.entity === 'workflow_run' && e.to === 'ERROR', { workflowId: wf.id, timeoutMs: 20_000 });
+    await waitFor(
+      'orphaned commands to be killed',
+      async () => ((await pgrep(`[s]leep 30 # ${marker}`)) === '' ? true : undefined),
+      10_000,
+    );
+    const ended = await waitForEvent(
+      conn.requester,
+      'the reaper to end the run (ERROR)',
+      (e) => e.entity === 'workflow_run' && e.to === 'ERROR',
+      { workflowId: wf.id, timeoutMs: 20_000 },
+    );
     console.log(`[faults] killed runner detected (run ERROR) after ${ended.at - killedAt} ms`);
     const active = await server.db.kysely
       .selectFrom('task_instance')
@@ -210,10 +250,19 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
       .where('workflow_id', '=', wf.id)
       .where('status', 'in', ['QUEUED', 'INSTANTIATED', 'LAUNCHED', 'RUNNING', 'TRIAGING', 'KILL_SELF'])
       .execute();
-    await waitFor('leftover instances to be closed', async () => {
-      const left = await server.db.kysely.selectFrom('task_instance').select('id').where('workflow_id', '=', wf.id).where('status', 'in', ['QUEUED', 'INSTANTIATED', 'LAUNCHED', 'RUNNING', 'TRIAGING', 'KILL_SELF']).execute();
-      return left.length === 0 ? true : undefined;
-    }, 10_000);
+    await waitFor(
+      'leftover instances to be closed',
+      async () => {
+        const left = await server.db.kysely
+          .selectFrom('task_instance')
+          .select('id')
+          .where('workflow_id', '=', wf.id)
+          .where('status', 'in', ['QUEUED', 'INSTANTIATED', 'LAUNCHED', 'RUNNING', 'TRIAGING', 'KILL_SELF'])
+          .execute();
+        return left.length === 0 ? true : undefined;
+      },
+      10_000,
+    );
     expect(active.length).toBeLessThanOrEqual(4);
 
     // Fix the slow commands and run the same file again: the a-tasks are not run twice.
@@ -235,7 +284,12 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
       name: `takeover_${k}`,
       tasks: [
         { name: 'a', template: 'fast', command: `echo a >> ${trace}` },
-        ...['b1', 'b2'].map((b) => ({ name: b, template: 'slow', upstream: ['a'], command: slow ? `sleep 30 # ${marker}` : `echo ${b} >> ${trace}` })),
+        ...['b1', 'b2'].map((b) => ({
+          name: b,
+          template: 'slow',
+          upstream: ['a'],
+          command: slow ? `sleep 30 # ${marker}` : `echo ${b} >> ${trace}`,
+        })),
       ],
     });
     const file = join(db.dir, `takeover-${k}.json`);
@@ -243,9 +297,15 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     // The default heartbeat: the reaper would free the workflow only after 93 s.
     const env = { ...process.env, JOBMON_URL: server.url, JOBMON_HOME: join(db.dir, 'home') };
     const runner = spawn(process.execPath, [CLI, 'run', file, '-p', '2', '--quiet'], { env, stdio: 'ignore' });
-    await waitFor('the slow tasks to run', async () => ((await pgrep(`[s]leep 30 # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined));
+    await waitFor('the slow tasks to run', async () =>
+      (await pgrep(`[s]leep 30 # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined,
+    );
     runner.kill('SIGKILL');
-    await waitFor('its launchers to kill the commands', async () => ((await pgrep(`[s]leep 30 # ${marker}`)) === '' ? true : undefined), 10_000);
+    await waitFor(
+      'its launchers to kill the commands',
+      async () => ((await pgrep(`[s]leep 30 # ${marker}`)) === '' ? true : undefined),
+      10_000,
+    );
     writeFileSync(file, JSON.stringify(spec(false)));
     const t0 = Date.now();
     const rerun = await promisify(execFile)(process.execPath, [CLI, 'run', file, '-p', '2'], { env });
@@ -253,8 +313,17 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     expect(rerun.stderr).toMatch(/its process \(pid \d+ on this host\) is gone; ended it, taking over/);
     expect(rerun.stdout).toMatch(/ended DONE/);
     expect(readFileSync(trace, 'utf8').trim().split('\n').sort()).toEqual(['a', 'b1', 'b2']);
-    const wf = await server.db.kysely.selectFrom('workflow').select('id').where('name', '=', `takeover_${k}`).executeTakeFirstOrThrow();
-    const runs = await server.db.kysely.selectFrom('workflow_run').select(['status', 'process_start']).where('workflow_id', '=', wf.id).orderBy('id').execute();
+    const wf = await server.db.kysely
+      .selectFrom('workflow')
+      .select('id')
+      .where('name', '=', `takeover_${k}`)
+      .executeTakeFirstOrThrow();
+    const runs = await server.db.kysely
+      .selectFrom('workflow_run')
+      .select(['status', 'process_start'])
+      .where('workflow_id', '=', wf.id)
+      .orderBy('id')
+      .execute();
     expect(runs.map((r) => r.status)).toEqual(['ERROR', 'DONE']);
     expect(runs[0]!.process_start).toMatch(/^[0-9a-f-]{36}:\d+$/);
     await expectEventsAgree(conn, wf.id);
@@ -263,15 +332,26 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
   it('a run held from another host is refused with the exact command that takes it over', async () => {
     const k = ++n;
     const file = join(db.dir, `elsewhere-${k}.json`);
-    writeFileSync(file, JSON.stringify({ name: `elsewhere_${k}`, tasks: [{ name: 'x', template: 'x', command: 'true' }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ name: `elsewhere_${k}`, tasks: [{ name: 'x', template: 'x', command: 'true' }] }),
+    );
     const env = { ...process.env, JOBMON_URL: server.url, JOBMON_HOME: join(db.dir, 'home') };
     // A live run of this workflow, held by a runner on another machine.
     const { Tool: T } = await import('@jobmon/client');
     const tool = new T('jobmon-run');
     const wfDecl = tool.createWorkflow({ name: `elsewhere_${k}`, workflowArgs: { name: `elsewhere_${k}` } });
-    wfDecl.addTask(tool.getTaskTemplate({ name: 'x', commandTemplate: '{command}', nodeArgs: ['name'], opArgs: ['command'] }).createTask({ name: 'x', command: 'true' }, { name: 'x' }));
+    wfDecl.addTask(
+      tool
+        .getTaskTemplate({ name: 'x', commandTemplate: '{command}', nodeArgs: ['name'], opArgs: ['command'] })
+        .createTask({ name: 'x', command: 'true' }, { name: 'x' }),
+    );
     const bound = await wfDecl.bind(conn);
-    await server.db.kysely.updateTable('workflow_run').set({ host: 'another-host', process_start: 'other-boot:1' }).where('id', '=', bound.runId!).execute();
+    await server.db.kysely
+      .updateTable('workflow_run')
+      .set({ host: 'another-host', process_start: 'other-boot:1' })
+      .where('id', '=', bound.runId!)
+      .execute();
     const r = await promisify(execFile)(process.execPath, [CLI, 'run', file], { env }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
@@ -282,7 +362,11 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     expect(r.stderr).toContain(`jobmon run ${file} --resume cold`);
     expect(r.stderr).toContain(`jobmon run ${file} --resume hot`);
     // Not ended: only a provably dead process on this very host is.
-    const run = await server.db.kysely.selectFrom('workflow_run').select('status').where('id', '=', bound.runId!).executeTakeFirstOrThrow();
+    const run = await server.db.kysely
+      .selectFrom('workflow_run')
+      .select('status')
+      .where('id', '=', bound.runId!)
+      .executeTakeFirstOrThrow();
     expect(run.status).toBe('BOUND');
   });
 
@@ -301,9 +385,14 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
       }
     });
     const running = wf.run({ connection: conn, handleSignals: false });
-    const cmdPid = await waitFor('the command to start', () => (existsSync(h.pidFile) ? Number(readFileSync(h.pidFile, 'utf8')) : undefined));
+    const cmdPid = await waitFor('the command to start', () =>
+      existsSync(h.pidFile) ? Number(readFileSync(h.pidFile, 'utf8')) : undefined,
+    );
     const [first] = await instancesOf(conn, task.id!);
-    const forged = await conn.requester.post<{ outcome: string }>(`/task-instances/${first!.id}/transition`, { to: 'RUNNING', pgid: bystander.pid });
+    const forged = await conn.requester.post<{ outcome: string }>(`/task-instances/${first!.id}/transition`, {
+      to: 'RUNNING',
+      pgid: bystander.pid,
+    });
     expect(forged.outcome).toBe('applied');
     process.kill(Number(first!.distributorId), 'SIGKILL');
     const r = await running;
@@ -318,7 +407,15 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
       const gate = join(db.dir, `gate-${k}`);
       const started = join(db.dir, `gate-${k}.started`);
       const file = join(db.dir, `late-stop-${k}.json`);
-      writeFileSync(file, JSON.stringify({ name: `late_stop_${k}`, tasks: [{ name: 'last', template: 'g', command: `touch ${started}; while [ ! -e ${gate} ]; do sleep 0.05; done` }] }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          name: `late_stop_${k}`,
+          tasks: [
+            { name: 'last', template: 'g', command: `touch ${started}; while [ ! -e ${gate} ]; do sleep 0.05; done` },
+          ],
+        }),
+      );
       // The default 30 s heartbeat: only the event log can make the runner hear the stop in time.
       const env = { ...process.env, JOBMON_URL: server.url, JOBMON_HOME: join(db.dir, 'home') };
       const a = spawn(process.execPath, [CLI, 'run', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -330,13 +427,21 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
         if (a.exitCode === null) a.kill('SIGKILL');
       });
       await waitFor('the last task to run', () => existsSync(started) || undefined);
-      const wf = await server.db.kysely.selectFrom('workflow').select('id').where('name', '=', `late_stop_${k}`).executeTakeFirstOrThrow();
+      const wf = await server.db.kysely
+        .selectFrom('workflow')
+        .select('id')
+        .where('name', '=', `late_stop_${k}`)
+        .executeTakeFirstOrThrow();
       const t0 = Date.now();
       await conn.requester.post(`/workflows/${wf.id}/resume`, { mode });
       if (mode === 'hot') writeFileSync(gate, ''); // the last task ends right after the stop
       const code = await exit;
       expect(Date.now() - t0, out).toBeLessThan(10_000);
-      const runs = await server.db.kysely.selectFrom('workflow_run').select('status').where('workflow_id', '=', wf.id).execute();
+      const runs = await server.db.kysely
+        .selectFrom('workflow_run')
+        .select('status')
+        .where('workflow_id', '=', wf.id)
+        .execute();
       const detail = await conn.requester.get<{ status: string }>(`/workflows/${wf.id}`);
       if (mode === 'hot') {
         // Drained: its task finished, so the run and the workflow are DONE.
@@ -361,15 +466,26 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     const ownDb = await createTestDb('restart');
     const own = await startServer({ db: ownDb.target, reaper: REAPER });
     const port = Number(new URL(own.url).port);
-    const c = await connect({ url: own.url, config: { logDir: join(db.dir, 'logs'), ...FAST, http: { timeoutMs: 5_000, retries: 40, backoffMs: 50, maxBackoffMs: 200 } } });
+    const c = await connect({
+      url: own.url,
+      config: {
+        logDir: join(db.dir, 'logs'),
+        ...FAST,
+        http: { timeoutMs: 5_000, retries: 40, backoffMs: 50, maxBackoffMs: 200 },
+      },
+    });
     const trace = join(db.dir, `restart-${n}.txt`);
     const { tt, wf } = shellWorkflow('restart');
-    const tasks = Array.from({ length: 16 }, (_, i) => tt.createTask({ key: `t${i}`, cmd: `echo t${i} >> ${trace}; sleep 0.2` }));
+    const tasks = Array.from({ length: 16 }, (_, i) =>
+      tt.createTask({ key: `t${i}`, cmd: `echo t${i} >> ${trace}; sleep 0.2` }),
+    );
     wf.addTasks(tasks);
     let restarted: RunningServer | undefined;
     try {
       const running = wf.run({ connection: c, handleSignals: false, parallelism: 2 });
-      await waitFor('some tasks to finish', () => (existsSync(trace) && readFileSync(trace, 'utf8').split('\n').length > 4 ? true : undefined));
+      await waitFor('some tasks to finish', () =>
+        existsSync(trace) && readFileSync(trace, 'utf8').split('\n').length > 4 ? true : undefined,
+      );
       await own.close();
       await sleep(1_500);
       restarted = await startServer({ db: ownDb.target, port, reaper: REAPER });
@@ -378,7 +494,9 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
       const lines = readFileSync(trace, 'utf8').trim().split('\n');
       expect(lines.sort()).toEqual(tasks.map((_, i) => `t${i}`).sort());
       for (const t of tasks) expect((await instancesOf(c, t.id!)).map((i) => i.status)).toEqual(['DONE']);
-      const events = await c.requester.get<{ events: EventT[] }>(`/events?workflowId=${r.workflowId}&entity=workflow_run`);
+      const events = await c.requester.get<{ events: EventT[] }>(
+        `/events?workflowId=${r.workflowId}&entity=workflow_run`,
+      );
       expect(events.events.map((e) => e.to)).not.toContain('ERROR');
     } finally {
       await c.close();
@@ -399,7 +517,12 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
         name: `${mode}_resume_${k}`,
         tasks: [
           { name: 'a', template: 'fast', command: `echo a >> ${trace}` },
-          ...['b1', 'b2'].map((b) => ({ name: b, template: 'long', upstream: ['a'], command: second ? `echo ${b} >> ${trace}` : longCmd(b) })),
+          ...['b1', 'b2'].map((b) => ({
+            name: b,
+            template: 'long',
+            upstream: ['a'],
+            command: second ? `echo ${b} >> ${trace}` : longCmd(b),
+          })),
           { name: 'c', template: 'fast', upstream: ['b1', 'b2'], command: `echo c >> ${trace}` },
         ],
       });
@@ -411,25 +534,46 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
       onTestFinished(() => {
         if (a.exitCode === null) a.kill('SIGKILL');
       });
-      await waitFor('the long tasks to run', async () => ((await pgrep(`[s]leep .* # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined));
+      await waitFor('the long tasks to run', async () =>
+        (await pgrep(`[s]leep .* # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined,
+      );
       writeFileSync(file, JSON.stringify(spec(true)));
-      const b = await promisify(execFile)(process.execPath, [CLI, 'run', file, '-p', '2', '--json', '--resume', mode], { env });
+      const b = await promisify(execFile)(process.execPath, [CLI, 'run', file, '-p', '2', '--json', '--resume', mode], {
+        env,
+      });
       const summary = JSON.parse(b.stdout.trim().split('\n').pop()!);
       expect(summary).toMatchObject({ status: 'DONE', resumed: true });
       expect(await aExit).not.toBe(0);
       expect(await pgrep(`[s]leep .* # ${marker}`)).toBe('');
-      const wf = await server.db.kysely.selectFrom('workflow').select(['id', 'status']).where('name', '=', `${mode}_resume_${k}`).executeTakeFirstOrThrow();
+      const wf = await server.db.kysely
+        .selectFrom('workflow')
+        .select(['id', 'status'])
+        .where('name', '=', `${mode}_resume_${k}`)
+        .executeTakeFirstOrThrow();
       expect(wf.status).toBe('DONE');
-      const runs = await server.db.kysely.selectFrom('workflow_run').select(['id', 'status']).where('workflow_id', '=', wf.id).orderBy('id').execute();
+      const runs = await server.db.kysely
+        .selectFrom('workflow_run')
+        .select(['id', 'status'])
+        .where('workflow_id', '=', wf.id)
+        .orderBy('id')
+        .execute();
       expect(runs.map((r) => r.status)).toEqual(['TERMINATED', 'DONE']);
       const lines = readFileSync(trace, 'utf8').trim().split('\n');
       expect(lines.filter((l) => l === 'a')).toHaveLength(1); // finished before the takeover: not run again
-      const bTasks = await server.db.kysely.selectFrom('task').select(['id', 'name']).where('workflow_id', '=', wf.id).where('name', 'in', ['b1', 'b2']).execute();
+      const bTasks = await server.db.kysely
+        .selectFrom('task')
+        .select(['id', 'name'])
+        .where('workflow_id', '=', wf.id)
+        .where('name', 'in', ['b1', 'b2'])
+        .execute();
       for (const t of bTasks) {
         const inst = await instancesOf(conn, t.id);
         if (mode === 'cold') {
           // Killed by the takeover, then run again by B.
-          expect(inst.map((i) => [i.status, i.errorClass])).toEqual([['ERROR_FATAL', 'killed'], ['DONE', null]]);
+          expect(inst.map((i) => [i.status, i.errorClass])).toEqual([
+            ['ERROR_FATAL', 'killed'],
+            ['DONE', null],
+          ]);
         } else {
           // Drained: A let them finish; B had nothing left to do for them.
           expect(inst.map((i) => i.status)).toEqual(['DONE']);
@@ -443,15 +587,27 @@ describe(`fault injection on ${TEST_DB_KIND}`, () => {
     const k = ++n;
     const marker = `jobmon-stop-${process.pid}-${k}`;
     const file = join(db.dir, `stop-${k}.json`);
-    writeFileSync(file, JSON.stringify({ name: `stop_${k}`, tasks: [1, 2].map((i) => ({ name: `long${i}`, template: 'long', command: `sleep 30 # ${marker}` })) }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: `stop_${k}`,
+        tasks: [1, 2].map((i) => ({ name: `long${i}`, template: 'long', command: `sleep 30 # ${marker}` })),
+      }),
+    );
     const env = cliEnv();
     const a = spawn(process.execPath, [CLI, 'run', file, '-p', '2', '--quiet'], { env, stdio: 'ignore' });
     const aExit = new Promise<number | null>((r) => a.once('exit', (code) => r(code)));
     onTestFinished(() => {
       if (a.exitCode === null) a.kill('SIGKILL');
     });
-    await waitFor('the tasks to run', async () => ((await pgrep(`[s]leep 30 # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined));
-    const wf = await server.db.kysely.selectFrom('workflow').select(['id']).where('name', '=', `stop_${k}`).executeTakeFirstOrThrow();
+    await waitFor('the tasks to run', async () =>
+      (await pgrep(`[s]leep 30 # ${marker}`)).split('\n').filter(Boolean).length === 2 ? true : undefined,
+    );
+    const wf = await server.db.kysely
+      .selectFrom('workflow')
+      .select(['id'])
+      .where('name', '=', `stop_${k}`)
+      .executeTakeFirstOrThrow();
     const stop = await promisify(execFile)(process.execPath, [CLI, 'workflow', 'stop', String(wf.id)], { env });
     expect(stop.stdout).toContain('ended TERMINATED');
     expect(await aExit).not.toBe(0);

@@ -21,7 +21,6 @@ let db: TestDb;
 let port: number;
 let server: ChildProcess | undefined;
 
-
 async function startServerProcess(): Promise<void> {
   server = await spawnServer(db.target, port, { JOBMON_HOME: join(db.dir, 'home') });
 }
@@ -61,7 +60,11 @@ describe(`a server outage under a ${TASKS}-task run on ${TEST_DB_KIND}`, () => {
       const dir = join(db.dir, `markers-${outageS}`);
       mkdirSync(dir, { recursive: true });
       const file = join(db.dir, `outage-${outageS}.json`);
-      const tasks = Array.from({ length: TASKS }, (_, i) => ({ name: `t${i}`, template: 't', command: `printf x >> ${dir}/t${i}; sleep 0.01` }));
+      const tasks = Array.from({ length: TASKS }, (_, i) => ({
+        name: `t${i}`,
+        template: 't',
+        command: `printf x >> ${dir}/t${i}; sleep 0.01`,
+      }));
       writeFileSync(file, JSON.stringify({ name: `outage_${outageS}`, tasks }));
       const runner = spawn(process.execPath, [CLI, 'run', file, '-p', '2'], {
         env: { ...process.env, JOBMON_URL: `http://127.0.0.1:${port}`, JOBMON_HOME: join(db.dir, 'home') },
@@ -82,7 +85,9 @@ describe(`a server outage under a ${TASKS}-task run on ${TEST_DB_KIND}`, () => {
         await startServerProcess();
         const code = await exit;
         const m = markers(dir);
-        console.log(`[outage] ${TEST_DB_KIND} ${outageS} s: ${before} commands done when killed, ${during} when back; ${m.files} run, ${m.twice} ran twice (${m.bytes} runs in all); runner exit ${code}`);
+        console.log(
+          `[outage] ${TEST_DB_KIND} ${outageS} s: ${before} commands done when killed, ${during} when back; ${m.files} run, ${m.twice} ran twice (${m.bytes} runs in all); runner exit ${code}`,
+        );
         expect(code, out.slice(-2000)).toBe(0);
         expect(out).toMatch(/ended DONE/);
         expect(out).toMatch(/does not answer/);
@@ -99,15 +104,27 @@ describe(`a server outage under a ${TASKS}-task run on ${TEST_DB_KIND}`, () => {
   it('gives up cleanly past its tolerance: stops its commands, says how to resume; the same command then finishes', async () => {
     const marker = `jobmon-outage-giveup-${process.pid}`;
     const file = join(db.dir, 'giveup.json');
-    const tasks = Array.from({ length: 20 }, (_, i) => ({ name: `g${i}`, template: 'g', command: `sleep 60 # ${marker}` }));
+    const tasks = Array.from({ length: 20 }, (_, i) => ({
+      name: `g${i}`,
+      template: 'g',
+      command: `sleep 60 # ${marker}`,
+    }));
     writeFileSync(file, JSON.stringify({ name: 'outage_giveup', tasks }));
-    const env = { ...process.env, JOBMON_URL: `http://127.0.0.1:${port}`, JOBMON_HOME: join(db.dir, 'home'), JOBMON_OUTAGE_TOLERANCE_MS: '4000' };
+    const env = {
+      ...process.env,
+      JOBMON_URL: `http://127.0.0.1:${port}`,
+      JOBMON_HOME: join(db.dir, 'home'),
+      JOBMON_OUTAGE_TOLERANCE_MS: '4000',
+    };
     const runner = spawn(process.execPath, [CLI, 'run', file, '-p', '2'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     runner.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     runner.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const exit = new Promise<number | null>((r) => runner.once('exit', (code) => r(code)));
-    const pgrep = () => execFileSync('sh', ['-c', `pgrep -f "[s]leep 60 # ${marker}" || true`]).toString().trim();
+    const pgrep = () =>
+      execFileSync('sh', ['-c', `pgrep -f "[s]leep 60 # ${marker}" || true`])
+        .toString()
+        .trim();
     try {
       await waitFor('two commands to run', () => pgrep().split('\n').filter(Boolean).length >= 2, 20_000);
       killServer();
@@ -120,7 +137,10 @@ describe(`a server outage under a ${TASKS}-task run on ${TEST_DB_KIND}`, () => {
       if (runner.exitCode === null) runner.kill('SIGKILL');
       await startServerProcess();
     }
-    writeFileSync(file, JSON.stringify({ name: 'outage_giveup', tasks: tasks.map((t) => ({ ...t, command: 'true' })) }));
+    writeFileSync(
+      file,
+      JSON.stringify({ name: 'outage_giveup', tasks: tasks.map((t) => ({ ...t, command: 'true' })) }),
+    );
     const again = execFileSync(process.execPath, [CLI, 'run', file, '-p', '2'], { env }).toString();
     expect(again).toMatch(/ended DONE/);
   }, 120_000);

@@ -26,7 +26,13 @@ beforeAll(async () => {
   server = await startServer({ db: db.target, reaper: { intervalMs: 200, graceMs: 2_000 } });
   conn = await connect({
     url: server.url,
-    config: { logDir: join(db.dir, 'logs'), runHeartbeatMs: 300, instanceHeartbeatMs: 200, reportByFactor: 3, http: { timeoutMs: 5_000, retries: 40, backoffMs: 50, maxBackoffMs: 200 } },
+    config: {
+      logDir: join(db.dir, 'logs'),
+      runHeartbeatMs: 300,
+      instanceHeartbeatMs: 200,
+      reportByFactor: 3,
+      http: { timeoutMs: 5_000, retries: 40, backoffMs: 50, maxBackoffMs: 200 },
+    },
   });
 });
 afterAll(async () => {
@@ -36,23 +42,31 @@ afterAll(async () => {
 });
 
 describe('PostgreSQL restart', () => {
-  it.runIf(TEST_DB_KIND === 'postgres')('a database restart mid-run: requests are retried, nothing is lost or run twice', async () => {
-    const trace = join(db.dir, 'trace.txt');
-    const tool = new Tool('pg_restart_tool');
-    const tt = tool.getTaskTemplate({ name: 'sh', commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'] });
-    const wf = tool.createWorkflow({ name: 'pg_restart' });
-    const tasks = Array.from({ length: 16 }, (_, i) => tt.createTask({ key: `t${i}`, cmd: `echo t${i} >> ${trace}; sleep 0.25` }));
-    wf.addTasks(tasks);
-    const running = wf.run({ connection: conn, handleSignals: false, parallelism: 2 });
-    await waitFor('some tasks to finish', () => existsSync(trace) && readFileSync(trace, 'utf8').split('\n').length > 4);
-    await restartPostgres();
-    const r = await running;
-    expect(r.status, JSON.stringify(r.errors)).toBe('DONE');
-    const lines = readFileSync(trace, 'utf8').trim().split('\n');
-    expect(lines.sort()).toEqual(tasks.map((_, i) => `t${i}`).sort());
-    for (const t of tasks) {
-      const inst = (await conn.requester.get<{ instances: InstanceDetailT[] }>(`/tasks/${t.id}/instances`)).instances;
-      expect(inst.map((i) => i.status)).toEqual(['DONE']);
-    }
-  });
+  it.runIf(TEST_DB_KIND === 'postgres')(
+    'a database restart mid-run: requests are retried, nothing is lost or run twice',
+    async () => {
+      const trace = join(db.dir, 'trace.txt');
+      const tool = new Tool('pg_restart_tool');
+      const tt = tool.getTaskTemplate({ name: 'sh', commandTemplate: '{cmd}', nodeArgs: ['key'], opArgs: ['cmd'] });
+      const wf = tool.createWorkflow({ name: 'pg_restart' });
+      const tasks = Array.from({ length: 16 }, (_, i) =>
+        tt.createTask({ key: `t${i}`, cmd: `echo t${i} >> ${trace}; sleep 0.25` }),
+      );
+      wf.addTasks(tasks);
+      const running = wf.run({ connection: conn, handleSignals: false, parallelism: 2 });
+      await waitFor(
+        'some tasks to finish',
+        () => existsSync(trace) && readFileSync(trace, 'utf8').split('\n').length > 4,
+      );
+      await restartPostgres();
+      const r = await running;
+      expect(r.status, JSON.stringify(r.errors)).toBe('DONE');
+      const lines = readFileSync(trace, 'utf8').trim().split('\n');
+      expect(lines.sort()).toEqual(tasks.map((_, i) => `t${i}`).sort());
+      for (const t of tasks) {
+        const inst = (await conn.requester.get<{ instances: InstanceDetailT[] }>(`/tasks/${t.id}/instances`)).instances;
+        expect(inst.map((i) => i.status)).toEqual(['DONE']);
+      }
+    },
+  );
 });

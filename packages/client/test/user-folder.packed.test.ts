@@ -17,8 +17,11 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 /** The fenced block between `<!-- name: begin … -->` and `<!-- name: end -->`, without its fences. */
 function block(name: string): string {
-  const m = new RegExp(`<!-- ${name}: begin[^>]*-->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${name}: end -->`).exec(README);
-  if (!m) throw new Error(`README.md has no '${name}' block between '<!-- ${name}: begin -->' and '<!-- ${name}: end -->'`);
+  const m = new RegExp(`<!-- ${name}: begin[^>]*-->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${name}: end -->`).exec(
+    README,
+  );
+  if (!m)
+    throw new Error(`README.md has no '${name}' block between '<!-- ${name}: begin -->' and '<!-- ${name}: end -->'`);
   return m[1]!;
 }
 
@@ -30,9 +33,22 @@ describe("the README's pipeline, from the user's own folder", () => {
   it('packs, installs from the tarballs and runs pipeline.ts to DONE on the embedded default', () => {
     const npmCache = execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).trim();
     // HOME moves `~` (the tarballs' folder, ~/.jobmon) into the temp dir; npm keeps its own cache.
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, npm_config_cache: npmCache, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: home,
+      npm_config_cache: npmCache,
+      npm_config_prefer_offline: 'true',
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+    };
     for (const k of ['JOBMON_URL', 'JOBMON_DB', 'JOBMON_HOME', 'JOBMON_CONFIG']) delete env[k];
-    const sh = (script: string, cwd: string) => execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const sh = (script: string, cwd: string) =>
+      execFileSync('bash', ['-euo', 'pipefail', '-c', script], {
+        cwd,
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
 
     sh(block('pack'), ROOT);
     const project = join(home, 'my-pipeline');
@@ -43,7 +59,9 @@ describe("the README's pipeline, from the user's own folder", () => {
     expect(out).toMatch(/^workflow \d+: DONE; state: /m);
     expect(out).toContain(`state: ${join(home, '.jobmon', 'jobmon.db')}`);
     // Installed from the tarballs, not linked to this repository.
-    const installed = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const installed = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     expect(installed.dependencies['@jobmon/client']).toMatch(/^file:.*jobmon-client-0\.1\.0\.tgz$/);
   }, 600_000);
 });

@@ -28,7 +28,9 @@ describe('createApiClient', () => {
     const api = createApiClient(new Requester(url, { retries: 0 }));
     const echo = (x: unknown) => x as unknown as { method: string; url: string; body: unknown };
     expect(echo(await api.getWorkflow({ id: 7 }))).toEqual({ method: 'GET', url: '/api/v1/workflows/7', body: null });
-    expect(echo(await api.listWorkflows({ query: { name: 'a b*', arg: ['x=1', 'y=2'], cursor: undefined, limit: 5 } }))).toMatchObject({
+    expect(
+      echo(await api.listWorkflows({ query: { name: 'a b*', arg: ['x=1', 'y=2'], cursor: undefined, limit: 5 } })),
+    ).toMatchObject({
       url: '/api/v1/workflows?name=a+b*&arg=x%3D1&arg=y%3D2&limit=5',
     });
     expect(echo(await api.setRunStatus({ id: 3, body: { status: 'BOUND', taskCount: 2 } }))).toEqual({

@@ -34,7 +34,12 @@ export interface ClusterSpec {
  */
 const KNOWN_OPTIONS: Record<ClusterType, Record<string, (v: unknown) => string | undefined> | null> = {
   sequential: {},
-  local: { parallelism: (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 100_000 ? undefined : 'must be a whole number from 1 to 100000') },
+  local: {
+    parallelism: (v) =>
+      typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 100_000
+        ? undefined
+        : 'must be a whole number from 1 to 100000',
+  },
   dummy: {},
   slurm: null,
 };
@@ -56,22 +61,35 @@ export function checkClusterSpec(name: string, input: unknown, where = `cluster 
   const fail = (field: string, problem: string, extra: Record<string, unknown> = {}): never => {
     throw new ValidationError(`${where}: ${field} ${problem}`, { cluster: name, field, ...extra });
   };
-  if (!isClusterName(name)) fail('name', `${JSON.stringify(name)} must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return fail('definition', 'must be an object with type, options and queues');
+  if (!isClusterName(name))
+    fail(
+      'name',
+      `${JSON.stringify(name)} must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+    );
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return fail('definition', 'must be an object with type, options and queues');
   const spec = input as Record<string, unknown>;
-  for (const key of Object.keys(spec)) if (!['type', 'options', 'queues'].includes(key)) fail(key, 'is not a cluster setting (known: type, options, queues)');
+  for (const key of Object.keys(spec))
+    if (!['type', 'options', 'queues'].includes(key))
+      fail(key, 'is not a cluster setting (known: type, options, queues)');
   const type = spec['type'];
   if (!isClusterType(type)) {
-    return fail('type', `${JSON.stringify(type)} is not a known cluster type (known: ${CLUSTER_TYPES.join(', ')})`, { type });
+    return fail('type', `${JSON.stringify(type)} is not a known cluster type (known: ${CLUSTER_TYPES.join(', ')})`, {
+      type,
+    });
   }
   const options: Record<string, ClusterOptionValue> = {};
   const rawOptions = spec['options'] ?? {};
-  if (typeof rawOptions !== 'object' || rawOptions === null || Array.isArray(rawOptions)) fail('options', 'must be an object');
+  if (typeof rawOptions !== 'object' || rawOptions === null || Array.isArray(rawOptions))
+    fail('options', 'must be an object');
   const known = KNOWN_OPTIONS[type];
   for (const [key, value] of Object.entries(rawOptions as Record<string, unknown>)) {
     const field = `options.${key}`;
     if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(key)) fail(field, 'is not a valid option name (letters, digits, _)');
-    if (!['string', 'number', 'boolean'].includes(typeof value) || (typeof value === 'number' && !Number.isFinite(value))) {
+    if (
+      !['string', 'number', 'boolean'].includes(typeof value) ||
+      (typeof value === 'number' && !Number.isFinite(value))
+    ) {
       fail(field, 'must be a string, a number or true/false');
     }
     if (typeof value === 'string' && value.length > 4096) fail(field, 'is longer than 4096 characters');
@@ -79,7 +97,10 @@ export function checkClusterSpec(name: string, input: unknown, where = `cluster 
       const check = known[key];
       if (check === undefined) {
         const list = Object.keys(known);
-        fail(field, `is not an option of a ${type} cluster (${list.length === 0 ? 'it has none' : `known: ${list.join(', ')}`})`);
+        fail(
+          field,
+          `is not an option of a ${type} cluster (${list.length === 0 ? 'it has none' : `known: ${list.join(', ')}`})`,
+        );
       } else {
         const problem = check(value);
         if (problem !== undefined) fail(field, problem, { value });
@@ -95,10 +116,14 @@ export function checkClusterSpec(name: string, input: unknown, where = `cluster 
     const at = `queues[${i}]`;
     if (typeof q !== 'object' || q === null || Array.isArray(q)) return fail(at, 'must be an object {name, limits}');
     const entry = q as Record<string, unknown>;
-    for (const key of Object.keys(entry)) if (key !== 'name' && key !== 'limits') fail(`${at}.${key}`, 'is not a queue setting (known: name, limits)');
+    for (const key of Object.keys(entry))
+      if (key !== 'name' && key !== 'limits') fail(`${at}.${key}`, 'is not a queue setting (known: name, limits)');
     const qname = entry['name'];
     if (typeof qname !== 'string' || !isClusterName(qname)) {
-      return fail(`${at}.name`, `${JSON.stringify(qname)} must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+      return fail(
+        `${at}.name`,
+        `${JSON.stringify(qname)} must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      );
     }
     if (queues.some((o) => o.name === qname)) fail(`${at}.name`, `'${qname}' appears twice`);
     queues.push({ name: qname, limits: checkLimits(entry['limits'] ?? {}, `queue '${qname}' limits`, fail) });
@@ -111,11 +136,13 @@ function checkLimits(
   at: string,
   fail: (field: string, problem: string, extra?: Record<string, unknown>) => never,
 ): QueueSpec['limits'] {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return fail(at, 'must be an object such as {"cores": [1, 64]}');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return fail(at, 'must be an object such as {"cores": [1, 64]}');
   const out: QueueSpec['limits'] = {};
   for (const [key, range] of Object.entries(input as Record<string, unknown>)) {
     const field = `${at}.${key}`;
-    if (!(LIMITED_RESOURCES as readonly string[]).includes(key)) fail(field, `is not a resource a queue limits (known: ${LIMITED_RESOURCES.join(', ')})`);
+    if (!(LIMITED_RESOURCES as readonly string[]).includes(key))
+      fail(field, `is not a resource a queue limits (known: ${LIMITED_RESOURCES.join(', ')})`);
     const ok =
       Array.isArray(range) &&
       range.length === 2 &&

@@ -147,7 +147,12 @@ describe('loadConfig', () => {
   it('reads clusters by name, checked and in canonical form', () => {
     const c = loadConfig(
       {},
-      envWith({ clusters: { farm: { type: 'local', options: { parallelism: 2 }, queues: [{ name: 'all.q', limits: { cores: [1, 8] } }] }, tiny: { type: 'sequential' } } }),
+      envWith({
+        clusters: {
+          farm: { type: 'local', options: { parallelism: 2 }, queues: [{ name: 'all.q', limits: { cores: [1, 8] } }] },
+          tiny: { type: 'sequential' },
+        },
+      }),
     );
     expect(c.clusters).toEqual({
       farm: { type: 'local', options: { parallelism: 2 }, queues: [{ name: 'all.q', limits: { cores: [1, 8] } }] },
@@ -158,9 +163,21 @@ describe('loadConfig', () => {
 
   it.each([
     [{ clusters: [] }, 'clusters', /clusters must be an object of clusters by name/],
-    [{ clusters: { farm: { type: 'slurmm' } } }, 'clusters.farm.type', /clusters\.farm: type "slurmm" is not a known cluster type/],
-    [{ clusters: { farm: { type: 'local', queues: [{ name: 'a.q', limits: { cores: [4, 1] } }] } } }, "clusters.farm.queue 'a.q' limits.cores", /min 4 greater than max 1/],
-    [{ clusters: { farm: { type: 'local', options: { parallelism: 'many' } } } }, 'clusters.farm.options.parallelism', /must be a whole number/],
+    [
+      { clusters: { farm: { type: 'slurmm' } } },
+      'clusters.farm.type',
+      /clusters\.farm: type "slurmm" is not a known cluster type/,
+    ],
+    [
+      { clusters: { farm: { type: 'local', queues: [{ name: 'a.q', limits: { cores: [4, 1] } }] } } },
+      "clusters.farm.queue 'a.q' limits.cores",
+      /min 4 greater than max 1/,
+    ],
+    [
+      { clusters: { farm: { type: 'local', options: { parallelism: 'many' } } } },
+      'clusters.farm.options.parallelism',
+      /must be a whole number/,
+    ],
     [{ clusters: { 'no way': { type: 'local' } } }, 'clusters.no way.name', /must be 1–64 letters/],
   ])('rejects the bad cluster in %j, naming the file and the field', (content, field, message) => {
     const env = envWith(content);

@@ -104,20 +104,32 @@ function nonNegative(name: string, v: string): number {
 /** The `clusters` setting: each entry checked as PUT /clusters/:name checks it, named by file and field. */
 function mergeClusters(target: Record<string, ClusterSpec>, source: unknown, origin: string): void {
   if (typeof source !== 'object' || source === null || Array.isArray(source)) {
-    throw new ValidationError(`${origin}: clusters must be an object of clusters by name`, { origin, field: 'clusters' });
+    throw new ValidationError(`${origin}: clusters must be an object of clusters by name`, {
+      origin,
+      field: 'clusters',
+    });
   }
   for (const [name, spec] of Object.entries(source)) {
     try {
       target[name] = checkClusterSpec(name, spec, `${origin}: clusters.${name}`);
     } catch (e) {
       const details = (e as ValidationError).details;
-      throw new ValidationError((e as Error).message, { ...details, origin, field: `clusters.${name}.${String(details['field'])}` });
+      throw new ValidationError((e as Error).message, {
+        ...details,
+        origin,
+        field: `clusters.${name}.${String(details['field'])}`,
+      });
     }
   }
 }
 
 /** `origin` names where the values came from, for messages: "config file /x/config.json". */
-function merge(target: Record<string, unknown>, source: Record<string, unknown>, path: string, origin = 'config overrides'): void {
+function merge(
+  target: Record<string, unknown>,
+  source: Record<string, unknown>,
+  path: string,
+  origin = 'config overrides',
+): void {
   for (const [k, v] of Object.entries(source)) {
     if (path === '' && k === 'clusters') {
       mergeClusters(target[k] as Record<string, ClusterSpec>, v, origin);

@@ -54,5 +54,8 @@ export function topologicalOrder(upstream: readonly (readonly number[])[], nameO
   }
   const cycle = path.slice(seenAt.get(start)).reverse();
   const names = [...cycle, cycle[0]!].map(nameOf);
-  throw new CycleError(`the DAG has a cycle: ${names.join(' → ')}`, { cycle: names.slice(0, -1), stuckTasks: n - tail });
+  throw new CycleError(`the DAG has a cycle: ${names.join(' → ')}`, {
+    cycle: names.slice(0, -1),
+    stuckTasks: n - tail,
+  });
 }

@@ -35,17 +35,20 @@ export class JobmonError extends Error {
 // what to fix, so that print is one line: `stack` is the message, code/status/details stay readable
 // but unlisted, and `cause` stays readable but is shown as [Getter] rather than as another stack.
 // JOBMON_DEBUG=1 keeps the real stack traces (for debugging Jobmon itself).
-const keepStacks = () => typeof process !== 'undefined' && ['1', 'true', 'yes'].includes(process.env['JOBMON_DEBUG'] ?? '');
+const keepStacks = () =>
+  typeof process !== 'undefined' && ['1', 'true', 'yes'].includes(process.env['JOBMON_DEBUG'] ?? '');
 
 function printAsOneLine(err: JobmonError, cause: unknown): void {
   for (const key of ['code', 'status', 'details']) Object.defineProperty(err, key, { enumerable: false });
   Object.defineProperty(err, 'stack', {
     get: () => `${err.name} [${err.code}]: ${err.message}`,
-    set: (value: unknown) => Object.defineProperty(err, 'stack', { value, writable: true, configurable: true, enumerable: false }),
+    set: (value: unknown) =>
+      Object.defineProperty(err, 'stack', { value, writable: true, configurable: true, enumerable: false }),
     enumerable: false,
     configurable: true,
   });
-  if (cause !== undefined) Object.defineProperty(err, 'cause', { get: () => cause, enumerable: false, configurable: true });
+  if (cause !== undefined)
+    Object.defineProperty(err, 'cause', { get: () => cause, enumerable: false, configurable: true });
 }
 
 /** A request or declaration is malformed: a field is missing, mistyped or out of range. */

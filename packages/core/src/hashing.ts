@@ -54,7 +54,9 @@ export function taskSetHash(taskHashes: Iterable<string>): string {
  */
 export function dagHash(nodeHashes: readonly string[], upstream: readonly (readonly number[])[]): string {
   const h = createHash('sha256');
-  const order = nodeHashes.map((_, i) => i).sort((a, b) => (nodeHashes[a]! < nodeHashes[b]! ? -1 : nodeHashes[a]! > nodeHashes[b]! ? 1 : 0));
+  const order = nodeHashes
+    .map((_, i) => i)
+    .sort((a, b) => (nodeHashes[a]! < nodeHashes[b]! ? -1 : nodeHashes[a]! > nodeHashes[b]! ? 1 : 0));
   const rank = new Float64Array(nodeHashes.length);
   order.forEach((node, r) => (rank[node] = r));
   for (const i of order) h.update(nodeHashes[i]!).update('\n');

@@ -41,7 +41,9 @@ routes.set('POST /api/v1/keyed', (req, _b, n) => {
 });
 routes.set('GET /api/v1/keyed', (req) => json(200, { key: keyOf(req) ?? null }));
 routes.set('PUT /api/v1/in-progress', (_req, _b, n) =>
-  n <= 2 ? json(409, { code: 'JM_REQUEST_IN_PROGRESS', message: 'an earlier attempt is still running; retry' }) : json(200, { n }),
+  n <= 2
+    ? json(409, { code: 'JM_REQUEST_IN_PROGRESS', message: 'an earlier attempt is still running; retry' })
+    : json(200, { n }),
 );
 
 let server: http.Server;
@@ -182,7 +184,9 @@ describe('Requester', () => {
 
   it('refuses a malformed URL at once, naming where it came from', () => {
     expect(() => new Requester('localhost:7101', { source: 'JOBMON_URL' })).toThrow(ValidationError);
-    expect(() => new Requester('localhost:7101', { source: 'JOBMON_URL' })).toThrow(/JOBMON_URL="localhost:7101" is not a server URL/);
+    expect(() => new Requester('localhost:7101', { source: 'JOBMON_URL' })).toThrow(
+      /JOBMON_URL="localhost:7101" is not a server URL/,
+    );
     expect(() => checkServerUrl('ftp://h:1')).toThrow(/not a server URL/);
     expect(() => checkServerUrl('http://')).toThrow(/not a server URL/);
     expect(checkServerUrl('http://127.0.0.1:7070/')).toBe('http://127.0.0.1:7070');

@@ -56,11 +56,20 @@ export function checkServerUrl(url: string, source = 'the server URL'): string {
   } catch {
     parsed = undefined;
   }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '' || parsed.search !== '' || parsed.hash !== '') {
-    throw new ValidationError(`${source}=${JSON.stringify(url)} is not a server URL: use http://HOST:PORT (for example http://127.0.0.1:7070)`, {
-      field: source,
-      value: url,
-    });
+  if (
+    !parsed ||
+    (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') ||
+    parsed.hostname === '' ||
+    parsed.search !== '' ||
+    parsed.hash !== ''
+  ) {
+    throw new ValidationError(
+      `${source}=${JSON.stringify(url)} is not a server URL: use http://HOST:PORT (for example http://127.0.0.1:7070)`,
+      {
+        field: source,
+        value: url,
+      },
+    );
   }
   return url.replace(/\/+$/, '');
 }
@@ -81,7 +90,14 @@ export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** The server's answer while another attempt with the same key is still running: retried. */
 const IN_PROGRESS = 'JM_REQUEST_IN_PROGRESS';
 
-function send(url: URL, method: Method, payload: string | undefined, timeoutMs: number, key: string | undefined, signal?: AbortSignal): Promise<RawResponse> {
+function send(
+  url: URL,
+  method: Method,
+  payload: string | undefined,
+  timeoutMs: number,
+  key: string | undefined,
+  signal?: AbortSignal,
+): Promise<RawResponse> {
   const mod = url.protocol === 'https:' ? https : http;
   const headers: http.OutgoingHttpHeaders =
     payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
@@ -118,7 +134,9 @@ const UNREACHABLE_STATUS = new Set([502, 503, 504]);
 
 export class Requester {
   readonly baseUrl: string;
-  private readonly opts: Required<Omit<RequesterOptions, 'onRetry' | 'onReachable' | 'retryForMs' | 'source' | 'signal'>> & {
+  private readonly opts: Required<
+    Omit<RequesterOptions, 'onRetry' | 'onReachable' | 'retryForMs' | 'source' | 'signal'>
+  > & {
     signal: AbortSignal | undefined;
     retryForMs: number | undefined;
     source: string | undefined;
@@ -145,7 +163,8 @@ export class Requester {
   /** The same server with other options (e.g. a runner that rides out long outages). */
   with(opts: RequesterOptions): Requester {
     const merged: RequesterOptions = { ...opts };
-    for (const [k, v] of Object.entries(this.opts)) if (v !== undefined && !(k in opts)) (merged as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(this.opts))
+      if (v !== undefined && !(k in opts)) (merged as Record<string, unknown>)[k] = v;
     return new Requester(this.baseUrl, merged);
   }
 
@@ -166,8 +185,17 @@ export class Requester {
   }
 
   /** With a signal, an abort ends the request at once (rejecting with an 'aborted' error, no retry). */
-  async request<T>(method: Method, path: string, body?: unknown, timeoutMs?: number, callSignal?: AbortSignal): Promise<T> {
-    const signal = callSignal && this.opts.signal ? AbortSignal.any([callSignal, this.opts.signal]) : (callSignal ?? this.opts.signal);
+  async request<T>(
+    method: Method,
+    path: string,
+    body?: unknown,
+    timeoutMs?: number,
+    callSignal?: AbortSignal,
+  ): Promise<T> {
+    const signal =
+      callSignal && this.opts.signal
+        ? AbortSignal.any([callSignal, this.opts.signal])
+        : (callSignal ?? this.opts.signal);
     if (signal?.aborted) throw new Error(`${method} ${path}: aborted`);
     const url = new URL(`${this.baseUrl}/api/v1${path}`);
     const route = `${method} ${path}`;
@@ -227,7 +255,10 @@ export class Requester {
       throw err;
     }
     if (lastError instanceof JobmonError) throw lastError;
-    const why = lastError instanceof Error ? ((lastError.cause as Error | undefined)?.message ?? lastError.message) : String(lastError);
+    const why =
+      lastError instanceof Error
+        ? ((lastError.cause as Error | undefined)?.message ?? lastError.message)
+        : String(lastError);
     const secs = ((Date.now() - (firstFailure ?? Date.now())) / 1000).toFixed(1);
     const from = this.opts.source ? ` (${this.opts.source}=${this.baseUrl})` : '';
     throw new ServerUnreachableError(

@@ -237,8 +237,12 @@ describe('derived lists', () => {
   });
 
   it("TASK_ATTEMPT_OVER_STATES are where a task rests after its instance's end: DONE or the server's error verdicts", () => {
-    const verdicts = taskMachine.edges.filter((e) => e.from === 'ERROR_RECOVERABLE' && e.actor === 'server').map((e) => e.to);
-    const fromRunning = taskMachine.edges.filter((e) => e.from === 'RUNNING' && e.actor === 'worker' && e.to !== 'ERROR_RECOVERABLE').map((e) => e.to);
+    const verdicts = taskMachine.edges
+      .filter((e) => e.from === 'ERROR_RECOVERABLE' && e.actor === 'server')
+      .map((e) => e.to);
+    const fromRunning = taskMachine.edges
+      .filter((e) => e.from === 'RUNNING' && e.actor === 'worker' && e.to !== 'ERROR_RECOVERABLE')
+      .map((e) => e.to);
     expect([...TASK_ATTEMPT_OVER_STATES].sort()).toEqual([...new Set([...verdicts, ...fromRunning])].sort());
     expect([...TASK_ATTEMPT_OVER_STATES].sort()).toEqual(['ADJUSTING_RESOURCES', 'DONE', 'ERROR_FATAL', 'REGISTERING']);
   });
@@ -251,7 +255,9 @@ describe('derived lists', () => {
   it('legalFrom lists exactly the states with a legal edge to the target', () => {
     for (const m of machines) {
       for (const to of m.states) {
-        expect([...legalFrom(m, to)].sort(), `${m.name} →${to}`).toEqual(m.states.filter((s) => m.isLegal(s, to)).sort());
+        expect([...legalFrom(m, to)].sort(), `${m.name} →${to}`).toEqual(
+          m.states.filter((s) => m.isLegal(s, to)).sort(),
+        );
       }
     }
   });

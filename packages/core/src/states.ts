@@ -237,7 +237,12 @@ export const taskMachine = machine<TaskStatus>(
     ['RUNNING', 'DONE', 'worker', 'the command exited 0'],
     ['RUNNING', 'ERROR_RECOVERABLE', 'worker', 'the instance failed; the server decides what follows'],
     ['ERROR_RECOVERABLE', 'ADJUSTING_RESOURCES', 'server', 'a resource error with attempts left: scale, then retry'],
-    ['ERROR_RECOVERABLE', 'REGISTERING', 'server', 'an error with attempts left, or Jobmon killed it (a stop): it runs again'],
+    [
+      'ERROR_RECOVERABLE',
+      'REGISTERING',
+      'server',
+      'an error with attempts left, or Jobmon killed it (a stop): it runs again',
+    ],
     ['ERROR_RECOVERABLE', 'ERROR_FATAL', 'server', 'no attempts left, or its cluster says it cannot be retried'],
     ['QUEUED', 'REGISTERING', 'client', 'resume: a queued task of a dead run is reset'],
     ['INSTANTIATING', 'REGISTERING', 'client', 'resume: an instantiating task of a dead run is reset'],

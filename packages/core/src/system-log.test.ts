@@ -28,11 +28,17 @@ describe('the system log', () => {
   it('keeps at most twice its size: the file and one rotated file, each of whole JSON lines', () => {
     const path = join(scratch(), 'logs', 'jobmon.log');
     const log = openSystemLog(path, 'runner', 4096);
-    for (let i = 0; i < 500; i++) log.info({ i }, 'a line of about a hundred bytes, to fill the file several times over');
+    for (let i = 0; i < 500; i++)
+      log.info({ i }, 'a line of about a hundred bytes, to fill the file several times over');
     expect(statSync(path).size).toBeLessThanOrEqual(4096);
     expect(statSync(`${path}.1`).size).toBeLessThanOrEqual(4096);
     const last = jsonLines(path);
-    expect(last.at(-1)).toMatchObject({ msg: expect.stringContaining('a line'), name: 'runner', pid: process.pid, i: 499 });
+    expect(last.at(-1)).toMatchObject({
+      msg: expect.stringContaining('a line'),
+      name: 'runner',
+      pid: process.pid,
+      i: 499,
+    });
     expect(jsonLines(`${path}.1`).every((l) => typeof l.i === 'number')).toBe(true);
   });
 

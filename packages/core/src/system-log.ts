@@ -89,5 +89,8 @@ export class BoundedFile {
 
 /** A logger writing JSON lines to `path` (bounded), each with `name` and the process id. */
 export function openSystemLog(path: string, name: string, maxBytes?: number): Logger {
-  return pino({ name, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, new BoundedFile(path, maxBytes));
+  return pino(
+    { name, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    new BoundedFile(path, maxBytes),
+  );
 }

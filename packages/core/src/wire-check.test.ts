@@ -23,7 +23,11 @@ describe('assertWire', () => {
 
   it.each([
     ['a NUL in a name', { ...task, name: 'a\u0000' }, '/name must not contain NUL'],
-    ['an unpaired surrogate in a node arg value', { ...task, nodeArgs: { loc: 'x\uD800' } }, '/nodeArgs/loc must not contain NUL'],
+    [
+      'an unpaired surrogate in a node arg value',
+      { ...task, nodeArgs: { loc: 'x\uD800' } },
+      '/nodeArgs/loc must not contain NUL',
+    ],
     ['a NUL in a node arg key', { ...task, nodeArgs: { 'l\u0000': 1 } }, '/nodeArgs key "l\\u0000"'],
     ['attempts out of range', { ...task, maxAttempts: 1001 }, '/maxAttempts'],
     ['an id past 2^53', { ...task, templateVersionId: 2 ** 53 }, '/templateVersionId'],

@@ -33,10 +33,16 @@ export function assertWire(schema: TSchema, value: unknown, where: string): void
     compiled.set(schema, check);
   }
   const unclean = uncleanText(value, '', 0);
-  if (unclean) throw new ValidationError(`${where}: ${unclean} must not contain NUL or an unpaired UTF-16 surrogate`, { field: unclean });
+  if (unclean)
+    throw new ValidationError(`${where}: ${unclean} must not contain NUL or an unpaired UTF-16 surrogate`, {
+      field: unclean,
+    });
   if (check.Check(value)) return;
   const first = check.Errors(value).First();
   const field = first?.path || '/';
-  const problem = first?.schema['format'] === 'clean-text' ? 'must not contain NUL or an unpaired UTF-16 surrogate' : (first?.message ?? 'is invalid');
+  const problem =
+    first?.schema['format'] === 'clean-text'
+      ? 'must not contain NUL or an unpaired UTF-16 surrogate'
+      : (first?.message ?? 'is invalid');
   throw new ValidationError(`${where}: ${field} ${problem}`, { field });
 }

@@ -1,14 +1,18 @@
 // Request and response shapes of the /api/v1 routes. The server validates bodies with these
 // schemas and the OpenAPI document is generated from them; clients use the Static types.
 
-import { FormatRegistry, Type, type Static, type TSchema, type TLiteral, type TRecord, type TString, type TUnion, type TUnknown } from '@sinclair/typebox';
 import {
-  TASK_INSTANCE_STATES,
-  TASK_STATES,
-  WORKFLOW_RUN_STATES,
-  WORKFLOW_STATES,
-  ERROR_CLASSES,
-} from './states.js';
+  FormatRegistry,
+  Type,
+  type Static,
+  type TSchema,
+  type TLiteral,
+  type TRecord,
+  type TString,
+  type TUnion,
+  type TUnknown,
+} from '@sinclair/typebox';
+import { TASK_INSTANCE_STATES, TASK_STATES, WORKFLOW_RUN_STATES, WORKFLOW_STATES, ERROR_CLASSES } from './states.js';
 import { isCleanText } from './text.js';
 import { CLUSTER_NAME_PATTERN } from './clusters.js';
 
@@ -46,13 +50,25 @@ type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLitera
 const union = <T extends readonly string[]>(values: T): TUnion<Literals<T>> =>
   Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<Literals<T>>;
 const FiniteNumber = Type.Number({ minimum: -MAX_ID, maximum: MAX_ID });
-const ArgValue = Type.Union([Type.String({ maxLength: 2048, format: CLEAN_TEXT_FORMAT }), FiniteNumber, Type.Boolean()]);
+const ArgValue = Type.Union([
+  Type.String({ maxLength: 2048, format: CLEAN_TEXT_FORMAT }),
+  FiniteNumber,
+  Type.Boolean(),
+]);
 const Args = NamedRecord(ArgValue);
 // Resources are free-form (a cluster may define its own), but flat: scalars, or a list of scalars
 // (resource scales list the values to try). Their sizes are checked against the queue's limits.
-const ResourceScalar = Type.Union([Type.String({ maxLength: 1024, format: CLEAN_TEXT_FORMAT }), FiniteNumber, Type.Boolean(), Type.Null()]);
+const ResourceScalar = Type.Union([
+  Type.String({ maxLength: 1024, format: CLEAN_TEXT_FORMAT }),
+  FiniteNumber,
+  Type.Boolean(),
+  Type.Null(),
+]);
 // Typed as before (unknown values) so that callers keep passing what normaliseResources accepts.
-const Resources = NamedRecord(Type.Union([ResourceScalar, Type.Array(ResourceScalar, { maxItems: 1000 })]), 256) as unknown as TRecord<TString, TUnknown>;
+const Resources = NamedRecord(
+  Type.Union([ResourceScalar, Type.Array(ResourceScalar, { maxItems: 1000 })]),
+  256,
+) as unknown as TRecord<TString, TUnknown>;
 
 /** Schemas for route params and querystrings, shared so that every route bounds them alike. */
 export const IdSchema = Id;
@@ -78,14 +94,20 @@ export const HealthResponse = Type.Object({
   databaseId: Type.String(),
   /** This process's reaper: 'holder' runs it; 'standby' waits for another replica's lease to lapse. */
   reaper: Type.Optional(
-    Type.Object({ role: Type.Union([Type.Literal('holder'), Type.Literal('standby'), Type.Literal('off')]), passes: Type.Integer({ minimum: 0 }) }),
+    Type.Object({
+      role: Type.Union([Type.Literal('holder'), Type.Literal('standby'), Type.Literal('off')]),
+      passes: Type.Integer({ minimum: 0 }),
+    }),
   ),
 });
 export type HealthResponseT = Static<typeof HealthResponse>;
 
 // --- definitions ------------------------------------------------------------------------------
 
-export const ToolRequest = Type.Object({ name: Name, newVersion: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export const ToolRequest = Type.Object(
+  { name: Name, newVersion: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
 export const ToolResponse = Type.Object({ toolId: Id, toolVersionId: Id });
 
 export const TemplateSpec = Type.Object(
@@ -147,7 +169,11 @@ export const RunRequest = Type.Object(
 );
 /** POST /workflow-runs/{id}/reap: the process that ran this run is gone (checked on its host). */
 export const ReapRunRequest = Type.Object(
-  { host: Text(255), pid: Int32Count, processStart: Type.String({ minLength: 1, maxLength: 128, format: CLEAN_TEXT_FORMAT }) },
+  {
+    host: Text(255),
+    pid: Int32Count,
+    processStart: Type.String({ minLength: 1, maxLength: 128, format: CLEAN_TEXT_FORMAT }),
+  },
   { additionalProperties: false },
 );
 export const ReapRunResponse = Type.Object({ runId: Id, status: WorkflowRunStatusSchema });
@@ -199,17 +225,17 @@ export const HeartbeatRequest = Type.Object(
   { status: WorkflowRunStatusSchema, nextReportMs: Type.Optional(ReportMs) },
   { additionalProperties: false },
 );
-export const InstanceHeartbeatRequest = Type.Object(
-  { nextReportMs: ReportMs },
-  { additionalProperties: false },
-);
+export const InstanceHeartbeatRequest = Type.Object({ nextReportMs: ReportMs }, { additionalProperties: false });
 
 // --- scheduling -------------------------------------------------------------------------------
 
 export const QueueRequest = Type.Object(
   {
     tasks: Type.Array(
-      Type.Object({ taskId: Id, resources: Type.Optional(Resources), queue: Type.Optional(Name) }, { additionalProperties: false }),
+      Type.Object(
+        { taskId: Id, resources: Type.Optional(Resources), queue: Type.Optional(Name) },
+        { additionalProperties: false },
+      ),
       { minItems: 1, maxItems: 5000 },
     ),
   },
@@ -310,7 +336,10 @@ export const WorkflowDetail = Type.Object({
   taskCount: Type.Integer(),
   counts: Type.Record(Type.String(), Type.Integer()),
   maxConcurrentlyRunning: Type.Integer(),
-  lastRun: Type.Union([Type.Null(), Type.Object({ id: Id, status: WorkflowRunStatusSchema, heartbeatAt: Type.Integer() })]),
+  lastRun: Type.Union([
+    Type.Null(),
+    Type.Object({ id: Id, status: WorkflowRunStatusSchema, heartbeatAt: Type.Integer() }),
+  ]),
   createdAt: Type.Integer(),
   statusAt: Type.Integer(),
 });
@@ -410,28 +439,30 @@ export const OpenApiResponse = Type.Record(Type.String(), Type.Unknown());
 export const EdgesResponse = Type.Object({ inserted: Type.Integer() });
 export const InstanceHeartbeatResponse = Type.Object({ status: TaskInstanceStatusSchema });
 
-export const WorkflowTasksQuery = Type.Object(
-  {
-    status: Type.Optional(TaskStatusSchema),
-    limit: Type.Integer({ minimum: 1, maximum: 100000, default: 1000 }),
-    offset: Type.Integer({ minimum: 0, maximum: MAX_ID, default: 0 }),
-  },
-);
+export const WorkflowTasksQuery = Type.Object({
+  status: Type.Optional(TaskStatusSchema),
+  limit: Type.Integer({ minimum: 1, maximum: 100000, default: 1000 }),
+  offset: Type.Integer({ minimum: 0, maximum: MAX_ID, default: 0 }),
+});
 export const WorkflowTasksResponse = Type.Object({ tasks: Type.Array(TaskSummary) });
-export const WorkflowErrorsQuery = Type.Object(
-  {
-    all: Type.Boolean({ default: false }),
-    limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }),
-  },
+export const WorkflowErrorsQuery = Type.Object({
+  all: Type.Boolean({ default: false }),
+  limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }),
+});
+export const ResumeRequest = Type.Object(
+  { mode: Type.Union([Type.Literal('cold'), Type.Literal('hot')]) },
+  { additionalProperties: false },
 );
-export const ResumeRequest = Type.Object({ mode: Type.Union([Type.Literal('cold'), Type.Literal('hot')]) }, { additionalProperties: false });
 /** The run asked to stop, and its status; both null when no run was live. */
-export const ResumeResponse = Type.Object({ runId: Type.Union([Id, Type.Null()]), status: Type.Union([WorkflowRunStatusSchema, Type.Null()]) });
+export const ResumeResponse = Type.Object({
+  runId: Type.Union([Id, Type.Null()]),
+  status: Type.Union([WorkflowRunStatusSchema, Type.Null()]),
+});
 
 /** GET /workflow-runs/{id}/instances?status=A,B: a run's instances, for a runner that takes over. */
-export const RunInstancesQuery = Type.Object(
-  { status: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Z_,]*$' })) },
-);
+export const RunInstancesQuery = Type.Object({
+  status: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Z_,]*$' })),
+});
 export const RunInstance = Type.Object({
   id: Id,
   taskId: Id,
@@ -442,25 +473,29 @@ export const RunInstance = Type.Object({
 export const RunInstancesResponse = Type.Object({ instances: Type.Array(RunInstance) });
 
 /** GET /task-instances/{id}: the instance, with its task's command and name and its workflow. */
-export const InstanceWithTask = Type.Composite([InstanceDetail, Type.Object({ command: Type.String(), taskName: Type.String(), workflowId: Id })]);
+export const InstanceWithTask = Type.Composite([
+  InstanceDetail,
+  Type.Object({ command: Type.String(), taskName: Type.String(), workflowId: Id }),
+]);
 
 export const EventEntitySchema = union(['workflow', 'workflow_run', 'task', 'task_instance'] as const);
-export const EventsQuery = Type.Object(
-  {
-    after: Type.Integer({ minimum: 0, maximum: MAX_ID, default: 0 }),
-    workflowId: Type.Optional(Id),
-    entity: Type.Optional(EventEntitySchema),
-    limit: Type.Integer({ minimum: 1, maximum: 10000, default: 1000 }),
-    waitMs: Type.Integer({ minimum: 0, maximum: 60000, default: 0 }),
-  },
-);
+export const EventsQuery = Type.Object({
+  after: Type.Integer({ minimum: 0, maximum: MAX_ID, default: 0 }),
+  workflowId: Type.Optional(Id),
+  entity: Type.Optional(EventEntitySchema),
+  limit: Type.Integer({ minimum: 1, maximum: 10000, default: 1000 }),
+  waitMs: Type.Integer({ minimum: 0, maximum: 60000, default: 0 }),
+});
 export const LatestEventResponse = Type.Object({ last: Type.Integer() });
 
 // --- the workflow list (GET /workflows) --------------------------------------------------------
 
 export const WORKFLOW_LIST_MAX = 1000;
 /** `key=value`, repeated for several (all must hold). */
-const KeyValues = Type.Union([Type.String({ maxLength: 4096 }), Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 32 })]);
+const KeyValues = Type.Union([
+  Type.String({ maxLength: 4096 }),
+  Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 32 }),
+]);
 export const WorkflowListQuery = Type.Object(
   {
     /** A glob over the name: `*` any run of characters, `?` one; everything else literal, case-insensitive. */
@@ -521,7 +556,10 @@ const ClusterOptions = Type.Record(
   { propertyNames: Name, maxProperties: 64 },
 );
 /** [min, max] per resource (cores; memory in MiB; runtime in seconds). */
-const QueueLimits = Type.Record(Type.String(), Type.Tuple([FiniteNumber, FiniteNumber]), { propertyNames: Name, maxProperties: 16 });
+const QueueLimits = Type.Record(Type.String(), Type.Tuple([FiniteNumber, FiniteNumber]), {
+  propertyNames: Name,
+  maxProperties: 16,
+});
 export const QueueSpecSchema = Type.Object({ name: ClusterName, limits: QueueLimits }, { additionalProperties: false });
 /** PUT /clusters/{name}: create the cluster or update it. Listed queues are added or updated;
  *  queues not listed are kept (tasks may refer to them). A new cluster needs at least one queue. */
@@ -533,7 +571,11 @@ export const ClusterPutRequest = Type.Object(
   },
   { additionalProperties: false },
 );
-export const QueueInfo = Type.Object({ id: Id, name: Type.String(), limits: Type.Record(Type.String(), Type.Unknown()) });
+export const QueueInfo = Type.Object({
+  id: Id,
+  name: Type.String(),
+  limits: Type.Record(Type.String(), Type.Unknown()),
+});
 export const ClusterInfo = Type.Object({
   id: Id,
   name: Type.String(),

@@ -19,16 +19,26 @@ beforeAll(async () => {
     req.on('end', () => {
       if (down > 0) {
         down--;
-        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'JM_INTERNAL', message: 'the database is unavailable' }));
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ code: 'JM_INTERNAL', message: 'the database is unavailable' }));
         return;
       }
       const { items } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { items: InstanceTransitionT[] };
       requests.push(items.map((i) => i.id));
       if (items.some((i) => i.id === 13)) {
-        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'JM_VALIDATION', message: 'items/… has a bad byte' }));
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ code: 'JM_VALIDATION', message: 'items/… has a bad byte' }));
         return;
       }
-      const results: TransitionResultT[] = items.map((i) => ({ id: i.id, outcome: 'applied', status: i.to, taskId: i.id, taskStatus: 'DONE' }));
+      const results: TransitionResultT[] = items.map((i) => ({
+        id: i.id,
+        outcome: 'applied',
+        status: i.to,
+        taskId: i.id,
+        taskStatus: 'DONE',
+      }));
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results }));
     });
   });
@@ -69,7 +79,11 @@ describe('Reporter', () => {
     process.off('unhandledRejection', onUnhandled);
     expect(unhandled).toEqual([]);
     expect(got.failed).toEqual([13]);
-    expect(got.results.sort((a, b) => a - b)).toEqual(items(40).map((i) => i.id).filter((id) => id !== 13));
+    expect(got.results.sort((a, b) => a - b)).toEqual(
+      items(40)
+        .map((i) => i.id)
+        .filter((id) => id !== 13),
+    );
     const settled = await Promise.all(verdicts);
     expect(settled.map((v, i) => (v === undefined ? i + 1 : 0)).filter(Boolean)).toEqual([13]);
     expect(got.fatal).toEqual([]);
@@ -79,7 +93,9 @@ describe('Reporter', () => {
 
   it('keeps reports made while the server does not answer and sends them when it is back', async () => {
     down = 6;
-    const { r, got } = reporter(new Requester(base, { backoffMs: 5, maxBackoffMs: 20, retries: Infinity, retryForMs: 10_000 }));
+    const { r, got } = reporter(
+      new Requester(base, { backoffMs: 5, maxBackoffMs: 20, retries: Infinity, retryForMs: 10_000 }),
+    );
     const done = Promise.all(items(10).map((i) => r.report(i)));
     await done;
     await r.idle();
@@ -90,7 +106,9 @@ describe('Reporter', () => {
 
   it('fails as a whole only when the server stays away past the requester’s budget', async () => {
     down = 1_000_000;
-    const { r, got } = reporter(new Requester(base, { backoffMs: 5, maxBackoffMs: 10, retries: Infinity, retryForMs: 200 }));
+    const { r, got } = reporter(
+      new Requester(base, { backoffMs: 5, maxBackoffMs: 10, retries: Infinity, retryForMs: 200 }),
+    );
     const settled = await Promise.all(items(3).map((i) => r.report(i)));
     expect(settled).toEqual([undefined, undefined, undefined]);
     expect(got.fatal).toHaveLength(1);

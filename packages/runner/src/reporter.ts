@@ -9,7 +9,16 @@
 // go through. Only the requester giving up altogether (the outage outlasted the runner's
 // tolerance, or the run was cancelled) fails the reporter (onFatal).
 
-import { INSTANCE_PROGRESS_STATES, JobmonError, ServerUnreachableError, createApiClient, type ApiClient, type InstanceTransitionT, type Requester, type TransitionResultT } from '@jobmon/core';
+import {
+  INSTANCE_PROGRESS_STATES,
+  JobmonError,
+  ServerUnreachableError,
+  createApiClient,
+  type ApiClient,
+  type InstanceTransitionT,
+  type Requester,
+  type TransitionResultT,
+} from '@jobmon/core';
 
 /** The requester gave up on the server itself (no answer, or 502/503/504 to the end), or was cancelled. */
 export function isOutage(e: unknown): boolean {

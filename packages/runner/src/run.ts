@@ -28,7 +28,13 @@ import {
   type TransitionResultT,
   type WorkflowRunStatus,
 } from '@jobmon/core';
-import type { ClusterConfig, Distributor, DistributorFactory, DistributorHost, LaunchItem } from './distributors/contract.js';
+import type {
+  ClusterConfig,
+  Distributor,
+  DistributorFactory,
+  DistributorHost,
+  LaunchItem,
+} from './distributors/contract.js';
 import { createLocalDistributor, createSequentialDistributor } from './distributors/local.js';
 import { createDummyDistributor } from './distributors/dummy.js';
 import { Reporter, isOutage } from './reporter.js';
@@ -54,7 +60,11 @@ async function clusterConfigs(api: ApiClient, names: Set<string>): Promise<Map<s
   const { clusters } = await api.listClusters();
   for (const name of names) {
     const c = clusters.find((k) => k.name === name);
-    if (!c) throw new UnknownClusterError(`cluster '${name}' is not known to the server (known: ${clusters.map((k) => k.name).join(', ')})`, { cluster: name });
+    if (!c)
+      throw new UnknownClusterError(
+        `cluster '${name}' is not known to the server (known: ${clusters.map((k) => k.name).join(', ')})`,
+        { cluster: name },
+      );
     if (!DISTRIBUTORS[c.type]) {
       throw new UnknownClusterError(
         `cluster '${name}' is of type '${c.type}', and no distributor for type '${c.type}' is available in this runner ` +
@@ -62,7 +72,12 @@ async function clusterConfigs(api: ApiClient, names: Set<string>): Promise<Map<s
         { cluster: name, type: c.type },
       );
     }
-    out.set(name, { name: c.name, type: c.type, options: c.options, queues: c.queues.map((q) => ({ name: q.name, limits: q.limits })) });
+    out.set(name, {
+      name: c.name,
+      type: c.type,
+      options: c.options,
+      queues: c.queues.map((q) => ({ name: q.name, limits: q.limits })),
+    });
   }
   return out;
 }
@@ -105,7 +120,6 @@ export interface RunOutcome {
   finalStatuses: (TaskStatus | null)[];
 }
 
-
 export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   const started = Date.now();
   const toleranceMs = opts.outageToleranceMs ?? DEFAULT_OUTAGE_TOLERANCE_MS;
@@ -121,13 +135,18 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
       swarm?.setOnline(up);
       if (!up) {
         downSince = Date.now();
-        const why = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : 'it answers 502/503/504';
+        const why =
+          error instanceof Error
+            ? ((error.cause as Error | undefined)?.message ?? error.message)
+            : 'it answers 502/503/504';
         opts.onWarning?.(
           `the Jobmon server at ${base.baseUrl} does not answer (${why}); running tasks go on, nothing new starts, ` +
             `outcomes are kept until it is back (giving up after ${Math.round(toleranceMs / 60_000)} min)`,
         );
       } else if (downSince !== undefined) {
-        opts.onWarning?.(`the Jobmon server is back after ${((Date.now() - downSince) / 1000).toFixed(0)} s; sending ${reporter.backlog} kept report(s)`);
+        opts.onWarning?.(
+          `the Jobmon server is back after ${((Date.now() - downSince) / 1000).toFixed(0)} s; sending ${reporter.backlog} kept report(s)`,
+        );
         downSince = undefined;
       }
     },
@@ -149,7 +168,8 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   let fatal: unknown;
   const reporter = new Reporter(requester, {
     onResult: (r: TransitionResultT, item: InstanceTransitionT) => {
-      if (r.outcome === 'rejected' || r.outcome === 'moved') opts.onWarning?.(r.message ?? `instance ${r.id}: ${item.to} rejected`);
+      if (r.outcome === 'rejected' || r.outcome === 'moved')
+        opts.onWarning?.(r.message ?? `instance ${r.id}: ${item.to} rejected`);
       if (item.to === 'RUNNING' && r.status === 'RUNNING') swarm?.instanceRunning(r.id);
       if (isInstanceEnd(item.to)) {
         // Our process is over, whatever the server made of the report. A task that is not in a
@@ -159,7 +179,9 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
       }
     },
     onItemFailed: (item, e) => {
-      opts.onWarning?.(`the server refused the report ${item.to} of instance ${item.id}: ${(e as Error).message}; that task will run again on resume`);
+      opts.onWarning?.(
+        `the server refused the report ${item.to} of instance ${item.id}: ${(e as Error).message}; that task will run again on resume`,
+      );
       if (isInstanceEnd(item.to)) swarm?.instanceEnded(item.id, 'ERROR_FATAL');
     },
     onFatal: (e) => {
@@ -193,7 +215,8 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
 
   const distributors = new Map<string, Distributor>();
   const clusters = new Set<string>();
-  for (let i = 0; i < opts.tasks.ids.length; i++) if (opts.tasks.statuses[i] !== 'DONE') clusters.add(opts.clusterOf(i));
+  for (let i = 0; i < opts.tasks.ids.length; i++)
+    if (opts.tasks.statuses[i] !== 'DONE') clusters.add(opts.clusterOf(i));
 
   // Follow the run's events from before it starts, so a stop that arrives at any moment is heard.
   const { last } = await api.latestEvent();
@@ -201,7 +224,10 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   try {
     for (const [name, cluster] of await clusterConfigs(api, clusters)) {
       const factory = DISTRIBUTORS[cluster.type]!;
-      distributors.set(name, factory({ host: host(name), cluster, ...(opts.parallelism ? { parallelism: opts.parallelism } : {}) }));
+      distributors.set(
+        name,
+        factory({ host: host(name), cluster, ...(opts.parallelism ? { parallelism: opts.parallelism } : {}) }),
+      );
     }
     await move('LAUNCHED');
     await move('RUNNING');
@@ -240,7 +266,9 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   const serverMoved = (to: WorkflowRunStatus) => {
     if (serverSaid !== undefined || to === 'RUNNING') return;
     serverSaid = to;
-    opts.onWarning?.(`the server moved this run to ${to}; ${to === 'HOT_RESUME' ? 'letting running tasks finish, starting nothing new' : 'stopping its tasks'}`);
+    opts.onWarning?.(
+      `the server moved this run to ${to}; ${to === 'HOT_RESUME' ? 'letting running tasks finish, starting nothing new' : 'stopping its tasks'}`,
+    );
     if (to === 'HOT_RESUME') s.drain();
     else killAll();
   };
@@ -249,23 +277,36 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   // heartbeat. Worker-based distributors report to the server; their outcomes arrive here too.
   const viaServer = [...distributors.values()].some((d) => d.reportsViaServer);
   const followAbort = new AbortController();
-  const follower = follow(api, opts.workflowId, viaServer ? undefined : 'workflow_run', last, followAbort.signal, (e) => {
-    if (e.entity === 'workflow_run') {
-      if (e.entityId === opts.runId && e.actor !== 'swarm' && workflowRunMachine.isState(e.to)) serverMoved(e.to);
-      return;
-    }
-    const instanceId = e.context?.['instanceId'];
-    if (e.entity === 'task' && typeof instanceId === 'number' && TASK_ATTEMPT_OVER_STATES.includes(e.to as TaskStatus)) {
-      s.instanceEnded(instanceId, e.to as TaskStatus);
-    } else if (e.entity === 'task_instance' && e.to === 'RUNNING') {
-      s.instanceRunning(e.entityId);
-    } else if (e.entity === 'task_instance' && e.to === 'TRIAGING') {
-      // The server lost its heartbeat: ask the distributor that runs it whether it lives.
-      const cluster = s.clusterOfInstance(e.entityId);
-      const d = cluster === undefined ? undefined : distributors.get(cluster);
-      d?.triage?.([e.entityId]).catch((err: unknown) => opts.onWarning?.(`triage of instance ${e.entityId}: ${(err as Error).message}`));
-    }
-  }).catch((err: unknown) => {
+  const follower = follow(
+    api,
+    opts.workflowId,
+    viaServer ? undefined : 'workflow_run',
+    last,
+    followAbort.signal,
+    (e) => {
+      if (e.entity === 'workflow_run') {
+        if (e.entityId === opts.runId && e.actor !== 'swarm' && workflowRunMachine.isState(e.to)) serverMoved(e.to);
+        return;
+      }
+      const instanceId = e.context?.['instanceId'];
+      if (
+        e.entity === 'task' &&
+        typeof instanceId === 'number' &&
+        TASK_ATTEMPT_OVER_STATES.includes(e.to as TaskStatus)
+      ) {
+        s.instanceEnded(instanceId, e.to as TaskStatus);
+      } else if (e.entity === 'task_instance' && e.to === 'RUNNING') {
+        s.instanceRunning(e.entityId);
+      } else if (e.entity === 'task_instance' && e.to === 'TRIAGING') {
+        // The server lost its heartbeat: ask the distributor that runs it whether it lives.
+        const cluster = s.clusterOfInstance(e.entityId);
+        const d = cluster === undefined ? undefined : distributors.get(cluster);
+        d?.triage?.([e.entityId]).catch((err: unknown) =>
+          opts.onWarning?.(`triage of instance ${e.entityId}: ${(err as Error).message}`),
+        );
+      }
+    },
+  ).catch((err: unknown) => {
     fatal ??= err;
     s.fail(err);
   });
@@ -300,7 +341,8 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   }
   // Whatever is still queued or running is cancelled: a stop, a resume elsewhere, or a failure.
   const held = swarm.takeHeld();
-  for (const id of held) void reporter.report({ id, to: 'ERROR_FATAL', errorMessage: 'cancelled before launch: the run stopped' });
+  for (const id of held)
+    void reporter.report({ id, to: 'ERROR_FATAL', errorMessage: 'cancelled before launch: the run stopped' });
   // After a drain (hot resume) nothing is running any more; stop() then only releases launchers.
   await Promise.all([...distributors.values()].map((d) => d.stop()));
   await reporter.idle();
@@ -329,7 +371,13 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
         ? 'STOPPED'
         : 'ERROR';
   const status = await endRun(move, wanted, swarm.allDone);
-  return { status, progress: swarm.progress(), elapsedMs: Date.now() - started, logDir, finalStatuses: swarm.finalStatuses() };
+  return {
+    status,
+    progress: swarm.progress(),
+    elapsedMs: Date.now() - started,
+    logDir,
+    finalStatuses: swarm.finalStatuses(),
+  };
 }
 
 /**
@@ -337,7 +385,11 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
  * before the end, or the reaper after an outage): then the run ends as the table allows from there —
  * DONE when every task finished, TERMINATED otherwise — and an ended run is left as it is.
  */
-async function endRun(move: (to: WorkflowRunStatus) => Promise<void>, wanted: WorkflowRunStatus, allDone: boolean): Promise<WorkflowRunStatus> {
+async function endRun(
+  move: (to: WorkflowRunStatus) => Promise<void>,
+  wanted: WorkflowRunStatus,
+  allDone: boolean,
+): Promise<WorkflowRunStatus> {
   try {
     await move(wanted);
     return wanted;
@@ -364,7 +416,10 @@ async function follow(
   let seq = after;
   while (!signal.aborted) {
     const r = await api
-      .followEvents({ query: { after: seq, workflowId, ...(entity === undefined ? {} : { entity }), waitMs: 2000, limit: 5000 } }, { timeoutMs: 30_000, signal })
+      .followEvents(
+        { query: { after: seq, workflowId, ...(entity === undefined ? {} : { entity }), waitMs: 2000, limit: 5000 } },
+        { timeoutMs: 30_000, signal },
+      )
       .catch((e: unknown) => {
         if (signal.aborted) return { events: [], last: seq };
         throw e;
@@ -387,11 +442,14 @@ function throttle<T>(fn: (v: T) => void, ms: number): (v: T) => void {
     }
     pending = v;
     if (!timer) {
-      timer = setTimeout(() => {
-        timer = undefined;
-        last = Date.now();
-        if (pending !== undefined) fn(pending);
-      }, ms - (now - last));
+      timer = setTimeout(
+        () => {
+          timer = undefined;
+          last = Date.now();
+          if (pending !== undefined) fn(pending);
+        },
+        ms - (now - last),
+      );
       timer.unref();
     }
   };

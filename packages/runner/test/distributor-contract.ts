@@ -158,7 +158,12 @@ export function describeDistributorContract(
       api = new Requester(server.url);
       // The suite's name is the cluster's: its type, options and queues come from the server.
       const c = await createApiClient(api).getCluster({ name });
-      cluster = { name: c.name, type: c.type, options: c.options, queues: c.queues.map((q) => ({ name: q.name, limits: q.limits })) };
+      cluster = {
+        name: c.name,
+        type: c.type,
+        options: c.options,
+        queues: c.queues.map((q) => ({ name: q.name, limits: q.limits })),
+      };
     });
 
     afterEach(async () => {

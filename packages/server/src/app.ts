@@ -17,7 +17,13 @@ import { DEFAULT_EVENT_POLL_MS } from './services/events.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { route } from './routes/types.js';
 import { installIdempotency } from './services/idempotency.js';
-import { clientErrorHandler, describeValidation, frameworkErrorHandler, installStrictParams, trackMethods } from './http-guards.js';
+import {
+  clientErrorHandler,
+  describeValidation,
+  frameworkErrorHandler,
+  installStrictParams,
+  trackMethods,
+} from './http-guards.js';
 
 export interface AppOptions {
   db: Db;
@@ -52,7 +58,14 @@ export async function buildApp(opts: AppOptions) {
     bodyLimit: opts.bodyLimitBytes ?? 64 * 1024 * 1024,
     // No coercion: `true` is not 1 and "1e400" is not a number (params and querystrings are parsed
     // strictly in http-guards.ts before validation).
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, formats: { [wire.CLEAN_TEXT_FORMAT]: isCleanText } } },
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: false,
+        formats: { [wire.CLEAN_TEXT_FORMAT]: isCleanText },
+      },
+    },
     forceCloseConnections: true,
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,
@@ -65,7 +78,11 @@ export async function buildApp(opts: AppOptions) {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Jobmon API', version: JOBMON_VERSION, description: 'Jobmon for TypeScript: workflow state server' },
+      info: {
+        title: 'Jobmon API',
+        version: JOBMON_VERSION,
+        description: 'Jobmon for TypeScript: workflow state server',
+      },
     },
   });
 
@@ -83,10 +100,18 @@ export async function buildApp(opts: AppOptions) {
       });
     }
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.status(413).send({ code: 'JM_PAYLOAD_TOO_LARGE', message: `${req.method} ${req.url}: request body is larger than the server's limit`, details: { route: req.url } });
+      return reply.status(413).send({
+        code: 'JM_PAYLOAD_TOO_LARGE',
+        message: `${req.method} ${req.url}: request body is larger than the server's limit`,
+        details: { route: req.url },
+      });
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return reply.status(400).send({ code: 'JM_VALIDATION', message: `${req.method} ${req.url}: ${fe.message}`, details: { route: req.url } });
+      return reply.status(400).send({
+        code: 'JM_VALIDATION',
+        message: `${req.method} ${req.url}: ${fe.message}`,
+        details: { route: req.url },
+      });
     }
     // The driver's text stays in the server's log: it may quote the request's data or the schema.
     req.log.error({ err, route: req.routeOptions.url ?? req.url }, 'internal error');
@@ -107,15 +132,26 @@ export async function buildApp(opts: AppOptions) {
       return reply
         .status(405)
         .header('allow', allow.join(', '))
-        .send({ code: 'JM_METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${req.url.split('?')[0]}; allowed: ${allow.join(', ')}`, details: { route: req.url, allow } });
+        .send({
+          code: 'JM_METHOD_NOT_ALLOWED',
+          message: `${req.method} is not allowed on ${req.url.split('?')[0]}; allowed: ${allow.join(', ')}`,
+          details: { route: req.url, allow },
+        });
     }
-    return reply.status(404).send({ code: 'JM_NOT_FOUND', message: `no route ${req.method} ${req.url}`, details: { route: req.url } });
+    return reply
+      .status(404)
+      .send({ code: 'JM_NOT_FOUND', message: `no route ${req.method} ${req.url}`, details: { route: req.url } });
   });
 
   // Idempotency-Key: a retried request answers what its first attempt answered (services/idempotency.ts).
   installIdempotency(app, opts.db);
 
-  const ctx: AppContext = { db: opts.db, runReportByMs: opts.runReportByMs ?? 93_000, reaperGraceMs: opts.reaperGraceMs ?? 60_000, eventPollMs: opts.eventPollMs ?? DEFAULT_EVENT_POLL_MS };
+  const ctx: AppContext = {
+    db: opts.db,
+    runReportByMs: opts.runReportByMs ?? 93_000,
+    reaperGraceMs: opts.reaperGraceMs ?? 60_000,
+    eventPollMs: opts.eventPollMs ?? DEFAULT_EVENT_POLL_MS,
+  };
   await app.register(
     async (api) => {
       route(api, ROUTES.openApi, async () => app.swagger() as unknown as Record<string, unknown>);

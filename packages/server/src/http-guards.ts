@@ -35,7 +35,10 @@ function refuseBadEncoding(method: string, route: string, url: string): void {
       decodeURIComponent(part.replace(/\+/g, ' '));
     } catch {
       const name = (part.split('=')[0] ?? '').replace(/[^A-Za-z0-9_.-]/g, '?');
-      throw new ValidationError(`${method} ${route}: querystring/${name} is not valid UTF-8`, { field: `querystring/${name}`, route });
+      throw new ValidationError(`${method} ${route}: querystring/${name} is not valid UTF-8`, {
+        field: `querystring/${name}`,
+        route,
+      });
     }
   }
 }
@@ -58,14 +61,16 @@ export function describeValidation(fe: FastifyError): { field: string; problem: 
   // string" for a nested array); the union's own error, last, is the one that tells the truth.
   const union = errors[errors.length - 1];
   const cleanText = first?.keyword === 'format' && first.params['format'] === wire.CLEAN_TEXT_FORMAT;
-  if (!cleanText && union?.keyword === 'anyOf') first = { ...union, message: 'matches none of the allowed types or values' };
+  if (!cleanText && union?.keyword === 'anyOf')
+    first = { ...union, message: 'matches none of the allowed types or values' };
   const params = (first?.params ?? {}) as Record<string, unknown>;
   let field = `${fe.validationContext ?? 'body'}${first?.instancePath ?? ''}`;
   // A key that failed `propertyNames`: JSON-quoted, so a NUL in it is shown escaped, not sent raw.
   const key = (first as { propertyName?: unknown } | undefined)?.propertyName ?? params['propertyName'];
   if (typeof key === 'string') field += ` key ${JSON.stringify(key)}`;
   let problem = first?.message ?? 'is invalid';
-  if (first?.keyword === 'format' && params['format'] === wire.CLEAN_TEXT_FORMAT) problem = 'must not contain NUL or an unpaired UTF-16 surrogate';
+  if (first?.keyword === 'format' && params['format'] === wire.CLEAN_TEXT_FORMAT)
+    problem = 'must not contain NUL or an unpaired UTF-16 surrogate';
   if ('additionalProperty' in params) problem += ` '${String(params['additionalProperty'])}'`;
   return { field, problem };
 }
@@ -87,7 +92,11 @@ export function trackMethods(app: FastifyInstance): (url: string) => string[] {
  *  an over-long parameter): answered in the API's shape, as a 400 naming the path. */
 export function frameworkErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   const path = req.url.split('?')[0] ?? req.url;
-  void reply.status(400).send({ code: 'JM_VALIDATION', message: `${req.method} ${path}: ${err.message}`, details: { route: path, reason: err.code } });
+  void reply.status(400).send({
+    code: 'JM_VALIDATION',
+    message: `${req.method} ${path}: ${err.message}`,
+    details: { route: path, reason: err.code },
+  });
 }
 
 /** Errors from Node's HTTP parser (no request exists yet): answer in the API's shape and close. */
@@ -108,4 +117,3 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
-

@@ -11,7 +11,14 @@ import { Reaper } from './services/reaper.js';
 import { listenForEvents, type EventListener } from './services/event-listener.js';
 import { applyClusters } from './services/clusters.js';
 
-export { openDb, isPostgresUrl, MIGRATION_NAMES, type Db, type MigrationName, type OpenDbOptions } from './db/connect.js';
+export {
+  openDb,
+  isPostgresUrl,
+  MIGRATION_NAMES,
+  type Db,
+  type MigrationName,
+  type OpenDbOptions,
+} from './db/connect.js';
 export { buildApp, type JobmonApp, type AppOptions } from './app.js';
 export { Reaper, type ReaperOptions, type ReapReport } from './services/reaper.js';
 
@@ -64,7 +71,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     ...(opts.runReportByMs ? { runReportByMs: opts.runReportByMs } : {}),
     ...(opts.reaper !== false && opts.reaper?.graceMs ? { reaperGraceMs: opts.reaper.graceMs } : {}),
   });
-  if (db.dialect.notifies) listener = await listenForEvents(opts.db, (e) => app.log.warn({ err: e }, 'event listener lost its connection; reconnecting'));
+  if (db.dialect.notifies)
+    listener = await listenForEvents(opts.db, (e) =>
+      app.log.warn({ err: e }, 'event listener lost its connection; reconnecting'),
+    );
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const reaperOpts = opts.reaper === false ? {} : (opts.reaper ?? {});
   const intervalMs = reaperOpts.intervalMs ?? 15_000;

@@ -17,11 +17,15 @@ const { call, ok, runningWorkflow, taskRow } = apiHelpers(() => ctx);
 
 async function running(n: number) {
   const w = await runningWorkflow(n);
-  await ok('POST', '/task-instances/transitions', { items: w.instances.map((id) => ({ id, to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] })) });
+  await ok('POST', '/task-instances/transitions', {
+    items: w.instances.map((id) => ({ id, to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] })),
+  });
   return w;
 }
 
-const status = async (id: number) => (await ctx.db.kysely.selectFrom('task_instance').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+const status = async (id: number) =>
+  (await ctx.db.kysely.selectFrom('task_instance').select('status').where('id', '=', id).executeTakeFirstOrThrow())
+    .status;
 
 describe(`a batch with a compare-and-set miss on ${TEST_DB_KIND}`, () => {
   it('reports the instance someone moved first as "moved" and applies the rest (200, not a 409 for the batch)', async () => {
@@ -31,7 +35,9 @@ describe(`a batch with a compare-and-set miss on ${TEST_DB_KIND}`, () => {
     testHooks.afterRead = async (_at, tx) => {
       await tx.db.updateTable('task_instance').set({ status: 'KILL_SELF' }).where('id', '=', b).execute();
     };
-    const r = await call('POST', '/task-instances/transitions', { items: [a, b, c].map((id) => ({ id, to: 'DONE', exitCode: 0 })) });
+    const r = await call('POST', '/task-instances/transitions', {
+      items: [a, b, c].map((id) => ({ id, to: 'DONE', exitCode: 0 })),
+    });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.results.map((x: { outcome: string }) => x.outcome)).toEqual(['applied', 'moved', 'applied']);
     expect(r.body.results[1]).toMatchObject({ id: b, status: 'KILL_SELF', taskStatus: 'RUNNING' });
@@ -41,7 +47,13 @@ describe(`a batch with a compare-and-set miss on ${TEST_DB_KIND}`, () => {
     expect((await taskRow(w.tasks[1]!)).status).toBe('RUNNING');
     expect((await taskRow(w.tasks[2]!)).status).toBe('DONE');
     // Nothing was logged for the item that did not apply.
-    const events = await ctx.db.kysely.selectFrom('event').select(['entity', 'to_status']).where('entity_id', '=', b).where('entity', '=', 'task_instance').where('to_status', '=', 'DONE').execute();
+    const events = await ctx.db.kysely
+      .selectFrom('event')
+      .select(['entity', 'to_status'])
+      .where('entity_id', '=', b)
+      .where('entity', '=', 'task_instance')
+      .where('to_status', '=', 'DONE')
+      .execute();
     expect(events).toEqual([]);
   });
 
@@ -51,7 +63,9 @@ describe(`a batch with a compare-and-set miss on ${TEST_DB_KIND}`, () => {
     testHooks.afterRead = async (_at, tx) => {
       await tx.db.updateTable('task_instance').set({ status: 'KILL_SELF' }).where('id', '=', b).execute();
     };
-    const r = await call('POST', '/task-instances/transitions', { items: [a, b, a].map((id) => ({ id, to: 'DONE', exitCode: 0 })) });
+    const r = await call('POST', '/task-instances/transitions', {
+      items: [a, b, a].map((id) => ({ id, to: 'DONE', exitCode: 0 })),
+    });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.results.map((x: { outcome: string }) => x.outcome)).toEqual(['applied', 'moved', 'untimely']);
     expect([await status(a), await status(b)]).toEqual(['DONE', 'KILL_SELF']);
@@ -64,7 +78,9 @@ describe(`a batch with a compare-and-set miss on ${TEST_DB_KIND}`, () => {
     testHooks.afterRead = async (_at, tx) => {
       await tx.db.updateTable('task').set({ status: 'REGISTERING' }).where('id', '=', w.tasks[1]!).execute();
     };
-    const r = await call('POST', '/task-instances/transitions', { items: [a, b].map((id) => ({ id, to: 'DONE', exitCode: 0 })) });
+    const r = await call('POST', '/task-instances/transitions', {
+      items: [a, b].map((id) => ({ id, to: 'DONE', exitCode: 0 })),
+    });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.results.map((x: { outcome: string }) => x.outcome)).toEqual(['applied', 'moved']);
     expect(r.body.results[1]).toMatchObject({ id: b, status: 'RUNNING', taskStatus: 'REGISTERING' });

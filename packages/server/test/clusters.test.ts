@@ -39,7 +39,12 @@ async function bindOne(cluster: string, queue: string | undefined, resources: Re
     name: `cluster wf ${n}`,
     description: '',
   });
-  const run = await ok('POST', `/workflows/${wf.workflowId}/runs`, { user: 'tester', host: 'here', pid: process.pid, jobmonVersion: '0.1.0' });
+  const run = await ok('POST', `/workflows/${wf.workflowId}/runs`, {
+    user: 'tester',
+    host: 'here',
+    pid: process.pid,
+    jobmonVersion: '0.1.0',
+  });
   return call('PUT', `/workflow-runs/${run.runId}/tasks`, {
     tasks: [
       {
@@ -71,7 +76,12 @@ describe(`clusters on ${TEST_DB_KIND}`, () => {
       expect(c.options).toEqual({});
       expect(c.queues.map((q: { name: string }) => q.name)).toEqual(['null.q']);
     }
-    expect(await ok('GET', '/clusters/local')).toMatchObject({ name: 'local', type: 'local', options: {}, queues: [{ name: 'null.q' }] });
+    expect(await ok('GET', '/clusters/local')).toMatchObject({
+      name: 'local',
+      type: 'local',
+      options: {},
+      queues: [{ name: 'null.q' }],
+    });
   });
 
   it('adds a cluster, reads it back by name and in the list, and applying it again changes nothing', async () => {
@@ -93,8 +103,21 @@ describe(`clusters on ${TEST_DB_KIND}`, () => {
   });
 
   it('updates options and queue limits, adds new queues and keeps the unlisted ones', async () => {
-    await ok('PUT', '/clusters/upd', { type: 'local', queues: [{ name: 'a.q', limits: { cores: [1, 4] } }, { name: 'b.q', limits: {} }] });
-    const r = await ok('PUT', '/clusters/upd', { type: 'local', options: { parallelism: 3 }, queues: [{ name: 'a.q', limits: { cores: [2, 8] } }, { name: 'c.q', limits: {} }] });
+    await ok('PUT', '/clusters/upd', {
+      type: 'local',
+      queues: [
+        { name: 'a.q', limits: { cores: [1, 4] } },
+        { name: 'b.q', limits: {} },
+      ],
+    });
+    const r = await ok('PUT', '/clusters/upd', {
+      type: 'local',
+      options: { parallelism: 3 },
+      queues: [
+        { name: 'a.q', limits: { cores: [2, 8] } },
+        { name: 'c.q', limits: {} },
+      ],
+    });
     expect(r.created).toBe(false);
     expect(r.cluster.options).toEqual({ parallelism: 3 });
     expect(r.cluster.queues.map((q: { name: string; limits: unknown }) => [q.name, q.limits])).toEqual([
@@ -113,17 +136,62 @@ describe(`clusters on ${TEST_DB_KIND}`, () => {
 
   const q = (limits: unknown, name = 'x.q') => [{ name, limits }];
   it.each([
-    ['an unknown type', 'bad1', { type: 'slurmm', queues: q({}) }, /type "slurmm" is not a known cluster type \(known: sequential, local, dummy, slurm\)/],
-    ['min above max', 'bad2', { type: 'local', queues: q({ cores: [8, 2] }) }, /queue 'x\.q' limits\.cores has min 8 greater than max 2/],
-    ['an unknown resource', 'bad3', { type: 'local', queues: q({ gpus: [1, 2] }) }, /queue 'x\.q' limits\.gpus is not a resource a queue limits \(known: cores, memory, runtime\)/],
-    ['a negative limit', 'bad4', { type: 'local', queues: q({ memory: [-1, 2] }) }, /limits\.memory must be \[min, max\]/],
+    [
+      'an unknown type',
+      'bad1',
+      { type: 'slurmm', queues: q({}) },
+      /type "slurmm" is not a known cluster type \(known: sequential, local, dummy, slurm\)/,
+    ],
+    [
+      'min above max',
+      'bad2',
+      { type: 'local', queues: q({ cores: [8, 2] }) },
+      /queue 'x\.q' limits\.cores has min 8 greater than max 2/,
+    ],
+    [
+      'an unknown resource',
+      'bad3',
+      { type: 'local', queues: q({ gpus: [1, 2] }) },
+      /queue 'x\.q' limits\.gpus is not a resource a queue limits \(known: cores, memory, runtime\)/,
+    ],
+    [
+      'a negative limit',
+      'bad4',
+      { type: 'local', queues: q({ memory: [-1, 2] }) },
+      /limits\.memory must be \[min, max\]/,
+    ],
     ['a limit that is not a pair', 'bad5', { type: 'local', queues: q({ cores: [1, 2, 3] }) }, /limits\/cores/],
-    ['a misspelt option', 'bad6', { type: 'local', options: { paralelism: 2 }, queues: q({}) }, /options\.paralelism is not an option of a local cluster \(known: parallelism\)/],
-    ['a bad option value', 'bad7', { type: 'local', options: { parallelism: 0 }, queues: q({}) }, /options\.parallelism must be a whole number/],
-    ['an option a type does not have', 'bad8', { type: 'dummy', options: { parallelism: 2 }, queues: q({}) }, /not an option of a dummy cluster \(it has none\)/],
+    [
+      'a misspelt option',
+      'bad6',
+      { type: 'local', options: { paralelism: 2 }, queues: q({}) },
+      /options\.paralelism is not an option of a local cluster \(known: parallelism\)/,
+    ],
+    [
+      'a bad option value',
+      'bad7',
+      { type: 'local', options: { parallelism: 0 }, queues: q({}) },
+      /options\.parallelism must be a whole number/,
+    ],
+    [
+      'an option a type does not have',
+      'bad8',
+      { type: 'dummy', options: { parallelism: 2 }, queues: q({}) },
+      /not an option of a dummy cluster \(it has none\)/,
+    ],
     ['an unsafe queue name', 'bad9', { type: 'local', queues: q({}, 'a q;rm') }, /queues\/0\/name/],
-    ['a queue named twice', 'bad10', { type: 'local', queues: [...q({}), ...q({})] }, /queues\[1\]\.name 'x\.q' appears twice/],
-    ['a new cluster without queues', 'bad11', { type: 'local' }, /cluster 'bad11': queues must list at least one queue/],
+    [
+      'a queue named twice',
+      'bad10',
+      { type: 'local', queues: [...q({}), ...q({})] },
+      /queues\[1\]\.name 'x\.q' appears twice/,
+    ],
+    [
+      'a new cluster without queues',
+      'bad11',
+      { type: 'local' },
+      /cluster 'bad11': queues must list at least one queue/,
+    ],
     ['an unknown setting', 'bad12', { type: 'local', queues: q({}), colour: 'red' }, /colour/],
     ['an unsafe cluster name', 'bad%20name', { type: 'local', queues: q({}) }, /params\/name/],
   ])('refuses %s with 400 naming it, and changes nothing', async (_label, name, body, message) => {
@@ -143,7 +211,9 @@ describe(`clusters on ${TEST_DB_KIND}`, () => {
     const r = await call('PUT', '/clusters/flip', { type: 'dummy', queues: [] });
     expect(r.status).toBe(409);
     expect(r.body.code).toBe('JM_CLUSTER_IN_USE');
-    expect(r.body.message).toMatch(/cluster 'flip' is of type 'sequential' and has tasks bound to it; its type cannot change to 'dummy'/);
+    expect(r.body.message).toMatch(
+      /cluster 'flip' is of type 'sequential' and has tasks bound to it; its type cannot change to 'dummy'/,
+    );
     expect(await snapshot()).toEqual(before);
     // The rest may still change under bound tasks.
     const same = await ok('PUT', '/clusters/flip', { type: 'sequential', queues: [{ name: 'more.q', limits: {} }] });
@@ -151,7 +221,13 @@ describe(`clusters on ${TEST_DB_KIND}`, () => {
   });
 
   it("enforces a user-added queue's limits at bind", async () => {
-    await ok('PUT', '/clusters/limited', { type: 'local', queues: [{ name: 'tiny.q', limits: { cores: [1, 2], memory: [1, 1024] } }, { name: 'wide.q', limits: { cores: [1, 32] } }] });
+    await ok('PUT', '/clusters/limited', {
+      type: 'local',
+      queues: [
+        { name: 'tiny.q', limits: { cores: [1, 2], memory: [1, 1024] } },
+        { name: 'wide.q', limits: { cores: [1, 32] } },
+      ],
+    });
     const before = await snapshot();
     const tooMany = await bindOne('limited', 'tiny.q', { cores: 4 });
     expect(tooMany.status).toBe(400);
@@ -172,11 +248,27 @@ describe(`clusters from a configuration at server start, on ${TEST_DB_KIND}`, ()
   it('a server started with clusters has them; one that cannot be applied stops the start, naming where it came from', async () => {
     const tdb = await createTestDb('clusters-start');
     try {
-      const clusters = { farm: { type: 'local' as const, options: { parallelism: 1 }, queues: [{ name: 'all.q', limits: { cores: [1, 8] as [number, number] } }] } };
-      const server = await startServer({ db: tdb.target, reaper: false, clusters, clustersOrigin: 'config file /etc/jm.json' });
+      const clusters = {
+        farm: {
+          type: 'local' as const,
+          options: { parallelism: 1 },
+          queues: [{ name: 'all.q', limits: { cores: [1, 8] as [number, number] } }],
+        },
+      };
+      const server = await startServer({
+        db: tdb.target,
+        reaper: false,
+        clusters,
+        clustersOrigin: 'config file /etc/jm.json',
+      });
       try {
         const r = await fetch(`${server.url}/api/v1/clusters/farm`);
-        expect(await r.json()).toMatchObject({ name: 'farm', type: 'local', options: { parallelism: 1 }, queues: [{ name: 'all.q', limits: { cores: [1, 8] } }] });
+        expect(await r.json()).toMatchObject({
+          name: 'farm',
+          type: 'local',
+          options: { parallelism: 1 },
+          queues: [{ name: 'all.q', limits: { cores: [1, 8] } }],
+        });
         // Built-in clusters are still there.
         const all = (await (await fetch(`${server.url}/api/v1/clusters`)).json()) as { clusters: { name: string }[] };
         expect(all.clusters.map((c) => c.name)).toEqual(['sequential', 'local', 'dummy', 'farm']);
@@ -186,11 +278,18 @@ describe(`clusters from a configuration at server start, on ${TEST_DB_KIND}`, ()
       // A definition that cannot be applied (here one that skipped loadConfig's check) stops the
       // start, names its origin, and leaves the cluster as it was.
       await expect(
-        startServer({ db: tdb.target, reaper: false, clusters: { farm: { type: 'local', options: { parallelism: -1 }, queues: [] } }, clustersOrigin: 'config file /etc/jm.json' }),
+        startServer({
+          db: tdb.target,
+          reaper: false,
+          clusters: { farm: { type: 'local', options: { parallelism: -1 }, queues: [] } },
+          clustersOrigin: 'config file /etc/jm.json',
+        }),
       ).rejects.toThrow(/^config file \/etc\/jm\.json: cluster 'farm': options\.parallelism must be a whole number/);
       const db = await openDb(tdb.target);
       try {
-        expect(await db.kysely.selectFrom('cluster').select(['type', 'options']).where('name', '=', 'farm').execute()).toEqual([{ type: 'local', options: '{"parallelism":1}' }]);
+        expect(
+          await db.kysely.selectFrom('cluster').select(['type', 'options']).where('name', '=', 'farm').execute(),
+        ).toEqual([{ type: 'local', options: '{"parallelism":1}' }]);
       } finally {
         await db.close();
       }

@@ -44,7 +44,9 @@ describe(`event log followers on ${TEST_DB_KIND}`, () => {
     const seen = await reading;
     await Promise.all([first, second]);
     const rest = await ok('GET', `/events?after=${seen.last}&workflowId=${w.workflowId}&entity=task_instance`);
-    const heard = [...seen.events, ...rest.events].map((e: { entityId: number; to: string }) => `${e.entityId}:${e.to}`);
+    const heard = [...seen.events, ...rest.events].map(
+      (e: { entityId: number; to: string }) => `${e.entityId}:${e.to}`,
+    );
     expect(heard.sort()).toEqual([`${w.instances[0]}:INSTANTIATED`, `${w.instances[1]}:INSTANTIATED`].sort());
   });
 
@@ -60,7 +62,9 @@ describe(`event log followers on ${TEST_DB_KIND}`, () => {
 
     await ok('POST', `/task-instances/${w.instances[1]}/transition`, { to: 'INSTANTIATED' });
     const next = await ok('GET', `/events?after=${runs.last}&workflowId=${w.workflowId}&entity=task_instance`);
-    expect(next.events.map((e: { entityId: number; to: string }) => [e.entityId, e.to])).toEqual([[w.instances[1], 'INSTANTIATED']]);
+    expect(next.events.map((e: { entityId: number; to: string }) => [e.entityId, e.to])).toEqual([
+      [w.instances[1], 'INSTANTIATED'],
+    ]);
     expect(next.last).toBe((await ok('GET', '/events/latest')).last);
   });
 

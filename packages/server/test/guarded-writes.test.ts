@@ -38,7 +38,12 @@ describe(`guarded multi-row writes on ${TEST_DB_KIND}`, () => {
   it('resume reset: a task moved by someone else first fails the bind naming it, and nothing is reset', async () => {
     const w = await bindWorkflow(2);
     await ok('PUT', `/workflow-runs/${w.runId}/status`, { status: 'ERROR' });
-    const r2 = await ok('POST', `/workflows/${w.workflowId}/runs`, { user: 'u', host: 'h', pid: 2, jobmonVersion: '0.1.0' });
+    const r2 = await ok('POST', `/workflows/${w.workflowId}/runs`, {
+      user: 'u',
+      host: 'h',
+      pid: 2,
+      jobmonVersion: '0.1.0',
+    });
     const snap = await snapshot();
     someoneMoves('resume', 'task', w.tasks[1]!, 'DONE');
     const r = await call('PUT', `/workflow-runs/${r2.runId}/tasks`, { tasks: w.taskBody });
@@ -48,7 +53,7 @@ describe(`guarded multi-row writes on ${TEST_DB_KIND}`, () => {
     expect(await snapshot()).toEqual(snap);
   });
 
-  it('workflow cascade: a workflow moved by someone else first fails its run\'s move naming it', async () => {
+  it("workflow cascade: a workflow moved by someone else first fails its run's move naming it", async () => {
     const w = await bindWorkflow(1);
     const snap = await snapshot();
     someoneMoves('workflow', 'workflow', w.workflowId, 'HALTED');

@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 describe(`HTTP guards on ${TEST_DB_KIND}`, () => {
-  it('answers a database fault with 500 and the route, never the driver\'s text', async () => {
+  it("answers a database fault with 500 and the route, never the driver's text", async () => {
     // A missing table is a fault no input can cause; its driver message names the table.
     await sql`alter table tool_version rename to tool_version_gone`.execute(db.kysely);
     const res = await app.inject({ method: 'POST', url: '/api/v1/tools', payload: { name: 'secret_tool_name' } });
@@ -39,13 +39,16 @@ describe(`HTTP guards on ${TEST_DB_KIND}`, () => {
     expect(body.message).toBe('POST /api/v1/tools: internal error (see the server log)');
     expect(res.body).not.toMatch(/tool_version|relation|no such table|secret_tool_name/);
     // …which the server's own log keeps, with the route, for whoever runs the server.
-    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string; err?: { message: string }; route?: string });
+    const lines = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; err?: { message: string }; route?: string });
     const logged = lines.find((l) => l.msg === 'internal error');
     expect(logged?.route).toBe('/api/v1/tools');
     expect(logged?.err?.message).toMatch(/tool_version/);
   });
 
-  it('answers headers too large with 431 in the API\'s error shape', async () => {
+  it("answers headers too large with 431 in the API's error shape", async () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as { port: number };
     const answer = await new Promise<string>((resolve, reject) => {
@@ -60,6 +63,10 @@ describe(`HTTP guards on ${TEST_DB_KIND}`, () => {
     const [head, body] = answer.split('\r\n\r\n');
     expect(head).toMatch(/^HTTP\/1\.1 431 /);
     expect(head).toMatch(/content-type: application\/json/i);
-    expect(JSON.parse(body!)).toMatchObject({ code: 'JM_HEADERS_TOO_LARGE', message: expect.stringContaining('headers'), details: {} });
+    expect(JSON.parse(body!)).toMatchObject({
+      code: 'JM_HEADERS_TOO_LARGE',
+      message: expect.stringContaining('headers'),
+      details: {},
+    });
   });
 });

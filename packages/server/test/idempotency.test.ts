@@ -21,17 +21,28 @@ interface Reply {
   replayed: boolean;
 }
 
-async function call(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, key?: string, on: JobmonApp = ctx.app): Promise<Reply> {
+async function call(
+  method: 'GET' | 'POST' | 'PUT',
+  url: string,
+  payload?: unknown,
+  key?: string,
+  on: JobmonApp = ctx.app,
+): Promise<Reply> {
   const res = await on.inject({
     method,
     url: `/api/v1${url}`,
     ...(payload === undefined ? {} : { payload: payload as object }),
     ...(key === undefined ? {} : { headers: { 'idempotency-key': key } }),
   });
-  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, replayed: res.headers['idempotent-replayed'] === 'true' };
+  return {
+    status: res.statusCode,
+    body: res.body ? JSON.parse(res.body) : undefined,
+    replayed: res.headers['idempotent-replayed'] === 'true',
+  };
 }
 
-async function ok(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, key?: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function ok(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, key?: string): Promise<any> {
   const r = await call(method, url, payload, key);
   if (r.status !== 200) throw new Error(`${method} ${url} → ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
@@ -43,8 +54,14 @@ const { bindWorkflow, startedWorkflow } = apiHelpers(() => ctx);
 /** A workflow of `n` tasks whose run is BOUND, or (by default) moved on to RUNNING. */
 const workflow = (n: number, running = true) => (running ? startedWorkflow(n) : bindWorkflow(n));
 
-async function count(table: 'task_instance' | 'workflow_run' | 'tool_version' | 'event', column: 'workflow_run_id' | 'workflow_id' | 'tool_id', id: number): Promise<number> {
-  const r = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)} where ${sql.ref(column)} = ${id}`.execute(ctx.db.kysely);
+async function count(
+  table: 'task_instance' | 'workflow_run' | 'tool_version' | 'event',
+  column: 'workflow_run_id' | 'workflow_id' | 'tool_id',
+  id: number,
+): Promise<number> {
+  const r = await sql<{
+    n: number | string;
+  }>`select count(*) as n from ${sql.table(table)} where ${sql.ref(column)} = ${id}`.execute(ctx.db.kysely);
   return Number(r.rows[0]!.n);
 }
 
@@ -65,7 +82,11 @@ describe(`Idempotency-Key on ${TEST_DB_KIND}`, () => {
     const again = await call('POST', `/workflow-runs/${w.runId}/queue`, body, key);
     expect(again).toEqual({ status: 200, body: first.body, replayed: true });
     expect(await count('task_instance', 'workflow_run_id', w.runId)).toBe(3);
-    expect(await logRow(key)).toMatchObject({ method: 'POST', url: `/api/v1/workflow-runs/${w.runId}/queue`, status: 200 });
+    expect(await logRow(key)).toMatchObject({
+      method: 'POST',
+      url: `/api/v1/workflow-runs/${w.runId}/queue`,
+      status: 200,
+    });
     // Without a key the same request is applied again, as before: the tasks are QUEUED already.
     const bare = await ok('POST', `/workflow-runs/${w.runId}/queue`, body);
     expect(bare.instances).toEqual([]);
@@ -129,7 +150,8 @@ describe(`Idempotency-Key on ${TEST_DB_KIND}`, () => {
     const refused = await call('POST', `/workflow-runs/${w.runId}/queue`, { tasks: [{ taskId: w.tasks[0] }] }, key);
     expect(refused.status).toBe(409);
     expect(await logRow(key)).toBeUndefined();
-    for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING']) await ok('PUT', `/workflow-runs/${w.runId}/status`, { status: s });
+    for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING'])
+      await ok('PUT', `/workflow-runs/${w.runId}/status`, { status: s });
     const retried = await call('POST', `/workflow-runs/${w.runId}/queue`, { tasks: [{ taskId: w.tasks[0] }] }, key);
     expect(retried.status).toBe(200);
     expect(retried.body.instances).toHaveLength(1);
@@ -140,14 +162,27 @@ describe(`Idempotency-Key on ${TEST_DB_KIND}`, () => {
     const w = await workflow(2);
     const url = `/workflow-runs/${w.runId}/queue`;
     const busy = newKey();
-    await ctx.db.kysely.insertInto('request_log').values({ key: busy, method: 'POST', url: `/api/v1${url}`, status: 0, body: null, created_at: Date.now() }).execute();
+    await ctx.db.kysely
+      .insertInto('request_log')
+      .values({ key: busy, method: 'POST', url: `/api/v1${url}`, status: 0, body: null, created_at: Date.now() })
+      .execute();
     const r = await call('POST', url, { tasks: [{ taskId: w.tasks[0] }] }, busy);
     expect(r.status).toBe(409);
     expect(r.body.code).toBe('JM_REQUEST_IN_PROGRESS');
     expect(await count('task_instance', 'workflow_run_id', w.runId)).toBe(0);
     // A pending row an hour old was left by a server that died: the retry applies the request.
     const stale = newKey();
-    await ctx.db.kysely.insertInto('request_log').values({ key: stale, method: 'POST', url: `/api/v1${url}`, status: 0, body: null, created_at: Date.now() - 3_600_000 }).execute();
+    await ctx.db.kysely
+      .insertInto('request_log')
+      .values({
+        key: stale,
+        method: 'POST',
+        url: `/api/v1${url}`,
+        status: 0,
+        body: null,
+        created_at: Date.now() - 3_600_000,
+      })
+      .execute();
     const t = await call('POST', url, { tasks: [{ taskId: w.tasks[1] }] }, stale);
     expect(t.status).toBe(200);
     expect(t.body.instances).toHaveLength(1);
@@ -158,7 +193,12 @@ describe(`Idempotency-Key on ${TEST_DB_KIND}`, () => {
     const w = await workflow(1);
     const q = await ok('POST', `/workflow-runs/${w.runId}/queue`, { tasks: [{ taskId: w.tasks[0] }] });
     const key = newKey();
-    await ok('POST', '/task-instances/transitions', { items: [{ id: q.instances[0].instanceId, to: 'INSTANTIATED' }] }, key);
+    await ok(
+      'POST',
+      '/task-instances/transitions',
+      { items: [{ id: q.instances[0].instanceId, to: 'INSTANTIATED' }] },
+      key,
+    );
     await ok('POST', `/workflow-runs/${w.runId}/heartbeat`, { status: 'RUNNING' }, key);
     expect(await logRow(key)).toBeUndefined();
     const bad = await call('POST', '/tools', { name: 'x' }, 'k'.repeat(201));
@@ -168,7 +208,17 @@ describe(`Idempotency-Key on ${TEST_DB_KIND}`, () => {
 
   it('prunes rows older than a day', async () => {
     const old = newKey();
-    await ctx.db.kysely.insertInto('request_log').values({ key: old, method: 'POST', url: '/api/v1/tools', status: 200, body: '{}', created_at: Date.now() - 25 * 3_600_000 }).execute();
+    await ctx.db.kysely
+      .insertInto('request_log')
+      .values({
+        key: old,
+        method: 'POST',
+        url: '/api/v1/tools',
+        status: 200,
+        body: '{}',
+        created_at: Date.now() - 25 * 3_600_000,
+      })
+      .execute();
     const fresh = await buildApp({ db: ctx.db });
     try {
       const r = await call('POST', '/tools', { name: `idem_prune_${++seq}` }, newKey(), fresh);
@@ -190,27 +240,36 @@ describe(`Idempotency-Key on ${TEST_DB_KIND}`, () => {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         seen.push({ url: req.url ?? '', key: req.headers['idempotency-key'] as string | undefined });
-        const up = http.request({ host: '127.0.0.1', port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (ur) => {
-          const body: Buffer[] = [];
-          ur.on('data', (c: Buffer) => body.push(c));
-          ur.on('end', () => {
-            // The server has answered (and committed): the first queue answer never reaches the client.
-            if (req.url?.endsWith('/queue') && dropped === 0) {
-              dropped++;
-              req.socket.destroy();
-              return;
-            }
-            res.writeHead(ur.statusCode ?? 502, ur.headers).end(Buffer.concat(body));
-          });
-        });
+        const up = http.request(
+          { host: '127.0.0.1', port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+          (ur) => {
+            const body: Buffer[] = [];
+            ur.on('data', (c: Buffer) => body.push(c));
+            ur.on('end', () => {
+              // The server has answered (and committed): the first queue answer never reaches the client.
+              if (req.url?.endsWith('/queue') && dropped === 0) {
+                dropped++;
+                req.socket.destroy();
+                return;
+              }
+              res.writeHead(ur.statusCode ?? 502, ur.headers).end(Buffer.concat(body));
+            });
+          },
+        );
         up.on('error', () => res.destroy());
         up.end(Buffer.concat(chunks));
       });
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
-      const r = new Requester(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, { backoffMs: 1, maxBackoffMs: 2, timeoutMs: 10_000 });
-      const answer = await r.post<QueueResponseT>(`/workflow-runs/${w.runId}/queue`, { tasks: w.tasks.map((taskId) => ({ taskId })) });
+      const r = new Requester(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, {
+        backoffMs: 1,
+        maxBackoffMs: 2,
+        timeoutMs: 10_000,
+      });
+      const answer = await r.post<QueueResponseT>(`/workflow-runs/${w.runId}/queue`, {
+        tasks: w.tasks.map((taskId) => ({ taskId })),
+      });
       expect(dropped).toBe(1);
       const attempts = seen.filter((s) => s.url.endsWith('/queue'));
       expect(attempts).toHaveLength(2);
@@ -218,7 +277,11 @@ describe(`Idempotency-Key on ${TEST_DB_KIND}`, () => {
       expect(attempts[1]!.key).toBe(attempts[0]!.key);
       expect(answer.skipped).toEqual([]);
       expect(answer.instances.map((i) => i.taskId).sort()).toEqual([...w.tasks].sort());
-      const rows = await ctx.db.kysely.selectFrom('task_instance').select(['id', 'task_id']).where('workflow_run_id', '=', w.runId).execute();
+      const rows = await ctx.db.kysely
+        .selectFrom('task_instance')
+        .select(['id', 'task_id'])
+        .where('workflow_run_id', '=', w.runId)
+        .execute();
       expect(rows).toHaveLength(4);
       expect(answer.instances.map((i) => i.instanceId).sort()).toEqual(rows.map((x) => x.id).sort());
     } finally {

@@ -35,13 +35,24 @@ describe(`first opens racing on a fresh ${TEST_DB_KIND} database`, () => {
       const results = await Promise.allSettled(
         Array.from({ length: 8 }, () => run(process.execPath, ['--input-type=module', '-e', OPEN, SERVER, target, at])),
       );
-      const failures = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as { stderr?: string }).stderr ?? r.reason).split('\n').find((l) => /Error|failed/.test(l))] : []));
+      const failures = results.flatMap((r) =>
+        r.status === 'rejected'
+          ? [
+              String((r.reason as { stderr?: string }).stderr ?? r.reason)
+                .split('\n')
+                .find((l) => /Error|failed/.test(l)),
+            ]
+          : [],
+      );
       expect(failures, `round ${round}`).toEqual([]);
       const ids = new Set(results.map((r) => (r.status === 'fulfilled' ? r.value.stdout.trim() : '')));
       expect(ids.size).toBe(1);
       const db = await openDb(target);
       try {
-        const done = await db.kysely.selectFrom('kysely_migration' as never).selectAll().execute();
+        const done = await db.kysely
+          .selectFrom('kysely_migration' as never)
+          .selectAll()
+          .execute();
         // One row per migration in packages/server/src/db/migrations, each applied once.
         expect(done.length).toBe(readdirSync(MIGRATIONS).filter((f) => f.endsWith('.ts')).length);
       } finally {

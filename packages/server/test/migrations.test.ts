@@ -18,7 +18,9 @@ async function fresh(label: string): Promise<string> {
   return d.target;
 }
 const applied = async (db: Awaited<ReturnType<typeof openDb>>) =>
-  (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db.kysely)).rows.map((r) => r.name);
+  (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db.kysely)).rows.map(
+    (r) => r.name,
+  );
 
 describe(`migrations on ${TEST_DB_KIND}`, () => {
   it('from empty: every migration runs once, in order, and the database gets its id', async () => {
@@ -51,12 +53,16 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
       await sql`insert into dag (id, hash, created_at, bound_at) values (1, 'dag-hash', 1000, 1001)`.execute(k);
       await sql`insert into workflow (id, tool_version_id, dag_id, args_hash, task_hash, workflow_args, name, description, status,
         max_concurrently_running, task_count, created_at, status_at, bound_at)
-        values (1, 1, 1, 'a', 't', '{"year":2025}', 'my_model_2025', '', 'RUNNING', 10000, 1, 1000, 1002, 1001)`.execute(k);
+        values (1, 1, 1, 'a', 't', '{"year":2025}', 'my_model_2025', '', 'RUNNING', 10000, 1, 1000, 1002, 1001)`.execute(
+        k,
+      );
       await sql`insert into workflow_run (id, workflow_id, status, "user", host, pid, jobmon_version, created_at, status_at, heartbeat_at, report_by)
         values (1, 1, 'RUNNING', 'me', 'here', 4242, '0.1.0', 1002, 1003, 1004, 99999)`.execute(k);
       await sql`insert into task_instance (id, workflow_run_id, workflow_id, task_id, status, status_at, created_at, cluster_id, queue_id, resources, exit_code)
         values (1, 1, 1, 1, 'DONE', 1006, 1005, 2, 2, '{}', 0)`.execute(k);
-      await sql`insert into request_log (key, method, url, status, body, created_at) values ('k1', 'POST', '/api/v1/x', 200, '{}', 1007)`.execute(k);
+      await sql`insert into request_log (key, method, url, status, body, created_at) values ('k1', 'POST', '/api/v1/x', 200, '{}', 1007)`.execute(
+        k,
+      );
       await sql`insert into cluster (name, type, connection) values ('mine', 'local', '{"parallelism":2}')`.execute(k);
     } finally {
       await old.close();
@@ -70,13 +76,18 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
       expect(await k.selectFrom('workflow').select(['id', 'name', 'status', 'workflow_args']).execute()).toEqual([
         { id: 1, name: 'my_model_2025', status: 'RUNNING', workflow_args: '{"year":2025}' },
       ]);
-      expect(await k.selectFrom('workflow_run').select(['id', 'pid', 'heartbeat_at', 'report_by', 'process_start']).execute()).toEqual([
-        { id: 1, pid: 4242, heartbeat_at: 1004, report_by: 99999, process_start: null },
-      ]);
+      expect(
+        await k
+          .selectFrom('workflow_run')
+          .select(['id', 'pid', 'heartbeat_at', 'report_by', 'process_start'])
+          .execute(),
+      ).toEqual([{ id: 1, pid: 4242, heartbeat_at: 1004, report_by: 99999, process_start: null }]);
       expect(await k.selectFrom('task_instance').select(['id', 'status', 'exit_code', 'cleanup']).execute()).toEqual([
         { id: 1, status: 'DONE', exit_code: 0, cleanup: null },
       ]);
-      expect(await k.selectFrom('request_log').select(['key', 'status']).execute()).toEqual([{ key: 'k1', status: 200 }]);
+      expect(await k.selectFrom('request_log').select(['key', 'status']).execute()).toEqual([
+        { key: 'k1', status: 200 },
+      ]);
       // 0006: a cluster's `connection` is its `options`; the seeded and the user's clusters keep theirs.
       expect(await k.selectFrom('cluster').select(['name', 'type', 'options']).orderBy('id').execute()).toEqual([
         { name: 'sequential', type: 'sequential', options: '{}' },

@@ -13,9 +13,14 @@ describe(`node health on ${TEST_DB_KIND}`, () => {
   let inst: number[];
   beforeAll(async () => {
     inst = (await runningWorkflow(7)).instances;
-    const on = (ids: number[], nodeName: string) => ids.map((id) => ({ id, to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'], nodeName }));
+    const on = (ids: number[], nodeName: string) =>
+      ids.map((id) => ({ id, to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'], nodeName }));
     await ok('POST', '/task-instances/transitions', {
-      items: [...on([inst[0]!, inst[1]!, inst[2]!], 'bad-node'), ...on([inst[3]!, inst[4]!], 'good-node'), ...on([inst[5]!], 'app-node')],
+      items: [
+        ...on([inst[0]!, inst[1]!, inst[2]!], 'bad-node'),
+        ...on([inst[3]!, inst[4]!], 'good-node'),
+        ...on([inst[5]!], 'app-node'),
+      ],
     });
     const r = await ok('POST', '/task-instances/transitions', {
       items: [
@@ -43,7 +48,11 @@ describe(`node health on ${TEST_DB_KIND}`, () => {
   });
 
   it('counts only instances created within the window', async () => {
-    await ctx.db.kysely.updateTable('task_instance').set({ created_at: Date.now() - 2 * 3_600_000 }).where('id', 'in', [inst[0]!, inst[4]!]).execute();
+    await ctx.db.kysely
+      .updateTable('task_instance')
+      .set({ created_at: Date.now() - 2 * 3_600_000 })
+      .where('id', 'in', [inst[0]!, inst[4]!])
+      .execute();
     const hour = (await ok('GET', '/nodes/health?windowMs=3600000')).nodes;
     expect(hour).toEqual([
       { nodeName: 'bad-node', infrastructureErrors: 1, instances: 2, lastErrorAt: expect.any(Number) },
@@ -51,7 +60,13 @@ describe(`node health on ${TEST_DB_KIND}`, () => {
       { nodeName: 'good-node', infrastructureErrors: 0, instances: 1, lastErrorAt: null },
     ]);
     const day = (await ok('GET', `/nodes/health?windowMs=${86_400_000}`)).nodes;
-    expect(day.map((n: { nodeName: string; instances: number; infrastructureErrors: number }) => [n.nodeName, n.instances, n.infrastructureErrors])).toEqual([
+    expect(
+      day.map((n: { nodeName: string; instances: number; infrastructureErrors: number }) => [
+        n.nodeName,
+        n.instances,
+        n.infrastructureErrors,
+      ]),
+    ).toEqual([
       ['bad-node', 3, 2],
       ['good-node', 2, 0],
       ['app-node', 1, 0],

@@ -29,20 +29,34 @@ afterAll(async () => {
 const { call, ok, snapshot, runningWorkflow, startedWorkflow, taskRow } = apiHelpers(() => ({ app, db }));
 
 async function instance(id: number) {
-  return db.kysely.selectFrom('task_instance').select(['status', 'error_class', 'report_by']).where('id', '=', id).executeTakeFirstOrThrow();
+  return db.kysely
+    .selectFrom('task_instance')
+    .select(['status', 'error_class', 'report_by'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
 }
 async function run(id: number) {
   return db.kysely.selectFrom('workflow_run').select(['status']).where('id', '=', id).executeTakeFirstOrThrow();
 }
 async function errorsOf(id: number) {
-  return db.kysely.selectFrom('task_instance_error').select(['error_class', 'message']).where('task_instance_id', '=', id).execute();
+  return db.kysely
+    .selectFrom('task_instance_error')
+    .select(['error_class', 'message'])
+    .where('task_instance_id', '=', id)
+    .execute();
 }
 
 describe(`reaper on ${TEST_DB_KIND}`, () => {
   it('moves nothing before a deadline', async () => {
     const w = await runningWorkflow(2);
-    await ok('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'], nextReportMs: 30_000 });
-    await ok('POST', '/task-instances/transitions', { items: [{ id: w.instances[1], to: 'LAUNCHED', via: ['INSTANTIATED'], nextReportMs: 30_000 }] });
+    await ok('POST', `/task-instances/${w.instances[0]}/transition`, {
+      to: 'RUNNING',
+      via: ['INSTANTIATED', 'LAUNCHED'],
+      nextReportMs: 30_000,
+    });
+    await ok('POST', '/task-instances/transitions', {
+      items: [{ id: w.instances[1], to: 'LAUNCHED', via: ['INSTANTIATED'], nextReportMs: 30_000 }],
+    });
     const snap = await snapshot();
     const r = await reaper.tick(Date.now() + 20_000);
     expect(r.instances.filter((m) => w.instances.includes(m.id))).toEqual([]);
@@ -52,7 +66,9 @@ describe(`reaper on ${TEST_DB_KIND}`, () => {
 
   it('a launched instance that never reports running goes NO_HEARTBEAT and is retried on the infrastructure budget', async () => {
     const w = await runningWorkflow(1, { maxAttempts: 1 });
-    await ok('POST', '/task-instances/transitions', { items: [{ id: w.instances[0], to: 'LAUNCHED', via: ['INSTANTIATED'], nextReportMs: 1_000 }] });
+    await ok('POST', '/task-instances/transitions', {
+      items: [{ id: w.instances[0], to: 'LAUNCHED', via: ['INSTANTIATED'], nextReportMs: 1_000 }],
+    });
     await reaper.tick(Date.now() + 2_000);
     expect(await instance(w.instances[0]!)).toMatchObject({ status: 'NO_HEARTBEAT', error_class: 'infrastructure' });
     // maxAttempts 1, yet it is retried: infrastructure errors do not spend the user's attempts.
@@ -64,14 +80,21 @@ describe(`reaper on ${TEST_DB_KIND}`, () => {
 
   it('a silent running instance goes TRIAGING; a late heartbeat brings it back; an unanswered triage ends UNKNOWN_ERROR', async () => {
     const w = await runningWorkflow(2);
-    for (const id of w.instances) await ok('POST', `/task-instances/${id}/transition`, { to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'], nextReportMs: 1_000 });
+    for (const id of w.instances)
+      await ok('POST', `/task-instances/${id}/transition`, {
+        to: 'RUNNING',
+        via: ['INSTANTIATED', 'LAUNCHED'],
+        nextReportMs: 1_000,
+      });
     const t0 = Date.now();
     const r = await reaper.tick(t0 + 2_000);
     expect(r.instances.filter((m) => w.instances.includes(m.id)).map((m) => m.to)).toEqual(['TRIAGING', 'TRIAGING']);
     // The task stays RUNNING while its instance is triaged.
     expect((await taskRow(w.tasks[0]!)).status).toBe('RUNNING');
     // Instance 0: its worker was only paused; its heartbeat returns it to RUNNING (not an error).
-    expect(await ok('POST', `/task-instances/${w.instances[0]}/heartbeat`, { nextReportMs: 60_000 })).toEqual({ status: 'RUNNING' });
+    expect(await ok('POST', `/task-instances/${w.instances[0]}/heartbeat`, { nextReportMs: 60_000 })).toEqual({
+      status: 'RUNNING',
+    });
     expect(await errorsOf(w.instances[0]!)).toEqual([]);
     // Instance 1: nobody answers within the grace period.
     await reaper.tick(t0 + 2_000 + GRACE + 1_000);
@@ -83,9 +106,21 @@ describe(`reaper on ${TEST_DB_KIND}`, () => {
   it('a run whose runner stopped heartbeating ends ERROR; its instances are closed; the workflow can run again', async () => {
     const w = await runningWorkflow(3);
     // 0: held by the runner (no deadline of its own), 1: held by a worker, 2: still queued.
-    await ok('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] });
-    await ok('POST', `/task-instances/${w.instances[1]}/transition`, { to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'], nextReportMs: 3_600_000 });
-    const refused = await call('POST', `/workflows/${w.workflowId}/runs`, { user: 'u', host: 'h', pid: 1, jobmonVersion: '0.1.0' });
+    await ok('POST', `/task-instances/${w.instances[0]}/transition`, {
+      to: 'RUNNING',
+      via: ['INSTANTIATED', 'LAUNCHED'],
+    });
+    await ok('POST', `/task-instances/${w.instances[1]}/transition`, {
+      to: 'RUNNING',
+      via: ['INSTANTIATED', 'LAUNCHED'],
+      nextReportMs: 3_600_000,
+    });
+    const refused = await call('POST', `/workflows/${w.workflowId}/runs`, {
+      user: 'u',
+      host: 'h',
+      pid: 1,
+      jobmonVersion: '0.1.0',
+    });
     expect(refused.status).toBe(409);
 
     const t0 = Date.now() + 61_000; // past the run's 60 s deadline
@@ -97,27 +132,44 @@ describe(`reaper on ${TEST_DB_KIND}`, () => {
     expect((await instance(w.instances[2]!)).status).toBe('ERROR_FATAL');
     // The worker-held instance is told to stop and has the grace period to confirm.
     expect((await instance(w.instances[1]!)).status).toBe('KILL_SELF');
-    expect(await ok('POST', `/task-instances/${w.instances[1]}/heartbeat`, { nextReportMs: 60_000 })).toEqual({ status: 'KILL_SELF' });
+    expect(await ok('POST', `/task-instances/${w.instances[1]}/heartbeat`, { nextReportMs: 60_000 })).toEqual({
+      status: 'KILL_SELF',
+    });
     await reaper.tick(t0 + GRACE + 1_000);
     expect(await instance(w.instances[1]!)).toMatchObject({ status: 'ERROR_FATAL', error_class: 'killed' });
     const msgs = (await errorsOf(w.instances[1]!)).map((e) => e.message).join(' ');
     expect(msgs).toContain('never confirmed');
 
     // Resumable: a new run links.
-    const again = await ok('POST', `/workflows/${w.workflowId}/runs`, { user: 'u', host: 'h', pid: 2, jobmonVersion: '0.1.0' });
+    const again = await ok('POST', `/workflows/${w.workflowId}/runs`, {
+      user: 'u',
+      host: 'h',
+      pid: 2,
+      jobmonVersion: '0.1.0',
+    });
     expect(again.runId).toBeGreaterThan(w.runId);
   });
 
   it('a late report from an attempt of a dead run does not move the task its replacement owns', async () => {
     const w = await runningWorkflow(1);
     const [old] = w.instances as [number];
-    await ok('POST', `/task-instances/${old}/transition`, { to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'], nextReportMs: 3_600_000 });
+    await ok('POST', `/task-instances/${old}/transition`, {
+      to: 'RUNNING',
+      via: ['INSTANTIATED', 'LAUNCHED'],
+      nextReportMs: 3_600_000,
+    });
     await reaper.tick(Date.now() + 61_000); // the runner died: its run ends, the worker is told KILL_SELF
     expect((await instance(old)).status).toBe('KILL_SELF');
     // Resume: a new run binds the same tasks (reset to REGISTERING) and starts a new attempt.
-    const r2 = await ok('POST', `/workflows/${w.workflowId}/runs`, { user: 'u', host: 'h', pid: 2, jobmonVersion: '0.1.0' });
+    const r2 = await ok('POST', `/workflows/${w.workflowId}/runs`, {
+      user: 'u',
+      host: 'h',
+      pid: 2,
+      jobmonVersion: '0.1.0',
+    });
     await ok('PUT', `/workflow-runs/${r2.runId}/tasks`, { tasks: w.taskBody });
-    for (const s of ['BOUND', 'INSTANTIATED', 'LAUNCHED', 'RUNNING']) await ok('PUT', `/workflow-runs/${r2.runId}/status`, { status: s, taskCount: 1 });
+    for (const s of ['BOUND', 'INSTANTIATED', 'LAUNCHED', 'RUNNING'])
+      await ok('PUT', `/workflow-runs/${r2.runId}/status`, { status: s, taskCount: 1 });
     const q = await ok('POST', `/workflow-runs/${r2.runId}/queue`, { tasks: [{ taskId: w.tasks[0] }] });
     const fresh = q.instances[0].instanceId as number;
     await ok('POST', `/task-instances/${fresh}/transition`, { to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] });
@@ -135,9 +187,18 @@ describe(`reaper on ${TEST_DB_KIND}`, () => {
     // has just passed. A reaper up for ages would end it; one taking over must wait a window.
     const w = await startedWorkflow(1);
     const now = Date.now();
-    await db.kysely.updateTable('workflow_run').set({ heartbeat_at: now - 1_001, report_by: now - 1 }).where('id', '=', w.runId).execute();
+    await db.kysely
+      .updateTable('workflow_run')
+      .set({ heartbeat_at: now - 1_001, report_by: now - 1 })
+      .where('id', '=', w.runId)
+      .execute();
     await db.kysely.insertInto('lease').values({ name: 'reaper', holder: 'dead-replica', expires_at: 0 }).execute();
-    const successor = new Reaper(db, { intervalMs: 1_000_000, graceMs: GRACE, upSince: 0, lease: { holder: 'successor', periodMs: 60_000 } });
+    const successor = new Reaper(db, {
+      intervalMs: 1_000_000,
+      graceMs: GRACE,
+      upSince: 0,
+      lease: { holder: 'successor', periodMs: 60_000 },
+    });
     successor.start();
     try {
       for (let i = 0; i < 500 && successor.passes === 0; i++) await new Promise((r) => setTimeout(r, 10));

@@ -24,7 +24,9 @@ const POLL_MS = 20_000;
 const WAKE_MS = 200;
 
 if (TEST_DB_KIND !== 'postgres') {
-  console.log('replicas.test.ts skipped: replicas share one PostgreSQL (a lease row, LISTEN/NOTIFY); run it with JOBMON_TEST_DB=postgres');
+  console.log(
+    'replicas.test.ts skipped: replicas share one PostgreSQL (a lease row, LISTEN/NOTIFY); run it with JOBMON_TEST_DB=postgres',
+  );
 }
 
 interface Replica {
@@ -34,7 +36,6 @@ interface Replica {
 
 let db: TestDb;
 const replicas: Replica[] = [];
-
 
 async function startReplica(): Promise<Replica> {
   const port = await freePort();
@@ -64,7 +65,12 @@ function helpersVia(r: Replica) {
   const inject = async (o: { method: string; url: string; payload?: unknown; headers?: Record<string, string> }) => {
     const res = await fetch(`${r.url}${o.url}`, {
       method: o.method,
-      ...(o.payload === undefined ? {} : { body: typeof o.payload === 'string' ? o.payload : JSON.stringify(o.payload), headers: { 'content-type': 'application/json' } }),
+      ...(o.payload === undefined
+        ? {}
+        : {
+            body: typeof o.payload === 'string' ? o.payload : JSON.stringify(o.payload),
+            headers: { 'content-type': 'application/json' },
+          }),
     });
     return { statusCode: res.status, body: await res.text() };
   };
@@ -83,7 +89,9 @@ function follow(r: Replica, after: number) {
     let last = after;
     while (!ac.signal.aborted) {
       waitingSince = performance.now();
-      const res = await fetch(`${r.url}/api/v1/events?after=${last}&waitMs=30000`, { signal: ac.signal }).catch(() => undefined);
+      const res = await fetch(`${r.url}/api/v1/events?after=${last}&waitMs=30000`, { signal: ac.signal }).catch(
+        () => undefined,
+      );
       if (!res) break;
       const body = (await res.json()) as { events: { seq: number }[]; last: number };
       const at = performance.now();
@@ -138,7 +146,13 @@ describe.skipIf(TEST_DB_KIND !== 'postgres')('server replicas over one PostgreSQ
   });
   afterAll(async () => {
     for (const r of replicas) r.child.kill('SIGKILL');
-    await Promise.all(replicas.map((r) => (r.child.exitCode === null && r.child.signalCode === null ? new Promise((ok) => r.child.once('exit', ok)) : undefined)));
+    await Promise.all(
+      replicas.map((r) =>
+        r.child.exitCode === null && r.child.signalCode === null
+          ? new Promise((ok) => r.child.once('exit', ok))
+          : undefined,
+      ),
+    );
     await db?.drop();
   });
 
@@ -153,13 +167,20 @@ describe.skipIf(TEST_DB_KIND !== 'postgres')('server replicas over one PostgreSQ
     const sinceSent: number[] = [];
     try {
       for (const inst of w.instances) {
-        for (const move of [{ to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] }, { to: 'DONE', exitCode: 0 }]) {
+        for (const move of [
+          { to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] },
+          { to: 'DONE', exitCode: 0 },
+        ]) {
           await follower.parked();
           const seen = follower.arrived.length;
           const sent = performance.now();
           await ok('POST', `/task-instances/${inst}/transition`, move);
           const answered = performance.now();
-          const woke = await until(`B's follower hearing instance ${inst} ${move.to}`, 2_000, async () => follower.arrived[seen]?.at);
+          const woke = await until(
+            `B's follower hearing instance ${inst} ${move.to}`,
+            2_000,
+            async () => follower.arrived[seen]?.at,
+          );
           wakes.push(Math.max(0, Math.round(woke - answered)));
           sinceSent.push(Math.round(woke - sent));
         }
@@ -167,7 +188,9 @@ describe.skipIf(TEST_DB_KIND !== 'postgres')('server replicas over one PostgreSQ
     } finally {
       await follower.stop();
     }
-    console.log(`replicas: B's follower woke ${wakes.join(', ')} ms after A answered each transition (${sinceSent.join(', ')} ms after it was sent)`);
+    console.log(
+      `replicas: B's follower woke ${wakes.join(', ')} ms after A answered each transition (${sinceSent.join(', ')} ms after it was sent)`,
+    );
     expect(Math.max(...wakes)).toBeLessThan(WAKE_MS);
   });
 
@@ -176,7 +199,11 @@ describe.skipIf(TEST_DB_KIND !== 'postgres')('server replicas over one PostgreSQ
     const admin = new pg.Client({ connectionString: db.target });
     await admin.connect();
     const listeners = async () =>
-      (await admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and application_name = 'jobmon-event-listener'`)).rows.map((r) => r.pid);
+      (
+        await admin.query<{ pid: number }>(
+          `select pid from pg_stat_activity where datname = current_database() and application_name = 'jobmon-event-listener'`,
+        )
+      ).rows.map((r) => r.pid);
     try {
       const before = await listeners();
       expect(before).toHaveLength(2);
@@ -194,7 +221,10 @@ describe.skipIf(TEST_DB_KIND !== 'postgres')('server replicas over one PostgreSQ
     try {
       await follower.parked();
       const sent = performance.now();
-      await ok('POST', `/task-instances/${w.instances[0]}/transition`, { to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] });
+      await ok('POST', `/task-instances/${w.instances[0]}/transition`, {
+        to: 'RUNNING',
+        via: ['INSTANTIATED', 'LAUNCHED'],
+      });
       const woke = await until("B's follower after the reconnect", 2_000, async () => follower.arrived[0]?.at);
       expect(woke - sent).toBeLessThan(WAKE_MS);
     } finally {
@@ -205,8 +235,15 @@ describe.skipIf(TEST_DB_KIND !== 'postgres')('server replicas over one PostgreSQ
   it(`one replica reaps at a time; when it is killed (-9) another takes over within one lease period (${LEASE_MS} ms), and a clean shutdown hands over at once`, async () => {
     // Beats at different phases could show a holder and its successor both 'holder' for one beat
     // during a handover, but there is none here: both replicas are alive throughout the sampling.
-    const roles = async () => Promise.all(replicas.filter((r) => r.child.exitCode === null && r.child.signalCode === null).map(async (r) => ({ r, h: await health(r) })));
-    await until('a lease holder', 3 * LEASE_MS, async () => ((await roles()).some((x) => x.h.reaper.role === 'holder') ? true : undefined));
+    const roles = async () =>
+      Promise.all(
+        replicas
+          .filter((r) => r.child.exitCode === null && r.child.signalCode === null)
+          .map(async (r) => ({ r, h: await health(r) })),
+      );
+    await until('a lease holder', 3 * LEASE_MS, async () =>
+      (await roles()).some((x) => x.h.reaper.role === 'holder') ? true : undefined,
+    );
     const first = await roles();
     const holderOf = (xs: typeof first) => xs.filter((x) => x.h.reaper.role === 'holder');
     const holder = holderOf(first)[0]!.r;
@@ -216,7 +253,10 @@ describe.skipIf(TEST_DB_KIND !== 'postgres')('server replicas over one PostgreSQ
     // Sample across several beats: always exactly this holder, and only it makes passes.
     for (let i = 0; i < 15; i++) {
       const now = await roles();
-      expect(holderOf(now).map((x) => x.r.url), `sample ${i}`).toEqual([holder.url]);
+      expect(
+        holderOf(now).map((x) => x.r.url),
+        `sample ${i}`,
+      ).toEqual([holder.url]);
       expect(now.find((x) => x.r === standby.r)!.h.reaper).toEqual({ role: 'standby', passes: standbyPasses });
       await sleep(BEAT_MS / 2);
     }
@@ -226,22 +266,30 @@ describe.skipIf(TEST_DB_KIND !== 'postgres')('server replicas over one PostgreSQ
     // kill -9: the lease is left to lapse; the standby must wait it out, then take it.
     holder.child.kill('SIGKILL');
     const killed = performance.now();
-    await until('the standby taking over', 3 * LEASE_MS, async () => ((await health(standby.r)).reaper.role === 'holder' ? true : undefined));
+    await until('the standby taking over', 3 * LEASE_MS, async () =>
+      (await health(standby.r)).reaper.role === 'holder' ? true : undefined,
+    );
     const takeover = Math.round(performance.now() - killed);
-    console.log(`replicas: the standby took the reaper over ${takeover} ms after the holder was killed (lease ${LEASE_MS} ms, beat ${BEAT_MS} ms)`);
+    console.log(
+      `replicas: the standby took the reaper over ${takeover} ms after the holder was killed (lease ${LEASE_MS} ms, beat ${BEAT_MS} ms)`,
+    );
     // The last renewal was at most one beat before the kill, so the lease lapsed within one lease
     // period of it; the standby notices at its next beat (plus this probe's and a busy host's lag).
     expect(takeover).toBeGreaterThan(LEASE_MS - 2 * BEAT_MS);
     expect(takeover).toBeLessThan(LEASE_MS + BEAT_MS + 250);
     expect(await leaseHolder()).toMatch(new RegExp(`:${standby.r.child.pid}:`));
-    await until('the new holder reaping', 3 * LEASE_MS, async () => ((await health(standby.r)).reaper.passes > standbyPasses ? true : undefined));
+    await until('the new holder reaping', 3 * LEASE_MS, async () =>
+      (await health(standby.r)).reaper.passes > standbyPasses ? true : undefined,
+    );
 
     // A clean shutdown releases the lease: a third replica takes over at its next beat.
     const third = await startReplica();
     expect((await health(third)).reaper.role).toBe('standby');
     standby.r.child.kill('SIGTERM');
     const stopped = performance.now();
-    await until('the third replica taking over', 3 * LEASE_MS, async () => ((await health(third)).reaper.role === 'holder' ? true : undefined));
+    await until('the third replica taking over', 3 * LEASE_MS, async () =>
+      (await health(third)).reaper.role === 'holder' ? true : undefined,
+    );
     const handover = Math.round(performance.now() - stopped);
     console.log(`replicas: after a clean shutdown the next replica took over in ${handover} ms`);
     expect(handover).toBeLessThan(LEASE_MS - BEAT_MS);

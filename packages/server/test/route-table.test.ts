@@ -19,9 +19,12 @@ describe(`route table on ${TEST_DB_KIND}`, () => {
   });
 
   it('is every route the server registered, and the server registered all of it', async () => {
-    for (const s of specs) expect(ctx.app.hasRoute({ method: s.method, url: `/api/v1${s.path}` }), `${s.method} ${s.path}`).toBe(true);
+    for (const s of specs)
+      expect(ctx.app.hasRoute({ method: s.method, url: `/api/v1${s.path}` }), `${s.method} ${s.path}`).toBe(true);
     const doc = (await ok('GET', '/openapi.json')) as { paths: Record<string, Record<string, unknown>> };
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     const declared = specs.filter((s) => !s.hide).map((s) => `${s.method} ${openApiPath(s.path)}`);
     expect(documented.sort()).toEqual(declared.sort());
     // Hidden routes are not in the document: count every route Fastify knows instead (HEAD is
@@ -32,9 +35,14 @@ describe(`route table on ${TEST_DB_KIND}`, () => {
   });
 
   it('documents a 200 answer for every route', async () => {
-    const doc = (await ok('GET', '/openapi.json')) as { paths: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
+    const doc = (await ok('GET', '/openapi.json')) as {
+      paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+    };
     for (const s of specs.filter((x) => !x.hide)) {
-      expect(doc.paths[openApiPath(s.path)]?.[s.method.toLowerCase()]?.responses?.['200'], `${s.method} ${s.path}`).toBeDefined();
+      expect(
+        doc.paths[openApiPath(s.path)]?.[s.method.toLowerCase()]?.responses?.['200'],
+        `${s.method} ${s.path}`,
+      ).toBeDefined();
     }
   });
 

@@ -16,9 +16,26 @@ export interface Reply {
 }
 
 export const TABLES = [
-  'tool', 'tool_version', 'task_template', 'task_template_version', 'node', 'node_arg', 'dag', 'edge', 'workflow',
-  'workflow_attribute', 'template_concurrency', 'cluster', 'queue', 'task', 'task_arg', 'task_attribute',
-  'workflow_run', 'task_instance', 'task_instance_error', 'event',
+  'tool',
+  'tool_version',
+  'task_template',
+  'task_template_version',
+  'node',
+  'node_arg',
+  'dag',
+  'edge',
+  'workflow',
+  'workflow_attribute',
+  'template_concurrency',
+  'cluster',
+  'queue',
+  'task',
+  'task_arg',
+  'task_attribute',
+  'workflow_run',
+  'task_instance',
+  'task_instance_error',
+  'event',
 ] as const;
 
 export const hash = (s: string) => `${s}`.padEnd(16, '0');
@@ -55,12 +72,16 @@ export function checkResponse(method: string, url: string, body: unknown): void 
   if (route.spec.path === '/openapi.json') return;
   if (!route.check.Check(body)) {
     const e = route.check.Errors(body).First();
-    throw new Error(`${method} ${url}: the answer does not match its schema at ${e?.path || '/'}: ${e?.message} (${JSON.stringify(e?.value)?.slice(0, 200)})`);
+    throw new Error(
+      `${method} ${url}: the answer does not match its schema at ${e?.path || '/'}: ${e?.message} (${JSON.stringify(e?.value)?.slice(0, 200)})`,
+    );
   }
   // Value.Clean drops what the schema does not declare: an answer it changes had undeclared fields.
   const cleaned = Value.Clean(route.spec.response, structuredClone(body));
   if (JSON.stringify(cleaned) !== JSON.stringify(body)) {
-    throw new Error(`${method} ${url}: the answer has fields its schema does not declare: ${JSON.stringify(body).slice(0, 300)}`);
+    throw new Error(
+      `${method} ${url}: the answer has fields its schema does not declare: ${JSON.stringify(body).slice(0, 300)}`,
+    );
   }
 }
 
@@ -95,24 +116,32 @@ export function testApp(label: string): { readonly app: JobmonApp; readonly db: 
 /** Helpers bound to an app and its database (read lazily: both are created in beforeAll). */
 export function apiHelpers(ctx: () => { app: JobmonApp; db: Db }) {
   const app = { inject: (...a: Parameters<JobmonApp['inject']>) => ctx().app.inject(...a) };
-  const db = { get kysely() { return ctx().db.kysely; } };
+  const db = {
+    get kysely() {
+      return ctx().db.kysely;
+    },
+  };
   async function call(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, raw = false): Promise<Reply> {
     const res = await app.inject({
       method,
       url: `/api/v1${url}`,
-      ...(payload === undefined ? {} : raw ? { payload: payload as string, headers: { 'content-type': 'application/json' } } : { payload: payload as object }),
+      ...(payload === undefined
+        ? {}
+        : raw
+          ? { payload: payload as string, headers: { 'content-type': 'application/json' } }
+          : { payload: payload as object }),
     });
     const body = res.body ? JSON.parse(res.body) : undefined;
     if (res.statusCode >= 200 && res.statusCode < 300) checkResponse(method, url, body);
     return { status: res.statusCode, body };
   }
 
-  async function ok(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async function ok(method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<any> {
     const r = await call(method, url, payload);
     if (r.status !== 200) throw new Error(`${method} ${url} → ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
   }
-
 
   /** Every row of every table, order-independent: the "nothing changed" witness. */
   async function snapshot(): Promise<Record<string, string[]>> {
@@ -125,7 +154,10 @@ export function apiHelpers(ctx: () => { app: JobmonApp; db: Db }) {
   }
 
   /** Declare and bind a workflow of `n` tasks (task i depends on task i-1 when `chain`), run LINKING→BOUND. */
-  async function bindWorkflow(n: number, opts: { chain?: boolean; maxAttempts?: number; bound?: boolean } = {}): Promise<Bound> {
+  async function bindWorkflow(
+    n: number,
+    opts: { chain?: boolean; maxAttempts?: number; bound?: boolean } = {},
+  ): Promise<Bound> {
     const k = ++seq;
     const tool = await ok('POST', '/tools', { name: `api_tool_${k}` });
     const { templates } = await ok('POST', '/task-templates', {
@@ -142,7 +174,12 @@ export function apiHelpers(ctx: () => { app: JobmonApp; db: Db }) {
       name: `wf ${k}`,
       description: '',
     });
-    const run = await ok('POST', `/workflows/${wf.workflowId}/runs`, { user: 'tester', host: 'here', pid: process.pid, jobmonVersion: '0.1.0' });
+    const run = await ok('POST', `/workflows/${wf.workflowId}/runs`, {
+      user: 'tester',
+      host: 'here',
+      pid: process.pid,
+      jobmonVersion: '0.1.0',
+    });
     const body = Array.from({ length: n }, (_, i) => ({
       nodeHash: hash(`node${k}_${i}`),
       taskArgsHash: hash('noargs'),
@@ -157,7 +194,9 @@ export function apiHelpers(ctx: () => { app: JobmonApp; db: Db }) {
     const bound = await ok('PUT', `/workflow-runs/${run.runId}/tasks`, { tasks: body });
     const nodes = bound.tasks.map((r: unknown[]) => r[0] as number);
     if (opts.chain && n > 1) {
-      await ok('POST', `/workflow-runs/${run.runId}/edges`, { edges: nodes.slice(1).map((d: number, i: number) => [nodes[i], d]) });
+      await ok('POST', `/workflow-runs/${run.runId}/edges`, {
+        edges: nodes.slice(1).map((d: number, i: number) => [nodes[i], d]),
+      });
     }
     if (opts.bound !== false) await ok('PUT', `/workflow-runs/${run.runId}/status`, { status: 'BOUND', taskCount: n });
     return {
@@ -175,20 +214,41 @@ export function apiHelpers(ctx: () => { app: JobmonApp; db: Db }) {
   /** Bind and move the run on to RUNNING; nothing queued yet. */
   async function startedWorkflow(n: number, opts: { maxAttempts?: number } = {}): Promise<Bound> {
     const b = await bindWorkflow(n, opts);
-    for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING']) await ok('PUT', `/workflow-runs/${b.runId}/status`, { status: s });
+    for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING'])
+      await ok('PUT', `/workflow-runs/${b.runId}/status`, { status: s });
     return b;
   }
 
   /** Bind, move the run to RUNNING and queue every task; returns instance ids by task order. */
-  async function runningWorkflow(n: number, opts: { maxAttempts?: number } = {}): Promise<Bound & { instances: number[] }> {
+  async function runningWorkflow(
+    n: number,
+    opts: { maxAttempts?: number } = {},
+  ): Promise<Bound & { instances: number[] }> {
     const b = await startedWorkflow(n, opts);
     const q = await ok('POST', `/workflow-runs/${b.runId}/queue`, { tasks: b.tasks.map((taskId) => ({ taskId })) });
-    const byTask = new Map<number, number>(q.instances.map((i: { taskId: number; instanceId: number }) => [i.taskId, i.instanceId]));
+    const byTask = new Map<number, number>(
+      q.instances.map((i: { taskId: number; instanceId: number }) => [i.taskId, i.instanceId]),
+    );
     return { ...b, instances: b.tasks.map((t) => byTask.get(t)!) };
   }
 
   async function taskRow(id: number) {
-    return db.kysely.selectFrom('task').select(['status', 'num_attempts', 'infra_failures']).where('id', '=', id).executeTakeFirstOrThrow();
+    return db.kysely
+      .selectFrom('task')
+      .select(['status', 'num_attempts', 'infra_failures'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
   }
-  return { call, ok, snapshot, bindWorkflow, startedWorkflow, runningWorkflow, taskRow, get seq() { return seq; } };
+  return {
+    call,
+    ok,
+    snapshot,
+    bindWorkflow,
+    startedWorkflow,
+    runningWorkflow,
+    taskRow,
+    get seq() {
+      return seq;
+    },
+  };
 }

@@ -15,7 +15,15 @@ interface Made {
   name: string;
 }
 /** A workflow with the given identity, run by `user` (no run when user is null). */
-async function make(o: { tool: string; name: string; user?: string | null; args?: Record<string, string | number | boolean>; attributes?: Record<string, string>; created?: string; status?: string }): Promise<Made> {
+async function make(o: {
+  tool: string;
+  name: string;
+  user?: string | null;
+  args?: Record<string, string | number | boolean>;
+  attributes?: Record<string, string>;
+  created?: string;
+  status?: string;
+}): Promise<Made> {
   const n = ++k;
   const tool = await ok('POST', '/tools', { name: o.tool });
   const wf = await ok('POST', '/workflows', {
@@ -29,15 +37,24 @@ async function make(o: { tool: string; name: string; user?: string | null; args?
     description: '',
     ...(o.attributes ? { attributes: o.attributes } : {}),
   });
-  if (o.user !== null) await ok('POST', `/workflows/${wf.workflowId}/runs`, { user: o.user ?? 'tester', host: 'here', pid: process.pid, jobmonVersion: '0.1.0' });
+  if (o.user !== null)
+    await ok('POST', `/workflows/${wf.workflowId}/runs`, {
+      user: o.user ?? 'tester',
+      host: 'here',
+      pid: process.pid,
+      jobmonVersion: '0.1.0',
+    });
   const set: Record<string, unknown> = {};
   if (o.created) set['created_at'] = Date.parse(o.created);
   if (o.status) set['status'] = o.status;
-  if (Object.keys(set).length > 0) await ctx.db.kysely.updateTable('workflow').set(set).where('id', '=', wf.workflowId).execute();
+  if (Object.keys(set).length > 0)
+    await ctx.db.kysely.updateTable('workflow').set(set).where('id', '=', wf.workflowId).execute();
   return { id: wf.workflowId, name: o.name };
 }
 
-async function list(query: string): Promise<{ ids: number[]; body: { workflows: { id: number; name: string }[]; nextCursor?: string } }> {
+async function list(
+  query: string,
+): Promise<{ ids: number[]; body: { workflows: { id: number; name: string }[]; nextCursor?: string } }> {
   const body = await ok('GET', `/workflows?${query}`);
   return { ids: body.workflows.map((w: { id: number }) => w.id), body };
 }
@@ -45,9 +62,30 @@ async function list(query: string): Promise<{ ids: number[]; body: { workflows: 
 describe(`GET /workflows on ${TEST_DB_KIND}`, () => {
   const w: Record<string, Made> = {};
   beforeAll(async () => {
-    w['a'] = await make({ tool: 'wl_alpha', name: 'daily_run_1', user: 'ann', args: { region: 'us', year: 2024 }, attributes: { team: 'epi' }, created: '2024-01-10T00:00:00Z' });
-    w['b'] = await make({ tool: 'wl_alpha', name: 'daily_run_2', user: 'bob', args: { region: 'eu', year: 2024, flag: true }, attributes: { team: 'cod' }, created: '2024-02-10T00:00:00Z', status: 'FAILED' });
-    w['c'] = await make({ tool: 'wl_beta', name: '100%_done', user: 'ann', created: '2024-03-10T00:00:00Z', status: 'DONE' });
+    w['a'] = await make({
+      tool: 'wl_alpha',
+      name: 'daily_run_1',
+      user: 'ann',
+      args: { region: 'us', year: 2024 },
+      attributes: { team: 'epi' },
+      created: '2024-01-10T00:00:00Z',
+    });
+    w['b'] = await make({
+      tool: 'wl_alpha',
+      name: 'daily_run_2',
+      user: 'bob',
+      args: { region: 'eu', year: 2024, flag: true },
+      attributes: { team: 'cod' },
+      created: '2024-02-10T00:00:00Z',
+      status: 'FAILED',
+    });
+    w['c'] = await make({
+      tool: 'wl_beta',
+      name: '100%_done',
+      user: 'ann',
+      created: '2024-03-10T00:00:00Z',
+      status: 'DONE',
+    });
     w['d'] = await make({ tool: 'wl_beta', name: '100x_done', user: 'carl', created: '2024-03-11T00:00:00Z' });
     w['e'] = await make({ tool: 'wl_gamma', name: 'A_b', user: null, created: '2024-04-01T12:00:00Z' });
     w['f'] = await make({ tool: 'wl_gamma', name: 'axb', user: 'dee', created: '2024-04-02T12:00:00Z' });
@@ -57,8 +95,22 @@ describe(`GET /workflows on ${TEST_DB_KIND}`, () => {
   it('lists newest first, each with its tool, latest user, status and times', async () => {
     const { body } = await list('tool=wl_alpha');
     expect(body.workflows).toEqual([
-      expect.objectContaining({ id: w['b']!.id, name: 'daily_run_2', tool: 'wl_alpha', user: 'bob', status: 'FAILED', createdAt: Date.parse('2024-02-10T00:00:00Z'), counts: {} }),
-      expect.objectContaining({ id: w['a']!.id, name: 'daily_run_1', tool: 'wl_alpha', user: 'ann', status: 'REGISTERING' }),
+      expect.objectContaining({
+        id: w['b']!.id,
+        name: 'daily_run_2',
+        tool: 'wl_alpha',
+        user: 'bob',
+        status: 'FAILED',
+        createdAt: Date.parse('2024-02-10T00:00:00Z'),
+        counts: {},
+      }),
+      expect.objectContaining({
+        id: w['a']!.id,
+        name: 'daily_run_1',
+        tool: 'wl_alpha',
+        user: 'ann',
+        status: 'REGISTERING',
+      }),
     ]);
     expect(body.nextCursor).toBeUndefined();
     expect((await list('tool=wl_gamma')).body.workflows.find((x) => x.id === w['e']!.id)).toMatchObject({ user: null });
@@ -71,7 +123,9 @@ describe(`GET /workflows on ${TEST_DB_KIND}`, () => {
     expect((await list('status=FAILED')).ids).toEqual(ids('b'));
     expect((await list('status=FAILED,DONE')).ids).toEqual(ids('c', 'b'));
     expect((await list('createdAfter=2024-02-10&createdBefore=2024-03-11')).ids).toEqual(ids('c', 'b'));
-    expect((await list('createdAfter=2024-03-10T00:00:01Z&createdBefore=2024-04-02T12:00:00%2B00:00')).ids).toEqual(ids('e', 'd'));
+    expect((await list('createdAfter=2024-03-10T00:00:01Z&createdBefore=2024-04-02T12:00:00%2B00:00')).ids).toEqual(
+      ids('e', 'd'),
+    );
     expect((await list('createdBefore=2024-01-10T00:00:00.001Z')).ids).toEqual(ids('a'));
   });
 
@@ -100,14 +154,20 @@ describe(`GET /workflows on ${TEST_DB_KIND}`, () => {
   it('counts tasks per status for each workflow of the page', async () => {
     const b = await bindWorkflow(3);
     const { body } = await list('user=tester&limit=1');
-    expect(body.workflows).toEqual([expect.objectContaining({ id: b.workflowId, taskCount: 3, counts: { REGISTERING: 3 }, user: 'tester' })]);
+    expect(body.workflows).toEqual([
+      expect.objectContaining({ id: b.workflowId, taskCount: 3, counts: { REGISTERING: 3 }, user: 'tester' }),
+    ]);
   });
 
   it('pages by cursor with no repeats or misses while new workflows are created between pages', async () => {
     const first: number[] = [];
     for (let i = 0; i < 23; i++) first.push((await make({ tool: 'wl_page', name: `page_${i}` })).id);
     // Ties on created_at are ordered by id: half share one millisecond.
-    await ctx.db.kysely.updateTable('workflow').set({ created_at: Date.parse('2024-06-01T00:00:00Z') }).where('id', 'in', first.slice(0, 12)).execute();
+    await ctx.db.kysely
+      .updateTable('workflow')
+      .set({ created_at: Date.parse('2024-06-01T00:00:00Z') })
+      .where('id', 'in', first.slice(0, 12))
+      .execute();
     const seen: number[] = [];
     let cursor: string | undefined;
     let pages = 0;
@@ -120,11 +180,13 @@ describe(`GET /workflows on ${TEST_DB_KIND}`, () => {
       await make({ tool: 'wl_page', name: `late_${pages}` });
     } while (cursor !== undefined);
     expect(pages).toBe(5);
-    expect(seen).toEqual([...first].sort((x, y) => {
-      const tied = (id: number) => first.slice(0, 12).includes(id);
-      if (tied(x) !== tied(y)) return tied(x) ? 1 : -1;
-      return y - x;
-    }));
+    expect(seen).toEqual(
+      [...first].sort((x, y) => {
+        const tied = (id: number) => first.slice(0, 12).includes(id);
+        if (tied(x) !== tied(y)) return tied(x) ? 1 : -1;
+        return y - x;
+      }),
+    );
     expect(new Set(seen).size).toBe(23);
     // The late ones are all there on a fresh listing, newest first.
     const fresh = await list('tool=wl_page&name=late_*&limit=1000');

@@ -4,7 +4,8 @@
 import { DEFAULT_LOG_CAP_BYTES } from './capped-log.js';
 import { runWorker } from './worker.js';
 
-const USAGE = 'usage: jobmon-worker --instance-id N [--url URL] [--log-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS]';
+const USAGE =
+  'usage: jobmon-worker --instance-id N [--url URL] [--log-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS]';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);

@@ -71,8 +71,18 @@ function send(msg: object): void {
 function start(m: SpawnMsg): void {
   let h: GroupHandle;
   try {
-    const limits = { ...(m.rl === undefined ? {} : { runtimeMs: m.rl }), ...(m.ml === undefined ? {} : { memoryBytes: m.ml }) };
-    h = spawnGroup({ command: m.c, stdoutPath: m.o, stderrPath: m.e, env: m.v ? { ...baseEnv, ...m.v } : baseEnv, limits, ...logCapBytes });
+    const limits = {
+      ...(m.rl === undefined ? {} : { runtimeMs: m.rl }),
+      ...(m.ml === undefined ? {} : { memoryBytes: m.ml }),
+    };
+    h = spawnGroup({
+      command: m.c,
+      stdoutPath: m.o,
+      stderrPath: m.e,
+      env: m.v ? { ...baseEnv, ...m.v } : baseEnv,
+      limits,
+      ...logCapBytes,
+    });
   } catch (e) {
     send({ t: 'f', id: m.id, msg: (e as Error).message });
     return;
@@ -86,8 +96,23 @@ function start(m: SpawnMsg): void {
     if (r.spawnError !== undefined && h.pid === undefined) {
       send({ t: 'f', id: m.id, msg: r.spawnError });
     } else {
-      const why = r.limitExceeded && { r: r.limitExceeded.resource, used: r.limitExceeded.used, lim: r.limitExceeded.limit };
-      send({ t: 'x', id: m.id, code: r.exitCode, sig: r.signal, wall: r.wallTimeMs, mem: r.peakMemoryBytes, out: r.stdoutTail, err: r.stderrTail, ...(why ? { why } : {}), ...(r.cleanup ? { cl: r.cleanup } : {}) });
+      const why = r.limitExceeded && {
+        r: r.limitExceeded.resource,
+        used: r.limitExceeded.used,
+        lim: r.limitExceeded.limit,
+      };
+      send({
+        t: 'x',
+        id: m.id,
+        code: r.exitCode,
+        sig: r.signal,
+        wall: r.wallTimeMs,
+        mem: r.peakMemoryBytes,
+        out: r.stdoutTail,
+        err: r.stderrTail,
+        ...(why ? { why } : {}),
+        ...(r.cleanup ? { cl: r.cleanup } : {}),
+      });
     }
     startNext();
   });

@@ -110,7 +110,8 @@ function scan(tasks: Task[]): Map<Task, Found[]> {
     const started = Number(f[19]);
     seen.set(pid, started);
     if (started < oldest) continue; // older than every task
-    const found = (t: Task, inGroup: boolean) => out.get(t)!.push({ pid, name: stat.slice(stat.indexOf('(') + 1, close), inGroup });
+    const found = (t: Task, inGroup: boolean) =>
+      out.get(t)!.push({ pid, name: stat.slice(stat.indexOf('(') + 1, close), inGroup });
     const member = byGroup.get(Number(f[2]));
     if (member && started >= member.since) {
       found(member, true);

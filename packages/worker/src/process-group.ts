@@ -151,7 +151,10 @@ export function spawnGroup(opts: SpawnGroupOptions): GroupHandle {
         ...(cleanup ? { cleanup } : {}),
       });
       // The task is its main process: once that has exited, nothing it started may run on.
-      const leftovers = pid === undefined || spawnError !== undefined ? Promise.resolve(undefined) : endLeftovers({ pgid: pid, cookie, since }, groupSignalled);
+      const leftovers =
+        pid === undefined || spawnError !== undefined
+          ? Promise.resolve(undefined)
+          : endLeftovers({ pgid: pid, cookie, since }, groupSignalled);
       void leftovers.then(async (note) => {
         // The pipes close when the last holder is gone; one we could not end must not hold us.
         const drained = Promise.all([out.done, err.done]);

@@ -7,7 +7,13 @@
 import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { IllegalTransitionError, Requester, createApiClient, type SingleTransitionRequestT, type SingleTransitionResponseT } from '@jobmon/core';
+import {
+  IllegalTransitionError,
+  Requester,
+  createApiClient,
+  type SingleTransitionRequestT,
+  type SingleTransitionResponseT,
+} from '@jobmon/core';
 import { spawnGroup, type GroupHandle, type GroupResult } from './process-group.js';
 
 export interface WorkerOptions {
@@ -60,7 +66,11 @@ export async function runWorker(opts: WorkerOptions): Promise<number> {
   }
 }
 
-async function work(opts: WorkerOptions, stopSignal: () => NodeJS.Signals | undefined, beforeStart: AbortSignal): Promise<number> {
+async function work(
+  opts: WorkerOptions,
+  stopSignal: () => NodeJS.Signals | undefined,
+  beforeStart: AbortSignal,
+): Promise<number> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`jobmon-worker[${opts.instanceId}]: ${l}\n`));
   const requester = new Requester(opts.url);
   const api = createApiClient(requester);
@@ -69,11 +79,21 @@ async function work(opts: WorkerOptions, stopSignal: () => NodeJS.Signals | unde
   const nextReportMs = Math.round(opts.heartbeatMs * (opts.reportByFactor ?? 3.1));
 
   let started: SingleTransitionResponseT;
-  const pending = { stdoutPath: join(opts.logDir, `instance.${opts.instanceId}.out`), stderrPath: join(opts.logDir, `instance.${opts.instanceId}.err`) };
+  const pending = {
+    stdoutPath: join(opts.logDir, `instance.${opts.instanceId}.out`),
+    stderrPath: join(opts.logDir, `instance.${opts.instanceId}.err`),
+  };
   const toldToStop = async (sig: NodeJS.Signals) => {
     // Best effort and bounded: whatever the server recorded, no command of ours runs.
     await createApiClient(new Requester(opts.url, { retries: 2, timeoutMs: 5_000 }))
-      .transitionInstance({ id, body: { to: 'ERROR_FATAL', via: ['KILL_SELF'], errorMessage: `told to stop before it started (the worker received ${sig})` } })
+      .transitionInstance({
+        id,
+        body: {
+          to: 'ERROR_FATAL',
+          via: ['KILL_SELF'],
+          errorMessage: `told to stop before it started (the worker received ${sig})`,
+        },
+      })
       .catch(() => undefined);
     log(`not running: received ${sig} before the command started`);
     return 0;
@@ -147,7 +167,8 @@ async function work(opts: WorkerOptions, stopSignal: () => NodeJS.Signals | unde
         if (r.status === 'KILL_SELF') stop('told to stop (KILL_SELF)');
         // Given up on while we were unreachable or paused (e.g. its run ended): another attempt may
         // own the task now, so stop rather than finish twice.
-        else if (r.status !== 'RUNNING' && r.status !== 'TRIAGING' && r.status !== 'LAUNCHED') stop(`the server gave this instance up (${r.status})`);
+        else if (r.status !== 'RUNNING' && r.status !== 'TRIAGING' && r.status !== 'LAUNCHED')
+          stop(`the server gave this instance up (${r.status})`);
       })
       .catch((e: unknown) => log(`heartbeat failed: ${(e as Error).message}`));
   }, opts.heartbeatMs);
@@ -173,14 +194,30 @@ async function work(opts: WorkerOptions, stopSignal: () => NodeJS.Signals | unde
   if (killReason !== undefined) {
     outcome = { to: 'ERROR_FATAL', via: ['KILL_SELF'], ...measured, errorMessage: `killed: ${killReason}` };
   } else if (result.spawnError !== undefined) {
-    outcome = { to: 'ERROR', exitCode: 127, ...measured, errorMessage: `could not start the command: ${result.spawnError}` };
+    outcome = {
+      to: 'ERROR',
+      exitCode: 127,
+      ...measured,
+      errorMessage: `could not start the command: ${result.spawnError}`,
+    };
   } else if (result.exitCode === 0) {
     outcome = { to: 'DONE', via: ['RUNNING'], exitCode: 0, ...measured };
   } else if (result.exitCode !== null) {
     const tail = result.stderrTail.trim().split('\n').slice(-20).join('\n');
-    outcome = { to: 'ERROR', via: ['RUNNING'], exitCode: result.exitCode, ...measured, errorMessage: `command exited with code ${result.exitCode}${tail ? `: ${tail}` : ''}` };
+    outcome = {
+      to: 'ERROR',
+      via: ['RUNNING'],
+      exitCode: result.exitCode,
+      ...measured,
+      errorMessage: `command exited with code ${result.exitCode}${tail ? `: ${tail}` : ''}`,
+    };
   } else {
-    outcome = { to: 'UNKNOWN_ERROR', via: ['RUNNING'], ...measured, errorMessage: `killed by signal ${result.signal ?? 'unknown'} (not by Jobmon)` };
+    outcome = {
+      to: 'UNKNOWN_ERROR',
+      via: ['RUNNING'],
+      ...measured,
+      errorMessage: `killed by signal ${result.signal ?? 'unknown'} (not by Jobmon)`,
+    };
   }
   try {
     await transition(outcome);

@@ -32,7 +32,9 @@ describe('task log files', () => {
       expect(size).toBeLessThan(cap + 200);
       const text = readFileSync(path, 'latin1');
       expect(text.slice(0, cap)).toBe(fill.repeat(cap));
-      expect(text.slice(cap)).toMatch(/^\n\[jobmon: log cut at 100000 bytes \(JOBMON_LOG_CAP_BYTES\); 4900010 more bytes were not kept\]\n$/);
+      expect(text.slice(cap)).toMatch(
+        /^\n\[jobmon: log cut at 100000 bytes \(JOBMON_LOG_CAP_BYTES\); 4900010 more bytes were not kept\]\n$/,
+      );
       expect(tail.endsWith(`\n${last}\n`)).toBe(true);
     }
   });
@@ -55,7 +57,13 @@ describe('task log files', () => {
   it('in a folder that is not there fail the spawn, naming the folder, and nothing runs', () => {
     const missing = join(dir, 'gone');
     const marker = join(dir, 'ran');
-    expect(() => spawnGroup({ command: `touch ${marker}`, stdoutPath: join(missing, 't.out'), stderrPath: join(missing, 't.err') })).toThrow(missing);
+    expect(() =>
+      spawnGroup({
+        command: `touch ${marker}`,
+        stdoutPath: join(missing, 't.out'),
+        stderrPath: join(missing, 't.err'),
+      }),
+    ).toThrow(missing);
     expect(existsSync(marker)).toBe(false);
   });
 

@@ -43,13 +43,18 @@ export function registerClusterAdd(cluster: Command): void {
     .argument('<name>', 'cluster name', clusterName)
     .option('--type <type>', 'sequential, local, dummy or slurm')
     .option('--option <key=value>', 'a cluster option, e.g. parallelism=4 (repeatable)', parseOption)
-    .option('--queue <spec>', 'a queue and its limits, e.g. all.q:cores=1-64,memory=1G-512G,runtime=1m-7d (repeatable)', parseQueue)
+    .option(
+      '--queue <spec>',
+      'a queue and its limits, e.g. all.q:cores=1-64,memory=1G-512G,runtime=1m-7d (repeatable)',
+      parseQueue,
+    )
     .option('--file <path>', 'a JSON file holding {type, options, queues}')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: AddOptions) => {
       const base = opts.file ? readDefinition(opts.file) : {};
       const type = opts.type ?? base['type'];
-      if (type === undefined) throw new ValidationError(`cluster '${name}': --type is required (or a type in --file)`, { field: 'type' });
+      if (type === undefined)
+        throw new ValidationError(`cluster '${name}': --type is required (or a type in --file)`, { field: 'type' });
       const fileQueues = Array.isArray(base['queues']) ? (base['queues'] as QueueSpec[]) : [];
       const flagQueues = opts.queue ?? [];
       const body = {

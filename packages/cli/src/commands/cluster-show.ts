@@ -8,7 +8,7 @@ import { jsonLine } from '../text.js';
 export function registerClusterShow(cluster: Command): void {
   cluster
     .command('show')
-    .description("show a cluster: type, options, queues and their limits")
+    .description('show a cluster: type, options, queues and their limits')
     .argument('<name>', 'cluster name', clusterName)
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }) => {

@@ -20,75 +20,86 @@ export function registerRun(program: Command): void {
     .option('-p, --parallelism <n>', 'local distributor: commands at once (default: number of cores)', positiveInt)
     .option('--quiet', 'no progress output')
     .option('--json', 'print one JSON summary line at the end (implies --quiet)')
-    .option('--resume <mode>', "if another process's run holds the workflow, take over: 'cold' kills its running tasks, 'hot' lets them finish", oneOf('cold', 'hot'))
-    .action(async (file: string, opts: { parallelism?: number; quiet?: boolean; json?: boolean; resume?: 'cold' | 'hot' }) => {
-      if (opts.json) opts.quiet = true;
-      const say = opts.json ? (_: string) => undefined : (line: string) => console.log(printable(line));
-      // Boot the (embedded) server while the file is read, declared and hashed.
-      const connecting = cliConnect();
-      connecting.catch(() => undefined);
-      let spec: ReturnType<typeof parseWorkflowFile>;
-      let workflow: ReturnType<typeof toWorkflow>;
-      try {
-        spec = parseWorkflowFile(file);
-        workflow = toWorkflow(file, spec);
-        workflow.prepare();
-      } catch (e) {
-        await connecting.then((c) => c.close()).catch(() => undefined);
-        throw e;
-      }
-      spec.tasks.length = 0; // the declarations now live in `workflow`; let the parsed file go
-      const conn = await connecting;
-      const view = opts.quiet ? undefined : progressView(process.stderr);
-      try {
-        const result = await workflow
-          .run({
-          connection: conn,
-          ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
-          ...(opts.resume ? { resume: opts.resume } : {}),
-          onBound: ({ workflowId, resumed, total, alreadyDone }) => {
-            const resumeNote = resumed && alreadyDone < total ? `, resuming: ${alreadyDone} already done` : '';
-            say(`workflow ${workflowId} '${spec.name}': ${total} tasks${resumeNote}`);
-          },
-          ...(view ? { onProgress: (p) => view.update(p) } : {}),
-          onWarning: (m) => process.stderr.write(`warning: ${printable(m)}\n`),
-          })
-          .catch((e: unknown) => {
-            if (e instanceof WorkflowNotResumableError && typeof e.details['runId'] === 'number' && !opts.resume) {
-              // Another runner holds it (on another host, or alive here): say exactly how to take over.
-              const how = `jobmon run ${quoteArg(file)} --resume cold   # kill its running tasks and take over\n  jobmon run ${quoteArg(file)} --resume hot    # let its running tasks finish, then take over`;
-              throw new WorkflowNotResumableError(`${e.message}\nto take it over from here:\n  ${how}`, e.details);
-            }
-            throw e;
-          });
-        view?.stop();
-        if (opts.json) {
-          const { tasks: _tasks, errors, ...summary } = result;
-          console.log(jsonLine({ ...summary, runMs: result.elapsedMs - result.bindMs, errors: errors.slice(0, 20) }));
-        } else if (result.alreadyDone) {
-          say(`workflow ${result.workflowId} '${spec.name}' is already DONE; nothing to run.`);
-        } else {
-          const secs = (result.elapsedMs / 1000).toFixed(1);
-          const counts = outcomeOf(result.tasks.map((t) => t.status));
-          say(`workflow ${result.workflowId} ended ${result.status} in ${secs} s: ${outcomeLine(counts, result.stopped)}`);
-          if (result.failed > 0) printFailures(result.errors);
-          if (result.runStatus === 'STOPPED') {
-            say(`stopped: run the same command again to resume (finished tasks are kept).`);
-          } else if (result.runStatus === 'TERMINATED') {
-            say(`stopped from elsewhere (a stop or a resume by another process); finished tasks are kept.`);
-          } else if (result.failed > 0) {
-            say(`fix the failing commands in ${file} and run it again: only unfinished tasks will run.`);
-          }
-          if (result.logDir) say(`logs: ${result.logDir}`);
+    .option(
+      '--resume <mode>',
+      "if another process's run holds the workflow, take over: 'cold' kills its running tasks, 'hot' lets them finish",
+      oneOf('cold', 'hot'),
+    )
+    .action(
+      async (
+        file: string,
+        opts: { parallelism?: number; quiet?: boolean; json?: boolean; resume?: 'cold' | 'hot' },
+      ) => {
+        if (opts.json) opts.quiet = true;
+        const say = opts.json ? (_: string) => undefined : (line: string) => console.log(printable(line));
+        // Boot the (embedded) server while the file is read, declared and hashed.
+        const connecting = cliConnect();
+        connecting.catch(() => undefined);
+        let spec: ReturnType<typeof parseWorkflowFile>;
+        let workflow: ReturnType<typeof toWorkflow>;
+        try {
+          spec = parseWorkflowFile(file);
+          workflow = toWorkflow(file, spec);
+          workflow.prepare();
+        } catch (e) {
+          await connecting.then((c) => c.close()).catch(() => undefined);
+          throw e;
         }
-        say(`state: ${result.stateLocation}`);
-        say(`system log: ${result.systemLog}`);
-        process.exitCode = result.status === 'DONE' ? 0 : result.runStatus === 'STOPPED' ? 130 : 1;
-      } finally {
-        view?.stop();
-        await conn.close();
-      }
-    });
+        spec.tasks.length = 0; // the declarations now live in `workflow`; let the parsed file go
+        const conn = await connecting;
+        const view = opts.quiet ? undefined : progressView(process.stderr);
+        try {
+          const result = await workflow
+            .run({
+              connection: conn,
+              ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
+              ...(opts.resume ? { resume: opts.resume } : {}),
+              onBound: ({ workflowId, resumed, total, alreadyDone }) => {
+                const resumeNote = resumed && alreadyDone < total ? `, resuming: ${alreadyDone} already done` : '';
+                say(`workflow ${workflowId} '${spec.name}': ${total} tasks${resumeNote}`);
+              },
+              ...(view ? { onProgress: (p) => view.update(p) } : {}),
+              onWarning: (m) => process.stderr.write(`warning: ${printable(m)}\n`),
+            })
+            .catch((e: unknown) => {
+              if (e instanceof WorkflowNotResumableError && typeof e.details['runId'] === 'number' && !opts.resume) {
+                // Another runner holds it (on another host, or alive here): say exactly how to take over.
+                const how = `jobmon run ${quoteArg(file)} --resume cold   # kill its running tasks and take over\n  jobmon run ${quoteArg(file)} --resume hot    # let its running tasks finish, then take over`;
+                throw new WorkflowNotResumableError(`${e.message}\nto take it over from here:\n  ${how}`, e.details);
+              }
+              throw e;
+            });
+          view?.stop();
+          if (opts.json) {
+            const { tasks: _tasks, errors, ...summary } = result;
+            console.log(jsonLine({ ...summary, runMs: result.elapsedMs - result.bindMs, errors: errors.slice(0, 20) }));
+          } else if (result.alreadyDone) {
+            say(`workflow ${result.workflowId} '${spec.name}' is already DONE; nothing to run.`);
+          } else {
+            const secs = (result.elapsedMs / 1000).toFixed(1);
+            const counts = outcomeOf(result.tasks.map((t) => t.status));
+            say(
+              `workflow ${result.workflowId} ended ${result.status} in ${secs} s: ${outcomeLine(counts, result.stopped)}`,
+            );
+            if (result.failed > 0) printFailures(result.errors);
+            if (result.runStatus === 'STOPPED') {
+              say(`stopped: run the same command again to resume (finished tasks are kept).`);
+            } else if (result.runStatus === 'TERMINATED') {
+              say(`stopped from elsewhere (a stop or a resume by another process); finished tasks are kept.`);
+            } else if (result.failed > 0) {
+              say(`fix the failing commands in ${file} and run it again: only unfinished tasks will run.`);
+            }
+            if (result.logDir) say(`logs: ${result.logDir}`);
+          }
+          say(`state: ${result.stateLocation}`);
+          say(`system log: ${result.systemLog}`);
+          process.exitCode = result.status === 'DONE' ? 0 : result.runStatus === 'STOPPED' ? 130 : 1;
+        } finally {
+          view?.stop();
+          await conn.close();
+        }
+      },
+    );
 }
 
 /** A file argument as the user would type it back into a POSIX shell. */

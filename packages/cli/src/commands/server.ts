@@ -22,7 +22,11 @@ export function registerServer(program: Command): void {
         port: opts.port,
         logFile,
         runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
-        reaper: { intervalMs: config.reaperIntervalMs, graceMs: config.reaperGraceMs, ...(config.reaperLeaseMs > 0 ? { leaseMs: config.reaperLeaseMs } : {}) },
+        reaper: {
+          intervalMs: config.reaperIntervalMs,
+          graceMs: config.reaperGraceMs,
+          ...(config.reaperLeaseMs > 0 ? { leaseMs: config.reaperLeaseMs } : {}),
+        },
         eventPollMs: config.eventPollMs,
         clusters: config.clusters,
         clustersOrigin: `config file ${configFile()}`,

@@ -26,7 +26,9 @@ export function registerWorkflowStatus(workflow: Command): void {
         }
         const out = (line: string) => console.log(printable(line));
         out(`workflow ${detail.id} '${detail.name}': ${detail.status}`);
-        const byStatus = Object.entries(detail.counts).map(([s, n]) => `${n} ${s}`).join(', ');
+        const byStatus = Object.entries(detail.counts)
+          .map(([s, n]) => `${n} ${s}`)
+          .join(', ');
         out(`  tasks: ${outcomeLine(outcome(detail.counts))}${byStatus === '' ? '' : ` (${byStatus})`}`);
         if (detail.lastRun) {
           const ago = Math.round((Date.now() - detail.lastRun.heartbeatAt) / 1000);

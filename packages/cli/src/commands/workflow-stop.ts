@@ -21,12 +21,22 @@ export function registerWorkflowStop(workflow: Command): void {
           console.log(`workflow ${wid} has no live run; nothing to stop`);
           return;
         }
-        console.log(`asked run ${r.runId} to stop (${opts.drain ? 'draining: running tasks finish' : 'killing running tasks'}); its runner acts at its next heartbeat`);
+        console.log(
+          `asked run ${r.runId} to stop (${opts.drain ? 'draining: running tasks finish' : 'killing running tasks'}); its runner acts at its next heartbeat`,
+        );
         if (!opts.wait) return;
         for (;;) {
           const d = await conn.api.getWorkflow({ id: wid });
-          if (d.lastRun && d.lastRun.id === r.runId && !['COLD_RESUME', 'HOT_RESUME', 'RUNNING'].includes(d.lastRun.status)) {
-            console.log(printable(`run ${r.runId} ended ${d.lastRun.status}; workflow ${wid} is ${d.status}. Run it again to resume.`));
+          if (
+            d.lastRun &&
+            d.lastRun.id === r.runId &&
+            !['COLD_RESUME', 'HOT_RESUME', 'RUNNING'].includes(d.lastRun.status)
+          ) {
+            console.log(
+              printable(
+                `run ${r.runId} ended ${d.lastRun.status}; workflow ${wid} is ${d.status}. Run it again to resume.`,
+              ),
+            );
             return;
           }
           await new Promise((res) => setTimeout(res, 500));

@@ -66,7 +66,10 @@ export class DummyDistributor implements Distributor {
       return;
     }
     if (child.pid === undefined) {
-      child.once('error', (e) => void host.report({ id, to: 'NO_DISTRIBUTOR_ID', errorMessage: `could not submit: ${e.message}` }));
+      child.once(
+        'error',
+        (e) => void host.report({ id, to: 'NO_DISTRIBUTOR_ID', errorMessage: `could not submit: ${e.message}` }),
+      );
       return;
     }
     this.workers.set(id, child);
@@ -83,7 +86,12 @@ export class DummyDistributor implements Distributor {
       // Our SIGTERM reached the worker before it could handle it (Node was still starting), so it
       // reported nothing and started no command: its end is ours to report.
       if (this.killed.delete(id) && signal !== null) {
-        void host.report({ id, to: 'ERROR_FATAL', via: ['KILL_SELF'], errorMessage: 'killed by Jobmon (stop or resume) before its worker started the command' });
+        void host.report({
+          id,
+          to: 'ERROR_FATAL',
+          via: ['KILL_SELF'],
+          errorMessage: 'killed by Jobmon (stop or resume) before its worker started the command',
+        });
       }
       host.capacityChanged();
     });

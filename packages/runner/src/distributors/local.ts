@@ -30,7 +30,8 @@ interface ExitMsg {
   /** Present when processes the command left behind were killed after it exited. */
   cl?: string;
 }
-type LauncherMsg = { t: 'r'; id: number; pid: number } | ExitMsg | { t: 'f'; id: number; msg: string } | { t: 'c'; id: number };
+type LauncherMsg =
+  { t: 'r'; id: number; pid: number } | ExitMsg | { t: 'f'; id: number; msg: string } | { t: 'c'; id: number };
 
 /** Commands handed to the launcher beyond its parallelism, so it never waits for us. */
 const LAUNCHER_BUFFER = 8;
@@ -64,14 +65,18 @@ export class LocalDistributor implements Distributor {
     for (let k = 0; k < count; k++) {
       const share = Math.floor(this.parallelism / count) + (k < this.parallelism % count ? 1 : 0);
       const cap = this.opts.host.logCapBytes === undefined ? [] : ['--log-cap', String(this.opts.host.logCapBytes)];
-      const child = spawn(process.execPath, [LAUNCHER_PATH, '--parallelism', String(share), ...cap], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
+      const child = spawn(process.execPath, [LAUNCHER_PATH, '--parallelism', String(share), ...cap], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: process.env,
+      });
       const rl = createInterface({ input: child.stdout!, crlfDelay: Infinity });
       rl.on('line', (line) => this.onMessage(JSON.parse(line) as LauncherMsg));
       child.on('exit', (code, signal) => {
         this.launcherDied = `the local launcher exited (${signal ?? code})`;
         // Anything it was running is lost to us: report it as an infrastructure error.
         for (const [id, l] of [...this.launcherOf]) {
-          if (l === k) this.finish(id, { t: 'x', id, code: null, sig: 'LAUNCHER_EXIT', wall: 0, mem: null, out: '', err: '' });
+          if (l === k)
+            this.finish(id, { t: 'x', id, code: null, sig: 'LAUNCHER_EXIT', wall: 0, mem: null, out: '', err: '' });
         }
       });
       child.stdin!.on('error', () => undefined);
@@ -107,10 +112,19 @@ export class LocalDistributor implements Distributor {
       this.paths.set(item.instanceId, [`${base}.out`, `${base}.err`]);
       this.ensureLaunchers();
       let k = 0;
-      for (let j = 1; j < this.launchers.length; j++) if (this.launchers[j]!.inFlight < this.launchers[k]!.inFlight) k = j;
+      for (let j = 1; j < this.launchers.length; j++)
+        if (this.launchers[j]!.inFlight < this.launchers[k]!.inFlight) k = j;
       this.launchers[k]!.inFlight++;
       this.launcherOf.set(item.instanceId, k);
-      this.send(k, { t: 's', id: item.instanceId, c: item.command, o: `${base}.out`, e: `${base}.err`, v: envExtras(host.childEnv(item)), ...limitsOf(item.resources) });
+      this.send(k, {
+        t: 's',
+        id: item.instanceId,
+        c: item.command,
+        o: `${base}.out`,
+        e: `${base}.err`,
+        v: envExtras(host.childEnv(item)),
+        ...limitsOf(item.resources),
+      });
     }
   }
 
@@ -160,7 +174,12 @@ export class LocalDistributor implements Distributor {
     this.release(id);
     this.running.delete(id);
     this.paths.delete(id);
-    void this.opts.host.report({ id, to: 'NO_DISTRIBUTOR_ID', via: ['INSTANTIATED'], errorMessage: `could not start: ${why}` });
+    void this.opts.host.report({
+      id,
+      to: 'NO_DISTRIBUTOR_ID',
+      via: ['INSTANTIATED'],
+      errorMessage: `could not start: ${why}`,
+    });
     entry?.exited?.();
     this.opts.host.capacityChanged();
   }
@@ -180,7 +199,13 @@ export class LocalDistributor implements Distributor {
       ...(m.cl === undefined ? {} : { cleanup: m.cl }),
     };
     if (this.killedByUs.delete(id)) {
-      void host.report({ id, to: 'ERROR_FATAL', via: ['KILL_SELF'], ...measured, errorMessage: 'killed by Jobmon (stop or resume)' });
+      void host.report({
+        id,
+        to: 'ERROR_FATAL',
+        via: ['KILL_SELF'],
+        ...measured,
+        errorMessage: 'killed by Jobmon (stop or resume)',
+      });
     } else if (m.why !== undefined) {
       void host.report({ id, to: 'RESOURCE_ERROR', ...measured, errorMessage: limitMessage(m.why) });
     } else if (m.code === 0) {
@@ -188,9 +213,19 @@ export class LocalDistributor implements Distributor {
     } else if (m.code !== null) {
       void host.report({ id, to: 'ERROR', exitCode: m.code, ...measured });
     } else if (m.sig === 'LAUNCHER_EXIT') {
-      void host.report({ id, to: 'UNKNOWN_ERROR', ...measured, errorMessage: this.launcherDied ?? 'the local launcher exited' });
+      void host.report({
+        id,
+        to: 'UNKNOWN_ERROR',
+        ...measured,
+        errorMessage: this.launcherDied ?? 'the local launcher exited',
+      });
     } else {
-      void host.report({ id, to: 'UNKNOWN_ERROR', ...measured, errorMessage: `killed by signal ${m.sig ?? 'unknown'} (not by Jobmon)` });
+      void host.report({
+        id,
+        to: 'UNKNOWN_ERROR',
+        ...measured,
+        errorMessage: `killed by signal ${m.sig ?? 'unknown'} (not by Jobmon)`,
+      });
     }
     entry.exited?.();
     host.capacityChanged();
@@ -235,21 +270,26 @@ function limitsOf(resources: Record<string, unknown>): { rl?: number; ml?: numbe
 
 /** "runtime exceeded: ran 2.0 s, limit 1 s" / "memory exceeded: 300 MB used, limit 200 MB" (MB = MiB). */
 function limitMessage(why: NonNullable<ExitMsg['why']>): string {
-  if (why.r === 'runtime') return `runtime exceeded: ran ${(why.used / 1000).toFixed(1)} s, limit ${Number((why.lim / 1000).toFixed(1))} s`;
+  if (why.r === 'runtime')
+    return `runtime exceeded: ran ${(why.used / 1000).toFixed(1)} s, limit ${Number((why.lim / 1000).toFixed(1))} s`;
   return `memory exceeded: ${Math.round(why.used / MIB)} MB used, limit ${Math.round(why.lim / MIB)} MB`;
 }
 
 /** Only what differs from our own environment crosses the pipe. */
 function envExtras(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (k.startsWith('JOBMON_') && v !== undefined && process.env[k] !== v) out[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (k.startsWith('JOBMON_') && v !== undefined && process.env[k] !== v) out[k] = v;
   return out;
 }
 
 /** The run's parallelism, else the cluster's options.parallelism (checked by the server), else the cores. */
 export function createLocalDistributor(opts: DistributorFactoryOptions): Distributor {
   const configured = opts.cluster.options['parallelism'];
-  const fallback = typeof configured === 'number' && Number.isInteger(configured) && configured >= 1 ? configured : availableParallelism();
+  const fallback =
+    typeof configured === 'number' && Number.isInteger(configured) && configured >= 1
+      ? configured
+      : availableParallelism();
   return new LocalDistributor(opts.cluster.name, opts, Math.max(1, opts.parallelism ?? fallback));
 }
 

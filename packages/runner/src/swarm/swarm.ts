@@ -306,7 +306,11 @@ export class Swarm {
     if (this.heldCount === 0) return;
     const batches = new Map<Distributor, LaunchItem[]>();
     for (const [t, list] of this.held) {
-      while (list.length > 0 && this.active < this.maxConcurrent && this.activeByTemplate[t]! < (this.templateLimits[t] ?? Infinity)) {
+      while (
+        list.length > 0 &&
+        this.active < this.maxConcurrent &&
+        this.activeByTemplate[t]! < (this.templateLimits[t] ?? Infinity)
+      ) {
         const item = list[0]!;
         const dist = this.opts.port.distributor(item.cluster);
         if (!dist) {

@@ -30,7 +30,6 @@ export interface Db {
   close(): Promise<void>;
 }
 
-
 /** The database itself as a query target, outside any transaction. */
 export function onDb(db: Db): Q {
   return { db: db.kysely, dialect: db.dialect };
@@ -92,8 +91,13 @@ export async function openDb(target: string, opts: OpenDbOptions = {}): Promise<
   }
   if (dialect === 'postgres') await migrate(kysely, dialect, opts.migrateTo);
   const ops = dialect === 'postgres' ? postgresDialect : sqliteDialect;
-  if (opts.migrateTo && opts.migrateTo < '0003-identity') return { kysely, dialect: ops, location, id: '', close: () => kysely.destroy() };
-  const meta = await kysely.selectFrom('meta').select('value').where('key', '=', 'database_id').executeTakeFirstOrThrow();
+  if (opts.migrateTo && opts.migrateTo < '0003-identity')
+    return { kysely, dialect: ops, location, id: '', close: () => kysely.destroy() };
+  const meta = await kysely
+    .selectFrom('meta')
+    .select('value')
+    .where('key', '=', 'database_id')
+    .executeTakeFirstOrThrow();
   return { kysely, dialect: ops, location, id: meta.value, close: () => kysely.destroy() };
 }
 
@@ -123,7 +127,14 @@ function cachingStatements(sqlite: SQLite.Database): SQLite.Database {
 }
 
 /** The migrations in order; names sort in the order they run. */
-export const MIGRATION_NAMES = ['0001-initial', '0002-request-log', '0003-identity', '0004-lease', '0005-workflow-list', '0006-clusters'] as const;
+export const MIGRATION_NAMES = [
+  '0001-initial',
+  '0002-request-log',
+  '0003-identity',
+  '0004-lease',
+  '0005-workflow-list',
+  '0006-clusters',
+] as const;
 export type MigrationName = (typeof MIGRATION_NAMES)[number];
 
 const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => ({

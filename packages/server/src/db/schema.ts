@@ -7,8 +7,16 @@ import type { Generated } from 'kysely';
 /** Any machine's state: what the event log's from/to columns hold. */
 export type AnyStatus = WorkflowStatus | WorkflowRunStatus | TaskStatus | TaskInstanceStatus;
 
-export interface ToolTable { id: Generated<number>; name: string; created_at: number }
-export interface ToolVersionTable { id: Generated<number>; tool_id: number; created_at: number }
+export interface ToolTable {
+  id: Generated<number>;
+  name: string;
+  created_at: number;
+}
+export interface ToolVersionTable {
+  id: Generated<number>;
+  tool_id: number;
+  created_at: number;
+}
 export interface TaskTemplateTable {
   id: Generated<number>;
   tool_version_id: number;
@@ -26,10 +34,27 @@ export interface TaskTemplateVersionTable {
   default_resources: string;
   created_at: number;
 }
-export interface NodeTable { id: Generated<number>; hash: string; task_template_id: number }
-export interface NodeArgTable { node_id: number; name: string; value: string }
-export interface DagTable { id: Generated<number>; hash: string; created_at: number; bound_at: number | null }
-export interface EdgeTable { dag_id: number; upstream_node_id: number; downstream_node_id: number }
+export interface NodeTable {
+  id: Generated<number>;
+  hash: string;
+  task_template_id: number;
+}
+export interface NodeArgTable {
+  node_id: number;
+  name: string;
+  value: string;
+}
+export interface DagTable {
+  id: Generated<number>;
+  hash: string;
+  created_at: number;
+  bound_at: number | null;
+}
+export interface EdgeTable {
+  dag_id: number;
+  upstream_node_id: number;
+  downstream_node_id: number;
+}
 export interface WorkflowTable {
   id: Generated<number>;
   tool_version_id: number;
@@ -46,15 +71,29 @@ export interface WorkflowTable {
   status_at: number;
   bound_at: number | null;
 }
-export interface WorkflowAttributeTable { workflow_id: number; name: string; value: string }
+export interface WorkflowAttributeTable {
+  workflow_id: number;
+  name: string;
+  value: string;
+}
 export interface TemplateConcurrencyTable {
   workflow_id: number;
   task_template_id: number;
   max_concurrently_running: number;
 }
 /** `options`: JSON object of scalars, given to the cluster's distributor (0005 renamed it from `connection`). */
-export interface ClusterTable { id: Generated<number>; name: string; type: string; options: string }
-export interface QueueTable { id: Generated<number>; cluster_id: number; name: string; limits: string }
+export interface ClusterTable {
+  id: Generated<number>;
+  name: string;
+  type: string;
+  options: string;
+}
+export interface QueueTable {
+  id: Generated<number>;
+  cluster_id: number;
+  name: string;
+  limits: string;
+}
 export interface TaskTable {
   id: Generated<number>;
   workflow_id: number;
@@ -75,8 +114,16 @@ export interface TaskTable {
   resource_scales: string;
   fallback_queues: string;
 }
-export interface TaskArgTable { task_id: number; name: string; value: string }
-export interface TaskAttributeTable { task_id: number; name: string; value: string }
+export interface TaskArgTable {
+  task_id: number;
+  name: string;
+  value: string;
+}
+export interface TaskAttributeTable {
+  task_id: number;
+  name: string;
+  value: string;
+}
 export interface WorkflowRunTable {
   id: Generated<number>;
   workflow_id: number;

@@ -10,6 +10,17 @@ export async function eventRoutes(api: Api, ctx: AppContext): Promise<void> {
     const ac = new AbortController();
     req.raw.on('close', () => ac.abort());
     const { after, workflowId, entity, limit, waitMs } = req.query;
-    return followEvents(ctx.db, { after, limit, waitMs, pollMs: ctx.eventPollMs, ...(workflowId !== undefined ? { workflowId } : {}), ...(entity !== undefined ? { entity } : {}) }, ac.signal);
+    return followEvents(
+      ctx.db,
+      {
+        after,
+        limit,
+        waitMs,
+        pollMs: ctx.eventPollMs,
+        ...(workflowId !== undefined ? { workflowId } : {}),
+        ...(entity !== undefined ? { entity } : {}),
+      },
+      ac.signal,
+    );
   });
 }

@@ -11,9 +11,18 @@ export async function runRoutes(api: Api, ctx: AppContext): Promise<void> {
   route(api, ROUTES.bindTasks, async (req) => ({ tasks: await bindTasks(ctx.db, req.params.id, req.body.tasks) }));
   route(api, ROUTES.bindEdges, async (req) => bindEdges(ctx.db, req.params.id, req.body.edges as [number, number][]));
   route(api, ROUTES.setRunStatus, async (req) =>
-    setRunStatus(ctx.db, req.params.id, req.body.status, req.body.taskCount, req.body.status === 'BOUND' ? 'client' : 'swarm', req.body.nextReportMs ?? ctx.runReportByMs),
+    setRunStatus(
+      ctx.db,
+      req.params.id,
+      req.body.status,
+      req.body.taskCount,
+      req.body.status === 'BOUND' ? 'client' : 'swarm',
+      req.body.nextReportMs ?? ctx.runReportByMs,
+    ),
   );
-  route(api, ROUTES.runHeartbeat, async (req) => heartbeat(ctx.db, req.params.id, req.body.status, req.body.nextReportMs ?? ctx.runReportByMs));
+  route(api, ROUTES.runHeartbeat, async (req) =>
+    heartbeat(ctx.db, req.params.id, req.body.status, req.body.nextReportMs ?? ctx.runReportByMs),
+  );
   route(api, ROUTES.reapRun, async (req) => reapDeadRun(ctx.db, req.params.id, req.body, ctx.reaperGraceMs));
   route(api, ROUTES.queueTasks, async (req) => queueTasks(ctx.db, req.params.id, req.body.tasks));
   route(api, ROUTES.getRunInstances, async (req) => ({

@@ -1,11 +1,24 @@
 // The route-registration type shared by the route modules, and route(): a handler registered from
 // its entry in core's ROUTES table (method, path, schemas), typed by those schemas.
-import type { FastifyInstance, FastifyBaseLogger, FastifyRequest, RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyBaseLogger,
+  FastifyRequest,
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+} from 'fastify';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RouteSpec } from '@jobmon/core';
 
-export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+export type Api = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
 type StaticOr<S, D> = S extends TSchema ? Static<S> : D;
 export type RouteRequest<R extends RouteSpec> = FastifyRequest<{
@@ -15,7 +28,11 @@ export type RouteRequest<R extends RouteSpec> = FastifyRequest<{
 }>;
 
 /** Register `spec`'s route: its schemas validate the request and document the 200 answer. */
-export function route<R extends RouteSpec>(api: Api, spec: R, handler: (req: RouteRequest<R>) => Promise<Static<R['response']>>): void {
+export function route<R extends RouteSpec>(
+  api: Api,
+  spec: R,
+  handler: (req: RouteRequest<R>) => Promise<Static<R['response']>>,
+): void {
   api.route({
     method: spec.method,
     url: spec.path,

@@ -19,7 +19,9 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
     await workflowDetail(ctx.db, req.params.id);
     return { errors: await workflowErrors(ctx.db, req.params.id, !req.query.all, req.query.limit) };
   });
-  route(api, ROUTES.createRun, async (req) => createRun(ctx.db, req.params.id, req.body, req.body.nextReportMs ?? ctx.runReportByMs));
+  route(api, ROUTES.createRun, async (req) =>
+    createRun(ctx.db, req.params.id, req.body, req.body.nextReportMs ?? ctx.runReportByMs),
+  );
   route(api, ROUTES.resumeWorkflow, async (req) => requestResume(ctx.db, req.params.id, req.body.mode));
   route(api, ROUTES.getTaskInstances, async (req) => ({ instances: await taskInstances(ctx.db, req.params.id) }));
 }

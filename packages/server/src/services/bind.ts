@@ -25,7 +25,14 @@ import { ensureNodes, insertNodeArgs, nodesByHash } from '../db/queries/node.js'
 import { insertTasks, insertTaskArgs, resetTask, tasksOnNodes, upsertTaskAttributes } from '../db/queries/task.js';
 import { templatesByName, templatesOfVersions } from '../db/queries/task-template.js';
 import { toolVersionExists } from '../db/queries/tool.js';
-import { findWorkflowByIdentity, insertWorkflow, lockWorkflow, updateWorkflowDeclared, upsertTemplateConcurrency, upsertWorkflowAttribute } from '../db/queries/workflow.js';
+import {
+  findWorkflowByIdentity,
+  insertWorkflow,
+  lockWorkflow,
+  updateWorkflowDeclared,
+  upsertTemplateConcurrency,
+  upsertWorkflowAttribute,
+} from '../db/queries/workflow.js';
 import { insertRun, liveRunDetail, runWithDag } from '../db/queries/workflow-run.js';
 import { listClusters, resolveQueue } from './definitions.js';
 import { moveRun, reapLapsedRuns } from './runs.js';
@@ -37,7 +44,8 @@ export async function bindWorkflow(
   req: WorkflowRequestT,
 ): Promise<{ workflowId: number; dagId: number; dagBound: boolean; status: WorkflowStatus; created: boolean }> {
   return withTx(db, async (tx) => {
-    if (!(await toolVersionExists(tx, req.toolVersionId))) throw new NotFoundError(`tool version ${req.toolVersionId} does not exist`, { toolVersionId: req.toolVersionId });
+    if (!(await toolVersionExists(tx, req.toolVersionId)))
+      throw new NotFoundError(`tool version ${req.toolVersionId} does not exist`, { toolVersionId: req.toolVersionId });
     const existing = await findWorkflowByIdentity(tx, req.toolVersionId, req.argsHash);
     let workflowId: number;
     let dagId: number;
@@ -85,10 +93,18 @@ export async function bindWorkflow(
     }
     const limits = Object.entries(req.templateConcurrency ?? {});
     if (limits.length > 0) {
-      const templates = await templatesByName(tx, req.toolVersionId, limits.map(([n]) => n));
+      const templates = await templatesByName(
+        tx,
+        req.toolVersionId,
+        limits.map(([n]) => n),
+      );
       for (const [name, limit] of limits) {
         const t = templates.find((r) => r.name === name);
-        if (!t) throw new ValidationError(`templateConcurrency: no task template '${name}' in tool version ${req.toolVersionId}`, { field: 'templateConcurrency', template: name });
+        if (!t)
+          throw new ValidationError(
+            `templateConcurrency: no task template '${name}' in tool version ${req.toolVersionId}`,
+            { field: 'templateConcurrency', template: name },
+          );
         await upsertTemplateConcurrency(tx, workflowId, t.id, limit);
       }
     }
@@ -105,12 +121,20 @@ export interface RunInfo {
 }
 
 /** Create a run and link it to its workflow; refused while another live run holds the workflow. */
-export async function createRun(db: Db, workflowId: number, info: RunInfo, reportByMs: number): Promise<{ runId: number; status: 'LINKING' }> {
+export async function createRun(
+  db: Db,
+  workflowId: number,
+  info: RunInfo,
+  reportByMs: number,
+): Promise<{ runId: number; status: 'LINKING' }> {
   return withTx(db, async (tx) => {
     const wf = await lockWorkflow(tx, workflowId);
     if (!wf) throw new NotFoundError(`workflow ${workflowId} does not exist`, { workflowId });
     if (wf.status === 'DONE') {
-      throw new WorkflowNotResumableError(`workflow ${workflowId} '${wf.name}' is already DONE; there is nothing to run`, { workflowId, status: wf.status });
+      throw new WorkflowNotResumableError(
+        `workflow ${workflowId} '${wf.name}' is already DONE; there is nothing to run`,
+        { workflowId, status: wf.status },
+      );
     }
     await reapLapsedRuns(tx, workflowId);
     const live = await liveRunDetail(tx, workflowId);
@@ -119,7 +143,14 @@ export async function createRun(db: Db, workflowId: number, info: RunInfo, repor
       throw new WorkflowNotResumableError(
         `workflow ${workflowId} '${wf.name}' is held by run ${live.id} (${live.status}, pid ${live.pid} on ${live.host}, last heartbeat ${ago}s ago); ` +
           `wait for it to end, stop it (jobmon workflow stop ${workflowId}), or take it over (--resume cold|hot)`,
-        { workflowId, runId: live.id, status: live.status, host: live.host, pid: live.pid, processStart: live.process_start },
+        {
+          workflowId,
+          runId: live.id,
+          status: live.status,
+          host: live.host,
+          pid: live.pid,
+          processStart: live.process_start,
+        },
       );
     }
     const runId = await insertRun(tx, {
@@ -144,12 +175,15 @@ async function linkingRun(tx: Tx, runId: number): Promise<{ id: number; workflow
   const run = await runWithDag(tx, runId);
   if (!run) throw new NotFoundError(`workflow run ${runId} does not exist`, { runId });
   if (run.status !== 'LINKING') {
-    throw new IllegalTransitionError(`workflow run ${runId} is ${run.status}; tasks and edges can only be bound while it is LINKING`, {
-      entity: 'workflow_run',
-      id: runId,
-      from: run.status,
-      to: 'LINKING',
-    });
+    throw new IllegalTransitionError(
+      `workflow run ${runId} is ${run.status}; tasks and edges can only be bound while it is LINKING`,
+      {
+        entity: 'workflow_run',
+        id: runId,
+        from: run.status,
+        to: 'LINKING',
+      },
+    );
   }
   return run;
 }
@@ -168,7 +202,8 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
     validateAgainstQueue(resources, q.limits as QueueLimits, where, q.queueName);
     // Scales and fallback queues are used at retry time (services/scaling.ts); refuse bad ones now.
     normaliseResourceScales(t.resourceScales, where);
-    for (const fallback of t.fallbackQueues ?? []) resolveQueue(clustersCache, t.cluster, fallback, `${where}: fallback queue`);
+    for (const fallback of t.fallbackQueues ?? [])
+      resolveQueue(clustersCache, t.cluster, fallback, `${where}: fallback queue`);
     return { t, i, q, resources: JSON.stringify(resources) };
   });
   return withTx(db, async (tx) => {
@@ -177,14 +212,26 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
     const versions = await templatesOfVersions(tx, versionIds);
     const templateOf = new Map(versions.map((v) => [v.id, v.task_template_id]));
     for (const id of versionIds) {
-      if (!templateOf.has(id)) throw new ValidationError(`task template version ${id} does not exist`, { field: 'templateVersionId', value: id });
+      if (!templateOf.has(id))
+        throw new ValidationError(`task template version ${id} does not exist`, {
+          field: 'templateVersionId',
+          value: id,
+        });
     }
     // Nodes: insert-or-ignore by hash, then read back every id.
     const nodeIdByHash = new Map<string, number>();
-    await ensureNodes(tx, prepared.map(({ t }) => [t.nodeHash, templateOf.get(t.templateVersionId)!] as const));
-    const nodeRows = await nodesByHash(tx, prepared.map(({ t }) => t.nodeHash));
+    await ensureNodes(
+      tx,
+      prepared.map(({ t }) => [t.nodeHash, templateOf.get(t.templateVersionId)!] as const),
+    );
+    const nodeRows = await nodesByHash(
+      tx,
+      prepared.map(({ t }) => t.nodeHash),
+    );
     for (const r of nodeRows) nodeIdByHash.set(r.hash, Number(r.id));
-    const nodeArgs = prepared.flatMap(({ t }) => Object.entries(t.nodeArgs).map(([name, value]) => [nodeIdByHash.get(t.nodeHash)!, name, String(value)] as const));
+    const nodeArgs = prepared.flatMap(({ t }) =>
+      Object.entries(t.nodeArgs).map(([name, value]) => [nodeIdByHash.get(t.nodeHash)!, name, String(value)] as const),
+    );
     await insertNodeArgs(tx, nodeArgs);
     // Existing tasks of this workflow for these nodes.
     const existing = new Map<string, { id: number; status: TaskStatus }>();
@@ -233,12 +280,15 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
       const row = result[i]!;
       if (freshIndex.has(i) || row[2] === 'DONE') continue;
       if (row[2] !== 'REGISTERING' && !taskMachine.isLegal(row[2], 'REGISTERING')) {
-        throw new IllegalTransitionError(`task ${row[1]} '${t.name}' is ${row[2]}; a resume cannot reset it to REGISTERING`, {
-          entity: 'task',
-          id: row[1],
-          from: row[2],
-          to: 'REGISTERING',
-        });
+        throw new IllegalTransitionError(
+          `task ${row[1]} '${t.name}' is ${row[2]}; a resume cannot reset it to REGISTERING`,
+          {
+            entity: 'task',
+            id: row[1],
+            from: row[2],
+            to: 'REGISTERING',
+          },
+        );
       }
       const reset = await resetTask(
         tx,
@@ -259,11 +309,21 @@ export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Prom
       );
       await expectMoved(tx, 'task', [row[1]], reset, [row[2]], 'REGISTERING', `the resume reset of task '${t.name}'`);
       if (row[2] !== 'REGISTERING') {
-        tx.event({ workflowId: run.workflow_id, entity: 'task', entityId: row[1], from: row[2], to: 'REGISTERING', actor: 'client', context: { reason: 'resume', runId } });
+        tx.event({
+          workflowId: run.workflow_id,
+          entity: 'task',
+          entityId: row[1],
+          from: row[2],
+          to: 'REGISTERING',
+          actor: 'client',
+          context: { reason: 'resume', runId },
+        });
         row[2] = 'REGISTERING';
       }
     }
-    const args = prepared.flatMap(({ t, i }) => Object.entries(t.taskArgs).map(([name, value]) => [result[i]![1], name, String(value)] as const));
+    const args = prepared.flatMap(({ t, i }) =>
+      Object.entries(t.taskArgs).map(([name, value]) => [result[i]![1], name, String(value)] as const),
+    );
     await insertTaskArgs(tx, args);
     const attrs = prepared.flatMap(({ t, i }) =>
       Object.entries(t.attributes ?? {}).map(([name, value]) => ({ task_id: result[i]![1], name, value })),

@@ -2,13 +2,7 @@
 // the unit tests can check them against the state tables. The server applies the instance change
 // and the task change this returns in one transaction (DESIGN.md §3).
 
-import {
-  ERROR_CLASS_OF,
-  taskMachine,
-  type ErrorClass,
-  type TaskInstanceStatus,
-  type TaskStatus,
-} from '@jobmon/core';
+import { ERROR_CLASS_OF, taskMachine, type ErrorClass, type TaskInstanceStatus, type TaskStatus } from '@jobmon/core';
 
 export interface TaskCounters {
   status: TaskStatus;

@@ -56,7 +56,11 @@ export async function getCluster(c: Conn, name: string): Promise<ClusterRow> {
  * limits). Listed queues are added or get the new limits; others are kept. Nothing is written
  * when any part is refused.
  */
-export async function putCluster(db: Db, name: string, input: unknown): Promise<{ created: boolean; cluster: ClusterRow }> {
+export async function putCluster(
+  db: Db,
+  name: string,
+  input: unknown,
+): Promise<{ created: boolean; cluster: ClusterRow }> {
   const spec = checkClusterSpec(name, input);
   // Every start from a config file applies its clusters again: when nothing would change, answer
   // from a read, without the write lock (processes sharing a SQLite file would queue for it).
@@ -66,10 +70,13 @@ export async function putCluster(db: Db, name: string, input: unknown): Promise<
     const c = tx.db;
     const before = await selectClusterByName(c, name, tx.dialect);
     if (!before && spec.queues.length === 0) {
-      throw new ValidationError(`cluster '${name}': queues must list at least one queue for a new cluster (tasks go to a queue)`, {
-        cluster: name,
-        field: 'queues',
-      });
+      throw new ValidationError(
+        `cluster '${name}': queues must list at least one queue for a new cluster (tasks go to a queue)`,
+        {
+          cluster: name,
+          field: 'queues',
+        },
+      );
     }
     const options = JSON.stringify(spec.options);
     if (!before) {
@@ -87,7 +94,8 @@ export async function putCluster(db: Db, name: string, input: unknown): Promise<
     // A concurrent PUT of the same new name may have inserted it first: read it back and lock it.
     const row = await selectClusterByName(c, name, tx.dialect);
     if (!row) throw new Error(`cluster '${name}' vanished while being written`);
-    if (before === undefined && row.cluster.type !== spec.type) await updateCluster(c, row.cluster.id, spec.type, options);
+    if (before === undefined && row.cluster.type !== spec.type)
+      await updateCluster(c, row.cluster.id, spec.type, options);
     for (const q of spec.queues) await upsertQueue(c, row.cluster.id, q.name, JSON.stringify(q.limits));
     const after = await selectClusterByName(c, name);
     return { created: before === undefined, cluster: toRow(after!.cluster, after!.queues) };

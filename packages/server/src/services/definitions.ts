@@ -15,7 +15,11 @@ import { ensureTaskTemplate, ensureTemplateVersion } from '../db/queries/task-te
 import { ensureTool, insertToolVersion, latestToolVersion, toolVersionExists } from '../db/queries/tool.js';
 import { withTx } from './tx.js';
 
-export async function bindTool(db: Db, name: string, newVersion = false): Promise<{ toolId: number; toolVersionId: number }> {
+export async function bindTool(
+  db: Db,
+  name: string,
+  newVersion = false,
+): Promise<{ toolId: number; toolVersionId: number }> {
   return withTx(db, async (tx) => {
     const toolId = await ensureTool(tx, name, tx.now);
     const latest = await latestToolVersion(tx, toolId);
@@ -25,7 +29,12 @@ export async function bindTool(db: Db, name: string, newVersion = false): Promis
 }
 
 function argHash(t: TemplateSpecT): string {
-  const body = JSON.stringify([t.commandTemplate, [...t.nodeArgs].sort(), [...t.taskArgs].sort(), [...t.opArgs].sort()]);
+  const body = JSON.stringify([
+    t.commandTemplate,
+    [...t.nodeArgs].sort(),
+    [...t.taskArgs].sort(),
+    [...t.opArgs].sort(),
+  ]);
   return createHash('sha256').update(body).digest('hex');
 }
 
@@ -36,14 +45,19 @@ export async function bindTemplates(
 ): Promise<{ name: string; taskTemplateId: number; versionId: number }[]> {
   const seen = new Set<string>();
   for (const t of templates) {
-    if (seen.has(t.name)) throw new ValidationError(`task template '${t.name}' appears twice in one request`, { field: 'templates' });
+    if (seen.has(t.name))
+      throw new ValidationError(`task template '${t.name}' appears twice in one request`, { field: 'templates' });
     seen.add(t.name);
     const all = [...t.nodeArgs, ...t.taskArgs, ...t.opArgs];
     const dup = all.find((a, i) => all.indexOf(a) !== i);
-    if (dup) throw new ValidationError(`task template '${t.name}': argument '${dup}' is declared twice`, { field: 'templates' });
+    if (dup)
+      throw new ValidationError(`task template '${t.name}': argument '${dup}' is declared twice`, {
+        field: 'templates',
+      });
   }
   return withTx(db, async (tx) => {
-    if (!(await toolVersionExists(tx, toolVersionId))) throw new NotFoundError(`tool version ${toolVersionId} does not exist`, { toolVersionId });
+    if (!(await toolVersionExists(tx, toolVersionId)))
+      throw new NotFoundError(`tool version ${toolVersionId} does not exist`, { toolVersionId });
     const out: { name: string; taskTemplateId: number; versionId: number }[] = [];
     for (const t of templates) {
       const taskTemplateId = await ensureTaskTemplate(tx, toolVersionId, t.name, tx.now);

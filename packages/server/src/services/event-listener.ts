@@ -17,7 +17,10 @@ export interface EventListener {
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 
-export async function listenForEvents(target: string, onError: (e: unknown) => void = () => undefined): Promise<EventListener> {
+export async function listenForEvents(
+  target: string,
+  onError: (e: unknown) => void = () => undefined,
+): Promise<EventListener> {
   const { Client } = (await import('pg')).default;
   let client: pg.Client | undefined;
   let closed = false;

@@ -48,7 +48,11 @@ export function latestEventSeq(db: Db): Promise<number> {
 
 export const DEFAULT_EVENT_POLL_MS = 250;
 
-export async function followEvents(db: Db, q: EventQuery, signal?: AbortSignal): Promise<{ events: EventT[]; last: number }> {
+export async function followEvents(
+  db: Db,
+  q: EventQuery,
+  signal?: AbortSignal,
+): Promise<{ events: EventT[]; last: number }> {
   const deadline = Date.now() + q.waitMs;
   let after = q.after;
   for (;;) {

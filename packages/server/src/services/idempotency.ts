@@ -23,7 +23,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, RequestInProgressError, IdempotencyKeyReusedError } from '@jobmon/core';
 import { onDb, type Db } from '../db/connect.js';
-import { dropPending, findRequest, insertPending, pruneRequests, storeAnswer, takeOverPending } from '../db/queries/request-log.js';
+import {
+  dropPending,
+  findRequest,
+  insertPending,
+  pruneRequests,
+  storeAnswer,
+  takeOverPending,
+} from '../db/queries/request-log.js';
 import type { Api } from '../routes/types.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -53,7 +60,14 @@ export const NATURALLY_IDEMPOTENT: ReadonlyMap<string, string> = new Map([
 
 type Claim = { kind: 'run' } | { kind: 'replay'; status: number; body: string | null };
 
-async function claim(db: Db, key: string, method: string, url: string, now: number, running: ReadonlySet<string>): Promise<Claim> {
+async function claim(
+  db: Db,
+  key: string,
+  method: string,
+  url: string,
+  now: number,
+  running: ReadonlySet<string>,
+): Promise<Claim> {
   const c = onDb(db);
   // Three rounds cover a row deleted (failed first attempt) or taken over between our reads.
   for (let round = 0; round < 3; round++) {
@@ -68,7 +82,10 @@ async function claim(db: Db, key: string, method: string, url: string, now: numb
     }
     if (row.status !== 0) return { kind: 'replay', status: row.status, body: row.body };
     if (running.has(key) || now - Number(row.created_at) < STALE_PENDING_MS) {
-      throw new RequestInProgressError(`${method} ${url}: an earlier attempt with Idempotency-Key '${key}' is still running; retry`, { key });
+      throw new RequestInProgressError(
+        `${method} ${url}: an earlier attempt with Idempotency-Key '${key}' is still running; retry`,
+        { key },
+      );
     }
     if (await takeOverPending(c, key, row.created_at, now)) return { kind: 'run' };
   }
@@ -90,22 +107,29 @@ export function installIdempotency(app: Api, db: Db): void {
     if (pattern === undefined || NATURALLY_IDEMPOTENT.has(`${req.method} ${pattern}`)) return;
     const key = Array.isArray(header) ? header[0] : header;
     if (key === undefined || !KEY_PATTERN.test(key)) {
-      throw new ValidationError(`${req.method} ${req.url}: header Idempotency-Key must be 1 to 200 visible ASCII characters`, {
-        field: 'Idempotency-Key',
-        route: req.url,
-      });
+      throw new ValidationError(
+        `${req.method} ${req.url}: header Idempotency-Key must be 1 to 200 visible ASCII characters`,
+        {
+          field: 'Idempotency-Key',
+          route: req.url,
+        },
+      );
     }
     const now = Date.now();
     if (now - lastPrune >= PRUNE_EVERY_MS) {
       lastPrune = now;
       pruning = pruneRequests(onDb(db), now - KEEP_MS).then(
-          () => undefined,
-          (err: unknown) => req.log.warn({ err }, 'pruning the request log failed'),
-        );
+        () => undefined,
+        (err: unknown) => req.log.warn({ err }, 'pruning the request log failed'),
+      );
     }
     const got = await claim(db, key, req.method, req.url, now, running);
     if (got.kind === 'replay') {
-      return reply.code(got.status).header('content-type', 'application/json; charset=utf-8').header(REPLAYED_HEADER, 'true').send(got.body ?? '');
+      return reply
+        .code(got.status)
+        .header('content-type', 'application/json; charset=utf-8')
+        .header(REPLAYED_HEADER, 'true')
+        .send(got.body ?? '');
     }
     owned.set(req, key);
     running.add(key);
@@ -115,7 +139,11 @@ export function installIdempotency(app: Api, db: Db): void {
     const key = owned.get(req);
     if (key === undefined) return payload;
     try {
-      if (reply.statusCode >= 200 && reply.statusCode < 300 && (typeof payload === 'string' || payload === undefined || payload === null)) {
+      if (
+        reply.statusCode >= 200 &&
+        reply.statusCode < 300 &&
+        (typeof payload === 'string' || payload === undefined || payload === null)
+      ) {
         await storeAnswer(onDb(db), key, reply.statusCode, (payload as string | null | undefined) ?? '');
       } else {
         await dropPending(onDb(db), key);

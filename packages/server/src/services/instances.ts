@@ -21,7 +21,14 @@ import type { Db } from '../db/connect.js';
 import { taskOutcome } from './cascade.js';
 import { afterRead } from './test-hooks.js';
 import { chunks, withTx, type PendingEvent, type Tx } from './tx.js';
-import { casTask, casTasks, lockTasksForTransition, restoreTask, taskState, type TaskMove } from '../db/queries/task.js';
+import {
+  casTask,
+  casTasks,
+  lockTasksForTransition,
+  restoreTask,
+  taskState,
+  type TaskMove,
+} from '../db/queries/task.js';
 import {
   casInstance,
   casInstances,
@@ -86,7 +93,10 @@ function defaultMessage(item: InstanceTransitionT, to: TaskInstanceStatus): stri
   return `instance ended ${to}`;
 }
 
-async function load(tx: Tx, ids: number[]): Promise<{ instances: Map<number, InstanceRow>; tasks: Map<number, TaskRow> }> {
+async function load(
+  tx: Tx,
+  ids: number[],
+): Promise<{ instances: Map<number, InstanceRow>; tasks: Map<number, TaskRow> }> {
   const instances = new Map<number, InstanceRow>();
   for (const part of chunks([...new Set(ids)], 500)) {
     for (const r of await lockInstances(tx, part)) instances.set(r.id, r);
@@ -115,14 +125,26 @@ interface Plan {
   events: PendingEvent[];
 }
 
-async function applyOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, task: TaskRow, actor: Actor): Promise<TransitionResultT> {
+async function applyOne(
+  tx: Tx,
+  item: InstanceTransitionT,
+  inst: InstanceRow,
+  task: TaskRow,
+  actor: Actor,
+): Promise<TransitionResultT> {
   const p = await planOne(tx, item, inst, task, actor);
   return 'id' in p ? p : writeOne(tx, p);
 }
 
 /** Walk an item's path against the table in memory: its result when nothing (or only facts) is to be
  * written, else its plan. */
-async function planOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, task: TaskRow, actor: Actor): Promise<TransitionResultT | Plan> {
+async function planOne(
+  tx: Tx,
+  item: InstanceTransitionT,
+  inst: InstanceRow,
+  task: TaskRow,
+  actor: Actor,
+): Promise<TransitionResultT | Plan> {
   const origInstance = inst.status;
   const origTask = { ...task };
   const path = [...(item.via ?? []), item.to];
@@ -159,7 +181,15 @@ async function planOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, tas
     if (inst.id !== task.latest) continue;
     const o = taskOutcome(task as TaskRow & { status: TaskStatus }, step, from);
     for (const t of o.path) {
-      events.push({ workflowId: inst.workflow_id, entity: 'task', entityId: task.id, from: task.status, to: t, actor: t === 'ERROR_RECOVERABLE' ? actor : 'server', context: { instanceId: inst.id, ...(o.errorClass ? { errorClass: o.errorClass } : {}) } });
+      events.push({
+        workflowId: inst.workflow_id,
+        entity: 'task',
+        entityId: task.id,
+        from: task.status,
+        to: t,
+        actor: t === 'ERROR_RECOVERABLE' ? actor : 'server',
+        context: { instanceId: inst.id, ...(o.errorClass ? { errorClass: o.errorClass } : {}) },
+      });
       task.status = t;
     }
     task.num_attempts = o.num_attempts;
@@ -175,7 +205,14 @@ async function planOne(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, tas
       // command left behind, killed by a cleanup pass after its outcome was reported. Written once.
       await setCleanupOnce(tx, inst.id, cleanText(item.cleanup));
     }
-    return { id: inst.id, outcome, status: inst.status, taskId: task.id, taskStatus: task.status, ...(message ? { message } : {}) };
+    return {
+      id: inst.id,
+      outcome,
+      status: inst.status,
+      taskId: task.id,
+      taskStatus: task.status,
+      ...(message ? { message } : {}),
+    };
   }
   return { item, inst, task, origInstance, origTask, outcome, message, errorClass, events };
 }
@@ -205,10 +242,23 @@ async function writeOne(tx: Tx, p: Plan): Promise<TransitionResultT> {
 
 function appliedResult(p: Plan): TransitionResultT {
   const { inst, task, outcome, message } = p;
-  return { id: inst.id, outcome, status: inst.status, taskId: task.id, taskStatus: task.status, ...(message ? { message } : {}) };
+  return {
+    id: inst.id,
+    outcome,
+    status: inst.status,
+    taskId: task.id,
+    taskStatus: task.status,
+    ...(message ? { message } : {}),
+  };
 }
 
-const taskMove = (p: Plan): TaskMove => ({ id: p.task.id, from: p.origTask.status, to: p.task.status, numAttempts: p.task.num_attempts, infraFailures: p.task.infra_failures });
+const taskMove = (p: Plan): TaskMove => ({
+  id: p.task.id,
+  from: p.origTask.status,
+  to: p.task.status,
+  numAttempts: p.task.num_attempts,
+  infraFailures: p.task.infra_failures,
+});
 
 /**
  * Write many plans with set-based statements: one compare-and-set UPDATE for their tasks, one for
@@ -224,7 +274,12 @@ async function writeMany(tx: Tx, plans: Plan[]): Promise<Map<Plan, TransitionRes
   const rest = plans.filter((p) => !results.has(p));
   const instancesMoved = await casInstances(
     tx,
-    rest.map((p) => ({ id: p.inst.id, from: p.origInstance, to: p.inst.status, facts: fieldsFor(p.item, p.errorClass, tx.now) })),
+    rest.map((p) => ({
+      id: p.inst.id,
+      from: p.origInstance,
+      to: p.inst.status,
+      facts: fieldsFor(p.item, p.errorClass, tx.now),
+    })),
     tx.now,
   );
   const errors: unknown[][] = [];
@@ -234,7 +289,8 @@ async function writeMany(tx: Tx, plans: Plan[]): Promise<Map<Plan, TransitionRes
       results.set(p, await moved(tx, p.item, p.inst, p.task, p.origInstance, 'task instance'));
       continue;
     }
-    if (p.errorClass !== undefined) errors.push([p.inst.id, tx.now, p.errorClass, defaultMessage(p.item, p.inst.status)]);
+    if (p.errorClass !== undefined)
+      errors.push([p.inst.id, tx.now, p.errorClass, defaultMessage(p.item, p.inst.status)]);
     results.set(p, appliedResult(p));
   }
   await insertInstanceErrors(tx, errors);
@@ -242,7 +298,14 @@ async function writeMany(tx: Tx, plans: Plan[]): Promise<Map<Plan, TransitionRes
 }
 
 /** The result for an item whose compare-and-set missed; the rows in memory take what is there now. */
-async function moved(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, task: TaskRow, from: string, who: string): Promise<TransitionResultT> {
+async function moved(
+  tx: Tx,
+  item: InstanceTransitionT,
+  inst: InstanceRow,
+  task: TaskRow,
+  from: string,
+  who: string,
+): Promise<TransitionResultT> {
   inst.status = (await instanceStatus(tx, inst.id))!;
   Object.assign(task, await taskState(tx, task.id));
   return {
@@ -255,16 +318,24 @@ async function moved(tx: Tx, item: InstanceTransitionT, inst: InstanceRow, task:
   };
 }
 
-export async function applyTransitions(db: Db, items: InstanceTransitionT[], actor: Actor): Promise<TransitionResultT[]> {
+export async function applyTransitions(
+  db: Db,
+  items: InstanceTransitionT[],
+  actor: Actor,
+): Promise<TransitionResultT[]> {
   return withTx(db, (tx) => applyInTx(tx, items, actor));
 }
 
 /** Apply transitions inside the caller's transaction (the reaper's). */
 export async function applyInTx(tx: Tx, items: InstanceTransitionT[], actor: Actor): Promise<TransitionResultT[]> {
-  const { instances, tasks } = await load(tx, items.map((i) => i.id));
+  const { instances, tasks } = await load(
+    tx,
+    items.map((i) => i.id),
+  );
   await afterRead('instances', tx);
   for (const item of items) {
-    if (!instances.has(item.id)) throw new NotFoundError(`task instance ${item.id} does not exist`, { field: 'id', id: item.id });
+    if (!instances.has(item.id))
+      throw new NotFoundError(`task instance ${item.id} does not exist`, { field: 'id', id: item.id });
   }
   // A later item that touches an instance or task an earlier one moved must see that move: such a
   // batch goes item by item. The usual one (each instance once) is planned in memory and written
@@ -287,7 +358,10 @@ export async function applyInTx(tx: Tx, items: InstanceTransitionT[], actor: Act
     const inst = instances.get(item.id)!;
     planned.push(await planOne(tx, item, inst, tasks.get(inst.task_id)!, actor));
   }
-  const written = await writeMany(tx, planned.filter((p): p is Plan => !('id' in p)));
+  const written = await writeMany(
+    tx,
+    planned.filter((p): p is Plan => !('id' in p)),
+  );
   return planned.map((p) => {
     if ('id' in p) return p;
     const r = written.get(p)!;
@@ -297,7 +371,11 @@ export async function applyInTx(tx: Tx, items: InstanceTransitionT[], actor: Act
 }
 
 /** A worker's heartbeat: pushes the deadline and answers the current status (KILL_SELF means stop). */
-export async function instanceHeartbeat(db: Db, id: number, nextReportMs: number): Promise<{ status: TaskInstanceStatus }> {
+export async function instanceHeartbeat(
+  db: Db,
+  id: number,
+  nextReportMs: number,
+): Promise<{ status: TaskInstanceStatus }> {
   return withTx(db, async (tx) => {
     const status = await instanceStatus(tx, id);
     if (status === undefined) throw new NotFoundError(`task instance ${id} does not exist`, { id });

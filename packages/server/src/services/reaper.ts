@@ -76,7 +76,12 @@ export function closeOrphans(orphans: readonly Orphan[], graceMs: number): Insta
     const why = `its workflow run ${o.run_id} ended (${o.run_status})`;
     const status = o.status;
     if (o.report_by === null || status === 'QUEUED' || status === 'INSTANTIATED' || status === 'TRIAGING') {
-      moves.push({ id: o.id, to: 'ERROR_FATAL', ...(status === 'RUNNING' ? { via: ['KILL_SELF'] } : {}), errorMessage: `${why}; nothing will report for it` });
+      moves.push({
+        id: o.id,
+        to: 'ERROR_FATAL',
+        ...(status === 'RUNNING' ? { via: ['KILL_SELF'] } : {}),
+        errorMessage: `${why}; nothing will report for it`,
+      });
     } else if (status === 'LAUNCHED' || status === 'RUNNING') {
       moves.push({ id: o.id, to: 'KILL_SELF', nextReportMs: graceMs, errorMessage: `${why}; told to stop` });
     }
@@ -110,7 +115,9 @@ export class Reaper {
   start(): void {
     if (this.timer) return;
     const beat = () => {
-      this.busyBeat ??= this.beat().catch((e: unknown) => this.opts.onError?.(e)).finally(() => (this.busyBeat = undefined));
+      this.busyBeat ??= this.beat()
+        .catch((e: unknown) => this.opts.onError?.(e))
+        .finally(() => (this.busyBeat = undefined));
     };
     beat();
     this.timer = setInterval(beat, this.beatMs);
@@ -189,15 +196,21 @@ export class Reaper {
     await this.apply(orphanMoves, new Map(orphans.map((o) => [o.id, o.status])), now, report);
 
     // 3. Instances past their own deadline.
-    const lapsed = await overdueInstances(onDb(this.db), Object.keys(INSTANCE_DEADLINE_TO) as TaskInstanceStatus[], now, 10_000);
+    const lapsed = await overdueInstances(
+      onDb(this.db),
+      Object.keys(INSTANCE_DEADLINE_TO) as TaskInstanceStatus[],
+      now,
+      10_000,
+    );
     const moves: InstanceTransitionT[] = lapsed.map((l) => {
       const from = l.status;
       const to = INSTANCE_DEADLINE_TO[from]!;
-      const errorMessage = {
-        LAUNCHED: 'launched but never reported running before its deadline',
-        RUNNING: 'missed its heartbeat deadline',
-        TRIAGING: `missed its heartbeat deadline and nobody said whether it lives within ${this.opts.graceMs} ms`,
-      }[from as string] ?? `told to stop, but its worker never confirmed within ${this.opts.graceMs} ms; given up`;
+      const errorMessage =
+        {
+          LAUNCHED: 'launched but never reported running before its deadline',
+          RUNNING: 'missed its heartbeat deadline',
+          TRIAGING: `missed its heartbeat deadline and nobody said whether it lives within ${this.opts.graceMs} ms`,
+        }[from as string] ?? `told to stop, but its worker never confirmed within ${this.opts.graceMs} ms; given up`;
       return { id: l.id, to, errorMessage, ...(to === 'TRIAGING' ? { nextReportMs: this.opts.graceMs } : {}) };
     });
     await this.apply(moves, new Map(lapsed.map((l) => [l.id, l.status])), now, report);
@@ -205,12 +218,18 @@ export class Reaper {
   }
 
   /** Apply the moves in batches; `seen` is each instance's status when it was selected. */
-  private async apply(items: InstanceTransitionT[], seen: Map<number, TaskInstanceStatus>, now: number, report: ReapReport): Promise<void> {
+  private async apply(
+    items: InstanceTransitionT[],
+    seen: Map<number, TaskInstanceStatus>,
+    now: number,
+    report: ReapReport,
+  ): Promise<void> {
     for (const part of chunks(items, BATCH)) {
       const results = await withTx(this.db, (tx) => applyInTx(tx, part, 'reaper'), now);
       for (const r of results) {
         const from = seen.get(r.id)!;
-        if (r.outcome === 'applied' && from !== r.status) report.instances.push({ id: r.id, from, to: r.status, outcome: r.outcome });
+        if (r.outcome === 'applied' && from !== r.status)
+          report.instances.push({ id: r.id, from, to: r.status, outcome: r.outcome });
       }
     }
   }
@@ -234,7 +253,12 @@ export async function reapDeadRun(
     if (!run) throw new NotFoundError(`workflow run ${runId} does not exist`, { runId });
     const to = LAPSED_TO[run.status];
     if (to === undefined) return { runId, status: run.status }; // already ended
-    if (run.process_start === null || run.host !== claim.host || run.pid !== claim.pid || run.process_start !== claim.processStart) {
+    if (
+      run.process_start === null ||
+      run.host !== claim.host ||
+      run.pid !== claim.pid ||
+      run.process_start !== claim.processStart
+    ) {
       throw new WorkflowNotResumableError(
         `workflow run ${runId} was not run by pid ${claim.pid} on ${claim.host} started at ${claim.processStart}; it cannot be ended as dead`,
         { runId, field: 'processStart' },
@@ -242,7 +266,10 @@ export async function reapDeadRun(
     }
     await moveRun(tx, run, to, 'reaper');
     const orphans = await activeInstancesOfRun(tx, runId);
-    const moves = closeOrphans(orphans.map((o) => ({ ...o, run_id: runId, run_status: to })), graceMs);
+    const moves = closeOrphans(
+      orphans.map((o) => ({ ...o, run_id: runId, run_status: to })),
+      graceMs,
+    );
     for (const part of chunks(moves, BATCH)) await applyInTx(tx, part, 'reaper');
     return { runId, status: to };
   });

@@ -41,7 +41,13 @@ export async function workflowDetail(db: Db, id: number): Promise<WorkflowDetail
   };
 }
 
-export async function workflowTasks(db: Db, id: number, status: TaskStatus | undefined, limit: number, offset: number): Promise<TaskSummaryT[]> {
+export async function workflowTasks(
+  db: Db,
+  id: number,
+  status: TaskStatus | undefined,
+  limit: number,
+  offset: number,
+): Promise<TaskSummaryT[]> {
   const rows = await listTasks(onDb(db), id, status, limit, offset);
   return rows.map((r) => ({
     id: r.id,
@@ -107,16 +113,29 @@ export async function taskInstances(db: Db, taskId: number): Promise<InstanceDet
   return rows.map(instanceDetail);
 }
 
-export async function getInstance(db: Db, id: number): Promise<InstanceDetailT & { command: string; taskName: string; workflowId: number }> {
+export async function getInstance(
+  db: Db,
+  id: number,
+): Promise<InstanceDetailT & { command: string; taskName: string; workflowId: number }> {
   const r = await instanceWithTask(onDb(db), id);
   if (!r) throw new NotFoundError(`task instance ${id} does not exist`, { id });
   return { ...instanceDetail(r), command: r.command, taskName: r.task_name, workflowId: r.workflow_id };
 }
 
-export async function runInstances(db: Db, runId: number, statuses: string[]): Promise<{ id: number; taskId: number; status: string; pgid: number | null; distributorId: string | null }[]> {
+export async function runInstances(
+  db: Db,
+  runId: number,
+  statuses: string[],
+): Promise<{ id: number; taskId: number; status: string; pgid: number | null; distributorId: string | null }[]> {
   // Names come unchecked from the query string: one that is no state matches no row.
   const rows = await instancesOfRun(onDb(db), runId, statuses as TaskInstanceStatus[]);
-  return rows.map((r) => ({ id: r.id, taskId: r.task_id, status: r.status, pgid: r.pgid, distributorId: r.distributor_id }));
+  return rows.map((r) => ({
+    id: r.id,
+    taskId: r.task_id,
+    status: r.status,
+    pgid: r.pgid,
+    distributorId: r.distributor_id,
+  }));
 }
 
 /**
@@ -132,5 +151,10 @@ export async function nodeHealth(db: Db, since: number): Promise<NodeHealthT[]> 
       instances: Number(r.instances),
       lastErrorAt: r.last_error_at === null ? null : Number(r.last_error_at),
     }))
-    .sort((a, b) => b.infrastructureErrors - a.infrastructureErrors || b.instances - a.instances || a.nodeName.localeCompare(b.nodeName));
+    .sort(
+      (a, b) =>
+        b.infrastructureErrors - a.infrastructureErrors ||
+        b.instances - a.instances ||
+        a.nodeName.localeCompare(b.nodeName),
+    );
 }

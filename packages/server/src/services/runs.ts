@@ -26,7 +26,13 @@ import { chunks, withTx, type Tx } from './tx.js';
 import { markDagBound } from '../db/queries/dag.js';
 import { casTasksToQueued, countTasks, lockTasksToQueue, setTaskResources } from '../db/queries/task.js';
 import { insertQueuedInstances } from '../db/queries/task-instance.js';
-import { casWorkflowStatus, lockWorkflowStatus, markWorkflowBound, workflowExists, workflowShape } from '../db/queries/workflow.js';
+import {
+  casWorkflowStatus,
+  lockWorkflowStatus,
+  markWorkflowBound,
+  workflowExists,
+  workflowShape,
+} from '../db/queries/workflow.js';
 import { casRunStatus, extendRunDeadline, lockLapsedRuns, lockLiveRun, lockRun } from '../db/queries/workflow-run.js';
 import { planRetry } from './scaling.js';
 import { afterRead } from './test-hooks.js';
@@ -43,7 +49,13 @@ interface RunRow {
  * Move a run (compare-and-set) and its workflow with it. Throws IllegalTransitionError for an edge
  * the table does not have; returns false for an untimely one (left as it is).
  */
-export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor: Actor, extra: { report_by?: number } = {}): Promise<boolean> {
+export async function moveRun(
+  tx: Tx,
+  run: RunRow,
+  to: WorkflowRunStatus,
+  actor: Actor,
+  extra: { report_by?: number } = {},
+): Promise<boolean> {
   const from = run.status;
   if (workflowRunMachine.isUntimely(from, to)) return false;
   if (!workflowRunMachine.isLegal(from, to)) {
@@ -71,8 +83,23 @@ export async function moveRun(tx: Tx, run: RunRow, to: WorkflowRunStatus, actor:
     await afterRead('workflow', tx);
     if (wfFrom !== wfTo && workflowMachine.isLegal(wfFrom, wfTo)) {
       const moved = await casWorkflowStatus(tx, run.workflow_id, wfFrom, wfTo, tx.now);
-      await expectMoved(tx, 'workflow', [run.workflow_id], moved, [wfFrom], wfTo, `following workflow run ${run.id} to ${to}`);
-      tx.event({ workflowId: run.workflow_id, entity: 'workflow', entityId: run.workflow_id, from: wfFrom, to: wfTo, actor });
+      await expectMoved(
+        tx,
+        'workflow',
+        [run.workflow_id],
+        moved,
+        [wfFrom],
+        wfTo,
+        `following workflow run ${run.id} to ${to}`,
+      );
+      tx.event({
+        workflowId: run.workflow_id,
+        entity: 'workflow',
+        entityId: run.workflow_id,
+        from: wfFrom,
+        to: wfTo,
+        actor,
+      });
     }
   }
   return true;
@@ -96,18 +123,28 @@ async function loadRun(tx: Tx, runId: number): Promise<RunRow & { report_by: num
   return run;
 }
 
-export async function setRunStatus(db: Db, runId: number, to: WorkflowRunStatus, taskCount: number | undefined, actor: Actor, reportByMs: number): Promise<{ status: WorkflowRunStatus }> {
+export async function setRunStatus(
+  db: Db,
+  runId: number,
+  to: WorkflowRunStatus,
+  taskCount: number | undefined,
+  actor: Actor,
+  reportByMs: number,
+): Promise<{ status: WorkflowRunStatus }> {
   return withTx(db, async (tx) => {
     const run = await loadRun(tx, runId);
     if (run.status === 'LINKING' && to === 'BOUND') {
       const wf = await workflowShape(tx, run.workflow_id);
       const bound = await countTasks(tx, run.workflow_id);
       if (bound !== wf.task_count || (taskCount !== undefined && taskCount !== bound)) {
-        throw new ValidationError(`workflow ${run.workflow_id} has ${bound} tasks bound but declares ${wf.task_count}; bind every task before BOUND`, {
-          field: 'taskCount',
-          bound,
-          declared: wf.task_count,
-        });
+        throw new ValidationError(
+          `workflow ${run.workflow_id} has ${bound} tasks bound but declares ${wf.task_count}; bind every task before BOUND`,
+          {
+            field: 'taskCount',
+            bound,
+            declared: wf.task_count,
+          },
+        );
       }
       await markDagBound(tx, wf.dag_id, tx.now);
       await markWorkflowBound(tx, run.workflow_id, tx.now);
@@ -119,7 +156,12 @@ export async function setRunStatus(db: Db, runId: number, to: WorkflowRunStatus,
 
 /** A runner's heartbeat. Extends the deadline while the run is where the runner thinks it is;
  * otherwise answers the server's status (e.g. COLD_RESUME) so the runner learns of it. */
-export async function heartbeat(db: Db, runId: number, status: WorkflowRunStatus, reportByMs: number): Promise<{ status: WorkflowRunStatus }> {
+export async function heartbeat(
+  db: Db,
+  runId: number,
+  status: WorkflowRunStatus,
+  reportByMs: number,
+): Promise<{ status: WorkflowRunStatus }> {
   return withTx(db, async (tx) => {
     const run = await loadRun(tx, runId);
     if (workflowRunMachine.isLegal(run.status, status)) {
@@ -133,7 +175,6 @@ export async function heartbeat(db: Db, runId: number, status: WorkflowRunStatus
   });
 }
 
-
 /**
  * Create one instance per task (one attempt each) and move the tasks to QUEUED. A task queued
  * from ADJUSTING_RESOURCES (a resource error) gets scaled resources, and maybe a fallback queue,
@@ -146,16 +187,23 @@ export async function queueTasks(
 ): Promise<{ instances: QueuedInstanceT[]; skipped: { taskId: number; status: TaskStatus }[] }> {
   const ids = items.map((i) => i.taskId);
   if (new Set(ids).size !== ids.length) throw new ValidationError('tasks: a task id appears twice', { field: 'tasks' });
-  const overrides = new Map(items.filter((i) => i.resources !== undefined).map((i) => [i.taskId, normaliseResources(i.resources, `task ${i.taskId}`)]));
+  const overrides = new Map(
+    items
+      .filter((i) => i.resources !== undefined)
+      .map((i) => [i.taskId, normaliseResources(i.resources, `task ${i.taskId}`)]),
+  );
   return withTx(db, async (tx) => {
     const run = await loadRun(tx, runId);
     if (run.status !== 'RUNNING') {
-      throw new IllegalTransitionError(`workflow run ${runId} is ${run.status}; tasks can only be queued while it is RUNNING`, {
-        entity: 'workflow_run',
-        id: runId,
-        from: run.status,
-        to: 'RUNNING',
-      });
+      throw new IllegalTransitionError(
+        `workflow run ${runId} is ${run.status}; tasks can only be queued while it is RUNNING`,
+        {
+          entity: 'workflow_run',
+          id: runId,
+          from: run.status,
+          to: 'RUNNING',
+        },
+      );
     }
     const rows: Awaited<ReturnType<typeof lockTasksToQueue>> = [];
     for (const part of chunks(ids, 500)) rows.push(...(await lockTasksToQueue(tx, part)));
@@ -163,7 +211,10 @@ export async function queueTasks(
     for (const id of ids) {
       const r = byId.get(id);
       if (!r || r.workflow_id !== run.workflow_id) {
-        throw new ValidationError(`task ${id} is not part of workflow ${run.workflow_id}`, { field: 'tasks', taskId: id });
+        throw new ValidationError(`task ${id} is not part of workflow ${run.workflow_id}`, {
+          field: 'tasks',
+          taskId: id,
+        });
       }
     }
     const skipped: { taskId: number; status: TaskStatus }[] = [];
@@ -188,7 +239,8 @@ export async function queueTasks(
       // or not the task is queueable now; a refusal rolls back the whole request.
       const r = byId.get(taskId)!;
       const q = queueInfo.get(r.queue_id);
-      if (q) validateAgainstQueue(res, JSON.parse(q.limits) as QueueLimits, `task ${taskId}: resource override`, q.queue);
+      if (q)
+        validateAgainstQueue(res, JSON.parse(q.limits) as QueueLimits, `task ${taskId}: resource override`, q.queue);
     }
     for (const [taskId, res] of overrides) {
       const r = byId.get(taskId)!;
@@ -222,7 +274,14 @@ export async function queueTasks(
     for (const part of chunks(queue, 400)) {
       const inserted = await insertQueuedInstances(
         tx,
-        part.map((r) => ({ runId, workflowId: run.workflow_id, taskId: r.id, clusterId: r.cluster_id, queueId: r.queue_id, resources: r.resources })),
+        part.map((r) => ({
+          runId,
+          workflowId: run.workflow_id,
+          taskId: r.id,
+          clusterId: r.cluster_id,
+          queueId: r.queue_id,
+          resources: r.resources,
+        })),
         tx.now,
       );
       const instanceOf = new Map(inserted.map((i) => [i.task_id, i.id]));
@@ -230,8 +289,24 @@ export async function queueTasks(
         const instanceId = instanceOf.get(r.id)!;
         const qi = queueInfo.get(r.queue_id)!;
         const scaledTo = scaled.get(r.id);
-        tx.event({ workflowId: run.workflow_id, entity: 'task', entityId: r.id, from: r.status, to: 'QUEUED', actor: 'swarm', context: scaledTo ? { instanceId, scaledTo } : { instanceId } });
-        tx.event({ workflowId: run.workflow_id, entity: 'task_instance', entityId: instanceId, from: null, to: 'QUEUED', actor: 'swarm', context: { taskId: r.id } });
+        tx.event({
+          workflowId: run.workflow_id,
+          entity: 'task',
+          entityId: r.id,
+          from: r.status,
+          to: 'QUEUED',
+          actor: 'swarm',
+          context: scaledTo ? { instanceId, scaledTo } : { instanceId },
+        });
+        tx.event({
+          workflowId: run.workflow_id,
+          entity: 'task_instance',
+          entityId: instanceId,
+          from: null,
+          to: 'QUEUED',
+          actor: 'swarm',
+          context: { taskId: r.id },
+        });
         instances.push({
           instanceId,
           taskId: r.id,
@@ -252,9 +327,14 @@ export async function queueTasks(
  * wants it stopped): `cold` kills what runs, `hot` lets running tasks finish. The runner learns it
  * from its next heartbeat and ends the run TERMINATED; a run not yet started ends at once.
  */
-export async function requestResume(db: Db, workflowId: number, mode: 'cold' | 'hot'): Promise<{ runId: number | null; status: WorkflowRunStatus | null }> {
+export async function requestResume(
+  db: Db,
+  workflowId: number,
+  mode: 'cold' | 'hot',
+): Promise<{ runId: number | null; status: WorkflowRunStatus | null }> {
   return withTx(db, async (tx) => {
-    if (!(await workflowExists(tx, workflowId))) throw new NotFoundError(`workflow ${workflowId} does not exist`, { workflowId });
+    if (!(await workflowExists(tx, workflowId)))
+      throw new NotFoundError(`workflow ${workflowId} does not exist`, { workflowId });
     const run = await lockLiveRun(tx, workflowId);
     if (!run) return { runId: null, status: null };
     const to: WorkflowRunStatus = mode === 'cold' ? 'COLD_RESUME' : 'HOT_RESUME';

@@ -3,17 +3,35 @@
 // is a 400 naming its query field; nothing is read. The cursor is the last row's (created_at, id),
 // so rows created after the first page sort before it and never shift later pages.
 
-import { ValidationError, WORKFLOW_STATES, type WorkflowStatus, type WorkflowListQueryT, type WorkflowListResponseT } from '@jobmon/core';
+import {
+  ValidationError,
+  WORKFLOW_STATES,
+  type WorkflowStatus,
+  type WorkflowListQueryT,
+  type WorkflowListResponseT,
+} from '@jobmon/core';
 import type { Db } from '../db/connect.js';
-import { selectLatestRunUsers, selectTaskCounts, selectWorkflowPage, type WorkflowListFilter } from '../db/queries/workflow-list.js';
+import {
+  selectLatestRunUsers,
+  selectTaskCounts,
+  selectWorkflowPage,
+  type WorkflowListFilter,
+} from '../db/queries/workflow-list.js';
 
 function bad(field: string, problem: string, value?: unknown): ValidationError {
-  return new ValidationError(`GET /workflows: querystring/${field} ${problem}`, { field: `querystring/${field}`, route: '/workflows', ...(value === undefined ? {} : { value }) });
+  return new ValidationError(`GET /workflows: querystring/${field} ${problem}`, {
+    field: `querystring/${field}`,
+    route: '/workflows',
+    ...(value === undefined ? {} : { value }),
+  });
 }
 
 /** `*` → any run of characters, `?` → one; `%`, `_` and `\` match themselves. */
 export function globToLike(glob: string): string {
-  return glob.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%').replace(/\?/g, '_');
+  return glob
+    .replace(/[\\%_]/g, (c) => `\\${c}`)
+    .replace(/\*/g, '%')
+    .replace(/\?/g, '_');
 }
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})?)?$/;
@@ -37,7 +55,7 @@ function keyValues(raw: string | string[] | undefined, field: string): [string, 
   if (raw === undefined) return undefined;
   return [raw].flat().map((kv) => {
     const at = kv.indexOf('=');
-    if (at <= 0) throw bad(field, "must be key=value with a non-empty key", kv);
+    if (at <= 0) throw bad(field, 'must be key=value with a non-empty key', kv);
     return [kv.slice(0, at), kv.slice(at + 1)];
   });
 }
@@ -49,11 +67,18 @@ export function encodeCursor(createdAt: number, id: number): string {
 export function decodeCursor(cursor: string): { createdAt: number; id: number } {
   let parsed: unknown;
   try {
-    parsed = /^[A-Za-z0-9_-]+$/.test(cursor) ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
+    parsed = /^[A-Za-z0-9_-]+$/.test(cursor)
+      ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+      : undefined;
   } catch {
     parsed = undefined;
   }
-  if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((n) => Number.isSafeInteger(n)) && (parsed[1] as number) >= 1) {
+  if (
+    Array.isArray(parsed) &&
+    parsed.length === 2 &&
+    parsed.every((n) => Number.isSafeInteger(n)) &&
+    (parsed[1] as number) >= 1
+  ) {
     return { createdAt: parsed[0] as number, id: parsed[1] as number };
   }
   throw bad('cursor', 'is not a cursor this server gave out (pass nextCursor from the previous page)', cursor);
@@ -67,7 +92,12 @@ function parseFilter(q: WorkflowListQueryT): WorkflowListFilter {
   if (q.status !== undefined) {
     const statuses = q.status.split(',').map((s) => s.trim());
     const unknown = statuses.find((s) => !(WORKFLOW_STATES as readonly string[]).includes(s));
-    if (unknown !== undefined) throw bad('status', `has unknown status ${JSON.stringify(unknown)}; one of ${WORKFLOW_STATES.join(', ')}`, q.status);
+    if (unknown !== undefined)
+      throw bad(
+        'status',
+        `has unknown status ${JSON.stringify(unknown)}; one of ${WORKFLOW_STATES.join(', ')}`,
+        q.status,
+      );
     f.statuses = statuses as WorkflowStatus[];
   }
   if (q.createdAfter !== undefined) f.createdFrom = parseIsoDate(q.createdAfter, 'createdAfter');

@@ -8,13 +8,15 @@ type Dialect = 'sqlite' | 'postgres';
 
 export function up(_dialect: Dialect) {
   return async (db: Kysely<unknown>): Promise<void> => {
-    await db.schema.createTable('request_log')
+    await db.schema
+      .createTable('request_log')
       .addColumn('key', 'text', (c) => c.primaryKey())
       .addColumn('method', 'text', (c) => c.notNull())
       .addColumn('url', 'text', (c) => c.notNull())
       .addColumn('status', 'integer', (c) => c.notNull())
       .addColumn('body', 'text')
-      .addColumn('created_at', 'bigint', (c) => c.notNull()).execute();
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
     await db.schema.createIndex('request_log_created_ix').on('request_log').column('created_at').execute();
   };
 }

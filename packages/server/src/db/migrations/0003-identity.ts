@@ -10,9 +10,11 @@ type Dialect = 'sqlite' | 'postgres';
 
 export function up(_dialect: Dialect) {
   return async (db: Kysely<unknown>): Promise<void> => {
-    await db.schema.createTable('meta')
+    await db.schema
+      .createTable('meta')
       .addColumn('key', 'text', (c) => c.primaryKey())
-      .addColumn('value', 'text', (c) => c.notNull()).execute();
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
     await sql`insert into meta (key, value) values ('database_id', ${randomUUID()})`.execute(db);
     await db.schema.alterTable('workflow_run').addColumn('process_start', 'text').execute();
     await db.schema.alterTable('task_instance').addColumn('cleanup', 'text').execute();

@@ -8,9 +8,11 @@ type Dialect = 'sqlite' | 'postgres';
 
 export function up(_dialect: Dialect) {
   return async (db: Kysely<unknown>): Promise<void> => {
-    await db.schema.createTable('lease')
+    await db.schema
+      .createTable('lease')
       .addColumn('name', 'text', (c) => c.primaryKey())
       .addColumn('holder', 'text', (c) => c.notNull())
-      .addColumn('expires_at', 'bigint', (c) => c.notNull()).execute();
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .execute();
   };
 }

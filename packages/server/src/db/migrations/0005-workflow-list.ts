@@ -9,7 +9,11 @@ type Dialect = 'sqlite' | 'postgres';
 export function up(_dialect: Dialect) {
   return async (db: Kysely<unknown>): Promise<void> => {
     await db.schema.createIndex('workflow_created_ix').on('workflow').columns(['created_at', 'id']).execute();
-    await db.schema.createIndex('workflow_status_created_ix').on('workflow').columns(['status', 'created_at', 'id']).execute();
+    await db.schema
+      .createIndex('workflow_status_created_ix')
+      .on('workflow')
+      .columns(['status', 'created_at', 'id'])
+      .execute();
     await db.schema.createIndex('workflow_run_user_ix').on('workflow_run').columns(['user', 'workflow_id']).execute();
   };
 }

@@ -35,13 +35,22 @@ export async function selectClusterByName(
   if (lock) q = lock.lockRows(q);
   const cluster = await q.executeTakeFirst();
   if (!cluster) return undefined;
-  const queues = await c.selectFrom('queue').select(['id', 'cluster_id', 'name', 'limits']).where('cluster_id', '=', cluster.id).orderBy('id').execute();
+  const queues = await c
+    .selectFrom('queue')
+    .select(['id', 'cluster_id', 'name', 'limits'])
+    .where('cluster_id', '=', cluster.id)
+    .orderBy('id')
+    .execute();
   return { cluster, queues };
 }
 
 /** Insert a cluster unless one has the name already (a concurrent writer may have won). */
 export async function insertClusterIfAbsent(c: Conn, name: string, type: string, options: string): Promise<void> {
-  await c.insertInto('cluster').values({ name, type, options }).onConflict((oc) => oc.column('name').doNothing()).execute();
+  await c
+    .insertInto('cluster')
+    .values({ name, type, options })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
 }
 
 export async function updateCluster(c: Conn, id: number, type: string, options: string): Promise<void> {
@@ -69,6 +78,12 @@ export function selectQueuesWithCluster(c: Conn) {
   return c
     .selectFrom('cluster')
     .innerJoin('queue', 'queue.cluster_id', 'cluster.id')
-    .select(['cluster.name as cluster', 'cluster.id as cluster_id', 'queue.id as queue_id', 'queue.name as queue', 'queue.limits'])
+    .select([
+      'cluster.name as cluster',
+      'cluster.id as cluster_id',
+      'queue.id as queue_id',
+      'queue.name as queue',
+      'queue.limits',
+    ])
     .execute();
 }

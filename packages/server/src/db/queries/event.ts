@@ -53,6 +53,9 @@ export function eventsAfter(q: Q, f: EventFilter) {
 
 /** The log's end: the highest seq written (0 when empty). */
 export async function lastEventSeq(q: Q): Promise<number> {
-  const r = await q.db.selectFrom('event').select((eb) => eb.fn.max('seq').as('end')).executeTakeFirst();
+  const r = await q.db
+    .selectFrom('event')
+    .select((eb) => eb.fn.max('seq').as('end'))
+    .executeTakeFirst();
   return Number(r?.end ?? 0);
 }

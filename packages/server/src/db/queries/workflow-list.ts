@@ -50,13 +50,22 @@ export async function selectWorkflowPage(db: Db, f: WorkflowListFilter): Promise
   if (f.user !== undefined) {
     const user = f.user;
     q = q.where(({ exists, selectFrom }) =>
-      exists(selectFrom('workflow_run as r').select(sql.lit(1).as('one')).whereRef('r.workflow_id', '=', 'w.id').where('r.user', '=', user)),
+      exists(
+        selectFrom('workflow_run as r')
+          .select(sql.lit(1).as('one'))
+          .whereRef('r.workflow_id', '=', 'w.id')
+          .where('r.user', '=', user),
+      ),
     );
   }
   for (const [name, value] of f.attributes ?? []) {
     q = q.where(({ exists, selectFrom }) =>
       exists(
-        selectFrom('workflow_attribute as a').select(sql.lit(1).as('one')).whereRef('a.workflow_id', '=', 'w.id').where('a.name', '=', name).where('a.value', '=', value),
+        selectFrom('workflow_attribute as a')
+          .select(sql.lit(1).as('one'))
+          .whereRef('a.workflow_id', '=', 'w.id')
+          .where('a.name', '=', name)
+          .where('a.value', '=', value),
       ),
     );
   }
@@ -114,7 +123,13 @@ export async function selectLatestRunUsers(db: Db, workflowIds: number[]): Promi
   const rows = await db.kysely
     .selectFrom('workflow_run as r')
     .select(['r.workflow_id', 'r.user'])
-    .where('r.id', 'in', (eb) => eb.selectFrom('workflow_run').select((e) => e.fn.max('id').as('id')).where('workflow_id', 'in', workflowIds).groupBy('workflow_id'))
+    .where('r.id', 'in', (eb) =>
+      eb
+        .selectFrom('workflow_run')
+        .select((e) => e.fn.max('id').as('id'))
+        .where('workflow_id', 'in', workflowIds)
+        .groupBy('workflow_id'),
+    )
     .execute();
   for (const r of rows) out.set(Number(r.workflow_id), r.user);
   return out;
