@@ -666,6 +666,14 @@ describe(`bad input on ${TEST_DB_KIND}: 4xx with a named field, never 5xx, nothi
       '999999',
     ],
     [
+      'bind tasks: two tasks on one node',
+      'PUT',
+      () => `/workflow-runs/${linking.runId}/tasks`,
+      () => ({ tasks: [goodTask(), { ...goodTask(), name: 'twin' }] }),
+      400,
+      "task 'twin' has the node of task 'bad'",
+    ],
+    [
       'bind tasks: max attempts zero',
       'PUT',
       () => `/workflow-runs/${linking.runId}/tasks`,

@@ -195,6 +195,19 @@ async function linkingRun(tx: Tx, runId: number): Promise<{ id: number; workflow
  */
 export async function bindTasks(db: Db, runId: number, tasks: BindTaskT[]): Promise<[number, number, TaskStatus][]> {
   const clustersCache = await listClusters(db.kysely);
+  // A workflow holds one task per node (template version and node args): a second one is a
+  // mistake in the request, named here rather than left to a unique constraint.
+  const byNode = new Map<string, string>();
+  for (const t of tasks) {
+    const first = byNode.get(t.nodeHash);
+    if (first !== undefined) {
+      throw new ValidationError(
+        `task '${t.name}' has the node of task '${first}' (the same template and node args); a workflow holds one task per node`,
+        { field: 'nodeHash', task: t.name, sameNodeAs: first },
+      );
+    }
+    byNode.set(t.nodeHash, t.name);
+  }
   const prepared = tasks.map((t, i) => {
     const where = `task '${t.name}'`;
     const q = resolveQueue(clustersCache, t.cluster, t.queue, where);
