@@ -29,3 +29,26 @@ export function oneOf<T extends string>(...choices: T[]): (v: string) => T {
     return v as T;
   };
 }
+
+/** `key=value`, repeatable: the list of them as given. */
+export function keyValue(v: string, previous: string[] = []): string[] {
+  if (v.indexOf('=') < 1) throw new InvalidArgumentError(`must be key=value, got '${v}'.`);
+  return [...previous, v];
+}
+
+const AGO_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/**
+ * A point in time: an age (`30m`, `12h`, `2d`, `1w`: that long before now) or an ISO 8601 date or
+ * time (`2026-12-01`, `2026-12-01T08:00`). Answers it as an ISO string, for the API.
+ */
+export function pointInTime(v: string, now = Date.now()): string {
+  const ago = /^(\d+)([mhdw])$/.exec(v);
+  if (ago) return new Date(now - Number(ago[1]) * AGO_UNITS[ago[2]!]!).toISOString();
+  const t = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) ? Date.parse(v) : NaN;
+  if (Number.isNaN(t))
+    throw new InvalidArgumentError(
+      `must be an age such as 30m, 12h, 2d or 1w, or a date such as 2026-12-01, got '${v}'.`,
+    );
+  return new Date(t).toISOString();
+}

@@ -8,6 +8,7 @@ import { registerClusterList } from './commands/cluster-list.js';
 import { registerClusterShow } from './commands/cluster-show.js';
 import { registerRun } from './commands/run.js';
 import { registerServer } from './commands/server.js';
+import { registerWorkflowList } from './commands/workflow-list.js';
 import { registerWorkflowStatus } from './commands/workflow-status.js';
 import { registerWorkflowStop } from './commands/workflow-stop.js';
 import { printable } from './text.js';
@@ -41,6 +42,7 @@ const program = new Command('jobmon')
 registerRun(program);
 registerServer(program);
 const workflow = program.command('workflow').description('inspect and control workflows');
+registerWorkflowList(workflow);
 registerWorkflowStatus(workflow);
 registerWorkflowStop(workflow);
 const cluster = program.command('cluster').description('add, list and show clusters and their queues');
