@@ -4,6 +4,9 @@
 // `npm run test:slurm`.
 
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { waitFor } from '../../../test-support/wait.js';
 import { createSlurmDistributor } from '../src/distributors/slurm/index.js';
@@ -47,6 +50,42 @@ describeDistributorContract('slurm-local', createSlurmDistributor, {
           200,
         );
         expect(acct).toBe('OUT_OF_MEMORY|0:125');
+      },
+    );
+
+    it(
+      "a job whose worker dies (SIGKILL) ends UNKNOWN_ERROR from Slurm's accounting, and its command is gone",
+      { timeout: 2 * kit.timeoutMs },
+      async () => {
+        const pidFile = join(tmpdir(), `slurm-worker-kill-${process.pid}.pid`);
+        rmSync(pidFile, { force: true });
+        const { d, host, items } = await kit.setUp([`echo $$ > ${pidFile}; exec sleep 60`]);
+        d.launch(items);
+        const id = items[0]!.instanceId;
+        const pid = await waitFor(
+          'the command to write its pid',
+          () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()) || undefined,
+          kit.timeoutMs,
+          50,
+        );
+        await waitFor('RUNNING', async () => (await kit.history(host.workflowId, id)).includes('RUNNING'), 30_000);
+        // The command's parent is its worker (the job's batch script, exec'd).
+        const worker = Number(readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ')[1]);
+        expect(readFileSync(`/proc/${worker}/cmdline`, 'latin1')).toContain('jobmon-worker');
+        process.kill(worker, 'SIGKILL');
+        expect(await kit.ended(id)).toBe('UNKNOWN_ERROR');
+        const h = await kit.history(host.workflowId, id);
+        expect(h.slice(-2)).toEqual(['RUNNING', 'UNKNOWN_ERROR']);
+        // Slurm ends the job, and with it every process of the job (soon after, not before).
+        const live = () => {
+          try {
+            return !/^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+          } catch {
+            return false;
+          }
+        };
+        await waitFor(`the command (pid ${pid}) to be gone`, () => !live(), 15_000, 50);
+        rmSync(pidFile, { force: true });
       },
     );
 
