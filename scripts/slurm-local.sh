@@ -10,7 +10,8 @@
 #
 # Accounting: slurmdbd stores its data in MariaDB. The project's machines run one at
 # 127.0.0.1:3306 (root, empty password); it is used when it answers. Otherwise this script starts
-# its own mariadbd on 127.0.0.1:3306 (and the stop script stops it again).
+# its own mariadbd on 127.0.0.1:3306 with its data in /var/lib/slurm-local/mysql (the stop
+# script stops it again).
 #
 # Memory is enforced by cgroup v1 (task/cgroup, ConstrainRAMSpace): a job over its --mem ends
 # OUT_OF_MEMORY. Without usable cgroup v1 (SLURM_LOCAL_CGROUP=no, or auto in a container) it falls
@@ -272,19 +273,25 @@ if ((${#CHANGED[@]})); then
   printf '%s\n' "${CHANGED[@]}" | grep -q slurmdbd.conf && stop_pid /run/slurmdbd.pid slurmdbd
 fi
 
-# MariaDB: the machine's own at 127.0.0.1:$DB_PORT, else ours.
+# MariaDB: the machine's own at 127.0.0.1:$DB_PORT, else ours, in a data directory of its own
+# (never the system's /var/lib/mysql, which a stopped or differently configured server may own).
 if ! db_up; then
-  install -d -o mysql -g mysql -m 0755 /run/mysqld
-  [[ -d /var/lib/mysql/mysql ]] || mariadb-install-db --user=mysql --datadir=/var/lib/mysql >/dev/null
+  (exec 3<>"/dev/tcp/127.0.0.1/$DB_PORT") 2>/dev/null &&
+    die "something listens on 127.0.0.1:$DB_PORT but MariaDB does not let root in (mariadb -h 127.0.0.1 -P $DB_PORT -u root)"
+  DATADIR=$PERSIST/mysql
+  install -d -o mysql -g mysql -m 0750 "$DATADIR"
+  install -d -o mysql -g mysql -m 0755 "$STATE/mysqld"
+  [[ -d $DATADIR/mysql ]] || mariadb-install-db --user=mysql --datadir="$DATADIR" --auth-root-authentication-method=normal >>"$LOGDIR/mariadb.log" 2>&1 ||
+    die "mariadb-install-db --datadir=$DATADIR failed, see $LOGDIR/mariadb.log"
   (
     cd /
-    exec nohup setsid /usr/sbin/mariadbd --user=mysql --bind-address=127.0.0.1 --port="$DB_PORT" \
-      --socket=/run/mysqld/mysqld.sock --pid-file=/run/mysqld/mysqld.pid \
-      --innodb-lock-wait-timeout=900 </dev/null >>"$LOGDIR/mariadb.log" 2>&1
+    exec nohup setsid /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$DATADIR" \
+      --bind-address=127.0.0.1 --port="$DB_PORT" --socket="$STATE/mysqld/mysqld.sock" \
+      --pid-file="$STATE/mysqld/mysqld.pid" --innodb-lock-wait-timeout=900 </dev/null >>"$LOGDIR/mariadb.log" 2>&1
   ) &
   echo $! >"$STATE/mariadbd.pid"
   wait_until 60 db_up || die "MariaDB did not start on 127.0.0.1:$DB_PORT, see $LOGDIR/mariadb.log"
-  log "mariadb started (pid $(cat "$STATE/mariadbd.pid"))"
+  log "mariadb started (pid $(cat "$STATE/mariadbd.pid"), data in $DATADIR)"
 fi
 db -e "CREATE DATABASE IF NOT EXISTS slurm_acct_db;
   CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY '$DB_PASS';

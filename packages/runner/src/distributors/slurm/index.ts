@@ -10,7 +10,7 @@
 // 5000), `accountingWaitMs` (default 60000).
 
 import { createRequire } from 'node:module';
-import { isInstanceEnd, type TaskInstanceStatus } from '@jobmon/core';
+import { ValidationError, isInstanceEnd, type TaskInstanceStatus } from '@jobmon/core';
 import type { Distributor, DistributorFactoryOptions, LaunchItem } from '../contract.js';
 import { scancel } from './cancel.js';
 import { sacct, squeue } from './poll.js';
@@ -26,11 +26,14 @@ export interface SlurmOptions {
   accountingWaitMs: number;
 }
 
-/** The cluster's options, checked: an unknown key or a bad value throws, naming it. */
+/** The cluster's options, checked: an unknown key or a bad value throws a ValidationError naming it. */
 export function slurmOptions(cluster: string, options: Record<string, unknown>): SlurmOptions {
   const out: SlurmOptions = { pollMs: 5_000, accountingWaitMs: 60_000 };
   const bad = (k: string, want: string) =>
-    new Error(`cluster '${cluster}': options.${k} must be ${want}, got ${JSON.stringify(options[k])}`);
+    new ValidationError(`cluster '${cluster}': options.${k} must be ${want}, got ${JSON.stringify(options[k])}`, {
+      cluster,
+      option: k,
+    });
   for (const [k, v] of Object.entries(options)) {
     if (k === 'partition' || k === 'account') {
       if (typeof v !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(v)) throw bad(k, 'a Slurm name');
@@ -40,8 +43,9 @@ export function slurmOptions(cluster: string, options: Record<string, unknown>):
         throw bad(k, 'a whole number of milliseconds from 100 to 3600000');
       out[k] = v;
     } else {
-      throw new Error(
+      throw new ValidationError(
         `cluster '${cluster}': options.${k} is not an option of a slurm cluster (known: partition, account, pollMs, accountingWaitMs)`,
+        { cluster, option: k },
       );
     }
   }
