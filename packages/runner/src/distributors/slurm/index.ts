@@ -187,27 +187,29 @@ export class SlurmDistributor implements Distributor {
           errorMessage: `Slurm job ${jobId} left the queue, and accounting gave no final state within ${this.options.accountingWaitMs} ms (${rec ? `last: ${rec.state}` : 'no record'})`,
         };
       }
-      await this.finish(job, outcome);
+      await this.finish(job, outcome).catch((e: Error) =>
+        process.stderr.write(
+          `jobmon slurm distributor (${this.cluster}): job ${jobId} ended, not yet recorded: ${e.message}\n`,
+        ),
+      );
     }
   }
 
-  /** The job is over: report its outcome unless the worker already reported an end; stop following it. */
+  /** The job is over: report its outcome unless the worker already reported an end; stop following it.
+   *  If the server cannot be read, the job stays followed and the next poll tries again. */
   private async finish(job: Job, outcome: Outcome): Promise<void> {
     const { host } = this.opts;
-    try {
-      const { status } = await host.requester.get<{ status: TaskInstanceStatus }>(`/task-instances/${job.instanceId}`);
-      // The worker reported the end, unless it could not (it was killed, or never started): then
-      // Slurm's word is the outcome. (A command the memory limit killed while its worker lived is
-      // reported by the worker, as a kill by signal: UNKNOWN_ERROR, not RESOURCE_ERROR; the server
-      // keeps the first end.)
-      if (!isInstanceEnd(status)) await host.report({ id: job.instanceId, ...outcome });
-    } finally {
-      this.jobs.delete(job.jobId);
-      this.jobOf.delete(job.instanceId);
-      this.killed.delete(job.instanceId);
-      job.resolve();
-      host.capacityChanged();
-    }
+    const { status } = await host.requester.get<{ status: TaskInstanceStatus }>(`/task-instances/${job.instanceId}`);
+    // The worker reported the end, unless it could not (it was killed, or never started): then
+    // Slurm's word is the outcome. (A command the memory limit killed while its worker lived is
+    // reported by the worker, as a kill by signal: UNKNOWN_ERROR, not RESOURCE_ERROR; the server
+    // keeps the first end.)
+    if (!isInstanceEnd(status)) await host.report({ id: job.instanceId, ...outcome });
+    this.jobs.delete(job.jobId);
+    this.jobOf.delete(job.instanceId);
+    this.killed.delete(job.instanceId);
+    job.resolve();
+    host.capacityChanged();
   }
 
   /** Heartbeats stopped: a job Slurm still holds is alive; one it no longer holds is ended by the poll. */
