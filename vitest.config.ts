@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
-const LANES = ['restart', 'outage', 'packed'];
+const LANES = ['restart', 'outage', 'packed', 'slurm'];
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
 // Tests import packages from their TypeScript sources; processes they spawn (CLI, worker) run the

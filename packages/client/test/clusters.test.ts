@@ -2,13 +2,16 @@
 // JOBMON_TEST_DB=postgres) with real processes: the runner picks a distributor by the cluster's
 // TYPE and hands it the cluster's options — a `local` cluster with options.parallelism=1 runs its
 // tasks one at a time, a `dummy` cluster under another name runs through workers — and a cluster
-// whose type has no distributor fails the run before anything starts, naming cluster and type.
+// whose type has no distributor, or with an option its distributor does not know, fails the run
+// before anything starts, naming cluster and type (or option).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '@jobmon/server';
 import { Tool, connect, UnknownClusterError, type Connection, type EventT, type WorkflowDetailT } from '@jobmon/client';
+import { ValidationError } from '@jobmon/core';
+import { DISTRIBUTORS } from '@jobmon/runner';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
 
 let db: TestDb;
@@ -82,12 +85,31 @@ describe(`user-added clusters on ${TEST_DB_KIND}`, () => {
     expect(tasks.every((t) => t.status === 'DONE')).toBe(true);
   });
 
-  it('a slurm cluster with no slurm distributor fails the run before anything starts, naming cluster and type', async () => {
+  it('a cluster whose type has no distributor in this runner fails the run before anything starts, naming cluster and type', async () => {
+    const slurm = DISTRIBUTORS['slurm']!;
+    delete DISTRIBUTORS['slurm']; // a runner built without it
+    try {
+      const { wf, trace } = traced('hpc');
+      const err = await wf.run({ connection: conn }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnknownClusterError);
+      expect((err as Error).message).toMatch(
+        /cluster 'hpc' is of type 'slurm', and no distributor for type 'slurm' is available in this runner \(available: local, sequential, dummy/,
+      );
+      expect(existsSync(trace)).toBe(false);
+      const detail = await conn.requester.get<WorkflowDetailT>(`/workflows/${wf.id.value}`);
+      expect(detail.lastRun?.status).toBe('ERROR');
+      expect(detail.counts).toEqual({ REGISTERING: 3 });
+    } finally {
+      DISTRIBUTORS['slurm'] = slurm;
+    }
+  });
+
+  it('a slurm cluster with an option its distributor does not know fails the run before anything starts, naming it', async () => {
     const { wf, trace } = traced('hpc');
     const err = await wf.run({ connection: conn }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UnknownClusterError);
+    expect(err).toBeInstanceOf(ValidationError);
     expect((err as Error).message).toMatch(
-      /cluster 'hpc' is of type 'slurm', and no distributor for type 'slurm' is available in this runner \(available: local, sequential, dummy/,
+      /cluster 'hpc': options\.restUrl is not an option of a slurm cluster \(known: partition, account, pollMs, accountingWaitMs\)/,
     );
     expect(existsSync(trace)).toBe(false);
     const detail = await conn.requester.get<WorkflowDetailT>(`/workflows/${wf.id.value}`);

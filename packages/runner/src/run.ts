@@ -37,6 +37,7 @@ import type {
 } from './distributors/contract.js';
 import { createLocalDistributor, createSequentialDistributor } from './distributors/local.js';
 import { createDummyDistributor } from './distributors/dummy.js';
+import { createSlurmDistributor } from './distributors/slurm/index.js';
 import { Reporter, isOutage } from './reporter.js';
 import { Swarm, type SwarmProgress, type SwarmTasks } from './swarm/swarm.js';
 
@@ -45,6 +46,7 @@ export const DISTRIBUTORS: Record<string, DistributorFactory> = {
   local: createLocalDistributor,
   sequential: createSequentialDistributor,
   dummy: createDummyDistributor,
+  slurm: createSlurmDistributor,
 };
 
 /** Register the distributor for a cluster type (`slurm`, or a test's own). */

@@ -48,6 +48,27 @@ export interface ContractOptions {
   manyItems?: number;
   /** Longest a launch() of manyItems may take. Default 1 s: it must only hand work over. */
   launchBudgetMs?: number;
+  /** Define the cluster on the test server first (PUT /clusters/<name>): for a type the database
+   *  does not start with (`slurm`). Default: use the cluster the database already has. */
+  defineCluster?: { type: string; options: Record<string, unknown>; queues: ClusterConfig['queues'] };
+  /** Cases only this distributor can pass (e.g. a cluster's memory kill), given the suite's helpers. */
+  extraCases?: (kit: ContractKit) => void;
+}
+
+/** The suite's helpers, for a distributor's own cases. */
+export interface ContractKit {
+  /** A workflow whose tasks run these commands (with these resources), queued; a distributor for them. */
+  setUp(
+    commands: string[],
+    resources?: Record<string, unknown>,
+  ): Promise<{ d: Distributor; host: DistributorHost & { workflowId: number }; items: LaunchItem[] }>;
+  /** Wait (up to timeoutMs) for the instance's end state on the server. */
+  ended(id: number): Promise<string>;
+  /** The instance's statuses in the event log, in order. */
+  history(workflowId: number, id: number): Promise<string[]>;
+  /** The test server's API (once the suite's beforeAll has run). */
+  readonly api: Requester;
+  timeoutMs: number;
 }
 
 /** The factory under test; it gets the contract's host (and nothing else). */
@@ -156,6 +177,7 @@ export function describeDistributorContract(
       db = await createTestDb(`contract-${name}`);
       server = await startServer({ db: db.target, reaper: false, logFile: join(db.dir, 'server.log') });
       api = new Requester(server.url);
+      if (opts.defineCluster) await api.put(`/clusters/${name}`, opts.defineCluster);
       // The suite's name is the cluster's: its type, options and queues come from the server.
       const c = await createApiClient(api).getCluster({ name });
       cluster = {
@@ -188,7 +210,10 @@ export function describeDistributorContract(
      * A workflow whose tasks run these commands (one attempt each), its run RUNNING, every task
      * queued; a distributor from the factory with a recording host. Returns the launch items.
      */
-    async function setUp(commands: string[]): Promise<{ d: Distributor; host: RecordingHost; items: LaunchItem[] }> {
+    async function setUp(
+      commands: string[],
+      resources?: Record<string, unknown>,
+    ): Promise<{ d: Distributor; host: RecordingHost; items: LaunchItem[] }> {
       const k = ++seq;
       const logDir = join(db.dir, `case-${k}`, 'logs');
       mkdirSync(logDir, { recursive: true });
@@ -227,6 +252,7 @@ export function describeDistributorContract(
           command,
           maxAttempts: 1,
           cluster: boundTo,
+          ...(resources ? { resources } : {}),
         })),
       });
       for (const status of ['BOUND', 'INSTANTIATED', 'LAUNCHED', 'RUNNING']) {
@@ -432,6 +458,16 @@ export function describeDistributorContract(
       expect(out).toHaveLength(1);
       expect(err).toHaveLength(1);
       expect(out[0]).not.toBe(err[0]);
+    });
+
+    opts.extraCases?.({
+      setUp,
+      ended,
+      history,
+      get api() {
+        return api;
+      },
+      timeoutMs,
     });
   });
 }

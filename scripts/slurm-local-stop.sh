@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# slurm-local-stop.sh - stop the single-node cluster started by scripts/slurm-local.sh.
+# Cancels every job, then stops slurmd, slurmctld, slurmdbd, and the munged / mariadbd that
+# slurm-local.sh itself started (a MariaDB or munged that was already running is left alone).
+# Processes are signalled by the pid their own pid files name, and only if that pid still runs
+# the expected program. Packages, config, job state and the accounting database stay, so the next
+# slurm-local.sh starts in about a second.
+set -uo pipefail
+
+STATE=/run/slurm-local
+log() { printf '[slurm-local-stop] %s\n' "$*" >&2; }
+alive() {
+  local pid
+  [[ -s $1 ]] || return 1
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  [[ $(cat /proc/"$pid"/comm 2>/dev/null) == "$2"* ]]
+}
+# stop_pid PIDFILE COMM : SIGTERM (if it is COMM), wait up to 20 s, then SIGKILL; remove PIDFILE
+stop_pid() {
+  local pid
+  if alive "$1" "$2"; then
+    pid=$(cat "$1")
+    log "stopping $2 (pid $pid)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 200); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$2 ($pid) still there after 20 s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null
+    fi
+  fi
+  rm -f "$1"
+}
+
+[[ $(id -u) -eq 0 ]] || {
+  log "run as root"
+  exit 1
+}
+t0=$(date +%s.%N)
+
+# 1. cancel every job, so no job process outlives the daemons
+if alive /run/slurmctld.pid slurmctld; then
+  jobs=$(squeue -h -o %A 2>/dev/null | sort -u)
+  if [[ -n $jobs ]]; then
+    log "cancelling $(wc -w <<<"$jobs") job(s)"
+    # shellcheck disable=SC2086
+    scancel $jobs 2>/dev/null
+    for _ in $(seq 1 100); do
+      [[ -z $(squeue -h 2>/dev/null) ]] && break
+      sleep 0.2
+    done
+  fi
+fi
+
+# 2. daemons in reverse start order. slurmctld runs as user slurm and cannot remove its pid file
+#    in /run: stop_pid removes them (a stale one breaks `apt-get purge slurmctld`).
+stop_pid /run/slurmd.pid slurmd
+stop_pid /run/slurmctld.pid slurmctld
+stop_pid /run/slurmdbd.pid slurmdbd
+rm -f "$STATE/slurmd.pid" "$STATE/slurmctld.pid" "$STATE/slurmdbd.pid"
+stop_pid "$STATE/mariadbd.pid" mariadbd
+stop_pid "$STATE/munged.pid" munged
+rm -f "$STATE/env"
+
+# 3. empty cgroup v1 directories slurmd left (rmdir removes only empty ones)
+for d in /sys/fs/cgroup/*/slurm_"$(hostname -s)"; do
+  [[ -d $d ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+done
+log "stopped in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s"
+exit 0
