@@ -48,7 +48,10 @@ describeDistributorContract('slurm-local', createSlurmDistributor, {
               encoding: 'utf8',
             });
             const line = r.stdout.trim();
-            return line && !line.startsWith('RUNNING') ? line : undefined;
+            // Accounting lags the job: wait for a final state (not running, pending or completing).
+            return line && !/^(RUNNING|PENDING|COMPLETING|CONFIGURING|REQUEUED|RESIZING|SUSPENDED)/.test(line)
+              ? line
+              : undefined;
           },
           30_000,
           200,
