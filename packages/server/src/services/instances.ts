@@ -205,14 +205,7 @@ async function planOne(
       // command left behind, killed by a cleanup pass after its outcome was reported. Written once.
       await setCleanupOnce(tx, inst.id, cleanText(item.cleanup));
     }
-    return {
-      id: inst.id,
-      outcome,
-      status: inst.status,
-      taskId: task.id,
-      taskStatus: task.status,
-      ...(message ? { message } : {}),
-    };
+    return appliedResult({ inst, task, outcome, message });
   }
   return { item, inst, task, origInstance, origTask, outcome, message, errorClass, events };
 }
@@ -240,7 +233,7 @@ async function writeOne(tx: Tx, p: Plan): Promise<TransitionResultT> {
   return appliedResult(p);
 }
 
-function appliedResult(p: Plan): TransitionResultT {
+function appliedResult(p: Pick<Plan, 'inst' | 'task' | 'outcome' | 'message'>): TransitionResultT {
   const { inst, task, outcome, message } = p;
   return {
     id: inst.id,
