@@ -9,31 +9,7 @@ set -uo pipefail
 
 STATE=/run/slurm-local
 log() { printf '[slurm-local-stop] %s\n' "$*" >&2; }
-alive() {
-  local pid
-  [[ -s $1 ]] || return 1
-  pid=$(cat "$1" 2>/dev/null) || return 1
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [[ $(cat /proc/"$pid"/comm 2>/dev/null) == "$2"* ]]
-}
-# stop_pid PIDFILE COMM : SIGTERM (if it is COMM), wait up to 20 s, then SIGKILL; remove PIDFILE
-stop_pid() {
-  local pid
-  if alive "$1" "$2"; then
-    pid=$(cat "$1")
-    log "stopping $2 (pid $pid)"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 200); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "$2 ($pid) still there after 20 s: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null
-    fi
-  fi
-  rm -f "$1"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/slurm-local-lib.sh"
 
 [[ $(id -u) -eq 0 ]] || {
   log "run as root"

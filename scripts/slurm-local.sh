@@ -48,29 +48,7 @@ wait_until() {
     sleep 0.2
   done
 }
-# alive PIDFILE COMM : the pid in PIDFILE is a live process named COMM
-alive() {
-  local pid
-  [[ -s $1 ]] || return 1
-  pid=$(cat "$1" 2>/dev/null) || return 1
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [[ $(cat /proc/"$pid"/comm 2>/dev/null) == "$2"* ]]
-}
-# stop_pid PIDFILE COMM : SIGTERM that process (only if it is COMM), wait up to 20 s, then SIGKILL
-stop_pid() {
-  local pid
-  if alive "$1" "$2"; then
-    pid=$(cat "$1")
-    log "stopping $2 (pid $pid)"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 200); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  fi
-  rm -f "$1"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/slurm-local-lib.sh"
 db() { mariadb -h 127.0.0.1 -P "$DB_PORT" -u root "$@"; }
 db_up() { db -e 'SELECT 1' >/dev/null 2>&1; }
 
