@@ -12,10 +12,10 @@
 import { createRequire } from 'node:module';
 import { ValidationError, isInstanceEnd, type TaskInstanceStatus } from '@jobmon/core';
 import type { Distributor, DistributorFactoryOptions, LaunchItem } from '../contract.js';
-import { scancel } from './cancel.js';
-import { sacct, squeue } from './poll.js';
+import { CliTransport } from './cli-transport.js';
 import { outcomeOf, type Outcome } from './states.js';
-import { batchScript, sbatch, type SubmitSettings } from './submit.js';
+import { jobSpec, type SubmitSettings } from './submit.js';
+import type { SlurmTransport } from './transport.js';
 
 const WORKER_BIN = createRequire(import.meta.url).resolve('@jobmon/worker/bin/jobmon-worker.js');
 
@@ -66,6 +66,7 @@ export class SlurmDistributor implements Distributor {
   readonly reportsViaServer = true;
   private readonly options: SlurmOptions;
   private readonly submit: SubmitSettings;
+  readonly transport: SlurmTransport;
   /** Our jobs still followed, by Slurm job id. */
   private readonly jobs = new Map<string, Job>();
   private readonly jobOf = new Map<number, Job>();
@@ -85,7 +86,9 @@ export class SlurmDistributor implements Distributor {
       logDir: opts.host.logDir,
       ...(this.options.partition !== undefined ? { partition: this.options.partition } : {}),
       ...(this.options.account !== undefined ? { account: this.options.account } : {}),
+      exportEnv: 'ALL',
     };
+    this.transport = new CliTransport();
   }
 
   /** Slurm queues the jobs itself. */
@@ -114,8 +117,7 @@ export class SlurmDistributor implements Distributor {
       });
       return;
     }
-    const script = batchScript(item, host.childEnv(item), this.submit);
-    const s = await sbatch(script);
+    const s = await this.transport.submit(jobSpec(item, host.childEnv(item), this.submit));
     if ('error' in s) {
       await host.report({ id, to: 'NO_DISTRIBUTOR_ID', errorMessage: `could not submit: ${s.error}` });
       host.capacityChanged();
@@ -128,7 +130,7 @@ export class SlurmDistributor implements Distributor {
     this.jobOf.set(id, job);
     void host.report({ id, to: 'LAUNCHED', distributorId: s.jobId, nextReportMs: host.instanceReportByMs });
     // A stop that arrived during sbatch: the job must not run.
-    if (this.killed.has(id)) await scancel([s.jobId]).catch(() => undefined);
+    if (this.killed.has(id)) await this.transport.cancel([s.jobId]).catch(() => undefined);
     this.ensurePolling();
   }
 
@@ -169,11 +171,11 @@ export class SlurmDistributor implements Distributor {
   /** One cycle: squeue for all our jobs; sacct for those that left the queue; end what ended. */
   private async pollOnce(): Promise<void> {
     const ids = [...this.jobs.keys()];
-    const queued = await squeue(ids);
+    const queued = await this.transport.queue(ids);
     const left = ids.filter((j) => !queued.has(j));
     if (left.length === 0) return;
     const now = Date.now();
-    const records = await sacct(left);
+    const records = await this.transport.accounting(left);
     for (const jobId of left) {
       const job = this.jobs.get(jobId);
       if (!job) continue;
@@ -216,7 +218,7 @@ export class SlurmDistributor implements Distributor {
   async triage(instanceIds: number[]): Promise<void> {
     const { host } = this.opts;
     const jobs = instanceIds.map((id) => this.jobOf.get(id));
-    const queued = await squeue(jobs.flatMap((j) => (j ? [j.jobId] : [])));
+    const queued = await this.transport.queue(jobs.flatMap((j) => (j ? [j.jobId] : [])));
     for (const [k, id] of instanceIds.entries()) {
       const job = jobs[k];
       if (job && queued.has(job.jobId)) {
@@ -238,7 +240,9 @@ export class SlurmDistributor implements Distributor {
     });
     for (const id of instanceIds) if (!this.jobOf.has(id)) this.killed.delete(id);
     if (jobs.length === 0) return;
-    await scancel(jobs.map((j) => j.jobId)).catch((e: Error) => process.stderr.write(`jobmon slurm: ${e.message}\n`));
+    await this.transport
+      .cancel(jobs.map((j) => j.jobId))
+      .catch((e: Error) => process.stderr.write(`jobmon slurm: ${e.message}\n`));
     this.pollNow();
     // The jobs end (SIGTERM, SIGKILL after KillWait) and leave the queue; their ends get reported.
     const wait = setInterval(() => this.pollNow(), 500);

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { LaunchItem } from '../contract.js';
 import { slurmOptions } from './index.js';
 import { outcomeOf } from './states.js';
-import { batchScript, sbatchOptions, slurmTime } from './submit.js';
+import { parseDuration, parsePartitions, parseSacct, parseSize, sbatchArgs, scriptWithEnv } from './cli-transport.js';
+import { jobSpec, slurmMinutes, type SubmitSettings } from './submit.js';
 
 const item = (over: Partial<LaunchItem> = {}): LaunchItem => ({
   instanceId: 7,
@@ -19,31 +20,51 @@ const item = (over: Partial<LaunchItem> = {}): LaunchItem => ({
   resources: { cores: 2, memory: 1536, runtime: 3_725 },
   ...over,
 });
-const settings = { node: '/usr/bin/node', workerBin: '/w/jobmon-worker.js', logDir: "/logs/o'k" };
+const settings: SubmitSettings = {
+  node: '/usr/bin/node',
+  workerBin: '/w/jobmon-worker.js',
+  logDir: "/logs/o'k",
+  exportEnv: 'ALL',
+};
 
-describe('slurm batch script', () => {
-  it('maps queue → partition, cores → --cpus-per-task, memory MiB → --mem, runtime s → --time', () => {
-    expect(sbatchOptions(item(), settings)).toEqual([
+describe('slurm job spec and sbatch', () => {
+  it('maps queue → partition, cores → --cpus-per-task, memory MiB → --mem, runtime s → --time minutes', () => {
+    const spec = jobSpec(item(), { JOBMON_URL: 'http://h:1' }, settings);
+    expect(sbatchArgs(spec)).toEqual([
+      '--parsable',
       '--job-name=jobmon-7-fit_it_s_1',
-      '--partition=short',
       "--output=/logs/o'k/slurm.7.%j.log",
+      "--chdir=/logs/o'k",
+      '--partition=short',
       '--cpus-per-task=2',
       '--mem=1536M',
-      '--time=1:02:05',
+      '--time=63',
+      '--export=ALL',
     ]);
-    expect(sbatchOptions(item({ resources: {} }), { ...settings, partition: 'p', account: 'lab' })).toEqual([
+    const bare = jobSpec(
+      item({ resources: {} }),
+      {},
+      { ...settings, partition: 'p', account: 'lab', exportEnv: 'NONE' },
+    );
+    expect(sbatchArgs({ ...bare, array: { size: 200, throttle: 20 } })).toEqual([
+      '--parsable',
       '--job-name=jobmon-7-fit_it_s_1',
-      '--partition=p',
       "--output=/logs/o'k/slurm.7.%j.log",
+      "--chdir=/logs/o'k",
+      '--partition=p',
       '--account=lab',
+      '--array=0-199%20',
+      '--export=NONE',
     ]);
-    expect(slurmTime(59)).toBe('0:00:59');
-    expect(slurmTime(86_400)).toBe('24:00:00');
+    expect(slurmMinutes(59)).toBe(1);
+    expect(slurmMinutes(61)).toBe(2);
+    expect(slurmMinutes(86_400)).toBe(1440);
   });
 
   it('is a shell script that exports the environment and execs the worker, quoted', () => {
-    const script = batchScript(item(), { JOBMON_URL: "http://h:1/x'y", 'BAD-NAME': 'skipped' }, settings);
-    expect(script.startsWith('#!/bin/sh\n#SBATCH ')).toBe(true);
+    const spec = jobSpec(item(), { JOBMON_URL: "http://h:1/x'y", 'BAD-NAME': 'skipped' }, settings);
+    const script = scriptWithEnv(spec);
+    expect(script.startsWith('#!/bin/sh\n')).toBe(true);
     expect(script).not.toContain('BAD-NAME');
     // Run it (minus the exec) in a real shell: the quoting survives.
     const body = script.replace(/^exec .*$/m, 'printf "%s\\n" "$JOBMON_URL"');
@@ -51,6 +72,49 @@ describe('slurm batch script', () => {
     expect(r.stdout).toBe("http://h:1/x'y\n");
     const argv = spawnSync('sh', ['-c', script.replace(/^exec /m, 'printf "<%s>" ')], { encoding: 'utf8' }).stdout;
     expect(argv).toBe("</usr/bin/node></w/jobmon-worker.js><--instance-id><7><--log-dir></logs/o'k>");
+  });
+});
+
+describe('slurm command output', () => {
+  it('sacct: state and exit code from the allocation, peak memory from the steps, who cancelled', () => {
+    const out = [
+      '41_0|COMPLETED|0:0|None||00:00:02|00:00.512|vm',
+      '41_0.batch|COMPLETED|0:0||2048K|00:00:02|00:00.500|vm',
+      '41_0.extern|COMPLETED|0:0||0|00:00:02|00:00:00|vm',
+      '41_1|CANCELLED by 0|0:15|None||00:01:05|00:00:01|vm',
+      '41_[2-9]|PENDING|0:0|JobArrayTaskLimit||00:00:00|00:00:00|None assigned',
+      '42|OUT_OF_MEMORY|0:125|None||1-00:00:03|01:00:00|vm',
+      '42.batch|OUT_OF_MEMORY|0:125||310M|1-00:00:03|01:00:00|vm',
+    ].join('\n');
+    const r = parseSacct(out);
+    expect([...r.keys()]).toEqual(['41_0', '41_1', '42']);
+    expect(r.get('41_0')).toEqual({
+      jobId: '41_0',
+      state: 'COMPLETED',
+      exitCode: '0:0',
+      elapsedSeconds: 2,
+      cpuSeconds: 0.512,
+      nodes: 'vm',
+      maxRssBytes: 2048 * 1024,
+    });
+    expect(r.get('41_1')).toMatchObject({ state: 'CANCELLED', cancelledBy: 0, exitCode: '0:15' });
+    expect(r.get('42')).toMatchObject({ state: 'OUT_OF_MEMORY', elapsedSeconds: 86_403, maxRssBytes: 310 * 1024 ** 2 });
+    expect(parseSize('1.5G')).toBe(1.5 * 1024 ** 3);
+    expect(parseDuration('UNLIMITED')).toBeUndefined();
+  });
+
+  it("scontrol: partition limits are the smaller of the partition's and its biggest node's", () => {
+    const parts = [
+      'PartitionName=debug AllowGroups=ALL Default=YES MaxCPUsPerNode=UNLIMITED MaxMemPerNode=UNLIMITED MaxTime=UNLIMITED Nodes=vm State=UP',
+      'PartitionName=short Default=NO MaxCPUsPerNode=1 MaxMemPerNode=1000 MaxTime=01:00:00 Nodes=vm State=UP',
+      'PartitionName=long Default=NO MaxTime=2-00:00:00 Nodes=vm State=DOWN',
+    ].join('\n');
+    const nodes = 'NodeName=vm Arch=x86_64 CoresPerSocket=1 CPUAlloc=0 CPUTot=2 RealMemory=22899 State=IDLE';
+    expect(parsePartitions(parts, nodes)).toEqual([
+      { name: 'debug', isDefault: true, state: 'UP', maxCpusPerNode: 2, maxMemoryMiB: 22899 },
+      { name: 'short', isDefault: false, state: 'UP', maxCpusPerNode: 1, maxMemoryMiB: 1000, maxTimeMinutes: 60 },
+      { name: 'long', isDefault: false, state: 'DOWN', maxCpusPerNode: 2, maxMemoryMiB: 22899, maxTimeMinutes: 2880 },
+    ]);
   });
 });
 
