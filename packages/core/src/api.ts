@@ -55,6 +55,12 @@ export const ROUTES = {
     query: wire.WorkflowTasksQuery,
     response: wire.WorkflowTasksResponse,
   },
+  getWorkflowProgress: {
+    method: 'GET',
+    path: '/workflows/:id/progress',
+    params: wire.IdParams,
+    response: wire.WorkflowProgress,
+  },
   getWorkflowErrors: {
     method: 'GET',
     path: '/workflows/:id/errors',

@@ -19,3 +19,11 @@ export function cleanText(s: string): string {
 export function isCleanText(s: string): boolean {
   return !UNSAFE_ONE.test(s);
 }
+
+/** Seconds as a short duration for people: `12s`, `4m 10s`, `1h 05m`. */
+export function formatDuration(seconds: number): string {
+  const t = Math.round(seconds);
+  if (t >= 3600) return `${Math.floor(t / 3600)}h ${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
+  if (t >= 60) return `${Math.floor(t / 60)}m ${String(t % 60).padStart(2, '0')}s`;
+  return `${t}s`;
+}

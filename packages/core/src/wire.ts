@@ -343,6 +343,38 @@ export const WorkflowDetail = Type.Object({
   createdAt: Type.Integer(),
   statusAt: Type.Integer(),
 });
+const ProgressCounts = Type.Object({
+  PENDING: Type.Integer(),
+  SCHEDULED: Type.Integer(),
+  RUNNING: Type.Integer(),
+  DONE: Type.Integer(),
+  FATAL: Type.Integer(),
+});
+/** GET /workflows/{id}/progress: counts per template and the estimate of completion. */
+export const WorkflowProgress = Type.Object({
+  id: Id,
+  name: Type.String(),
+  status: WorkflowStatusSchema,
+  /** Since the latest run started; null before any run. */
+  elapsedMs: Type.Union([Type.Integer(), Type.Null()]),
+  templates: Type.Array(
+    Type.Object({
+      id: Id,
+      name: Type.String(),
+      counts: ProgressCounts,
+      /** Mean runtime of one task, seconds; null when unknown. */
+      runtimeSeconds: Type.Union([Type.Number(), Type.Null()]),
+      runtimeSource: union(['this workflow', 'earlier workflows', 'runtime request', 'unknown'] as const),
+    }),
+  ),
+  /** Seconds from now; low/high bracket it; method says how it was made. Null: see etaReason. */
+  eta: Type.Union([
+    Type.Null(),
+    Type.Object({ seconds: Type.Integer(), low: Type.Integer(), high: Type.Integer(), method: Type.String() }),
+  ]),
+  etaReason: Type.Optional(Type.String()),
+});
+export type WorkflowProgressT = Static<typeof WorkflowProgress>;
 export const TaskError = Type.Object({
   taskId: Id,
   taskName: Type.String(),

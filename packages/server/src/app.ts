@@ -2,7 +2,7 @@
 // document at /api/v1/openapi.json, and one error handler that turns everything into
 // {code, message, details} — never a stack trace.
 
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { isCleanText, JobmonError, JOBMON_VERSION, ROUTES, wire } from '@jobmon/core';
@@ -54,7 +54,9 @@ export type App = FastifyInstance & { withTypeProvider: () => FastifyInstance };
 export async function buildApp(opts: AppOptions) {
   const app = Fastify({
     // Errors and milestones only: a line per request would flood a bounded file.
-    ...(opts.logger ? { loggerInstance: opts.logger, disableRequestLogging: true } : { logger: false }),
+    ...(opts.logger
+      ? { loggerInstance: opts.logger, logController: new LogController({ disableRequestLogging: true }) }
+      : { logger: false }),
     bodyLimit: opts.bodyLimitBytes ?? 64 * 1024 * 1024,
     // No coercion: `true` is not 1 and "1e400" is not a number (params and querystrings are parsed
     // strictly in http-guards.ts before validation).

@@ -51,7 +51,7 @@ describe(`API on ${TEST_DB_KIND}`, () => {
   it('lists the seeded clusters and their queues', async () => {
     const { clusters } = await ok('GET', '/clusters');
     const names = clusters.map((c: { name: string }) => c.name).sort();
-    expect(names).toEqual(['dummy', 'local', 'sequential']);
+    expect(names).toEqual(['dummy', 'local', 'sequential', 'slurm']);
     expect(
       clusters.find((c: { name: string }) => c.name === 'dummy').queues.map((q: { name: string }) => q.name),
     ).toContain('null.q');

@@ -40,12 +40,13 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
     }
   });
 
-  it('from the previous migration with data: rows survive and the new columns have their defaults', async () => {
-    const previous = MIGRATION_NAMES[MIGRATION_NAMES.length - 2]!;
+  it('from an earlier migration with data: rows survive and the new columns have their defaults', async () => {
+    // The SQL below is written against the schema at 0005 (a cluster's column was `connection`).
+    const previous = '0005-workflow-list';
     const target = await fresh('mig-upgrade');
     const old = await openDb(target, { migrateTo: previous });
     try {
-      expect(await applied(old)).toEqual(MIGRATION_NAMES.slice(0, -1));
+      expect(await applied(old)).toEqual(MIGRATION_NAMES.slice(0, MIGRATION_NAMES.indexOf(previous) + 1));
       const k = old.kysely;
       // Written as a version at `previous` would have: plain SQL against that schema.
       await sql`insert into tool (id, name, created_at) values (1, 'my_model', 1000)`.execute(k);
@@ -94,7 +95,17 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
         { name: 'local', type: 'local', options: '{}' },
         { name: 'dummy', type: 'dummy', options: '{}' },
         { name: 'mine', type: 'local', options: '{"parallelism":2}' },
+        // 0007: a `slurm` cluster, its queue `default` being Slurm's default partition.
+        { name: 'slurm', type: 'slurm', options: '{}' },
       ]);
+      expect(
+        await k
+          .selectFrom('queue')
+          .innerJoin('cluster', 'cluster.id', 'queue.cluster_id')
+          .select('queue.name')
+          .where('cluster.name', '=', 'slurm')
+          .execute(),
+      ).toEqual([{ name: 'default' }]);
     } finally {
       await db.close();
     }

@@ -8,6 +8,35 @@ import { cliConnect } from '../connect.js';
 import { printFailures } from '../report.js';
 import { outcome, outcomeLine } from '../summary.js';
 import { jsonLine, printable } from '../text.js';
+import { formatDuration as duration, type WorkflowProgressT } from '@jobmon/core';
+
+const GROUPS = ['PENDING', 'SCHEDULED', 'RUNNING', 'DONE', 'FATAL'] as const;
+
+/** Per-template counts as an aligned table, the elapsed time, and the estimate with how it was made. */
+function printProgress(p: WorkflowProgressT, out: (line: string) => void): void {
+  const rows = [
+    ['TEMPLATE', ...GROUPS, 'RUNTIME'],
+    ...p.templates.map((t) => [
+      t.name,
+      ...GROUPS.map((g) => String(t.counts[g])),
+      t.runtimeSeconds === null ? '?' : `${duration(t.runtimeSeconds)} (${t.runtimeSource})`,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows)
+    out(
+      `  ${r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`.trimEnd(),
+    );
+  if (p.elapsedMs !== null) out(`  elapsed: ${duration(p.elapsedMs / 1000)}`);
+  if (p.eta === null) out(`  estimate: none (${p.etaReason ?? 'unknown'})`);
+  else if (p.eta.high === 0) out(`  estimate: ${p.eta.method}`);
+  else {
+    out(
+      `  estimate: done in about ${duration(p.eta.seconds)} (between ${duration(p.eta.low)} and ${duration(p.eta.high)})`,
+    );
+    out(`  how: ${p.eta.method}`);
+  }
+}
 
 export function registerWorkflowStatus(workflow: Command): void {
   workflow
@@ -20,8 +49,11 @@ export function registerWorkflowStatus(workflow: Command): void {
       try {
         const detail = await conn.api.getWorkflow({ id: wid });
         const { errors } = await conn.api.getWorkflowErrors({ id: wid, query: { limit: 100 } });
+        const progress = await conn.api.getWorkflowProgress({ id: wid });
         if (opts.json) {
-          console.log(jsonLine({ ...detail, outcome: outcome(detail.counts), errors }, 2));
+          const { templates, eta, etaReason, elapsedMs } = progress;
+          const extra = { templates, eta, ...(etaReason !== undefined ? { etaReason } : {}), elapsedMs };
+          console.log(jsonLine({ ...detail, outcome: outcome(detail.counts), ...extra, errors }, 2));
           return;
         }
         const out = (line: string) => console.log(printable(line));
@@ -34,6 +66,7 @@ export function registerWorkflowStatus(workflow: Command): void {
           const ago = Math.round((Date.now() - detail.lastRun.heartbeatAt) / 1000);
           out(`  last run: ${detail.lastRun.id} ${detail.lastRun.status} (heartbeat ${ago}s ago)`);
         }
+        printProgress(progress, out);
         printFailures(errors);
         out(`state: ${conn.stateLocation}`);
       } finally {

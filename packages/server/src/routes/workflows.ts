@@ -5,6 +5,7 @@ import { bindWorkflow, createRun } from '../services/bind.js';
 import { workflowDetail, workflowErrors, workflowTasks, taskInstances } from '../services/reports.js';
 import { requestResume } from '../services/runs.js';
 import { listWorkflows } from '../services/workflow-list.js';
+import { workflowProgress } from '../services/progress.js';
 import { route, type Api } from './types.js';
 
 export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
@@ -15,6 +16,7 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
     await workflowDetail(ctx.db, req.params.id);
     return { tasks: await workflowTasks(ctx.db, req.params.id, req.query.status, req.query.limit, req.query.offset) };
   });
+  route(api, ROUTES.getWorkflowProgress, async (req) => workflowProgress(ctx.db, req.params.id));
   route(api, ROUTES.getWorkflowErrors, async (req) => {
     await workflowDetail(ctx.db, req.params.id);
     return { errors: await workflowErrors(ctx.db, req.params.id, !req.query.all, req.query.limit) };

@@ -9,7 +9,7 @@ import type { WorkflowRunTable } from '../schema.js';
 export function latestRun(q: Q, workflowId: number) {
   return q.db
     .selectFrom('workflow_run')
-    .select(['id', 'status', 'heartbeat_at'])
+    .select(['id', 'status', 'heartbeat_at', 'created_at', 'status_at'])
     .where('workflow_id', '=', workflowId)
     .orderBy('id', 'desc')
     .executeTakeFirst();

@@ -1,0 +1,122 @@
+// GET /workflows/{id}/progress on a synthetic history whose estimate is known: template `fit` (10
+// tasks; 4 finished in 10 s each), then `join` (1 task, asking for 30 s) after all of them.
+
+import { describe, expect, it } from 'vitest';
+import { TEST_DB_KIND } from '../../../test-support/db.js';
+import { apiHelpers, hash, testApp } from './support.js';
+
+const ctx = testApp('progress');
+const { ok, call } = apiHelpers(() => ctx);
+
+async function fitThenJoin() {
+  const tool = await ok('POST', '/tools', { name: `progress_tool_${Date.now()}_${Math.random()}` });
+  const { templates } = await ok('POST', '/task-templates', {
+    toolVersionId: tool.toolVersionId,
+    templates: [
+      { name: 'fit', commandTemplate: 'fit {i}', nodeArgs: ['i'], taskArgs: [], opArgs: [] },
+      { name: 'join', commandTemplate: 'join', nodeArgs: [], taskArgs: [], opArgs: [] },
+    ],
+  });
+  const wf = await ok('POST', '/workflows', {
+    toolVersionId: tool.toolVersionId,
+    argsHash: hash(`p${Math.random()}`),
+    taskHash: hash('pt'),
+    dagHash: hash(`pd${Math.random()}`),
+    workflowArgs: {},
+    taskCount: 11,
+    name: 'progress',
+    description: '',
+  });
+  const run = await ok('POST', `/workflows/${wf.workflowId}/runs`, {
+    user: 'tester',
+    host: 'here',
+    pid: process.pid,
+    jobmonVersion: '0.1.0',
+  });
+  const body = [
+    ...Array.from({ length: 10 }, (_, i) => ({
+      nodeHash: hash(`pn${wf.workflowId}_${i}`),
+      taskArgsHash: hash('noargs'),
+      templateVersionId: templates[0].versionId,
+      nodeArgs: { i },
+      taskArgs: {},
+      name: `fit_${i}`,
+      command: `fit ${i}`,
+      maxAttempts: 3,
+      cluster: 'local',
+    })),
+    {
+      nodeHash: hash(`pj${wf.workflowId}`),
+      taskArgsHash: hash('noargs'),
+      templateVersionId: templates[1].versionId,
+      nodeArgs: {},
+      taskArgs: {},
+      name: 'join',
+      command: 'join',
+      maxAttempts: 3,
+      cluster: 'local',
+      resources: { runtime: 30 },
+    },
+  ];
+  const bound = await ok('PUT', `/workflow-runs/${run.runId}/tasks`, { tasks: body });
+  const nodes = bound.tasks.map((r: unknown[]) => r[0] as number);
+  const tasks = bound.tasks.map((r: unknown[]) => r[1] as number);
+  await ok('POST', `/workflow-runs/${run.runId}/edges`, {
+    edges: nodes.slice(0, 10).map((u: number) => [u, nodes[10]]),
+  });
+  await ok('PUT', `/workflow-runs/${run.runId}/status`, { status: 'BOUND', taskCount: 11 });
+  return { workflowId: wf.workflowId as number, runId: run.runId as number, tasks };
+}
+
+describe(`workflow progress on ${TEST_DB_KIND}`, () => {
+  it('counts per template in five groups and estimates from finished runtimes, the request and the DAG', async () => {
+    const w = await fitThenJoin();
+    for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING'])
+      await ok('PUT', `/workflow-runs/${w.runId}/status`, { status: s });
+    const q = await ok('POST', `/workflow-runs/${w.runId}/queue`, {
+      tasks: w.tasks.slice(0, 5).map((taskId) => ({ taskId })),
+    });
+    const ids = q.instances.map((i: { instanceId: number }) => i.instanceId);
+    for (const id of ids.slice(0, 4))
+      await ok('POST', `/task-instances/${id}/transition`, {
+        to: 'DONE',
+        via: ['INSTANTIATED', 'LAUNCHED', 'RUNNING'],
+        exitCode: 0,
+        wallTimeMs: 10_000,
+      });
+    const p = await ok('GET', `/workflows/${w.workflowId}/progress`);
+    expect(p.templates).toEqual([
+      {
+        id: expect.any(Number),
+        name: 'fit',
+        counts: { PENDING: 5, SCHEDULED: 1, RUNNING: 0, DONE: 4, FATAL: 0 },
+        runtimeSeconds: 10,
+        runtimeSource: 'this workflow',
+      },
+      {
+        id: expect.any(Number),
+        name: 'join',
+        counts: { PENDING: 1, SCHEDULED: 0, RUNNING: 0, DONE: 0, FATAL: 0 },
+        runtimeSeconds: 30,
+        runtimeSource: 'runtime request',
+      },
+    ]);
+    // Left: 6 fit × 10 s + join 30 s = 90 s of work; nothing runs now, so concurrency 1; the
+    // critical path is fit then join, 40 s. Estimate max(40, 90) = 90, range up to 90 + 40.
+    expect(p.eta).toMatchObject({ seconds: 90, low: 90, high: 130 });
+    expect(p.eta.method).toMatch(/this workflow: 1 template; runtime request: 1 template/);
+    expect(p.eta.method).toMatch(/critical path of what remains 40s/);
+    expect(p.elapsedMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('says why there is no estimate when no run is live, and 404 names an unknown workflow', async () => {
+    const w = await fitThenJoin();
+    await ok('PUT', `/workflow-runs/${w.runId}/status`, { status: 'ERROR' });
+    const p = await ok('GET', `/workflows/${w.workflowId}/progress`);
+    expect(p.eta).toBeNull();
+    expect(p.etaReason).toMatch(/no run is live/);
+    const r = await call('GET', '/workflows/99999999/progress');
+    expect(r.status).toBe(404);
+    expect(r.body.message).toMatch(/workflow 99999999 does not exist/);
+  });
+});
