@@ -11,6 +11,8 @@ import { registerServer } from './commands/server.js';
 import { registerWorkflowList } from './commands/workflow-list.js';
 import { registerWorkflowStatus } from './commands/workflow-status.js';
 import { registerWorkflowStop } from './commands/workflow-stop.js';
+import { registerWorkflowWatch } from './commands/workflow-watch.js';
+import { registerWait } from './commands/wait.js';
 import { printable } from './text.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -45,6 +47,8 @@ const workflow = program.command('workflow').description('inspect and control wo
 registerWorkflowList(workflow);
 registerWorkflowStatus(workflow);
 registerWorkflowStop(workflow);
+registerWorkflowWatch(workflow);
+registerWait(program);
 const cluster = program.command('cluster').description('add, list and show clusters and their queues');
 registerClusterAdd(cluster);
 registerClusterList(cluster);

@@ -1,0 +1,77 @@
+// `jobmon wait <workflow> --for STATE[,STATE…] [--timeout 10m]`: block until the workflow enters
+// any state of the mask (Flux's waitable states: the states are the mask), print the state it
+// reached and exit 0; on timeout print where it is and exit 1. Fed by the event log: it reads the
+// status once, then follows the workflow's events (a long poll), so it wakes on the change.
+
+import { InvalidArgumentError, type Command } from 'commander';
+import { WORKFLOW_STATES, type WorkflowStatus } from '@jobmon/core';
+import { workflowId } from '../args.js';
+import { cliConnect } from '../connect.js';
+import { jsonLine, printable } from '../text.js';
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `10m`, `2h`, `1d`, or seconds: milliseconds. */
+export function timeout(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(v);
+  if (!m || Number(m[1]) <= 0) throw new InvalidArgumentError(`must be a duration such as 90s, 10m or 2h, got '${v}'.`);
+  return Math.round(Number(m[1]) * UNITS[m[2] || 's']!);
+}
+
+/** A comma-separated set of workflow states; an unknown one is named with the known ones. */
+export function workflowStates(v: string): WorkflowStatus[] {
+  const out = v.split(',').map((s) => s.trim().toUpperCase());
+  for (const s of out)
+    if (!(WORKFLOW_STATES as readonly string[]).includes(s))
+      throw new InvalidArgumentError(`'${s}' is not a workflow state (known: ${WORKFLOW_STATES.join(', ')}).`);
+  return out as WorkflowStatus[];
+}
+
+export function registerWait(program: Command): void {
+  program
+    .command('wait')
+    .description('wait until a workflow enters one of the given states; print the state')
+    .argument('<workflow>', 'workflow id', workflowId)
+    .requiredOption('--for <states>', `comma-separated workflow states (${WORKFLOW_STATES.join(', ')})`, workflowStates)
+    .option('--timeout <duration>', 'give up after this long (90s, 10m, 2h): exit 1', timeout)
+    .option('--json', 'print {"workflowId", "status", "reached"} as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobmon wait 42 --for DONE,FAILED,HALTED          # until the workflow ends, however it ends
+  jobmon wait 42 --for RUNNING --timeout 10m        # until a run picks it up, at most 10 minutes
+  jobmon wait 42 --for DONE && ./publish.sh         # exit 0 only once DONE (1 on timeout)`,
+    )
+    .action(async (wid: number, opts: { for: WorkflowStatus[]; timeout?: number; json?: boolean }) => {
+      const conn = await cliConnect();
+      const deadline = opts.timeout === undefined ? Infinity : Date.now() + opts.timeout;
+      const mask = new Set<string>(opts.for);
+      const say = (status: string, reached: boolean) => {
+        if (opts.json) console.log(jsonLine({ workflowId: wid, status, reached }));
+        else console.log(printable(reached ? status : `timed out: workflow ${wid} is ${status}`));
+        if (!reached) process.exitCode = 1;
+      };
+      try {
+        // Where the log is now first, then the status: a change in between is in the log.
+        let after = (await conn.api.latestEvent()).last;
+        let status: string = (await conn.api.getWorkflow({ id: wid })).status;
+        while (!mask.has(status)) {
+          const left = deadline - Date.now();
+          if (left <= 0) return say(status, false);
+          const r = await conn.api.followEvents({
+            query: { after, workflowId: wid, entity: 'workflow', limit: 1000, waitMs: Math.min(30_000, left) },
+          });
+          after = r.last;
+          for (const e of r.events) {
+            if (e.entityId !== wid) continue;
+            status = e.to;
+            if (mask.has(status)) break;
+          }
+        }
+        say(status, true);
+      } finally {
+        await conn.close();
+      }
+    });
+}
