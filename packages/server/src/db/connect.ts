@@ -13,6 +13,7 @@ import { up as identity } from './migrations/0003-identity.js';
 import { up as lease } from './migrations/0004-lease.js';
 import { up as workflowList } from './migrations/0005-workflow-list.js';
 import { up as clusters } from './migrations/0006-clusters.js';
+import { up as taskReads } from './migrations/0007-task-reads.js';
 import type { Dialect, DialectName } from './dialects/dialect.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { sqliteDialect } from './dialects/sqlite.js';
@@ -134,6 +135,7 @@ export const MIGRATION_NAMES = [
   '0004-lease',
   '0005-workflow-list',
   '0006-clusters',
+  '0007-task-reads',
 ] as const;
 export type MigrationName = (typeof MIGRATION_NAMES)[number];
 
@@ -144,6 +146,7 @@ const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => (
   '0004-lease': { up: lease(dialect) },
   '0005-workflow-list': { up: workflowList(dialect) },
   '0006-clusters': { up: clusters(dialect) },
+  '0007-task-reads': { up: taskReads(dialect) },
 });
 
 async function migrate(db: Kysely<Database>, dialect: DialectName, to?: MigrationName): Promise<void> {
