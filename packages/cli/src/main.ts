@@ -8,6 +8,8 @@ import { registerClusterList } from './commands/cluster-list.js';
 import { registerClusterShow } from './commands/cluster-show.js';
 import { registerRun } from './commands/run.js';
 import { registerServer } from './commands/server.js';
+import { registerTaskLogs } from './commands/task-logs.js';
+import { registerTaskShow } from './commands/task-show.js';
 import { registerWorkflowList } from './commands/workflow-list.js';
 import { registerWorkflowStatus } from './commands/workflow-status.js';
 import { registerWorkflowStop } from './commands/workflow-stop.js';
@@ -45,6 +47,9 @@ const workflow = program.command('workflow').description('inspect and control wo
 registerWorkflowList(workflow);
 registerWorkflowStatus(workflow);
 registerWorkflowStop(workflow);
+const task = program.command('task').description('inspect a task: its attempts and their logs');
+registerTaskShow(task);
+registerTaskLogs(task);
 const cluster = program.command('cluster').description('add, list and show clusters and their queues');
 registerClusterAdd(cluster);
 registerClusterList(cluster);
