@@ -10,9 +10,11 @@ import { registerRun } from './commands/run.js';
 import { registerServer } from './commands/server.js';
 import { registerTaskLogs } from './commands/task-logs.js';
 import { registerTaskShow } from './commands/task-show.js';
+import { registerWorkflowErrors } from './commands/workflow-errors.js';
 import { registerWorkflowList } from './commands/workflow-list.js';
 import { registerWorkflowStatus } from './commands/workflow-status.js';
 import { registerWorkflowStop } from './commands/workflow-stop.js';
+import { registerWorkflowTasks } from './commands/workflow-tasks.js';
 import { printable } from './text.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -47,6 +49,8 @@ const workflow = program.command('workflow').description('inspect and control wo
 registerWorkflowList(workflow);
 registerWorkflowStatus(workflow);
 registerWorkflowStop(workflow);
+registerWorkflowTasks(workflow);
+registerWorkflowErrors(workflow);
 const task = program.command('task').description('inspect a task: its attempts and their logs');
 registerTaskShow(task);
 registerTaskLogs(task);
