@@ -23,8 +23,8 @@ const EXIT_HELP = `
 Exit codes:
   0    done: the command did what it was asked (a workflow ended DONE)
   1    the workflow failed, or the server failed or could not be reached
-  2    usage or bad input: an unknown option, a bad value, a bad workflow, cluster or config file, or JOBMON_URL
-  3    not found or no access: no such workflow or cluster, a workflow or cluster file missing or unreadable
+  2    usage or bad input: an unknown option, a bad value, a bad workflow, cluster or config file, or JOBMON_URL, an ambiguous workflow name
+  3    not found or no access: no such workflow, task or cluster, a workflow or cluster file missing or unreadable
   130  interrupted (Ctrl-C): run the same command again to resume`;
 
 // A reader that went away (`jobmon workflow status 1 | head -1`) is not an error: stop writing to
