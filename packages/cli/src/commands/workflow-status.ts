@@ -15,6 +15,13 @@ export function registerWorkflowStatus(workflow: Command): void {
     .description('show a workflow: status, task counts, last run, failed tasks')
     .argument('<workflow>', 'workflow id or exact name', workflowRef)
     .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobmon workflow status 42
+  jobmon workflow status flu_2020 --json`,
+    )
     .action(async (ref: string, opts: { json?: boolean }) => {
       const conn = await cliConnect();
       try {

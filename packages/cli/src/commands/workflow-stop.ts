@@ -13,6 +13,13 @@ export function registerWorkflowStop(workflow: Command): void {
     .argument('<workflow>', 'workflow id or exact name', workflowRef)
     .option('--drain', 'let running tasks finish; start nothing new')
     .option('--no-wait', 'return once the run has been asked, without waiting for it to end')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobmon workflow stop 42
+  jobmon workflow stop flu_2020 --drain --no-wait`,
+    )
     .action(async (ref: string, opts: { drain?: boolean; wait: boolean }) => {
       const conn = await cliConnect();
       try {
