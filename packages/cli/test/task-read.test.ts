@@ -170,13 +170,14 @@ describe(`jobmon task and workflow reads on ${TEST_DB_KIND}`, () => {
     const run = spawn(process.execPath, [CLI, 'run', file], { env: { ...process.env, ...env() }, stdio: 'ignore' });
     const ended = new Promise<number | null>((res) => run.on('exit', res));
     try {
-      // Wait for the task's attempt to run with its log file recorded.
+      // Wait for the task's first attempt.
       let taskId: number | undefined;
       for (let i = 0; i < 200 && taskId === undefined; i++) {
         const [w] = (await api.listWorkflows({ query: { exactName: 'ticks_wf' } })).workflows;
         const t = w ? (await api.getWorkflowTasks({ id: w.id })).tasks[0] : undefined;
         const a = t ? (await api.getTask({ id: t.id })).attempts.at(-1) : undefined;
-        if (t && a?.status === 'RUNNING' && a.stdoutPath !== null) taskId = t.id;
+        // From its first attempt on: before the command starts, --follow waits for the log paths.
+        if (t && a !== undefined) taskId = t.id;
         else await new Promise((r) => setTimeout(r, 100));
       }
       expect(taskId).toBeDefined();

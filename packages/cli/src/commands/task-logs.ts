@@ -74,7 +74,16 @@ Examples:
       const conn = await cliConnect();
       try {
         const t = await conn.api.getTask({ id });
-        const a = pickAttempt(t, opts.attempt);
+        let a = pickAttempt(t, opts.attempt);
+        if (opts.follow && a.stdoutPath === null && ACTIVE_INSTANCE_STATES.includes(a.status)) {
+          // Queued or launched: its worker records the log paths when the command starts.
+          process.stderr.write(`jobmon: attempt ${a.attempt} is ${a.status}; waiting for it to start…\n`);
+          while (a.stdoutPath === null && ACTIVE_INSTANCE_STATES.includes(a.status)) {
+            await new Promise((r) => setTimeout(r, FOLLOW_STATUS_EVERY_MS));
+            const id0 = a.id;
+            a = (await conn.api.getTask({ id })).attempts.find((x) => x.id === id0) ?? a;
+          }
+        }
         const logs = new Map<StreamName, StreamLog>();
         for (const s of streams) logs.set(s, await readStream(a, s, lines));
         if (opts.json) {
