@@ -5,13 +5,14 @@ import { dirname, join } from 'node:path';
 import { NotFoundError, type TaskAttemptT, type TaskDetailT } from '@jobmon/client';
 
 /**
- * Slurm's own log of an attempt the slurm distributor ran: `slurm.<instance>.<job id>.log` in the
- * log directory, the directory of the worker's stdout file (packages/runner/src/distributors/slurm/
- * submit.ts names it). Null for other distributors, or before Slurm gave a job id.
+ * Slurm's own log of an attempt the slurm distributor ran: `slurm.<distributor id>.log` in the log
+ * directory (`slurm.123.log`, `slurm.123_4.log` for an array task), the directory of the worker's
+ * stdout file (packages/runner/src/distributors/slurm/submit.ts names it). Null for other
+ * distributors, or before Slurm gave a job id or the worker recorded its files.
  */
 export function slurmLogPath(a: TaskAttemptT): string | null {
   if (a.clusterType !== 'slurm' || a.distributorId === null || a.stdoutPath === null) return null;
-  return join(dirname(a.stdoutPath), `slurm.${a.id}.${a.distributorId}.log`);
+  return join(dirname(a.stdoutPath), `slurm.${a.distributorId}.log`);
 }
 
 /** Attempt `n` (1-based), or the newest when `n` is undefined; not found (exit 3) when there is none. */

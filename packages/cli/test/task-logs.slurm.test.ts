@@ -82,7 +82,7 @@ it("shows a Slurm task's stdout and stderr, and names Slurm's own log", { timeou
 
   const show = await jobmon(['task', 'show', id]);
   expect(show.stdout).toContain(`distributor id ${a.distributorId}`);
-  const slurmLog = join(a.stdoutPath!.replace(/\/[^/]+$/, ''), `slurm.${a.id}.${a.distributorId}.log`);
+  const slurmLog = join(a.stdoutPath!.replace(/\/[^/]+$/, ''), `slurm.${a.distributorId}.log`);
   expect(show.stdout).toContain(`slurm log: ${slurmLog}`);
   const json = JSON.parse((await jobmon(['task', 'show', id, '--json'])).stdout);
   expect(json.attempts.at(-1).slurmLogPath).toBe(slurmLog);

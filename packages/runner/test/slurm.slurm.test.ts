@@ -4,13 +4,24 @@
 // `npm run test:slurm`.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createApiClient, type Requester } from '@jobmon/core';
 import { expect, it } from 'vitest';
 import { waitFor } from '../../../test-support/wait.js';
-import { createSlurmDistributor } from '../src/distributors/slurm/index.js';
+import { CliTransport } from '../src/distributors/slurm/cli-transport.js';
+import { SlurmDistributor, createSlurmDistributor } from '../src/distributors/slurm/index.js';
 import { describeDistributorContract } from './distributor-contract.js';
+
+/** The error message recorded for an instance. */
+async function errorOf(api: Requester, workflowId: number, instanceId: number): Promise<string | undefined> {
+  const { errors } = await createApiClient(api).getWorkflowErrors({
+    id: workflowId,
+    query: { all: true, limit: 10_000 },
+  });
+  return errors.find((e) => e.instanceId === instanceId)?.message;
+}
 
 describeDistributorContract('slurm-local', createSlurmDistributor, {
   // A job waits for a scheduling pass (about a second) and a free CPU (2 here).
@@ -96,12 +107,153 @@ describeDistributorContract('slurm-local', createSlurmDistributor, {
       },
     );
 
-    it('a submission Slurm refuses (a partition it does not have) ends NO_DISTRIBUTOR_ID', async () => {
+    it(
+      "200 tasks of one template go as ONE job array, the template's limit as its throttle; ids are 123_k",
+      { timeout: 6 * kit.timeoutMs },
+      async () => {
+        const { d, host, items } = await kit.setUp(Array.from({ length: 200 }, () => 'true'));
+        const slurm = d as SlurmDistributor;
+        const submits = slurm.transport.calls.submit;
+        d.launch(items.map((it) => ({ ...it, template: 0, templateLimit: 50 })));
+        // While it runs, Slurm holds the throttle.
+        const arrayId = await waitFor(
+          'the array to be submitted',
+          async () => {
+            const i = await kit.api.get<{ distributorId: string | null }>(`/task-instances/${items[0]!.instanceId}`);
+            return i.distributorId?.split('_')[0];
+          },
+          kit.timeoutMs,
+          100,
+        );
+        const show = spawnSync('scontrol', ['show', 'job', arrayId], { encoding: 'utf8' }).stdout;
+        if (show) expect(show).toMatch(/ArrayTaskThrottle=50/);
+        for (const it of items) expect(await kit.ended(it.instanceId)).toBe('DONE');
+        expect(slurm.transport.calls.submit - submits).toBe(1);
+        const ids = await Promise.all(
+          items.map(
+            async (it) =>
+              (await kit.api.get<{ distributorId: string }>(`/task-instances/${it.instanceId}`)).distributorId,
+          ),
+        );
+        expect(ids).toEqual(items.map((_, k) => `${arrayId}_${k}`));
+        expect(host.refused).toEqual([]);
+      },
+    );
+
+    it(
+      'the throttle holds: 4 tasks of a template limited to 1 never overlap',
+      { timeout: 4 * kit.timeoutMs },
+      async () => {
+        const log = join(tmpdir(), `slurm-throttle-${process.pid}.log`);
+        rmSync(log, { force: true });
+        const cmd = (i: number) =>
+          `echo "s ${i} $(date +%s%N)" >> ${log}; sleep 1; echo "e ${i} $(date +%s%N)" >> ${log}`;
+        const { d, items } = await kit.setUp([0, 1, 2, 3].map(cmd));
+        d.launch(items.map((it) => ({ ...it, template: 0, templateLimit: 1 })));
+        for (const it of items) expect(await kit.ended(it.instanceId)).toBe('DONE');
+        const events = readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' '))
+          .sort((a, b) => Number(BigInt(a[2]!) - BigInt(b[2]!)));
+        let running = 0;
+        let peak = 0;
+        for (const [kind] of events) {
+          running += kind === 's' ? 1 : -1;
+          peak = Math.max(peak, running);
+        }
+        expect(events).toHaveLength(8);
+        expect(peak).toBe(1);
+        rmSync(log, { force: true });
+      },
+    );
+
+    it(
+      'arrays are cut at MaxArraySize: 10 tasks with a limit of 4 go as 4 + 4 + 2',
+      { timeout: 4 * kit.timeoutMs },
+      async () => {
+        const { d, items } = await kit.setUp(Array.from({ length: 10 }, () => 'true'));
+        const t = (d as SlurmDistributor).transport as CliTransport;
+        const real = t.facts.bind(t);
+        // The cluster's real partitions, with its MaxArraySize read as 4.
+        t.facts = async () => ({ ...(await real()), maxArraySize: 4 });
+        d.launch(items);
+        for (const it of items) expect(await kit.ended(it.instanceId)).toBe('DONE');
+        const ids = await Promise.all(
+          items.map(
+            async (it) =>
+              (await kit.api.get<{ distributorId: string }>(`/task-instances/${it.instanceId}`)).distributorId,
+          ),
+        );
+        const arrays = [...new Set(ids.map((i) => i.split('_')[0]))];
+        expect(arrays).toHaveLength(3);
+        expect(ids.map((i) => i.split('_')[1])).toEqual(['0', '1', '2', '3', '0', '1', '2', '3', '0', '1']);
+      },
+    );
+
+    it(
+      'the polling budget: a 500-task run makes at most one squeue and one sacct per cycle',
+      { timeout: 10 * kit.timeoutMs },
+      async () => {
+        // Count Slurm's commands as the distributor runs them: shims first on PATH log each call.
+        const shims = join(tmpdir(), `slurm-shims-${process.pid}`);
+        const calls = join(shims, 'calls.log');
+        mkdirSync(shims, { recursive: true });
+        for (const cmd of ['squeue', 'sacct']) {
+          const real = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
+          writeFileSync(join(shims, cmd), `#!/bin/sh\necho ${cmd} >> ${calls}\nexec ${real} "$@"\n`, { mode: 0o755 });
+        }
+        const path = process.env['PATH'];
+        process.env['PATH'] = `${shims}:${path}`;
+        try {
+          const { d, items } = await kit.setUp(Array.from({ length: 500 }, () => 'true'));
+          const slurm = d as SlurmDistributor;
+          let triages = 0;
+          const triage = slurm.triage.bind(slurm);
+          slurm.triage = async (ids) => {
+            triages++;
+            await triage(ids);
+          };
+          d.launch(items);
+          for (const it of items) expect(await kit.ended(it.instanceId)).toBe('DONE');
+          const counted = readFileSync(calls, 'utf8').trim().split('\n');
+          const squeues = counted.filter((c) => c === 'squeue').length;
+          const saccts = counted.filter((c) => c === 'sacct').length;
+          const cycles = slurm.cycles;
+          process.stdout.write(
+            `polling budget: 500 tasks, ${cycles} cycles, ${squeues} squeue, ${saccts} sacct, ${triages} triage calls (${(squeues / cycles).toFixed(2)} squeue and ${(saccts / cycles).toFixed(2)} sacct per cycle)\n`,
+          );
+          expect(cycles).toBeGreaterThan(0);
+          expect(squeues).toBeLessThanOrEqual(cycles + triages);
+          expect(saccts).toBeLessThanOrEqual(cycles);
+          expect(slurm.transport.calls.queue).toBe(squeues);
+          expect(slurm.transport.calls.accounting).toBe(saccts);
+        } finally {
+          process.env['PATH'] = path;
+          rmSync(shims, { recursive: true, force: true });
+        }
+      },
+    );
+
+    it('a partition Slurm does not have is refused before anything is submitted: ERROR_FATAL naming it', async () => {
       const { d, host, items } = await kit.setUp(['true']);
+      const submits = (d as SlurmDistributor).transport.calls.submit;
       d.launch(items.map((it) => ({ ...it, queue: 'no-such-partition' })));
       const id = items[0]!.instanceId;
+      expect(await kit.ended(id)).toBe('ERROR_FATAL');
+      expect(await errorOf(kit.api, host.workflowId, id)).toMatch(
+        /Slurm has no partition 'no-such-partition' \(partitions: debug\)/,
+      );
+      expect((d as SlurmDistributor).transport.calls.submit).toBe(submits);
+      expect(await kit.history(host.workflowId, id)).not.toContain('LAUNCHED');
+    });
+
+    it("a submission Slurm refuses (a node feature no node has) ends NO_DISTRIBUTOR_ID with sbatch's words", async () => {
+      const { d, host, items } = await kit.setUp(['true']);
+      d.launch(items.map((it) => ({ ...it, resources: { ...it.resources, constraints: 'no_such_feature' } })));
+      const id = items[0]!.instanceId;
       expect(await kit.ended(id)).toBe('NO_DISTRIBUTOR_ID');
-      expect(await kit.history(host.workflowId, id)).not.toContain('RUNNING');
+      expect(await errorOf(kit.api, host.workflowId, id)).toMatch(/could not submit: sbatch exited 1: .*feature/i);
     });
   },
 });

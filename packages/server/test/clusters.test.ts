@@ -71,10 +71,12 @@ describe(`clusters on ${TEST_DB_KIND}`, () => {
       ['sequential', 'sequential'],
       ['local', 'local'],
       ['dummy', 'dummy'],
+      ['slurm', 'slurm'],
     ]);
     for (const c of clusters) {
       expect(c.options).toEqual({});
-      expect(c.queues.map((q: { name: string }) => q.name)).toEqual(['null.q']);
+      // Slurm's one queue is its default partition.
+      expect(c.queues.map((q: { name: string }) => q.name)).toEqual([c.name === 'slurm' ? 'default' : 'null.q']);
     }
     expect(await ok('GET', '/clusters/local')).toMatchObject({
       name: 'local',
@@ -271,7 +273,7 @@ describe(`clusters from a configuration at server start, on ${TEST_DB_KIND}`, ()
         });
         // Built-in clusters are still there.
         const all = (await (await fetch(`${server.url}/api/v1/clusters`)).json()) as { clusters: { name: string }[] };
-        expect(all.clusters.map((c) => c.name)).toEqual(['sequential', 'local', 'dummy', 'farm']);
+        expect(all.clusters.map((c) => c.name)).toEqual(['sequential', 'local', 'dummy', 'slurm', 'farm']);
       } finally {
         await server.close();
       }

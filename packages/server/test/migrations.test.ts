@@ -41,7 +41,7 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
   });
 
   it('from an earlier migration with data: rows survive and the new columns have their defaults', async () => {
-    // 0005, the last one before a column was renamed (0006); later ones (0007: indexes) run on top.
+    // 0005, the last one before a column was renamed (0006); later ones (0007: the seeded slurm cluster; 0008: indexes) run on top.
     const previous = '0005-workflow-list';
     const target = await fresh('mig-upgrade');
     const old = await openDb(target, { migrateTo: previous });
@@ -95,6 +95,8 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
         { name: 'local', type: 'local', options: '{}' },
         { name: 'dummy', type: 'dummy', options: '{}' },
         { name: 'mine', type: 'local', options: '{"parallelism":2}' },
+        // 0007: the seeded slurm cluster.
+        { name: 'slurm', type: 'slurm', options: '{}' },
       ]);
     } finally {
       await db.close();

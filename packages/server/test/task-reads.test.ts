@@ -126,7 +126,7 @@ describe(`task reads on ${TEST_DB_KIND}`, () => {
     }
   });
 
-  it.runIf(TEST_DB_KIND === 'sqlite')('reads through the indexes of migration 0007', async () => {
+  it.runIf(TEST_DB_KIND === 'sqlite')('reads through the indexes of migration 0008', async () => {
     const plan = async (q: string) =>
       (await sql.raw<{ detail: string }>(`explain query plan ${q}`).execute(ctx.db.kysely)).rows
         .map((r) => r.detail)

@@ -15,6 +15,10 @@ export interface LaunchItem {
   cluster: string;
   queue: string;
   resources: Record<string, unknown>;
+  /** The task's template, as an index the runner gives (the same for every task of a template). */
+  template?: number;
+  /** The template's concurrency limit, given only to a distributor that `throttlesTemplates`. */
+  templateLimit?: number;
 }
 
 export interface DistributorHost {
@@ -43,6 +47,12 @@ export interface Distributor {
   readonly cluster: string;
   /** True when workers report to the server directly; the host then follows the event log. */
   readonly reportsViaServer: boolean;
+  /**
+   * True when the distributor enforces each template's concurrency limit itself (Slurm: the job
+   * array's throttle, %N): the swarm then hands it a template's ready tasks beyond the limit, with
+   * the limit in each item (`templateLimit`), instead of holding them back.
+   */
+  readonly throttlesTemplates?: boolean;
   /** How many more instances it can take right now (Infinity for a cluster with its own queue). */
   freeSlots(): number;
   /** Start the instances; must not block. Each instance is reported at least to RUNNING or an error. */

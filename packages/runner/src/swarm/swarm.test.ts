@@ -78,7 +78,10 @@ class FakeCluster implements Distributor {
   /** Called by terminate for each instance it kills (the test wires it to the swarm). */
   onKilled: (instanceId: number) => void = () => undefined;
 
-  constructor(public slots = Infinity) {}
+  constructor(
+    public slots = Infinity,
+    readonly throttlesTemplates = false,
+  ) {}
 
   freeSlots(): number {
     return this.slots - this.running.size;
@@ -113,6 +116,8 @@ interface Setup {
   templateLimits?: number[];
   maxConcurrent?: number;
   slots?: number;
+  /** The cluster enforces template limits itself (Slurm's array throttle). */
+  throttles?: boolean;
   maxAttempts?: number;
   doneAtBind?: number[];
   /** Change the server's tasks after the swarm read their statuses (another run moved them). */
@@ -122,7 +127,7 @@ interface Setup {
 async function start(s: Setup) {
   const n = s.upstream?.length ?? s.n ?? 1;
   const server = new FakeServer();
-  const cluster = new FakeCluster(s.slots);
+  const cluster = new FakeCluster(s.slots, s.throttles ?? false);
   const ids = Array.from({ length: n }, (_, i) => 100 + i);
   for (const id of ids) server.add(id, s.maxAttempts);
   for (const i of s.doneAtBind ?? []) server.tasks.get(ids[i]!)!.status = 'DONE';
@@ -228,6 +233,24 @@ describe('swarm', { timeout: 5_000 }, () => {
     expect([peak0, peak1]).toEqual([1, 2]);
     expect(t.cluster.launched).toHaveLength(7);
     expect(t.swarm.allDone).toBe(true);
+  });
+
+  it('hands a distributor that throttles templates all their ready tasks, each with its limit to apply', async () => {
+    const t = await start({
+      templates: [0, 0, 0, 1, 1],
+      n: 5,
+      templateLimits: [2],
+      maxConcurrent: 4,
+      throttles: true,
+    });
+    // The workflow's limit (4) still holds; the template's (2) is the distributor's to apply.
+    expect(t.runningTasks()).toEqual([0, 1, 2, 3]);
+    expect(t.cluster.launched.map((it) => [it.template, it.templateLimit])).toEqual([
+      [0, 2],
+      [0, 2],
+      [0, 2],
+      [1, undefined],
+    ]);
   });
 
   it('launches no more than the distributor has free slots, and more once it says capacity grew', async () => {

@@ -306,17 +306,19 @@ export class Swarm {
     if (this.heldCount === 0) return;
     const batches = new Map<Distributor, LaunchItem[]>();
     for (const [t, list] of this.held) {
-      while (
-        list.length > 0 &&
-        this.active < this.maxConcurrent &&
-        this.activeByTemplate[t]! < (this.templateLimits[t] ?? Infinity)
-      ) {
+      const limit = this.templateLimits[t] ?? Infinity;
+      while (list.length > 0 && this.active < this.maxConcurrent) {
         const item = list[0]!;
         const dist = this.opts.port.distributor(item.cluster);
         if (!dist) {
           this.fail(new Error(`no distributor for cluster '${item.cluster}'`));
           return;
         }
+        // A distributor that throttles templates itself gets them all, with the limit to apply.
+        if (dist.throttlesTemplates) {
+          item.template = t;
+          if (limit !== Infinity) item.templateLimit = limit;
+        } else if (this.activeByTemplate[t]! >= limit) break;
         const pendingForDist = batches.get(dist)?.length ?? 0;
         if (dist.freeSlots() - pendingForDist <= 0) break;
         list.shift();

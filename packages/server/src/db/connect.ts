@@ -13,7 +13,8 @@ import { up as identity } from './migrations/0003-identity.js';
 import { up as lease } from './migrations/0004-lease.js';
 import { up as workflowList } from './migrations/0005-workflow-list.js';
 import { up as clusters } from './migrations/0006-clusters.js';
-import { up as taskReads } from './migrations/0007-task-reads.js';
+import { up as slurmCluster } from './migrations/0007-slurm-cluster.js';
+import { up as taskReads } from './migrations/0008-task-reads.js';
 import type { Dialect, DialectName } from './dialects/dialect.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { sqliteDialect } from './dialects/sqlite.js';
@@ -135,7 +136,8 @@ export const MIGRATION_NAMES = [
   '0004-lease',
   '0005-workflow-list',
   '0006-clusters',
-  '0007-task-reads',
+  '0007-slurm-cluster',
+  '0008-task-reads',
 ] as const;
 export type MigrationName = (typeof MIGRATION_NAMES)[number];
 
@@ -146,7 +148,8 @@ const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => (
   '0004-lease': { up: lease(dialect) },
   '0005-workflow-list': { up: workflowList(dialect) },
   '0006-clusters': { up: clusters(dialect) },
-  '0007-task-reads': { up: taskReads(dialect) },
+  '0007-slurm-cluster': { up: slurmCluster(dialect) },
+  '0008-task-reads': { up: taskReads(dialect) },
 });
 
 async function migrate(db: Kysely<Database>, dialect: DialectName, to?: MigrationName): Promise<void> {

@@ -1,21 +1,27 @@
-// The `slurm` distributor, command-line transport: each instance is one batch job (sbatch) that
-// runs jobmon-worker, which reports to the server itself (reportsViaServer). The distributor
-// follows its jobs with ONE squeue per poll for all of them and ONE batched sacct for those that
-// left the queue; a job that ended without its worker reporting an end (killed for memory or
+// The `slurm` distributor: task instances become Slurm batch jobs that run jobmon-worker, which
+// reports to the server itself (reportsViaServer). Instances taken together whose jobs differ only
+// in the instance (one template, the same resources and partition) go as ONE job array, in chunks
+// of at most MaxArraySize; a template's concurrency limit becomes the arrays' throttle (%N), so
+// the swarm hands this distributor all of a template's ready tasks (throttlesTemplates). A
+// request the partition cannot satisfy (scontrol's limits) is refused before anything is submitted.
+//
+// Polling has a load budget: per cycle ONE queue read for all our jobs and ONE accounting read for
+// those that left the queue, whatever their number. A job still pending is alive (its LAUNCHED
+// deadline is pushed). A job that ended without its worker reporting an end (killed for memory or
 // time, cancelled, a node failure) is reported from Slurm's final state (states.ts). Missing or
 // not-yet-final accounting is never success: it is waited for within `accountingWaitMs`, then the
 // instance is UNKNOWN_ERROR. A stop or resume cancels the jobs with one scancel.
 //
-// Cluster options: `partition` (default: the task's queue name), `account`, `pollMs` (default
-// 5000), `accountingWaitMs` (default 60000).
+// Cluster options (docs/clusters.md): `partition`, `account`, `pollMs` (default 10000),
+// `accountingWaitMs` (default 60000), `export` (ALL, NONE or variable names; default ALL).
 
 import { createRequire } from 'node:module';
-import { ValidationError, isInstanceEnd, type TaskInstanceStatus } from '@jobmon/core';
+import { ValidationError, createApiClient, isInstanceEnd, type TaskInstanceStatus } from '@jobmon/core';
 import type { Distributor, DistributorFactoryOptions, LaunchItem } from '../contract.js';
 import { CliTransport } from './cli-transport.js';
 import { outcomeOf, type Outcome } from './states.js';
-import { jobSpec, type SubmitSettings } from './submit.js';
-import type { SlurmTransport } from './transport.js';
+import { arraySpec, checkPartition, jobSpec, type SubmitSettings } from './submit.js';
+import type { ClusterFacts, JobId, JobSpec, SlurmTransport } from './transport.js';
 
 const WORKER_BIN = createRequire(import.meta.url).resolve('@jobmon/worker/bin/jobmon-worker.js');
 
@@ -24,11 +30,13 @@ export interface SlurmOptions {
   account?: string;
   pollMs: number;
   accountingWaitMs: number;
+  /** Which of the runner's variables jobs get (sbatch --export): ALL, NONE or names. */
+  exportEnv: 'ALL' | 'NONE' | string[];
 }
 
 /** The cluster's options, checked: an unknown key or a bad value throws a ValidationError naming it. */
 export function slurmOptions(cluster: string, options: Record<string, unknown>): SlurmOptions {
-  const out: SlurmOptions = { pollMs: 5_000, accountingWaitMs: 60_000 };
+  const out: SlurmOptions = { pollMs: 10_000, accountingWaitMs: 60_000, exportEnv: 'ALL' };
   const bad = (k: string, want: string) =>
     new ValidationError(`cluster '${cluster}': options.${k} must be ${want}, got ${JSON.stringify(options[k])}`, {
       cluster,
@@ -42,9 +50,14 @@ export function slurmOptions(cluster: string, options: Record<string, unknown>):
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 100 || v > 3_600_000)
         throw bad(k, 'a whole number of milliseconds from 100 to 3600000');
       out[k] = v;
+    } else if (k === 'export') {
+      if (v === 'ALL' || v === 'NONE') out.exportEnv = v;
+      else if (typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$/.test(v))
+        out.exportEnv = v.split(',');
+      else throw bad(k, 'ALL, NONE or a comma-separated list of variable names');
     } else {
       throw new ValidationError(
-        `cluster '${cluster}': options.${k} is not an option of a slurm cluster (known: partition, account, pollMs, accountingWaitMs)`,
+        `cluster '${cluster}': options.${k} is not an option of a slurm cluster (known: partition, account, pollMs, accountingWaitMs, export)`,
         { cluster, option: k },
       );
     }
@@ -53,31 +66,67 @@ export function slurmOptions(cluster: string, options: Record<string, unknown>):
 }
 
 interface Job {
-  jobId: string;
+  /** The element's id: `123` for a single job, `123_4` for element 4 of array 123. */
+  jobId: JobId;
   instanceId: number;
+  submission: Submission;
   /** When it was first missing from squeue (accounting is waited for from then). */
   leftAt?: number;
+  /** When the server gives the LAUNCHED instance up unless told it is still pending. */
+  reportBy: number;
   ended: Promise<void>;
   resolve: () => void;
+}
+
+/** One sbatch: a single job or an array. */
+interface Submission {
+  id: JobId;
+  template: number | undefined;
+  /** At most this many of its elements run at once (Slurm's %N), Infinity when unthrottled. */
+  throttle: number;
+  /** Elements not yet ended. */
+  unfinished: number;
+}
+
+/** An instance taken for submission (INSTANTIATED), waiting for its sbatch. */
+interface Ready {
+  item: LaunchItem;
+  /** Its job, as a single job; set when it is checked against the partitions. */
+  spec?: JobSpec;
+  done: () => void;
 }
 
 export class SlurmDistributor implements Distributor {
   readonly cluster: string;
   readonly reportsViaServer = true;
+  readonly throttlesTemplates = true;
   private readonly options: SlurmOptions;
   private readonly submit: SubmitSettings;
   readonly transport: SlurmTransport;
-  /** Our jobs still followed, by Slurm job id. */
-  private readonly jobs = new Map<string, Job>();
+  /** Our jobs still followed, by element id. */
+  private readonly jobs = new Map<JobId, Job>();
   private readonly jobOf = new Map<number, Job>();
-  /** Submissions in progress (reporting INSTANTIATED, then sbatch), by instance id. */
+  /** Submissions with elements not yet ended (their throttles count against their template's limit). */
+  private readonly submissions = new Set<Submission>();
+  /** Launches in progress (reporting INSTANTIATED, then waiting for sbatch), by instance id. */
   private readonly starting = new Map<number, Promise<void>>();
+  /** Taken for submission; submitted together, grouped into arrays. */
+  private ready: Ready[] = [];
+  private submitting: Promise<void> | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** The cluster's MaxArraySize and partitions, read once. */
+  private facts: Promise<ClusterFacts> | undefined;
   /** Instances a stop or resume asked to kill. */
   private readonly killed = new Set<number>();
   private looping = false;
+  /** Polling cycles run so far (the load budget is per cycle). */
+  cycles = 0;
   private wake: (() => void) | undefined;
 
-  constructor(private readonly opts: DistributorFactoryOptions) {
+  constructor(
+    private readonly opts: DistributorFactoryOptions,
+    transport?: SlurmTransport,
+  ) {
     this.cluster = opts.cluster.name;
     this.options = slurmOptions(opts.cluster.name, opts.cluster.options);
     this.submit = {
@@ -86,9 +135,9 @@ export class SlurmDistributor implements Distributor {
       logDir: opts.host.logDir,
       ...(this.options.partition !== undefined ? { partition: this.options.partition } : {}),
       ...(this.options.account !== undefined ? { account: this.options.account } : {}),
-      exportEnv: 'ALL',
+      exportEnv: this.options.exportEnv,
     };
-    this.transport = new CliTransport();
+    this.transport = transport ?? new CliTransport();
   }
 
   /** Slurm queues the jobs itself. */
@@ -98,39 +147,159 @@ export class SlurmDistributor implements Distributor {
 
   launch(items: LaunchItem[]): void {
     for (const item of items) {
-      const started = this.start(item).finally(() => this.starting.delete(item.instanceId));
+      let done!: () => void;
+      const submitted = new Promise<void>((r) => (done = r));
+      const started = this.take(item, done)
+        .then(() => submitted)
+        .finally(() => this.starting.delete(item.instanceId));
       this.starting.set(item.instanceId, started);
     }
   }
 
-  private async start(item: LaunchItem): Promise<void> {
-    const { host } = this.opts;
-    const id = item.instanceId;
-    const r = await host.report({ id, to: 'INSTANTIATED' });
-    if (r?.status !== 'INSTANTIATED') return;
-    if (this.killed.has(id)) {
-      await host.report({
-        id,
-        to: 'ERROR_FATAL',
-        via: ['KILL_SELF'],
-        errorMessage: 'cancelled before submission: the run stopped',
-      });
+  /** Report INSTANTIATED, then wait (briefly) for the others of the batch: they are submitted together. */
+  private async take(item: LaunchItem, done: () => void): Promise<void> {
+    const r = await this.opts.host.report({ id: item.instanceId, to: 'INSTANTIATED' });
+    if (r?.status !== 'INSTANTIATED') {
+      done();
       return;
     }
-    const s = await this.transport.submit(jobSpec(item, host.childEnv(item), this.submit));
+    this.ready.push({ item, done });
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flush();
+    }, 20);
+  }
+
+  /** Submit what is ready, one pass at a time; a pass that runs asks for another when it ends. */
+  private flush(): void {
+    if (this.submitting) return;
+    this.submitting = this.submitReady()
+      .catch((e: Error) => {
+        process.stderr.write(`jobmon slurm distributor (${this.cluster}): ${e.message}\n`);
+      })
+      .finally(() => {
+        this.submitting = undefined;
+        if (this.ready.some((r) => this.capacity(r.item) > 0)) this.flush();
+      });
+  }
+
+  /** How many more of the item's template may be submitted to run now (its limit minus the running share). */
+  private capacity(item: LaunchItem): number {
+    if (item.templateLimit === undefined) return Infinity;
+    let used = 0;
+    for (const s of this.submissions) if (s.template === item.template) used += Math.min(s.throttle, s.unfinished);
+    return item.templateLimit - used;
+  }
+
+  private async submitReady(): Promise<void> {
+    const { host } = this.opts;
+    const taken = this.ready;
+    this.ready = [];
+    const fail = async (r: Ready, to: 'NO_DISTRIBUTOR_ID' | 'ERROR_FATAL', errorMessage: string) => {
+      await host.report({ id: r.item.instanceId, to, errorMessage });
+      r.done();
+      host.capacityChanged();
+    };
+    let facts: ClusterFacts;
+    try {
+      this.facts ??= this.transport.facts();
+      facts = await this.facts;
+    } catch (e) {
+      this.facts = undefined; // ask again next time
+      for (const r of taken)
+        await fail(r, 'NO_DISTRIBUTOR_ID', `could not read the cluster's partitions: ${(e as Error).message}`);
+      return;
+    }
+    // Checked against the partition first: what it cannot run is refused before anything is submitted.
+    const groups = new Map<string, { spec: JobSpec; list: Ready[] }>();
+    for (const r of taken) {
+      if (this.killed.has(r.item.instanceId)) {
+        await host.report({
+          id: r.item.instanceId,
+          to: 'ERROR_FATAL',
+          via: ['KILL_SELF'],
+          errorMessage: 'cancelled before submission: the run stopped',
+        });
+        r.done();
+        continue;
+      }
+      const spec = jobSpec(r.item, host.childEnv(r.item), this.submit, facts.partitions);
+      r.spec = spec;
+      const refusal = checkPartition(spec, r.item, facts.partitions);
+      if (refusal !== undefined) {
+        await fail(r, 'ERROR_FATAL', refusal);
+        continue;
+      }
+      const key = JSON.stringify([r.item.template, r.item.templateLimit, { ...spec, name: '', env: {}, script: '' }]);
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { spec, list: [] }));
+      g.list.push(r);
+    }
+    for (const { list } of groups.values()) {
+      let rest = list;
+      while (rest.length > 0) {
+        const cap = this.capacity(rest[0]!.item);
+        if (cap <= 0) {
+          // The template's limit is taken by arrays still running: wait for them to end.
+          this.ready.push(...rest);
+          break;
+        }
+        const chunk = rest.slice(0, Math.min(facts.maxArraySize, rest.length));
+        rest = rest.slice(chunk.length);
+        await this.submitChunk(chunk, cap);
+      }
+    }
+  }
+
+  /** One sbatch for the chunk: a single job, or an array throttled to the template's capacity. */
+  private async submitChunk(chunk: Ready[], capacity: number): Promise<void> {
+    const { host } = this.opts;
+    const first = chunk[0]!.item;
+    const throttle = capacity < chunk.length ? capacity : Infinity;
+    const spec =
+      chunk.length === 1
+        ? chunk[0]!.spec!
+        : arraySpec(
+            chunk[0]!.spec!,
+            chunk.map((r) => r.item),
+            throttle,
+          );
+    const s = await this.transport.submit(spec);
     if ('error' in s) {
-      await host.report({ id, to: 'NO_DISTRIBUTOR_ID', errorMessage: `could not submit: ${s.error}` });
+      for (const r of chunk) {
+        void host.report({
+          id: r.item.instanceId,
+          to: 'NO_DISTRIBUTOR_ID',
+          errorMessage: `could not submit: ${s.error}`,
+        });
+        r.done();
+      }
       host.capacityChanged();
       return;
     }
-    let resolve!: () => void;
-    const ended = new Promise<void>((r) => (resolve = r));
-    const job: Job = { jobId: s.jobId, instanceId: id, ended, resolve };
-    this.jobs.set(s.jobId, job);
-    this.jobOf.set(id, job);
-    void host.report({ id, to: 'LAUNCHED', distributorId: s.jobId, nextReportMs: host.instanceReportByMs });
-    // A stop that arrived during sbatch: the job must not run.
-    if (this.killed.has(id)) await this.transport.cancel([s.jobId]).catch(() => undefined);
+    const submission: Submission = {
+      id: s.jobId,
+      template: first.templateLimit === undefined ? undefined : first.template,
+      throttle: chunk.length === 1 ? 1 : throttle,
+      unfinished: chunk.length,
+    };
+    this.submissions.add(submission);
+    const reportBy = Date.now() + host.instanceReportByMs;
+    const cancel: JobId[] = [];
+    for (const [k, r] of chunk.entries()) {
+      const id = r.item.instanceId;
+      const jobId = chunk.length === 1 ? s.jobId : `${s.jobId}_${k}`;
+      let resolve!: () => void;
+      const ended = new Promise<void>((res) => (resolve = res));
+      const job: Job = { jobId, instanceId: id, submission, reportBy, ended, resolve };
+      this.jobs.set(jobId, job);
+      this.jobOf.set(id, job);
+      void host.report({ id, to: 'LAUNCHED', distributorId: jobId, nextReportMs: host.instanceReportByMs });
+      // A stop that arrived during sbatch: the job must not run.
+      if (this.killed.has(id)) cancel.push(jobId);
+      r.done();
+    }
+    if (cancel.length > 0) await this.transport.cancel(cancel).catch(() => undefined);
     this.ensurePolling();
   }
 
@@ -168,13 +337,25 @@ export class SlurmDistributor implements Distributor {
     }
   }
 
-  /** One cycle: squeue for all our jobs; sacct for those that left the queue; end what ended. */
+  /** One cycle: ONE queue read for all our jobs; ONE accounting read for those that left the queue. */
   private async pollOnce(): Promise<void> {
-    const ids = [...this.jobs.keys()];
-    const queued = await this.transport.queue(ids);
-    const left = ids.filter((j) => !queued.has(j));
-    if (left.length === 0) return;
+    const { host } = this.opts;
+    this.cycles++;
+    const submitted = [...new Set([...this.jobs.values()].map((j) => j.submission.id))];
+    const queued = await this.transport.queue(submitted);
     const now = Date.now();
+    // A job still pending in Slurm's queue is alive: push its LAUNCHED deadline before it passes
+    // (a heartbeat: it moves the deadline of a LAUNCHED or RUNNING instance and nothing else).
+    const due: Job[] = [];
+    for (const [jobId, q] of queued) {
+      const job = this.jobs.get(jobId);
+      if (!job || q.state !== 'PENDING' || job.reportBy - now > 3 * this.options.pollMs) continue;
+      job.reportBy = now + host.instanceReportByMs;
+      due.push(job);
+    }
+    void this.stillPending(due);
+    const left = [...this.jobs.keys()].filter((j) => !queued.has(j));
+    if (left.length === 0) return;
     const records = await this.transport.accounting(left);
     for (const jobId of left) {
       const job = this.jobs.get(jobId);
@@ -197,6 +378,21 @@ export class SlurmDistributor implements Distributor {
     }
   }
 
+  /** Heartbeats for jobs Slurm still holds pending, a few at a time; a failed one is retried next cycle. */
+  private async stillPending(jobs: Job[]): Promise<void> {
+    const api = createApiClient(this.opts.host.requester);
+    const body = { nextReportMs: this.opts.host.instanceReportByMs };
+    for (let i = 0; i < jobs.length; i += 8) {
+      await Promise.all(
+        jobs.slice(i, i + 8).map((j) =>
+          api.instanceHeartbeat({ id: j.instanceId, body }).catch(() => {
+            j.reportBy = 0;
+          }),
+        ),
+      );
+    }
+  }
+
   /** The job is over: report its outcome unless the worker already reported an end; stop following it.
    *  If the server cannot be read, the job stays followed and the next poll tries again. */
   private async finish(job: Job, outcome: Outcome): Promise<void> {
@@ -209,6 +405,8 @@ export class SlurmDistributor implements Distributor {
     if (!isInstanceEnd(status)) await host.report({ id: job.instanceId, ...outcome });
     this.jobs.delete(job.jobId);
     this.jobOf.delete(job.instanceId);
+    if (--job.submission.unfinished === 0) this.submissions.delete(job.submission);
+    if (this.ready.length > 0) this.flush(); // a template's limit may have room again
     this.killed.delete(job.instanceId);
     job.resolve();
     host.capacityChanged();
@@ -232,6 +430,18 @@ export class SlurmDistributor implements Distributor {
 
   async terminate(instanceIds: number[]): Promise<void> {
     for (const id of instanceIds) this.killed.add(id);
+    // Those waiting for their template's limit are never submitted.
+    const waiting = this.ready.filter((r) => this.killed.has(r.item.instanceId));
+    this.ready = this.ready.filter((r) => !this.killed.has(r.item.instanceId));
+    for (const r of waiting) {
+      await this.opts.host.report({
+        id: r.item.instanceId,
+        to: 'ERROR_FATAL',
+        via: ['KILL_SELF'],
+        errorMessage: 'cancelled before submission: the run stopped',
+      });
+      r.done();
+    }
     // Submissions in progress cancel their own job once sbatch answers.
     await Promise.all(instanceIds.map((id) => this.starting.get(id)));
     const jobs = instanceIds.flatMap((id) => {

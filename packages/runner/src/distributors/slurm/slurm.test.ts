@@ -8,7 +8,7 @@ import type { LaunchItem } from '../contract.js';
 import { slurmOptions } from './index.js';
 import { outcomeOf } from './states.js';
 import { parseDuration, parsePartitions, parseSacct, parseSize, sbatchArgs, scriptWithEnv } from './cli-transport.js';
-import { jobSpec, slurmMinutes, type SubmitSettings } from './submit.js';
+import { arraySpec, checkPartition, jobSpec, partitionFor, slurmMinutes, type SubmitSettings } from './submit.js';
 
 const item = (over: Partial<LaunchItem> = {}): LaunchItem => ({
   instanceId: 7,
@@ -33,7 +33,7 @@ describe('slurm job spec and sbatch', () => {
     expect(sbatchArgs(spec)).toEqual([
       '--parsable',
       '--job-name=jobmon-7-fit_it_s_1',
-      "--output=/logs/o'k/slurm.7.%j.log",
+      "--output=/logs/o'k/slurm.%j.log",
       "--chdir=/logs/o'k",
       '--partition=short',
       '--cpus-per-task=2',
@@ -49,7 +49,7 @@ describe('slurm job spec and sbatch', () => {
     expect(sbatchArgs({ ...bare, array: { size: 200, throttle: 20 } })).toEqual([
       '--parsable',
       '--job-name=jobmon-7-fit_it_s_1',
-      "--output=/logs/o'k/slurm.7.%j.log",
+      "--output=/logs/o'k/slurm.%j.log",
       "--chdir=/logs/o'k",
       '--partition=p',
       '--account=lab',
@@ -72,6 +72,66 @@ describe('slurm job spec and sbatch', () => {
     expect(r.stdout).toBe("http://h:1/x'y\n");
     const argv = spawnSync('sh', ['-c', script.replace(/^exec /m, 'printf "<%s>" ')], { encoding: 'utf8' }).stdout;
     expect(argv).toBe("</usr/bin/node></w/jobmon-worker.js><--instance-id><7><--log-dir></logs/o'k>");
+  });
+});
+
+describe('slurm job arrays', () => {
+  it('runs element k as the k-th instance, throttled, without the per-instance variables', () => {
+    const items = [item({ instanceId: 7 }), item({ instanceId: 8 }), item({ instanceId: 12 })];
+    const first = jobSpec(
+      items[0]!,
+      { JOBMON_URL: 'http://h:1', JOBMON_TASK_INSTANCE_ID: '7', JOBMON_TASK_ID: '3' },
+      settings,
+    );
+    const spec = arraySpec(first, items, 2);
+    expect(spec.array).toEqual({ size: 3, throttle: 2 });
+    expect(spec.name).toBe('jobmon-7-array-fit_it_s_1');
+    expect(spec.output).toBe("/logs/o'k/slurm.%A_%a.log");
+    expect(spec.env).toEqual({ JOBMON_URL: 'http://h:1' });
+    expect(sbatchArgs(spec)).toContain('--array=0-2%2');
+    expect(arraySpec(first, items, Infinity).array).toEqual({ size: 3 });
+    // Each element, in a real shell, execs the worker for its own instance.
+    for (const [k, id] of [7, 8, 12].entries()) {
+      const argv = spawnSync('sh', ['-c', scriptWithEnv(spec).replace(/^exec /m, 'printf "<%s>" ')], {
+        encoding: 'utf8',
+        env: { SLURM_ARRAY_TASK_ID: String(k) },
+      }).stdout;
+      expect(argv).toBe(`</usr/bin/node></w/jobmon-worker.js><--instance-id><${id}><--log-dir></logs/o'k>`);
+    }
+  });
+});
+
+describe('slurm partitions', () => {
+  const partitions = [
+    { name: 'debug', isDefault: true, state: 'UP', maxCpusPerNode: 2, maxMemoryMiB: 4000 },
+    { name: 'short', isDefault: false, state: 'UP', maxCpusPerNode: 2, maxMemoryMiB: 4000, maxTimeMinutes: 60 },
+  ];
+  it("maps the queue 'default' to Slurm's default partition unless one is named so; the cluster option wins", () => {
+    expect(partitionFor('default', settings, partitions)).toBeUndefined();
+    expect(partitionFor('default', settings, [...partitions, { name: 'default', isDefault: false, state: 'UP' }])).toBe(
+      'default',
+    );
+    expect(partitionFor('short', settings, partitions)).toBe('short');
+    expect(partitionFor('short', { ...settings, partition: 'gpu' }, partitions)).toBe('gpu');
+  });
+
+  it('refuses, naming the task, the resource and the limit, what the partition cannot run', () => {
+    const check = (over: Partial<LaunchItem>) => {
+      const it = item(over);
+      return checkPartition(jobSpec(it, {}, settings, partitions), it, partitions);
+    };
+    expect(check({ queue: 'debug', resources: { cores: 2, memory: 4000, runtime: 86_400 } })).toBeUndefined();
+    expect(check({ queue: 'default', resources: { cores: 1 } })).toBeUndefined();
+    expect(check({ queue: 'debug', resources: { cores: 4 } })).toBe(
+      "task 'fit it's/1' asks for 4 cores, but Slurm partition 'debug' allows at most 2",
+    );
+    expect(check({ queue: 'short', resources: { memory: 5000 } })).toMatch(
+      /5000 MiB of memory, .*'short' allows at most 4000 MiB/,
+    );
+    expect(check({ queue: 'short', resources: { runtime: 7200 } })).toMatch(
+      /120 minutes of run time, .*at most 60 minutes/,
+    );
+    expect(check({ queue: 'gpu' })).toBe("task 'fit it's/1': Slurm has no partition 'gpu' (partitions: debug, short)");
   });
 });
 
@@ -119,8 +179,10 @@ describe('slurm command output', () => {
 });
 
 describe('slurm cluster options', () => {
-  it('takes partition, account, pollMs, accountingWaitMs; refuses anything else, naming it', () => {
-    expect(slurmOptions('farm', {})).toEqual({ pollMs: 5_000, accountingWaitMs: 60_000 });
+  it('takes partition, account, pollMs, accountingWaitMs, export; refuses anything else, naming it', () => {
+    expect(slurmOptions('farm', {})).toEqual({ pollMs: 10_000, accountingWaitMs: 60_000, exportEnv: 'ALL' });
+    expect(slurmOptions('farm', { export: 'PATH,CONDA_PREFIX' }).exportEnv).toEqual(['PATH', 'CONDA_PREFIX']);
+    expect(() => slurmOptions('farm', { export: 'A B' })).toThrow(/options\.export must be ALL, NONE or/);
     expect(slurmOptions('farm', { partition: 'gpu', account: 'lab', pollMs: 500 })).toMatchObject({
       partition: 'gpu',
       account: 'lab',
