@@ -3,7 +3,7 @@
 // log files are readable). Part of `npm run test:slurm`. Other people's jobs may fill the node: the
 // run waits its turn.
 
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApiClient, Requester, type ApiClient } from '@jobmon/core';
@@ -84,6 +84,7 @@ it("shows a Slurm task's stdout and stderr, and names Slurm's own log", { timeou
   expect(show.stdout).toContain(`distributor id ${a.distributorId}`);
   const slurmLog = join(a.stdoutPath!.replace(/\/[^/]+$/, ''), `slurm.${a.distributorId}.log`);
   expect(show.stdout).toContain(`slurm log: ${slurmLog}`);
+  expect(existsSync(slurmLog), slurmLog).toBe(true); // the file Slurm wrote, not only a name
   const json = JSON.parse((await jobmon(['task', 'show', id, '--json'])).stdout);
   expect(json.attempts.at(-1).slurmLogPath).toBe(slurmLog);
 });
