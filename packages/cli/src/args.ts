@@ -9,13 +9,6 @@ export function positiveInt(v: string): number {
   return n;
 }
 
-export function workflowId(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`a workflow id is a positive whole number, got '${v}'.`);
-  return n;
-}
-
 export function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`must be 0–65535, got '${v}'.`);

@@ -8,11 +8,15 @@ import { registerClusterList } from './commands/cluster-list.js';
 import { registerClusterShow } from './commands/cluster-show.js';
 import { registerRun } from './commands/run.js';
 import { registerServer } from './commands/server.js';
+import { registerTaskLogs } from './commands/task-logs.js';
+import { registerTaskShow } from './commands/task-show.js';
+import { registerWorkflowErrors } from './commands/workflow-errors.js';
 import { registerWorkflowList } from './commands/workflow-list.js';
 import { registerWorkflowStatus } from './commands/workflow-status.js';
 import { registerWorkflowStop } from './commands/workflow-stop.js';
 import { registerWorkflowWatch } from './commands/workflow-watch.js';
 import { registerWait } from './commands/wait.js';
+import { registerWorkflowTasks } from './commands/workflow-tasks.js';
 import { printable } from './text.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -21,8 +25,8 @@ const EXIT_HELP = `
 Exit codes:
   0    done: the command did what it was asked (a workflow ended DONE)
   1    the workflow failed, or the server failed or could not be reached
-  2    usage or bad input: an unknown option, a bad value, a bad workflow, cluster or config file, or JOBMON_URL
-  3    not found or no access: no such workflow or cluster, a workflow or cluster file missing or unreadable
+  2    usage or bad input: an unknown option, a bad value, a bad workflow, cluster or config file, or JOBMON_URL, an ambiguous workflow name
+  3    not found or no access: no such workflow, task or cluster, a workflow or cluster file missing or unreadable
   130  interrupted (Ctrl-C): run the same command again to resume`;
 
 // A reader that went away (`jobmon workflow status 1 | head -1`) is not an error: stop writing to
@@ -49,6 +53,11 @@ registerWorkflowStatus(workflow);
 registerWorkflowStop(workflow);
 registerWorkflowWatch(workflow);
 registerWait(program);
+registerWorkflowTasks(workflow);
+registerWorkflowErrors(workflow);
+const task = program.command('task').description('inspect a task: its attempts and their logs');
+registerTaskShow(task);
+registerTaskLogs(task);
 const cluster = program.command('cluster').description('add, list and show clusters and their queues');
 registerClusterAdd(cluster);
 registerClusterList(cluster);

@@ -37,7 +37,7 @@ describe('exit codes', () => {
     ['a missing argument', ['run'], /missing required argument 'file'/],
     ['a bad option value', ['run', 'wf.json', '-p', '0'], /-p, --parallelism <n>.*'0' is invalid/],
     ['a bad --resume', ['run', 'wf.json', '--resume', 'warm'], /'cold' or 'hot', got 'warm'/],
-    ['a workflow id that is not a number', ['workflow', 'status', 'abc'], /positive whole number, got 'abc'/],
+    ['a workflow id that is 0', ['workflow', 'status', '0'], /positive whole number, got '0'/],
     ['a bad port', ['server', '--port', '99999'], /must be 0–65535/],
   ])('%s is a usage error: exit 2', async (_label, args, message) => {
     const r = await jobmon(args);

@@ -82,6 +82,14 @@ export const ROUTES = {
     body: wire.ResumeRequest,
     response: wire.ResumeResponse,
   },
+  getWorkflowErrorGroups: {
+    method: 'GET',
+    path: '/workflows/:id/error-groups',
+    params: wire.IdParams,
+    query: wire.ErrorGroupsQuery,
+    response: wire.ErrorGroupsResponse,
+  },
+  getTask: { method: 'GET', path: '/tasks/:id', params: wire.IdParams, response: wire.TaskDetail },
   getTaskInstances: {
     method: 'GET',
     path: '/tasks/:id/instances',

@@ -14,3 +14,4 @@ export type * from './wire.js';
 export const JOBMON_VERSION = '0.1.0';
 export * from './dag.js';
 export * from './text.js';
+export * from './error-groups.js';

@@ -471,12 +471,91 @@ export const OpenApiResponse = Type.Record(Type.String(), Type.Unknown());
 export const EdgesResponse = Type.Object({ inserted: Type.Integer() });
 export const InstanceHeartbeatResponse = Type.Object({ status: TaskInstanceStatusSchema });
 
-export const WorkflowTasksQuery = Type.Object({
-  status: Type.Optional(TaskStatusSchema),
-  limit: Type.Integer({ minimum: 1, maximum: 100000, default: 1000 }),
-  offset: Type.Integer({ minimum: 0, maximum: MAX_ID, default: 0 }),
+/** Most rows any read route answers with in one page. */
+export const PAGE_MAX = 10_000;
+export const WorkflowTasksQuery = Type.Object(
+  {
+    /** One task status, or several separated by commas. */
+    status: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Z_]+(,[A-Z_]+)*$' })),
+    /** The task template's name, exact. */
+    template: Type.Optional(Name),
+    limit: Type.Integer({ minimum: 1, maximum: PAGE_MAX, default: 1000 }),
+    /** The previous page's nextCursor (tasks come in id order). */
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[1-9][0-9]*$' })),
+  },
+  { additionalProperties: false },
+);
+export const WorkflowTask = Type.Composite([TaskSummary, Type.Object({ template: Type.String() })]);
+export const WorkflowTasksResponse = Type.Object({
+  tasks: Type.Array(WorkflowTask),
+  /** Present when the page is full: pass it as `cursor` for the next page. */
+  nextCursor: Type.Optional(Type.String()),
 });
-export const WorkflowTasksResponse = Type.Object({ tasks: Type.Array(TaskSummary) });
+export type WorkflowTaskT = Static<typeof WorkflowTask>;
+export type WorkflowTasksResponseT = Static<typeof WorkflowTasksResponse>;
+
+/** GET /tasks/{id}: one attempt (task instance) as `jobmon task show` prints it. */
+export const TaskAttempt = Type.Composite([
+  InstanceDetail,
+  Type.Object({
+    /** 1 for the first instance of the task, in creation order. */
+    attempt: Type.Integer({ minimum: 1 }),
+    cluster: Type.String(),
+    clusterType: Type.String(),
+    queue: Type.String(),
+    /** The newest error recorded for this attempt, null when it has none. */
+    errorMessage: Type.Union([Type.String(), Type.Null()]),
+  }),
+]);
+export const TaskDetail = Type.Object({
+  id: Id,
+  name: Type.String(),
+  status: TaskStatusSchema,
+  workflowId: Id,
+  workflowName: Type.String(),
+  template: Type.String(),
+  command: Type.String(),
+  numAttempts: Type.Integer(),
+  maxAttempts: Type.Integer(),
+  infraFailures: Type.Integer(),
+  statusAt: Type.Integer(),
+  /** Oldest first; at most PAGE_MAX (the newest ones when there are more). */
+  attempts: Type.Array(TaskAttempt),
+});
+export type TaskAttemptT = Static<typeof TaskAttempt>;
+export type TaskDetailT = Static<typeof TaskDetail>;
+
+/** GET /workflows/{id}/error-groups: the workflow's failures grouped by their normalised message. */
+export const ErrorGroupsQuery = Type.Object(
+  {
+    template: Type.Optional(Name),
+    /** At most this many groups, the largest first. */
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  },
+  { additionalProperties: false },
+);
+export const ErrorGroup = Type.Object({
+  /** The message with numbers, hex, paths, ids and quoted values replaced by placeholders. */
+  pattern: Type.String(),
+  errorClass: ErrorClassSchema,
+  count: Type.Integer(),
+  /** One message of the group, as recorded (the newest). */
+  sample: Type.String(),
+  firstAt: Type.Integer(),
+  lastAt: Type.Integer(),
+  /** Distinct tasks with a failure in the group, ascending; at most 1000. */
+  taskIds: Type.Array(Id),
+  taskCount: Type.Integer(),
+});
+export const ErrorGroupsResponse = Type.Object({
+  groups: Type.Array(ErrorGroup),
+  /** Failures read (every failed attempt of the workflow, or of the template's tasks). */
+  failures: Type.Integer(),
+  /** Groups there were in all (more than `groups` when the limit cut them). */
+  groupCount: Type.Integer(),
+});
+export type ErrorGroupT = Static<typeof ErrorGroup>;
+export type ErrorGroupsResponseT = Static<typeof ErrorGroupsResponse>;
 export const WorkflowErrorsQuery = Type.Object({
   all: Type.Boolean({ default: false }),
   limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }),
@@ -534,6 +613,8 @@ export const WorkflowListQuery = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 255, format: CLEAN_TEXT_FORMAT })),
     /** Who started a run of it. */
     user: Type.Optional(Type.String({ minLength: 1, maxLength: 255, format: CLEAN_TEXT_FORMAT })),
+    /** The name, exact (case-sensitive): how the CLI finds a workflow given by name. */
+    exactName: Type.Optional(Type.String({ minLength: 1, maxLength: 255, format: CLEAN_TEXT_FORMAT })),
     /** The tool's name. */
     tool: Type.Optional(Type.String({ minLength: 1, maxLength: 255, format: CLEAN_TEXT_FORMAT })),
     /** One status, or several separated by commas. */

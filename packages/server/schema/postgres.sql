@@ -491,9 +491,15 @@ CREATE INDEX task_instance_status_report_ix ON public.task_instance USING btree 
 
 CREATE INDEX task_instance_task_ix ON public.task_instance USING btree (task_id);
 
+CREATE INDEX task_instance_workflow_ix ON public.task_instance USING btree (workflow_id, id);
+
+CREATE INDEX task_workflow_id_ix ON public.task USING btree (workflow_id, id);
+
 CREATE INDEX task_workflow_status_ix ON public.task USING btree (workflow_id, status);
 
 CREATE INDEX workflow_created_ix ON public.workflow USING btree (created_at, id);
+
+CREATE INDEX workflow_name_ix ON public.workflow USING btree (name);
 
 CREATE INDEX workflow_run_report_ix ON public.workflow_run USING btree (status, report_by);
 

@@ -64,9 +64,15 @@ CREATE INDEX "task_instance_status_report_ix" on "task_instance" ("status", "rep
 
 CREATE INDEX "task_instance_task_ix" on "task_instance" ("task_id");
 
+CREATE INDEX "task_instance_workflow_ix" on "task_instance" ("workflow_id", "id");
+
+CREATE INDEX "task_workflow_id_ix" on "task" ("workflow_id", "id");
+
 CREATE INDEX "task_workflow_status_ix" on "task" ("workflow_id", "status");
 
 CREATE INDEX "workflow_created_ix" on "workflow" ("created_at", "id");
+
+CREATE INDEX "workflow_name_ix" on "workflow" ("name");
 
 CREATE INDEX "workflow_run_report_ix" on "workflow_run" ("status", "report_by");
 

@@ -41,7 +41,7 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
   });
 
   it('from an earlier migration with data: rows survive and the new columns have their defaults', async () => {
-    // The SQL below is written against the schema at 0005 (a cluster's column was `connection`).
+    // 0005, the last one before a column was renamed (0006); later ones (0007: the seeded slurm cluster; 0008: indexes) run on top.
     const previous = '0005-workflow-list';
     const target = await fresh('mig-upgrade');
     const old = await openDb(target, { migrateTo: previous });
@@ -95,7 +95,7 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
         { name: 'local', type: 'local', options: '{}' },
         { name: 'dummy', type: 'dummy', options: '{}' },
         { name: 'mine', type: 'local', options: '{"parallelism":2}' },
-        // 0007: a `slurm` cluster, its queue `default` being Slurm's default partition.
+        // 0007: the seeded slurm cluster.
         { name: 'slurm', type: 'slurm', options: '{}' },
       ]);
       expect(

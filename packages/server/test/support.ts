@@ -38,7 +38,8 @@ export const TABLES = [
   'event',
 ] as const;
 
-export const hash = (s: string) => `${s}`.padEnd(16, '0');
+// Padded with '-', not a digit: 'node1_1' and 'node1_10' must stay distinct.
+export const hash = (s: string) => `${s}`.padEnd(16, '-');
 
 export interface Bound {
   toolVersionId: number;

@@ -5,8 +5,8 @@
 
 import { InvalidArgumentError, type Command } from 'commander';
 import { WORKFLOW_STATES, type WorkflowStatus } from '@jobmon/core';
-import { workflowId } from '../args.js';
 import { cliConnect } from '../connect.js';
+import { resolveWorkflow, workflowRef } from '../workflow-ref.js';
 import { jsonLine, printable } from '../text.js';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -31,7 +31,7 @@ export function registerWait(program: Command): void {
   program
     .command('wait')
     .description('wait until a workflow enters one of the given states; print the state')
-    .argument('<workflow>', 'workflow id', workflowId)
+    .argument('<workflow>', 'workflow id or exact name', workflowRef)
     .requiredOption('--for <states>', `comma-separated workflow states (${WORKFLOW_STATES.join(', ')})`, workflowStates)
     .option('--timeout <duration>', 'give up after this long (90s, 10m, 2h): exit 1', timeout)
     .option('--json', 'print {"workflowId", "status", "reached"} as JSON')
@@ -43,8 +43,9 @@ Examples:
   jobmon wait 42 --for RUNNING --timeout 10m        # until a run picks it up, at most 10 minutes
   jobmon wait 42 --for DONE && ./publish.sh         # exit 0 only once DONE (1 on timeout)`,
     )
-    .action(async (wid: number, opts: { for: WorkflowStatus[]; timeout?: number; json?: boolean }) => {
+    .action(async (ref: string, opts: { for: WorkflowStatus[]; timeout?: number; json?: boolean }) => {
       const conn = await cliConnect();
+      let wid = 0;
       const deadline = opts.timeout === undefined ? Infinity : Date.now() + opts.timeout;
       const mask = new Set<string>(opts.for);
       const say = (status: string, reached: boolean) => {
@@ -53,6 +54,7 @@ Examples:
         if (!reached) process.exitCode = 1;
       };
       try {
+        wid = await resolveWorkflow(conn.api, ref);
         // Where the log is now first, then the status: a change in between is in the log.
         let after = (await conn.api.latestEvent()).last;
         let status: string = (await conn.api.getWorkflow({ id: wid })).status;

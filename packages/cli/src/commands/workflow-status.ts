@@ -3,8 +3,8 @@
 // messages come from the database and are printed through printable().
 
 import type { Command } from 'commander';
-import { workflowId } from '../args.js';
 import { cliConnect } from '../connect.js';
+import { resolveWorkflow, workflowRef } from '../workflow-ref.js';
 import { printFailures } from '../report.js';
 import { outcome, outcomeLine } from '../summary.js';
 import { jsonLine, printable } from '../text.js';
@@ -42,11 +42,19 @@ export function registerWorkflowStatus(workflow: Command): void {
   workflow
     .command('status')
     .description('show a workflow: status, task counts, last run, failed tasks')
-    .argument('<id>', 'workflow id', workflowId)
+    .argument('<workflow>', 'workflow id or exact name', workflowRef)
     .option('--json', 'print JSON')
-    .action(async (wid: number, opts: { json?: boolean }) => {
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobmon workflow status 42
+  jobmon workflow status flu_2020 --json`,
+    )
+    .action(async (ref: string, opts: { json?: boolean }) => {
       const conn = await cliConnect();
       try {
+        const wid = await resolveWorkflow(conn.api, ref);
         const detail = await conn.api.getWorkflow({ id: wid });
         const { errors } = await conn.api.getWorkflowErrors({ id: wid, query: { limit: 100 } });
         const progress = await conn.api.getWorkflowProgress({ id: wid });

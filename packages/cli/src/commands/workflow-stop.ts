@@ -2,20 +2,28 @@
 // running tasks, or with --drain letting them finish while nothing new starts — and wait for it.
 
 import type { Command } from 'commander';
-import { workflowId } from '../args.js';
 import { cliConnect } from '../connect.js';
+import { resolveWorkflow, workflowRef } from '../workflow-ref.js';
 import { printable } from '../text.js';
 
 export function registerWorkflowStop(workflow: Command): void {
   workflow
     .command('stop')
     .description('stop the live run of a workflow (kills its running tasks; --drain lets them finish)')
-    .argument('<id>', 'workflow id', workflowId)
+    .argument('<workflow>', 'workflow id or exact name', workflowRef)
     .option('--drain', 'let running tasks finish; start nothing new')
     .option('--no-wait', 'return once the run has been asked, without waiting for it to end')
-    .action(async (wid: number, opts: { drain?: boolean; wait: boolean }) => {
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobmon workflow stop 42
+  jobmon workflow stop flu_2020 --drain --no-wait`,
+    )
+    .action(async (ref: string, opts: { drain?: boolean; wait: boolean }) => {
       const conn = await cliConnect();
       try {
+        const wid = await resolveWorkflow(conn.api, ref);
         const r = await conn.api.resumeWorkflow({ id: wid, body: { mode: opts.drain ? 'hot' : 'cold' } });
         if (r.runId === null) {
           console.log(`workflow ${wid} has no live run; nothing to stop`);

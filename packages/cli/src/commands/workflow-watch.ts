@@ -7,8 +7,8 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { formatDuration, type WorkflowProgressT } from '@jobmon/core';
-import { workflowId } from '../args.js';
 import { cliConnect } from '../connect.js';
+import { resolveWorkflow, workflowRef } from '../workflow-ref.js';
 import { printable } from '../text.js';
 
 const END_CODE: Record<string, number> = { DONE: 0, FAILED: 1, ABORTED: 1, HALTED: 130 };
@@ -79,7 +79,7 @@ export function registerWorkflowWatch(workflow: Command): void {
   workflow
     .command('watch')
     .description('follow a workflow live until it ends; exit as `jobmon run` would have')
-    .argument('<id>', 'workflow id', workflowId)
+    .argument('<workflow>', 'workflow id or exact name', workflowRef)
     .addHelpText(
       'after',
       `
@@ -88,11 +88,13 @@ Examples:
   jobmon workflow watch 42 > watch.log     # plain lines when a template's counts change
   jobmon workflow watch 42 && echo done    # exit 0 only if it ended DONE`,
     )
-    .action(async (wid: number) => {
+    .action(async (ref: string) => {
       const conn = await cliConnect();
+      let wid = 0;
       const out = (s: string) => console.log(printable(s));
       const view = process.stdout.isTTY ? barsView(process.stdout) : linesView(out);
       try {
+        wid = await resolveWorkflow(conn.api, ref);
         let after = (await conn.api.latestEvent()).last;
         for (;;) {
           const started = Date.now();

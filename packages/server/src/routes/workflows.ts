@@ -2,7 +2,14 @@
 import { ROUTES } from '@jobmon/core';
 import type { AppContext } from '../app.js';
 import { bindWorkflow, createRun } from '../services/bind.js';
-import { workflowDetail, workflowErrors, workflowTasks, taskInstances } from '../services/reports.js';
+import {
+  taskDetail,
+  taskInstances,
+  workflowDetail,
+  workflowErrorGroups,
+  workflowErrors,
+  workflowTasks,
+} from '../services/reports.js';
 import { requestResume } from '../services/runs.js';
 import { listWorkflows } from '../services/workflow-list.js';
 import { workflowProgress } from '../services/progress.js';
@@ -14,9 +21,14 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
   route(api, ROUTES.getWorkflow, async (req) => workflowDetail(ctx.db, req.params.id));
   route(api, ROUTES.getWorkflowTasks, async (req) => {
     await workflowDetail(ctx.db, req.params.id);
-    return { tasks: await workflowTasks(ctx.db, req.params.id, req.query.status, req.query.limit, req.query.offset) };
+    return workflowTasks(ctx.db, req.params.id, req.query);
   });
   route(api, ROUTES.getWorkflowProgress, async (req) => workflowProgress(ctx.db, req.params.id));
+  route(api, ROUTES.getWorkflowErrorGroups, async (req) => {
+    await workflowDetail(ctx.db, req.params.id);
+    return workflowErrorGroups(ctx.db, req.params.id, req.query);
+  });
+  route(api, ROUTES.getTask, async (req) => taskDetail(ctx.db, req.params.id));
   route(api, ROUTES.getWorkflowErrors, async (req) => {
     await workflowDetail(ctx.db, req.params.id);
     return { errors: await workflowErrors(ctx.db, req.params.id, !req.query.all, req.query.limit) };

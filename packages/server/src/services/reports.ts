@@ -2,19 +2,34 @@
 
 import {
   NotFoundError,
+  wire,
+  TASK_STATES,
+  ValidationError,
+  normaliseMessage,
   type ErrorClass,
+  type ErrorGroupT,
+  type ErrorGroupsResponseT,
+  type TaskAttemptT,
+  type TaskDetailT,
+  type WorkflowTasksResponseT,
   type InstanceDetailT,
   type NodeHealthT,
   type TaskErrorT,
   type TaskInstanceStatus,
   type TaskStatus,
-  type TaskSummaryT,
   type WorkflowDetailT,
 } from '@jobmon/core';
 import { onDb, type Db } from '../db/connect.js';
-import { countTasksByStatus, listTasks, taskExists } from '../db/queries/task.js';
-import { instancesOfRun, instancesOfTask, instancesPerNode, instanceWithTask } from '../db/queries/task-instance.js';
-import { errorsOfWorkflow } from '../db/queries/task-instance-error.js';
+import { countTasksByStatus, listTasks, taskExists, taskWithNames, type TaskPageFilter } from '../db/queries/task.js';
+import {
+  attemptsOfTask,
+  countInstancesOfTask,
+  instancesOfRun,
+  instancesOfTask,
+  instancesPerNode,
+  instanceWithTask,
+} from '../db/queries/task-instance.js';
+import { errorsOfInstances, errorsOfWorkflow, failedInstancesPage } from '../db/queries/task-instance-error.js';
 import { findWorkflow } from '../db/queries/workflow.js';
 import { latestRun } from '../db/queries/workflow-run.js';
 import type { TaskInstanceTable } from '../db/schema.js';
@@ -41,22 +56,166 @@ export async function workflowDetail(db: Db, id: number): Promise<WorkflowDetail
   };
 }
 
+function badQuery(route: string, field: string, problem: string, value: unknown): ValidationError {
+  return new ValidationError(`GET ${route}: querystring/${field} ${problem}`, {
+    field: `querystring/${field}`,
+    route,
+    value,
+  });
+}
+
+/** One page of a workflow's tasks in id order; `nextCursor` (the last id) when the page is full. */
 export async function workflowTasks(
   db: Db,
   id: number,
-  status: TaskStatus | undefined,
-  limit: number,
-  offset: number,
-): Promise<TaskSummaryT[]> {
-  const rows = await listTasks(onDb(db), id, status, limit, offset);
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    status: r.status,
-    numAttempts: r.num_attempts,
-    maxAttempts: r.max_attempts,
-    infraFailures: r.infra_failures,
+  query: { status?: string; template?: string; limit: number; cursor?: string },
+): Promise<WorkflowTasksResponseT> {
+  const f: TaskPageFilter = { limit: query.limit };
+  if (query.status !== undefined) {
+    const statuses = query.status.split(',');
+    const unknown = statuses.find((s) => !(TASK_STATES as readonly string[]).includes(s));
+    if (unknown !== undefined)
+      throw badQuery(
+        '/workflows/{id}/tasks',
+        'status',
+        `has unknown status ${JSON.stringify(unknown)}; one of ${TASK_STATES.join(', ')}`,
+        query.status,
+      );
+    f.statuses = statuses as TaskStatus[];
+  }
+  if (query.template !== undefined) f.template = query.template;
+  if (query.cursor !== undefined) {
+    const after = Number(query.cursor);
+    if (!Number.isSafeInteger(after))
+      throw badQuery('/workflows/{id}/tasks', 'cursor', 'is not a cursor this server gave out', query.cursor);
+    f.afterId = after;
+  }
+  const rows = await listTasks(onDb(db), id, f);
+  const last = rows[rows.length - 1];
+  return {
+    tasks: rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      status: r.status,
+      numAttempts: r.num_attempts,
+      maxAttempts: r.max_attempts,
+      infraFailures: r.infra_failures,
+      template: r.template,
+    })),
+    ...(last && rows.length === f.limit ? { nextCursor: String(last.id) } : {}),
+  };
+}
+
+/** A task and its attempts, oldest first (the newest wire.PAGE_MAX when there are more), each with its newest error. */
+export async function taskDetail(db: Db, id: number): Promise<TaskDetailT> {
+  const c = onDb(db);
+  const t = await taskWithNames(c, id);
+  if (!t) throw new NotFoundError(`task ${id} does not exist`, { taskId: id });
+  const rows = (await attemptsOfTask(c, id, wire.PAGE_MAX)).reverse();
+  const total = rows.length < wire.PAGE_MAX ? rows.length : await countInstancesOfTask(c, id);
+  const messages = new Map<number, string>();
+  for (let i = 0; i < rows.length; i += 1000) {
+    // Oldest first: the newest error of an instance is written last.
+    for (const e of await errorsOfInstances(
+      c,
+      rows.slice(i, i + 1000).map((r) => r.id),
+    ))
+      messages.set(e.task_instance_id, e.message);
+  }
+  const attempts: TaskAttemptT[] = rows.map((r, i) => ({
+    ...instanceDetail(r),
+    attempt: total - rows.length + i + 1,
+    cluster: r.cluster,
+    clusterType: r.cluster_type,
+    queue: r.queue,
+    errorMessage: messages.get(r.id) ?? null,
   }));
+  return {
+    id: t.id,
+    name: t.name,
+    status: t.status,
+    workflowId: t.workflow_id,
+    workflowName: t.workflow_name,
+    template: t.template,
+    command: t.command,
+    numAttempts: t.num_attempts,
+    maxAttempts: t.max_attempts,
+    infraFailures: t.infra_failures,
+    statusAt: t.status_at,
+    attempts,
+  };
+}
+
+/** Most task ids a group lists. */
+const GROUP_TASK_IDS = 1000;
+/** Instances read per page while grouping. */
+const GROUP_PAGE = 2000;
+
+/**
+ * Every failure (error row) of a workflow's instances, grouped by error class and normalised
+ * message (core's normaliseMessage), the largest groups first. Read page by page, so memory holds
+ * the groups, never all the messages.
+ */
+export async function workflowErrorGroups(
+  db: Db,
+  workflowId: number,
+  query: { template?: string; limit: number },
+): Promise<ErrorGroupsResponseT> {
+  const c = onDb(db);
+  interface Acc {
+    group: ErrorGroupT;
+    tasks: Set<number>;
+  }
+  const groups = new Map<string, Acc>();
+  let failures = 0;
+  let after = 0;
+  for (;;) {
+    const page = await failedInstancesPage(c, workflowId, after, GROUP_PAGE, query.template);
+    if (page.length === 0) break;
+    after = page[page.length - 1]!.id;
+    const taskOf = new Map(page.map((r) => [r.id, r.task_id]));
+    for (const e of await errorsOfInstances(
+      c,
+      page.map((r) => r.id),
+    )) {
+      failures++;
+      const pattern = normaliseMessage(e.message);
+      const key = `${e.error_class}\u0000${pattern}`;
+      const taskId = taskOf.get(e.task_instance_id)!;
+      const acc = groups.get(key);
+      if (!acc) {
+        groups.set(key, {
+          group: {
+            pattern,
+            errorClass: e.error_class as ErrorClass,
+            count: 1,
+            sample: e.message,
+            firstAt: e.at,
+            lastAt: e.at,
+            taskIds: [],
+            taskCount: 0,
+          },
+          tasks: new Set([taskId]),
+        });
+        continue;
+      }
+      const g = acc.group;
+      g.count++;
+      if (e.at < g.firstAt) g.firstAt = e.at;
+      if (e.at >= g.lastAt) {
+        g.lastAt = e.at;
+        g.sample = e.message;
+      }
+      acc.tasks.add(taskId);
+    }
+    if (page.length < GROUP_PAGE) break;
+  }
+  const all = [...groups.values()].map(({ group, tasks }) => {
+    const ids = [...tasks].sort((a, b) => a - b);
+    return { ...group, taskIds: ids.slice(0, GROUP_TASK_IDS), taskCount: ids.length };
+  });
+  all.sort((a, b) => b.count - a.count || b.lastAt - a.lastAt || a.pattern.localeCompare(b.pattern));
+  return { groups: all.slice(0, query.limit), failures, groupCount: all.length };
 }
 
 /** The latest error of each task that has one; by default only tasks that ended ERROR_FATAL. */

@@ -87,6 +87,7 @@ export function decodeCursor(cursor: string): { createdAt: number; id: number } 
 function parseFilter(q: WorkflowListQueryT): WorkflowListFilter {
   const f: WorkflowListFilter = { limit: q.limit };
   if (q.name !== undefined) f.nameLike = globToLike(q.name);
+  if (q.exactName !== undefined) f.exactName = q.exactName;
   if (q.user !== undefined) f.user = q.user;
   if (q.tool !== undefined) f.tool = q.tool;
   if (q.status !== undefined) {

@@ -145,6 +145,30 @@ export function instancesOfTask(q: Q, taskId: number) {
   return q.db.selectFrom('task_instance').selectAll().where('task_id', '=', taskId).orderBy('id').execute();
 }
 
+/** A task's newest `limit` instances (task_instance_task_ix), newest first, with cluster and queue names. */
+export function attemptsOfTask(q: Q, taskId: number, limit: number) {
+  return q.db
+    .selectFrom('task_instance as ti')
+    .innerJoin('cluster as c', 'c.id', 'ti.cluster_id')
+    .innerJoin('queue as qu', 'qu.id', 'ti.queue_id')
+    .selectAll('ti')
+    .select(['c.name as cluster', 'c.type as cluster_type', 'qu.name as queue'])
+    .where('ti.task_id', '=', taskId)
+    .orderBy('ti.id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/** How many instances a task has. */
+export async function countInstancesOfTask(q: Q, taskId: number): Promise<number> {
+  const r = await q.db
+    .selectFrom('task_instance')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('task_id', '=', taskId)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
 /** An instance with its task's command and name. */
 export function instanceWithTask(q: Q, id: number) {
   return q.db

@@ -16,16 +16,67 @@ export function countTasksByStatus(q: Q, workflowId: number) {
     .execute();
 }
 
-export function listTasks(q: Q, workflowId: number, status: TaskStatus | undefined, limit: number, offset: number) {
+/** Task template version ids whose template is named `template` (any tool): the template filter. */
+export function templateVersionIds(q: Q, template: string) {
+  return q.db
+    .selectFrom('task_template_version as ttv')
+    .innerJoin('task_template as tt', 'tt.id', 'ttv.task_template_id')
+    .select('ttv.id')
+    .where('tt.name', '=', template);
+}
+
+export interface TaskPageFilter {
+  statuses?: TaskStatus[];
+  template?: string;
+  /** Tasks with an id greater than this (the cursor). */
+  afterId?: number;
+  limit: number;
+}
+
+/** One page of a workflow's tasks in id order, with their template's name (task_workflow_id_ix). */
+export function listTasks(q: Q, workflowId: number, f: TaskPageFilter) {
   let s = q.db
-    .selectFrom('task')
-    .select(['id', 'name', 'status', 'num_attempts', 'max_attempts', 'infra_failures'])
-    .where('workflow_id', '=', workflowId)
-    .orderBy('id')
-    .limit(limit)
-    .offset(offset);
-  if (status !== undefined) s = s.where('status', '=', status);
-  return s.execute();
+    .selectFrom('task as t')
+    .innerJoin('task_template_version as ttv', 'ttv.id', 't.task_template_version_id')
+    .innerJoin('task_template as tt', 'tt.id', 'ttv.task_template_id')
+    .select([
+      't.id',
+      't.name',
+      't.status',
+      't.num_attempts',
+      't.max_attempts',
+      't.infra_failures',
+      'tt.name as template',
+    ])
+    .where('t.workflow_id', '=', workflowId);
+  if (f.statuses !== undefined) s = s.where('t.status', 'in', f.statuses);
+  if (f.template !== undefined) s = s.where('t.task_template_version_id', 'in', templateVersionIds(q, f.template));
+  if (f.afterId !== undefined) s = s.where('t.id', '>', f.afterId);
+  return s.orderBy('t.id').limit(f.limit).execute();
+}
+
+/** A task with its workflow's name and its template's name. */
+export function taskWithNames(q: Q, id: number) {
+  return q.db
+    .selectFrom('task as t')
+    .innerJoin('workflow as w', 'w.id', 't.workflow_id')
+    .innerJoin('task_template_version as ttv', 'ttv.id', 't.task_template_version_id')
+    .innerJoin('task_template as tt', 'tt.id', 'ttv.task_template_id')
+    .select([
+      't.id',
+      't.name',
+      't.status',
+      't.workflow_id',
+      'w.name as workflow_name',
+      'tt.name as template',
+      't.command',
+      't.num_attempts',
+      't.max_attempts',
+      't.infra_failures',
+      't.status_at',
+    ])
+    .where('t.id', '=', id)
+    .executeTakeFirst();
 }
 
 export async function taskExists(q: Q, id: number): Promise<boolean> {

@@ -10,6 +10,8 @@ import type { Db } from '../connect.js';
 export interface WorkflowListFilter {
   /** A LIKE pattern with `\` as its escape character (the service builds it from a glob). */
   nameLike?: string;
+  /** The name, exact (workflow_name_ix). */
+  exactName?: string;
   user?: string;
   tool?: string;
   statuses?: WorkflowStatus[];
@@ -43,6 +45,7 @@ export async function selectWorkflowPage(db: Db, f: WorkflowListFilter): Promise
     // Case-insensitive on both: SQLite's LIKE already is (for ASCII), PostgreSQL's is not.
     q = q.where(sql<SqlBool>`w.name ${sql.raw(pg ? 'ILIKE' : 'LIKE')} ${f.nameLike} ESCAPE '\\'`);
   }
+  if (f.exactName !== undefined) q = q.where('w.name', '=', f.exactName);
   if (f.tool !== undefined) q = q.where('t.name', '=', f.tool);
   if (f.statuses !== undefined) q = q.where('w.status', 'in', f.statuses);
   if (f.createdFrom !== undefined) q = q.where('w.created_at', '>=', f.createdFrom);
