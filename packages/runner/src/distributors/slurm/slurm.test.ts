@@ -120,7 +120,7 @@ describe('slurm command output', () => {
 
 describe('slurm cluster options', () => {
   it('takes partition, account, pollMs, accountingWaitMs; refuses anything else, naming it', () => {
-    expect(slurmOptions('farm', {})).toEqual({ pollMs: 5_000, accountingWaitMs: 60_000 });
+    expect(slurmOptions('farm', {})).toEqual({ pollMs: 5_000, accountingWaitMs: 60_000, transport: 'cli' });
     expect(slurmOptions('farm', { partition: 'gpu', account: 'lab', pollMs: 500 })).toMatchObject({
       partition: 'gpu',
       account: 'lab',
