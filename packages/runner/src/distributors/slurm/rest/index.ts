@@ -125,10 +125,16 @@ export class RestTransport implements SlurmTransport {
   private async ok(adapter: RestAdapter, method: 'GET' | 'DELETE', path: string): Promise<unknown> {
     const { status, json } = await this.json(method, path);
     const errs = adapter.errors(json);
-    if (status !== 200 || errs.length > 0)
+    if (status !== 200 || errs.length > 0) {
+      // JWT: an invalid or expired token is not a 401 but slurmctld's refusal: "Unspecified error".
+      const hint =
+        this.endpoint.auth && /Unspecified error/.test(errs.join(' '))
+          ? ` (with JWT auth this is also how Slurm refuses an invalid or expired token for user ${this.endpoint.auth.user})`
+          : '';
       throw new Error(
-        `slurmrestd ${this.endpoint.url}: ${method} ${path}: HTTP ${status}: ${errs.join('; ') || '(no errors given)'}`,
+        `slurmrestd ${this.endpoint.url}: ${method} ${path}: HTTP ${status}: ${errs.join('; ') || '(no errors given)'}${hint}`,
       );
+    }
     return json;
   }
 
