@@ -27,7 +27,7 @@ beforeAll(async () => {
   await conn.requester.put('/clusters/one-at-a-time', { type: 'local', options: { parallelism: 1 }, queues });
   await conn.requester.put('/clusters/three-at-a-time', { type: 'local', options: { parallelism: 3 }, queues });
   await conn.requester.put('/clusters/fake-remote', { type: 'dummy', queues });
-  await conn.requester.put('/clusters/hpc', { type: 'slurm', options: { restUrl: 'http://127.0.0.1:1' }, queues });
+  await conn.requester.put('/clusters/hpc', { type: 'slurm', options: { submitHost: 'login1' }, queues });
 });
 
 afterAll(async () => {
@@ -109,7 +109,7 @@ describe(`user-added clusters on ${TEST_DB_KIND}`, () => {
     const err = await wf.run({ connection: conn }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as Error).message).toMatch(
-      /cluster 'hpc': options\.restUrl is not an option of a slurm cluster \(known: partition, account, pollMs, accountingWaitMs\)/,
+      /cluster 'hpc': options\.submitHost is not an option of a slurm cluster \(known: partition, account, pollMs, accountingWaitMs, transport, restUrl, restUser, restTokenFile\)/,
     );
     expect(existsSync(trace)).toBe(false);
     const detail = await conn.requester.get<WorkflowDetailT>(`/workflows/${wf.id.value}`);
