@@ -10,14 +10,14 @@ alive() {
   [[ $(cat /proc/"$pid"/comm 2>/dev/null) == "$2"* ]]
 }
 
-# stop_pid PIDFILE COMM : SIGTERM that process (only if it is COMM), wait up to 20 s, then SIGKILL;
-# remove PIDFILE (a stale one breaks `apt-get purge slurmctld`)
+# stop_pid PIDFILE COMM [SIGNAL] : SIGNAL (default TERM; slurmrestd: INT) that process (only if it
+# is COMM), wait up to 20 s, then SIGKILL; remove PIDFILE (a stale one breaks `apt-get purge slurmctld`)
 stop_pid() {
   local pid
   if alive "$1" "$2"; then
     pid=$(cat "$1")
     log "stopping $2 (pid $pid)"
-    kill "$pid" 2>/dev/null || true
+    kill -"${3:-TERM}" "$pid" 2>/dev/null || true
     for _ in $(seq 1 200); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # slurm-local-stop.sh - stop the single-node cluster started by scripts/slurm-local.sh.
-# Cancels every job, then stops slurmd, slurmctld, slurmdbd, and the munged / mariadbd that
+# Cancels every job, then stops the two slurmrestd, slurmd, slurmctld, slurmdbd, and the munged / mariadbd that
 # slurm-local.sh itself started (a MariaDB or munged that was already running is left alone).
 # Processes are signalled by the pid their own pid files name, and only if that pid still runs
 # the expected program. Packages, config, job state and the accounting database stay, so the next
@@ -33,6 +33,9 @@ fi
 
 # 2. daemons in reverse start order. slurmctld runs as user slurm and cannot remove its pid file
 #    in /run: stop_pid removes them (a stale one breaks `apt-get purge slurmctld`).
+stop_pid "$STATE/slurmrestd-jwt.pid" slurmrestd INT
+stop_pid "$STATE/slurmrestd-local.pid" slurmrestd INT
+rm -f /run/slurmrestd/slurmrestd.sock /run/slurmrestd/token
 stop_pid /run/slurmd.pid slurmd
 stop_pid /run/slurmctld.pid slurmctld
 stop_pid /run/slurmdbd.pid slurmdbd

@@ -109,7 +109,7 @@ describe(`user-added clusters on ${TEST_DB_KIND}`, () => {
     const err = await wf.run({ connection: conn }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as Error).message).toMatch(
-      /cluster 'hpc': options\.partiton is not an option of a slurm cluster \(known: partition, account, pollMs, accountingWaitMs, export/,
+      /cluster 'hpc': options\.partiton is not an option of a slurm cluster \(known: partition, account, pollMs, accountingWaitMs, export, transport, restUrl, restUser, restTokenFile\)/,
     );
     expect(existsSync(trace)).toBe(false);
     const detail = await conn.requester.get<WorkflowDetailT>(`/workflows/${wf.id.value}`);

@@ -10,15 +10,19 @@
 // deadline is pushed). A job that ended without its worker reporting an end (killed for memory or
 // time, cancelled, a node failure) is reported from Slurm's final state (states.ts). Missing or
 // not-yet-final accounting is never success: it is waited for within `accountingWaitMs`, then the
-// instance is UNKNOWN_ERROR. A stop or resume cancels the jobs with one scancel.
+// instance is UNKNOWN_ERROR. A stop or resume cancels the jobs (one scancel; over REST, a DELETE each).
 //
 // Cluster options (docs/clusters.md): `partition`, `account`, `pollMs` (default 10000),
-// `accountingWaitMs` (default 60000), `export` (ALL, NONE or variable names; default ALL).
+// `accountingWaitMs` (default 60000), `export` (ALL, NONE or variable names; default ALL);
+// `transport`: 'cli' (default: Slurm's commands on this submit host) or 'rest' (slurmrestd at
+// `restUrl`, `unix:/path.sock` or `http://host:port`; with JWT auth `restUser` and a token from
+// `restTokenFile` or SLURM_JWT in the runner's environment).
 
 import { createRequire } from 'node:module';
 import { ValidationError, createApiClient, isInstanceEnd, type TaskInstanceStatus } from '@jobmon/core';
 import type { Distributor, DistributorFactoryOptions, LaunchItem } from '../contract.js';
 import { CliTransport } from './cli-transport.js';
+import { RestTransport } from './rest/index.js';
 import { outcomeOf, type Outcome } from './states.js';
 import { arraySpec, checkPartition, jobSpec, type SubmitSettings } from './submit.js';
 import type { ClusterFacts, JobId, JobSpec, SlurmTransport } from './transport.js';
@@ -32,11 +36,18 @@ export interface SlurmOptions {
   accountingWaitMs: number;
   /** Which of the runner's variables jobs get (sbatch --export): ALL, NONE or names. */
   exportEnv: 'ALL' | 'NONE' | string[];
+  transport: 'cli' | 'rest';
+  restUrl?: string;
+  restUser?: string;
+  restTokenFile?: string;
 }
+
+const SLURM_OPTIONS =
+  'partition, account, pollMs, accountingWaitMs, export, transport, restUrl, restUser, restTokenFile';
 
 /** The cluster's options, checked: an unknown key or a bad value throws a ValidationError naming it. */
 export function slurmOptions(cluster: string, options: Record<string, unknown>): SlurmOptions {
-  const out: SlurmOptions = { pollMs: 10_000, accountingWaitMs: 60_000, exportEnv: 'ALL' };
+  const out: SlurmOptions = { pollMs: 10_000, accountingWaitMs: 60_000, exportEnv: 'ALL', transport: 'cli' };
   const bad = (k: string, want: string) =>
     new ValidationError(`cluster '${cluster}': options.${k} must be ${want}, got ${JSON.stringify(options[k])}`, {
       cluster,
@@ -55,13 +66,42 @@ export function slurmOptions(cluster: string, options: Record<string, unknown>):
       else if (typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$/.test(v))
         out.exportEnv = v.split(',');
       else throw bad(k, 'ALL, NONE or a comma-separated list of variable names');
+    } else if (k === 'transport') {
+      if (v !== 'cli' && v !== 'rest') throw bad(k, "'cli' or 'rest'");
+      out[k] = v;
+    } else if (k === 'restUrl') {
+      if (typeof v !== 'string' || !/^(unix:\/\S+|http:\/\/[^\s/]+(\/\S*)?)$/.test(v))
+        throw bad(k, 'unix:/path/to/slurmrestd.sock or http://host:port');
+      out[k] = v;
+    } else if (k === 'restUser') {
+      if (typeof v !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(v)) throw bad(k, 'a user name');
+      out[k] = v;
+    } else if (k === 'restTokenFile') {
+      if (typeof v !== 'string' || !v.startsWith('/')) throw bad(k, 'an absolute path');
+      out[k] = v;
     } else {
       throw new ValidationError(
-        `cluster '${cluster}': options.${k} is not an option of a slurm cluster (known: partition, account, pollMs, accountingWaitMs, export)`,
+        `cluster '${cluster}': options.${k} is not an option of a slurm cluster (known: ${SLURM_OPTIONS})`,
         { cluster, option: k },
       );
     }
   }
+  const restKey = (['restUrl', 'restUser', 'restTokenFile'] as const).find((k) => out[k] !== undefined);
+  if (out.transport === 'cli' && restKey !== undefined)
+    throw new ValidationError(`cluster '${cluster}': options.${restKey} needs options.transport 'rest'`, {
+      cluster,
+      option: restKey,
+    });
+  if (out.transport === 'rest' && out.restUrl === undefined)
+    throw new ValidationError(`cluster '${cluster}': options.transport 'rest' needs options.restUrl`, {
+      cluster,
+      option: 'restUrl',
+    });
+  if (out.restTokenFile !== undefined && out.restUser === undefined)
+    throw new ValidationError(`cluster '${cluster}': options.restTokenFile needs options.restUser (the token's user)`, {
+      cluster,
+      option: 'restUser',
+    });
   return out;
 }
 
@@ -137,7 +177,8 @@ export class SlurmDistributor implements Distributor {
       ...(this.options.account !== undefined ? { account: this.options.account } : {}),
       exportEnv: this.options.exportEnv,
     };
-    this.transport = transport ?? new CliTransport();
+    this.transport =
+      transport ?? (this.options.transport === 'rest' ? restTransport(this.cluster, this.options) : new CliTransport());
   }
 
   /** Slurm queues the jobs itself. */
@@ -466,6 +507,20 @@ export class SlurmDistributor implements Distributor {
   async stop(): Promise<void> {
     await this.terminate([...new Set([...this.starting.keys(), ...this.jobOf.keys()])]);
   }
+}
+
+/** The REST transport for checked options; JWT auth takes the token from restTokenFile or SLURM_JWT. */
+function restTransport(cluster: string, o: SlurmOptions): RestTransport {
+  const url = o.restUrl!;
+  if (o.restUser === undefined) return new RestTransport({ url });
+  if (o.restTokenFile !== undefined) return new RestTransport({ url, user: o.restUser, tokenFile: o.restTokenFile });
+  const token = process.env['SLURM_JWT'];
+  if (!token)
+    throw new ValidationError(
+      `cluster '${cluster}': options.restUser is set but there is no token: give options.restTokenFile or set SLURM_JWT`,
+      { cluster, option: 'restTokenFile' },
+    );
+  return new RestTransport({ url, user: o.restUser, token: token.replace(/^SLURM_JWT=/, '') });
 }
 
 export function createSlurmDistributor(opts: DistributorFactoryOptions): Distributor {

@@ -179,8 +179,13 @@ describe('slurm command output', () => {
 });
 
 describe('slurm cluster options', () => {
-  it('takes partition, account, pollMs, accountingWaitMs, export; refuses anything else, naming it', () => {
-    expect(slurmOptions('farm', {})).toEqual({ pollMs: 10_000, accountingWaitMs: 60_000, exportEnv: 'ALL' });
+  it('takes partition, account, pollMs, accountingWaitMs, export, transport; refuses anything else, naming it', () => {
+    expect(slurmOptions('farm', {})).toEqual({
+      pollMs: 10_000,
+      accountingWaitMs: 60_000,
+      exportEnv: 'ALL',
+      transport: 'cli',
+    });
     expect(slurmOptions('farm', { export: 'PATH,CONDA_PREFIX' }).exportEnv).toEqual(['PATH', 'CONDA_PREFIX']);
     expect(() => slurmOptions('farm', { export: 'A B' })).toThrow(/options\.export must be ALL, NONE or/);
     expect(slurmOptions('farm', { partition: 'gpu', account: 'lab', pollMs: 500 })).toMatchObject({
