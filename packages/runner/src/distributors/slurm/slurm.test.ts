@@ -144,13 +144,37 @@ describe('Slurm states → outcomes', () => {
     expect(outcomeOf('9', 'OUT_OF_MEMORY', '0:125', false)?.to).toBe('RESOURCE_ERROR');
     expect(outcomeOf('9', 'TIMEOUT', '0:0', false)?.to).toBe('RESOURCE_ERROR');
     expect(outcomeOf('9', 'COMPLETED', '0:0', false)?.to).toBe('UNKNOWN_ERROR');
-    expect(outcomeOf('9', 'FAILED', '1:0', false)).toEqual({
-      to: 'UNKNOWN_ERROR',
-      errorMessage: 'Slurm job 9 ended FAILED (exit code 1:0)',
-    });
-    expect(outcomeOf('9', 'NODE_FAIL', '0:0', false)?.to).toBe('UNKNOWN_ERROR');
     expect(outcomeOf('9', 'CANCELLED', '0:15', false)?.errorMessage).toMatch(/cancelled outside Jobmon/);
+    expect(outcomeOf('9', 'CANCELLED', '0:15', false, 1234)?.errorMessage).toBe(
+      'Slurm job 9 ended CANCELLED (exit code 0:15): cancelled outside Jobmon (by uid 1234)',
+    );
     expect(outcomeOf('9', 'CANCELLED', '0:15', true)).toMatchObject({ to: 'ERROR_FATAL', via: ['KILL_SELF'] });
     expect(outcomeOf('9', 'OUT_OF_MEMORY', '0:125', true)?.to).toBe('RESOURCE_ERROR');
+    expect(outcomeOf('9', 'TIMEOUT', '0:15', true)?.to).toBe('RESOURCE_ERROR');
+  });
+
+  it('FAILED with an exit code is an application error carrying that code; FAILED by a signal is infrastructure', () => {
+    expect(outcomeOf('9', 'FAILED', '3:0', false)).toEqual({
+      to: 'ERROR',
+      via: ['RUNNING'],
+      exitCode: 3,
+      errorMessage: 'Slurm job 9 ended FAILED (exit code 3:0): the job exited with code 3',
+    });
+    expect(outcomeOf('9', 'FAILED', '0:9', false)).toEqual({
+      to: 'UNKNOWN_ERROR',
+      errorMessage: 'Slurm job 9 ended FAILED (exit code 0:9): killed by signal 9',
+    });
+    expect(outcomeOf('9', 'FAILED', '', false)?.to).toBe('UNKNOWN_ERROR');
+  });
+
+  it('node failures, boot failures and preemption are infrastructure errors, each saying why', () => {
+    expect(outcomeOf('9', 'NODE_FAIL', '0:0', false)).toEqual({
+      to: 'UNKNOWN_ERROR',
+      errorMessage: 'Slurm job 9 ended NODE_FAIL (exit code 0:0): its node failed',
+    });
+    expect(outcomeOf('9', 'BOOT_FAIL', '0:0', false)?.errorMessage).toMatch(/: its node failed to boot$/);
+    expect(outcomeOf('9', 'PREEMPTED', '0:15', false)?.errorMessage).toMatch(/: it was preempted$/);
+    for (const s of ['NODE_FAIL', 'BOOT_FAIL', 'PREEMPTED', 'DEADLINE', 'REVOKED'])
+      expect(outcomeOf('9', s, '0:0', false)?.to, s).toBe('UNKNOWN_ERROR');
   });
 });
