@@ -15,7 +15,7 @@ import type { Distributor, DistributorFactoryOptions, LaunchItem } from '../cont
 import { CliTransport } from './cli-transport.js';
 import { outcomeOf, type Outcome } from './states.js';
 import { jobSpec, type SubmitSettings } from './submit.js';
-import type { AccountingRecord, SlurmTransport } from './transport.js';
+import type { AccountingRecord, QueueEntry, SlurmTransport } from './transport.js';
 
 const WORKER_BIN = createRequire(import.meta.url).resolve('@jobmon/worker/bin/jobmon-worker.js');
 
@@ -57,6 +57,8 @@ interface Job {
   instanceId: number;
   /** When it was first missing from squeue (accounting is waited for from then). */
   leftAt?: number;
+  /** When its pending job was last vouched for to the server (its LAUNCHED deadline renewed). */
+  aliveAt?: number;
   ended: Promise<void>;
   resolve: () => void;
 }
@@ -172,6 +174,7 @@ export class SlurmDistributor implements Distributor {
   private async pollOnce(): Promise<void> {
     const ids = [...this.jobs.keys()];
     const queued = await this.transport.queue(ids);
+    this.vouchForPending(queued);
     const left = ids.filter((j) => !queued.has(j));
     if (left.length === 0) return;
     const now = Date.now();
@@ -194,6 +197,24 @@ export class SlurmDistributor implements Distributor {
           `jobmon slurm distributor (${this.cluster}): job ${jobId} ended, not yet recorded: ${e.message}\n`,
         ),
       );
+    }
+  }
+
+  /**
+   * A job Slurm still holds is alive: while it waits in the queue its worker cannot report, so its
+   * instance's LAUNCHED deadline is renewed (else the server gives it up as NO_HEARTBEAT and
+   * launches another attempt beside it), at most every third of that deadline.
+   */
+  private vouchForPending(queued: Map<string, QueueEntry>): void {
+    const { host } = this.opts;
+    const now = Date.now();
+    for (const [jobId, entry] of queued) {
+      const job = this.jobs.get(jobId);
+      if (!job || (entry.state !== 'PENDING' && entry.state !== 'CONFIGURING')) continue;
+      job.aliveAt ??= now;
+      if (now - job.aliveAt < host.instanceReportByMs / 3) continue;
+      job.aliveAt = now;
+      void host.report({ id: job.instanceId, to: 'LAUNCHED', nextReportMs: host.instanceReportByMs });
     }
   }
 
