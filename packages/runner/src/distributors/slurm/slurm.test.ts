@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { LaunchItem } from '../contract.js';
-import { slurmOptions } from './index.js';
+import { slurmOptions, usageOf } from './index.js';
 import { outcomeOf } from './states.js';
 import { parseDuration, parsePartitions, parseSacct, parseSize, sbatchArgs, scriptWithEnv } from './cli-transport.js';
 import { jobSpec, slurmMinutes, type SubmitSettings } from './submit.js';
@@ -30,6 +30,8 @@ const settings: SubmitSettings = {
 describe('slurm job spec and sbatch', () => {
   it('maps queue → partition, cores → --cpus-per-task, memory MiB → --mem, runtime s → --time minutes', () => {
     const spec = jobSpec(item(), { JOBMON_URL: 'http://h:1' }, settings);
+    // The worker runs under Slurm: it leaves Slurm's signals to accounting.
+    expect(spec.env).toEqual({ JOBMON_URL: 'http://h:1', JOBMON_WORKER_UNDER: 'slurm' });
     expect(sbatchArgs(spec)).toEqual([
       '--parsable',
       '--job-name=jobmon-7-fit_it_s_1',
@@ -176,5 +178,18 @@ describe('Slurm states → outcomes', () => {
     expect(outcomeOf('9', 'PREEMPTED', '0:15', false)?.errorMessage).toMatch(/: it was preempted$/);
     for (const s of ['NODE_FAIL', 'BOOT_FAIL', 'PREEMPTED', 'DEADLINE', 'REVOKED'])
       expect(outcomeOf('9', s, '0:0', false)?.to, s).toBe('UNKNOWN_ERROR');
+  });
+});
+
+describe("a job's usage from accounting, as an instance's fields", () => {
+  it('MaxRSS → peakMemoryBytes, elapsed → wallTimeMs, nodes → nodeName; what accounting lacks is left out', () => {
+    const [rec] = [
+      ...parseSacct(
+        '41|TIMEOUT|0:15|None||00:01:01|00:00.2|vm\n41.batch|CANCELLED|0:15||69744K|00:01:01|00:00.2|vm\n',
+      ).values(),
+    ];
+    expect(usageOf(rec)).toEqual({ peakMemoryBytes: 69744 * 1024, wallTimeMs: 61_000, nodeName: 'vm' });
+    expect(usageOf({ jobId: '1', state: 'FAILED', exitCode: '1:0' })).toEqual({});
+    expect(usageOf(undefined)).toEqual({});
   });
 });
