@@ -319,10 +319,10 @@ describe('the Slurm lifecycle, with the cluster disturbed (one case at a time)',
     { timeout: 900_000 },
     async () => {
       const { tool, tt, wf } = workflow('resume');
-      // Four 2-core tasks on a 2-CPU node: one runs, the others pend.
+      // Four 1-core tasks on a 2-CPU node (shared with other people's jobs): some run, some pend.
       const keys = ['p', 'q', 'r', 's'];
       const tasks = keys.map((key) =>
-        tt.createTask({ key, cmd: 'exec sleep 600' }, { computeResources: { queue: 'debug', cores: 2 } }),
+        tt.createTask({ key, cmd: 'exec sleep 600' }, { computeResources: { queue: 'debug', cores: 1 } }),
       );
       wf.addTasks(tasks);
       const first = run(wf);
@@ -347,7 +347,7 @@ describe('the Slurm lifecycle, with the cluster disturbed (one case at a time)',
       // The same workflow again, with quick commands: it takes over, killing what runs.
       const again = tool.createWorkflow({ name: wf.name, defaultCluster: CLUSTER });
       const quick = keys.map((key) =>
-        tt.createTask({ key, cmd: `echo resumed-${key}` }, { computeResources: { queue: 'debug', cores: 2 } }),
+        tt.createTask({ key, cmd: `echo resumed-${key}` }, { computeResources: { queue: 'debug', cores: 1 } }),
       );
       again.addTasks(quick);
       const second = await run(again, { resume: 'cold' });
