@@ -4,7 +4,7 @@
 # slurm-local.sh itself started (a MariaDB or munged that was already running is left alone).
 # Processes are signalled by the pid their own pid files name, and only if that pid still runs
 # the expected program. Packages, config, job state and the accounting database stay, so the next
-# slurm-local.sh starts in about a second.
+# slurm-local.sh starts in about a second. With --slurmdbd-only: stop slurmdbd alone.
 set -uo pipefail
 
 STATE=/run/slurm-local
@@ -16,6 +16,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/slurm-local-lib.sh"
   exit 1
 }
 t0=$(date +%s.%N)
+
+# --slurmdbd-only: stop just the accounting daemon (an outage test); jobs and the other daemons
+# keep running. scripts/slurm-local.sh starts it again (it starts only what is not running).
+if [[ ${1:-} == --slurmdbd-only ]]; then
+  stop_pid /run/slurmdbd.pid slurmdbd
+  rm -f "$STATE/slurmdbd.pid"
+  log "slurmdbd stopped in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s"
+  exit 0
+elif [[ -n ${1:-} ]]; then
+  log "unknown option '$1' (known: --slurmdbd-only)"
+  exit 2
+fi
 
 # 1. cancel every job, so no job process outlives the daemons
 if alive /run/slurmctld.pid slurmctld; then

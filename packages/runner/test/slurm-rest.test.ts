@@ -108,7 +108,7 @@ describe('REST v0.0.38 adapter on recorded answers', () => {
   it('job list: a pending array is one entry, expanded to its elements without the throttle', () => {
     const jobs = v0_0_38.parseJobs(fixture('jobs-pending'));
     expect(jobs.map((j) => [j.key, j.base, j.entry])).toEqual(
-      [0, 1, 2, 3].map((k) => [`84_${k}`, '84', { state: 'PENDING', reason: 'Priority' }]),
+      [0, 1, 2, 3].map((k) => [`84_${k}`, '84', { state: 'PENDING', reason: 'Priority', name: 'rest-fixture' }]),
     );
   });
 

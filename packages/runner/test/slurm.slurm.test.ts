@@ -62,15 +62,12 @@ for (const { cluster, options } of TRANSPORTS)
           const { d, host, items } = await kit.setUp([grow], { memory: 300 });
           d.launch(items);
           const id = items[0]!.instanceId;
-          // Who reports depends on a race. Usually the worker outlives its command and reports the
-          // kill by signal itself: UNKNOWN_ERROR, which the server keeps (KNOWN GAP: the worker has to
-          // learn of the OOM kill, from its cgroup, to make that a RESOURCE_ERROR). When the worker
-          // does not get to report, the distributor reports Slurm's OUT_OF_MEMORY: RESOURCE_ERROR.
-          // (One full run of this file ended otherwise than UNKNOWN_ERROR here; the end was not
-          // captured and 10 runs since did not repeat it: the message now shows the history.)
+          // Whoever reports, it is a resource error: the worker, which outlives its command, sees the
+          // cgroup's OOM-kill count go up; or, when the worker does not get to report, the
+          // distributor reads Slurm's OUT_OF_MEMORY.
           const end = await kit.ended(id);
           const h = await kit.history(host.workflowId, id);
-          expect(['UNKNOWN_ERROR', 'RESOURCE_ERROR'], h.join(' → ')).toContain(end);
+          expect(end, h.join(' → ')).toBe('RESOURCE_ERROR');
           const { distributorId } = await kit.api.get<{ distributorId: string }>(`/task-instances/${id}`);
           const acct = await waitFor(
             `sacct to show job ${distributorId} ended`,
@@ -175,6 +172,52 @@ for (const { cluster, options } of TRANSPORTS)
           const arrays = [...new Set(ids.map((i) => i.split('_')[0]))];
           expect(arrays).toHaveLength(3);
           expect(ids.map((i) => i.split('_')[1])).toEqual(['0', '1', '2', '3', '0', '1', '2', '3', '0', '1']);
+        },
+      );
+
+      it(
+        "terminate() of instances another runner started cancels their jobs only when Slurm's job name is Jobmon's for them",
+        { timeout: 2 * kit.timeoutMs },
+        async () => {
+          const { d, host, items } = await kit.setUp(['exec sleep 300', 'exec sleep 300']);
+          const [a, b] = items.map((i) => i.instanceId) as [number, number];
+          d.launch([items[0]!]);
+          const ja = await waitFor(`instance ${a}'s job id`, async () => {
+            const r = await kit.api.get<{ distributorId: string | null }>(`/task-instances/${a}`);
+            return r.distributorId ?? undefined;
+          });
+          // Instance b's record names a job that is not Jobmon's for it: someone else's job.
+          const other = spawnSync(
+            'sbatch',
+            ['--parsable', '-p', 'debug', '--job-name=not-jobmon', '-o', '/dev/null', '--wrap=sleep 300'],
+            { encoding: 'utf8' },
+          ).stdout.trim();
+          expect(other).toMatch(/^\d+$/);
+          const squeue = (j: string) =>
+            spawnSync('squeue', ['-h', '-o', '%i', '-j', j], { encoding: 'utf8' }).stdout.trim();
+          try {
+            await kit.api.post('/task-instances/transitions', {
+              items: [
+                { id: b, to: 'INSTANTIATED' },
+                { id: b, to: 'LAUNCHED', distributorId: other },
+              ],
+            });
+            // A second distributor, as a new runner has after a resume: it started neither.
+            const fresh = createSlurmDistributor({
+              host,
+              cluster: { name: cluster, type: 'slurm', options: { pollMs: 500, ...options }, queues: [] },
+            });
+            await fresh.terminate([a, b]);
+            expect(await kit.ended(a)).toBe('ERROR_FATAL');
+            expect((await kit.history(host.workflowId, a)).slice(-2)).toEqual(['KILL_SELF', 'ERROR_FATAL']);
+            await waitFor(`job ${ja} to leave the queue`, () => squeue(ja) === '', 30_000, 200);
+            // The job that is not Jobmon's for b runs on, and b is left as it was.
+            expect(squeue(other)).toBe(other);
+            expect((await kit.api.get<{ status: string }>(`/task-instances/${b}`)).status).toBe('LAUNCHED');
+            await fresh.stop();
+          } finally {
+            spawnSync('scancel', [other]);
+          }
         },
       );
 

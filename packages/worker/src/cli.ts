@@ -1,11 +1,11 @@
-// `jobmon-worker --instance-id N [--url URL] [--log-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS]`
+// `jobmon-worker --instance-id N [--url URL] [--log-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS] [--under slurm]`
 // Arguments are parsed by hand to keep the worker's start-up small.
 
 import { DEFAULT_LOG_CAP_BYTES } from './capped-log.js';
 import { runWorker } from './worker.js';
 
 const USAGE =
-  'usage: jobmon-worker --instance-id N [--url URL] [--log-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS]';
+  'usage: jobmon-worker --instance-id N [--url URL] [--log-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS] [--under slurm]';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -45,7 +45,14 @@ if (!url) {
   process.stderr.write(`jobmon-worker: no server: pass --url or set JOBMON_URL\n${USAGE}\n`);
   process.exit(2);
 }
+// Started by a cluster that reports deaths by its own signals (JOBMON_WORKER_UNDER=slurm).
+const under = arg('--under') ?? process.env['JOBMON_WORKER_UNDER'];
+if (under !== undefined && under !== '' && under !== 'slurm') {
+  process.stderr.write(`jobmon-worker: --under (JOBMON_WORKER_UNDER) must be 'slurm', got '${under}'\n${USAGE}\n`);
+  process.exit(2);
+}
 const code = await runWorker({
+  ...(under === 'slurm' ? { under } : {}),
   instanceId,
   url,
   logDir: arg('--log-dir') ?? process.env['JOBMON_LOG_DIR'] ?? process.cwd(),

@@ -3,6 +3,11 @@
 // files, heartbeats until it ends, reports DONE or the error with the exit code and output tails,
 // and obeys KILL_SELF (from a heartbeat answer, or SIGTERM/SIGINT to itself). Its import graph
 // is core's requester and node builtins only: no server code.
+//
+// Under Slurm (`under: 'slurm'`), a SIGTERM to the worker is Slurm's (a time limit, a scancel by
+// Jobmon or by someone else), and only Slurm's accounting knows which: the worker kills its
+// command but reports no end, and exits non-zero; the distributor reports from accounting. A
+// command killed by SIGKILL while the cgroup's OOM-kill count went up is RESOURCE_ERROR anywhere.
 
 import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -14,6 +19,7 @@ import {
   type SingleTransitionRequestT,
   type SingleTransitionResponseT,
 } from '@jobmon/core';
+import { oomKills, type CgroupPaths } from './oom.js';
 import { spawnGroup, type GroupHandle, type GroupResult } from './process-group.js';
 
 export interface WorkerOptions {
@@ -27,7 +33,16 @@ export interface WorkerOptions {
   /** Most bytes kept of the command's stdout, and of its stderr. */
   logCapBytes?: number;
   log?: (line: string) => void;
+  /** The cluster that started it, when that cluster reports deaths by its signals (`slurm`). */
+  under?: 'slurm';
+  /** Where to read the OOM-kill count (tests); default: this process's own memory cgroup. */
+  cgroup?: CgroupPaths;
+  /** Under Slurm: how long a command dead by SIGTERM waits for Slurm's SIGTERM to the worker too. */
+  signalWaitMs?: number;
 }
+
+/** Exit code of a worker that leaves the verdict to its cluster: 128 + the signal's number. */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGKILL: 137, SIGTERM: 143 };
 
 const safe = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
 
@@ -84,6 +99,10 @@ async function work(
     stderrPath: join(opts.logDir, `instance.${opts.instanceId}.err`),
   };
   const toldToStop = async (sig: NodeJS.Signals) => {
+    if (opts.under === 'slurm') {
+      log(`not running: received ${sig} before the command started; Slurm's accounting has the verdict`);
+      return SIGNAL_EXIT[sig] ?? 1;
+    }
     // Best effort and bounded: whatever the server recorded, no command of ours runs.
     await createApiClient(new Requester(opts.url, { retries: 2, timeoutMs: 5_000 }))
       .transitionInstance({
@@ -131,6 +150,7 @@ async function work(
   const base = join(opts.logDir, `${safe(started.name ?? 'task')}.${opts.instanceId}`);
   const stdoutPath = `${base}.out`;
   const stderrPath = `${base}.err`;
+  const oomBefore = oomKills(opts.cgroup);
   const group: GroupHandle = spawnGroup({
     command: started.command,
     stdoutPath,
@@ -150,13 +170,20 @@ async function work(
   }
 
   let killReason: string | undefined;
+  /** A signal to the worker itself (not a KILL_SELF from the server). */
+  let signalled: NodeJS.Signals | undefined;
+  let heardSignal: (() => void) | undefined;
   const stop = (reason: string) => {
     if (killReason !== undefined) return;
     killReason = reason;
     group.kill('SIGTERM');
     setTimeout(() => group.kill('SIGKILL'), opts.killGraceMs).unref();
   };
-  const onSignal = (sig: NodeJS.Signals) => stop(`the worker received ${sig}`);
+  const onSignal = (sig: NodeJS.Signals) => {
+    signalled ??= sig;
+    heardSignal?.();
+    stop(`the worker received ${sig}`);
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
@@ -176,10 +203,34 @@ async function work(
   let result: GroupResult;
   try {
     result = await group.done;
+    clearInterval(beat);
+    // Under Slurm, a command dead by SIGTERM was most likely signalled by Slurm with the whole
+    // job (a time limit, a scancel), and the worker's own SIGTERM is on its way: wait for it briefly.
+    if (opts.under === 'slurm' && signalled === undefined && killReason === undefined && result.signal === 'SIGTERM') {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, opts.signalWaitMs ?? 3_000);
+        heardSignal = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+    }
   } finally {
     clearInterval(beat);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+  }
+  // Killed for memory: SIGKILL (or a shell's 137 for a child it ran) while the OOM killer struck.
+  const oomAfter = result.signal === 'SIGKILL' || result.exitCode === 137 ? oomKills(opts.cgroup) : undefined;
+  const oomKilled = oomAfter !== undefined && oomAfter > (oomBefore ?? 0);
+  if (opts.under === 'slurm' && signalled !== undefined) {
+    // Slurm's signal (time limit, scancel): accounting says which, and the distributor reports it.
+    log(`the command was stopped (the worker received ${signalled}); Slurm's accounting has the verdict`);
+    return SIGNAL_EXIT[signalled] ?? 1;
+  }
+  if (opts.under === 'slurm' && killReason === undefined && result.signal === 'SIGKILL' && oomAfter === undefined) {
+    log('the command was killed by SIGKILL and the OOM-kill count cannot be read; Slurm accounting has the verdict');
+    return SIGNAL_EXIT.SIGKILL!;
   }
   const measured = {
     wallTimeMs: result.wallTimeMs,
@@ -199,6 +250,14 @@ async function work(
       exitCode: 127,
       ...measured,
       errorMessage: `could not start the command: ${result.spawnError}`,
+    };
+  } else if (oomKilled) {
+    outcome = {
+      to: 'RESOURCE_ERROR',
+      via: ['RUNNING'],
+      ...measured,
+      ...(result.exitCode === null ? {} : { exitCode: result.exitCode }),
+      errorMessage: "killed for memory (the job's cgroup OOM-killed it)",
     };
   } else if (result.exitCode === 0) {
     outcome = { to: 'DONE', via: ['RUNNING'], exitCode: 0, ...measured };

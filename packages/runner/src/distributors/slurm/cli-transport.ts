@@ -122,13 +122,19 @@ export class CliTransport implements SlurmTransport {
     const out = new Map<JobId, QueueEntry>();
     if (jobIds.length === 0) return out;
     this.calls.queue++;
-    const r = await runCommand('squeue', ['--noheader', '--array', '--format=%i|%T|%r', `--jobs=${jobIds.join(',')}`]);
+    const r = await runCommand('squeue', [
+      '--noheader',
+      '--array',
+      '--format=%i|%T|%r|%j',
+      `--jobs=${jobIds.join(',')}`,
+    ]);
     // None of the ids is known any more: squeue says so and exits 1.
     if (r.code === 1 && /Invalid job id specified/i.test(r.stderr)) return out;
     if (r.code !== 0) throw new Error(describeFailure('squeue', r));
     for (const line of r.stdout.split('\n')) {
-      const [id, state, reason] = line.trim().split('|');
-      if (id && state) out.set(id, { state, ...(reason ? { reason } : {}) });
+      const [id, state, reason, ...name] = line.trim().split('|');
+      if (id && state)
+        out.set(id, { state, ...(reason ? { reason } : {}), ...(name.length > 0 ? { name: name.join('|') } : {}) });
     }
     return out;
   }

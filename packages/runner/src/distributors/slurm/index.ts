@@ -25,7 +25,7 @@ import { CliTransport } from './cli-transport.js';
 import { RestTransport } from './rest/index.js';
 import { outcomeOf, type Outcome } from './states.js';
 import { arraySpec, checkPartition, jobSpec, type SubmitSettings } from './submit.js';
-import type { ClusterFacts, JobId, JobSpec, SlurmTransport } from './transport.js';
+import type { AccountingRecord, ClusterFacts, JobId, JobSpec, SlurmTransport } from './transport.js';
 
 const WORKER_BIN = createRequire(import.meta.url).resolve('@jobmon/worker/bin/jobmon-worker.js');
 
@@ -403,7 +403,7 @@ export class SlurmDistributor implements Distributor {
       if (!job) continue;
       job.leftAt ??= now;
       const rec = records.get(jobId);
-      let outcome = rec && outcomeOf(jobId, rec.state, rec.exitCode, this.killed.has(job.instanceId));
+      let outcome = rec && outcomeOf(jobId, rec.state, rec.exitCode, this.killed.has(job.instanceId), rec.cancelledBy);
       if (!outcome) {
         if (now - job.leftAt < this.options.accountingWaitMs) continue; // accounting lags: wait
         outcome = {
@@ -411,7 +411,7 @@ export class SlurmDistributor implements Distributor {
           errorMessage: `Slurm job ${jobId} left the queue, and accounting gave no final state within ${this.options.accountingWaitMs} ms (${rec ? `last: ${rec.state}` : 'no record'})`,
         };
       }
-      await this.finish(job, outcome).catch((e: Error) =>
+      await this.finish(job, outcome, rec).catch((e: Error) =>
         process.stderr.write(
           `jobmon slurm distributor (${this.cluster}): job ${jobId} ended, not yet recorded: ${e.message}\n`,
         ),
@@ -436,14 +436,14 @@ export class SlurmDistributor implements Distributor {
 
   /** The job is over: report its outcome unless the worker already reported an end; stop following it.
    *  If the server cannot be read, the job stays followed and the next poll tries again. */
-  private async finish(job: Job, outcome: Outcome): Promise<void> {
+  private async finish(job: Job, outcome: Outcome, rec?: AccountingRecord): Promise<void> {
     const { host } = this.opts;
     const { status } = await host.requester.get<{ status: TaskInstanceStatus }>(`/task-instances/${job.instanceId}`);
-    // The worker reported the end, unless it could not (it was killed, or never started): then
-    // Slurm's word is the outcome. (A command the memory limit killed while its worker lived is
-    // reported by the worker, as a kill by signal: UNKNOWN_ERROR, not RESOURCE_ERROR; the server
-    // keeps the first end.)
-    if (!isInstanceEnd(status)) await host.report({ id: job.instanceId, ...outcome });
+    // The worker reported the end (DONE, ERROR, a kill for memory it saw in its cgroup), unless it
+    // could not or should not: killed, never started, or stopped by Slurm's signal (a time limit,
+    // a cancel), which under Slurm it leaves to accounting. Then Slurm's word is the outcome, with
+    // the job's usage from accounting.
+    if (!isInstanceEnd(status)) await host.report({ id: job.instanceId, ...outcome, ...usageOf(rec) });
     this.jobs.delete(job.jobId);
     this.jobOf.delete(job.instanceId);
     if (--job.submission.unfinished === 0) this.submissions.delete(job.submission);
@@ -485,6 +485,12 @@ export class SlurmDistributor implements Distributor {
     }
     // Submissions in progress cancel their own job once sbatch answers.
     await Promise.all(instanceIds.map((id) => this.starting.get(id)));
+    // Instances this runner did not start (another runner's, e.g. a dead run's on resume).
+    const foreign = instanceIds.filter((id) => !this.jobOf.has(id));
+    if (foreign.length > 0)
+      await this.adopt(foreign).catch((e: Error) =>
+        process.stderr.write(`jobmon slurm (${this.cluster}): cannot look up jobs to cancel: ${e.message}\n`),
+      );
     const jobs = instanceIds.flatMap((id) => {
       const j = this.jobOf.get(id);
       return j ? [j] : [];
@@ -504,6 +510,54 @@ export class SlurmDistributor implements Distributor {
     }
   }
 
+  /**
+   * Follow the jobs of instances another runner started, so they can be cancelled and their ends
+   * reported: only a job the database names for the instance (its distributor id) that Slurm's
+   * queue shows under Jobmon's name for it — `jobmon-<instance>-…`, or for an array element
+   * (`123_4`), the name of the array's first instance, which the database shows as an element of
+   * the same array in the same run. Anything else is left alone.
+   */
+  private async adopt(instanceIds: number[]): Promise<void> {
+    type Detail = { status: TaskInstanceStatus; distributorId: string | null; workflowRunId: number };
+    const detail = (id: number) => this.opts.host.requester.get<Detail>(`/task-instances/${id}`).catch(() => undefined);
+    const wanted = new Map<string, { id: number; d: Detail }>();
+    for (const id of instanceIds) {
+      const d = await detail(id);
+      const jobId = d?.distributorId;
+      if (!d || isInstanceEnd(d.status) || !jobId || !/^\d+(_\d+)?$/.test(jobId) || this.jobs.has(jobId)) continue;
+      wanted.set(jobId, { id, d });
+    }
+    if (wanted.size === 0) return;
+    const queued = await this.transport.queue([...new Set([...wanted.keys()].map((j) => j.split('_')[0]!))]);
+    for (const [jobId, { id, d }] of wanted) {
+      const name = queued.get(jobId)?.name;
+      const first = name === undefined ? undefined : /^jobmon-(\d+)-/.exec(name)?.[1];
+      if (first === undefined) continue; // not in the queue, or not a Jobmon job name
+      let ours = Number(first) === id;
+      if (!ours && jobId.includes('_')) {
+        const f = await detail(Number(first));
+        ours =
+          f !== undefined &&
+          f.workflowRunId === d.workflowRunId &&
+          (f.distributorId ?? '').startsWith(`${jobId.split('_')[0]}_`);
+      }
+      if (!ours) {
+        process.stderr.write(
+          `jobmon slurm (${this.cluster}): not cancelling Slurm job ${jobId} for instance ${id}: its name '${name}' is not Jobmon's for it\n`,
+        );
+        continue;
+      }
+      let resolve!: () => void;
+      const ended = new Promise<void>((r) => (resolve = r));
+      const submission: Submission = { id: jobId.split('_')[0]!, template: undefined, throttle: 1, unfinished: 1 };
+      const reportBy = Date.now() + this.opts.host.instanceReportByMs;
+      const job: Job = { jobId, instanceId: id, submission, reportBy, ended, resolve };
+      this.jobs.set(jobId, job);
+      this.jobOf.set(id, job);
+    }
+    this.ensurePolling();
+  }
+
   async stop(): Promise<void> {
     await this.terminate([...new Set([...this.starting.keys(), ...this.jobOf.keys()])]);
   }
@@ -521,6 +575,20 @@ function restTransport(cluster: string, o: SlurmOptions): RestTransport {
       { cluster, option: 'restTokenFile' },
     );
   return new RestTransport({ url, user: o.restUser, token: token.replace(/^SLURM_JWT=/, '') });
+}
+
+/** What accounting says the job used, as an instance's fields: MaxRSS, elapsed time, node. */
+export function usageOf(rec: AccountingRecord | undefined): {
+  peakMemoryBytes?: number;
+  wallTimeMs?: number;
+  nodeName?: string;
+} {
+  if (!rec) return {};
+  return {
+    ...(rec.maxRssBytes !== undefined ? { peakMemoryBytes: rec.maxRssBytes } : {}),
+    ...(rec.elapsedSeconds !== undefined ? { wallTimeMs: Math.round(rec.elapsedSeconds * 1000) } : {}),
+    ...(rec.nodes !== undefined ? { nodeName: rec.nodes.slice(0, 255) } : {}),
+  };
 }
 
 export function createSlurmDistributor(opts: DistributorFactoryOptions): Distributor {

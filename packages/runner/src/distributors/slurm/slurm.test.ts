@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { LaunchItem } from '../contract.js';
-import { slurmOptions } from './index.js';
+import { slurmOptions, usageOf } from './index.js';
 import { outcomeOf } from './states.js';
 import { parseDuration, parsePartitions, parseSacct, parseSize, sbatchArgs, scriptWithEnv } from './cli-transport.js';
 import { arraySpec, checkPartition, jobSpec, partitionFor, slurmMinutes, type SubmitSettings } from './submit.js';
@@ -30,6 +30,8 @@ const settings: SubmitSettings = {
 describe('slurm job spec and sbatch', () => {
   it('maps queue → partition, cores → --cpus-per-task, memory MiB → --mem, runtime s → --time minutes', () => {
     const spec = jobSpec(item(), { JOBMON_URL: 'http://h:1' }, settings);
+    // The worker runs under Slurm: it leaves Slurm's signals to accounting.
+    expect(spec.env).toEqual({ JOBMON_URL: 'http://h:1', JOBMON_WORKER_UNDER: 'slurm' });
     expect(sbatchArgs(spec)).toEqual([
       '--parsable',
       '--job-name=jobmon-7-fit_it_s_1',
@@ -87,7 +89,7 @@ describe('slurm job arrays', () => {
     expect(spec.array).toEqual({ size: 3, throttle: 2 });
     expect(spec.name).toBe('jobmon-7-array-fit_it_s_1');
     expect(spec.output).toBe("/logs/o'k/slurm.%A_%a.log");
-    expect(spec.env).toEqual({ JOBMON_URL: 'http://h:1' });
+    expect(spec.env).toEqual({ JOBMON_URL: 'http://h:1', JOBMON_WORKER_UNDER: 'slurm' });
     expect(sbatchArgs(spec)).toContain('--array=0-2%2');
     expect(arraySpec(first, items, Infinity).array).toEqual({ size: 3 });
     // Each element, in a real shell, execs the worker for its own instance.
@@ -211,13 +213,50 @@ describe('Slurm states → outcomes', () => {
     expect(outcomeOf('9', 'OUT_OF_MEMORY', '0:125', false)?.to).toBe('RESOURCE_ERROR');
     expect(outcomeOf('9', 'TIMEOUT', '0:0', false)?.to).toBe('RESOURCE_ERROR');
     expect(outcomeOf('9', 'COMPLETED', '0:0', false)?.to).toBe('UNKNOWN_ERROR');
-    expect(outcomeOf('9', 'FAILED', '1:0', false)).toEqual({
-      to: 'UNKNOWN_ERROR',
-      errorMessage: 'Slurm job 9 ended FAILED (exit code 1:0)',
-    });
-    expect(outcomeOf('9', 'NODE_FAIL', '0:0', false)?.to).toBe('UNKNOWN_ERROR');
     expect(outcomeOf('9', 'CANCELLED', '0:15', false)?.errorMessage).toMatch(/cancelled outside Jobmon/);
+    expect(outcomeOf('9', 'CANCELLED', '0:15', false, 1234)?.errorMessage).toBe(
+      'Slurm job 9 ended CANCELLED (exit code 0:15): cancelled outside Jobmon (by uid 1234)',
+    );
     expect(outcomeOf('9', 'CANCELLED', '0:15', true)).toMatchObject({ to: 'ERROR_FATAL', via: ['KILL_SELF'] });
     expect(outcomeOf('9', 'OUT_OF_MEMORY', '0:125', true)?.to).toBe('RESOURCE_ERROR');
+    expect(outcomeOf('9', 'TIMEOUT', '0:15', true)?.to).toBe('RESOURCE_ERROR');
+  });
+
+  it('FAILED with an exit code is an application error carrying that code; FAILED by a signal is infrastructure', () => {
+    expect(outcomeOf('9', 'FAILED', '3:0', false)).toEqual({
+      to: 'ERROR',
+      via: ['RUNNING'],
+      exitCode: 3,
+      errorMessage: 'Slurm job 9 ended FAILED (exit code 3:0): the job exited with code 3',
+    });
+    expect(outcomeOf('9', 'FAILED', '0:9', false)).toEqual({
+      to: 'UNKNOWN_ERROR',
+      errorMessage: 'Slurm job 9 ended FAILED (exit code 0:9): killed by signal 9',
+    });
+    expect(outcomeOf('9', 'FAILED', '', false)?.to).toBe('UNKNOWN_ERROR');
+  });
+
+  it('node failures, boot failures and preemption are infrastructure errors, each saying why', () => {
+    expect(outcomeOf('9', 'NODE_FAIL', '0:0', false)).toEqual({
+      to: 'UNKNOWN_ERROR',
+      errorMessage: 'Slurm job 9 ended NODE_FAIL (exit code 0:0): its node failed',
+    });
+    expect(outcomeOf('9', 'BOOT_FAIL', '0:0', false)?.errorMessage).toMatch(/: its node failed to boot$/);
+    expect(outcomeOf('9', 'PREEMPTED', '0:15', false)?.errorMessage).toMatch(/: it was preempted$/);
+    for (const s of ['NODE_FAIL', 'BOOT_FAIL', 'PREEMPTED', 'DEADLINE', 'REVOKED'])
+      expect(outcomeOf('9', s, '0:0', false)?.to, s).toBe('UNKNOWN_ERROR');
+  });
+});
+
+describe("a job's usage from accounting, as an instance's fields", () => {
+  it('MaxRSS → peakMemoryBytes, elapsed → wallTimeMs, nodes → nodeName; what accounting lacks is left out', () => {
+    const [rec] = [
+      ...parseSacct(
+        '41|TIMEOUT|0:15|None||00:01:01|00:00.2|vm\n41.batch|CANCELLED|0:15||69744K|00:01:01|00:00.2|vm\n',
+      ).values(),
+    ];
+    expect(usageOf(rec)).toEqual({ peakMemoryBytes: 69744 * 1024, wallTimeMs: 61_000, nodeName: 'vm' });
+    expect(usageOf({ jobId: '1', state: 'FAILED', exitCode: '1:0' })).toEqual({});
+    expect(usageOf(undefined)).toEqual({});
   });
 });

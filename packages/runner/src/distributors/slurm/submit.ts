@@ -1,7 +1,8 @@
 // What one task instance (or one array of them) becomes in Slurm: a JobSpec. Resources map to
 // Slurm's options: queue → partition (unless the cluster's `partition` option names one), cores →
 // cpus per task, memory (MiB) → memory, runtime (s) → time limit in whole minutes (rounded up).
-// The job runs jobmon-worker, which starts the command, heartbeats and reports the outcome.
+// The job runs jobmon-worker (JOBMON_WORKER_UNDER=slurm), which starts the command, heartbeats and
+// reports the outcome, except a stop by Slurm's signal, which the distributor reports from accounting.
 
 import { dirname, join } from 'node:path';
 import { safeName, type LaunchItem } from '../contract.js';
@@ -60,7 +61,11 @@ export function jobSpec(
     output: join(s.logDir, 'slurm.%j.log'),
     cwd: s.logDir,
     exportEnv: s.exportEnv,
-    env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+    env: {
+      ...Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+      // The worker leaves Slurm's signals (a time limit, a cancel) to accounting: see worker.ts.
+      JOBMON_WORKER_UNDER: 'slurm',
+    },
     script: `#!/bin/sh\nexec ${[s.node, s.workerBin, '--instance-id', String(item.instanceId), '--log-dir', s.logDir].map(shellQuote).join(' ')}\n`,
   };
   if (s.account !== undefined) spec.account = s.account;

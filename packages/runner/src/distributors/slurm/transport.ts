@@ -43,6 +43,8 @@ export interface QueueEntry {
   state: string;
   /** Slurm's reason (pending) or node list (running), for messages. */
   reason?: string;
+  /** The job's name (`jobmon-<instance>-…`): who may cancel it checks it is Jobmon's. */
+  name?: string;
 }
 
 /** One job's accounting record (sacct / slurmdbd). */

@@ -85,7 +85,8 @@ export const v0_0_38: RestAdapter = {
       const arrayJob = r.optInt(o['array_job_id'], `${p}.array_job_id`) ?? 0;
       const task = r.intOrNull(o['array_task_id'] ?? null, `${p}.array_task_id`);
       const reason = r.optStr(o['state_reason'], `${p}.state_reason`);
-      const entry = { state, ...(reason && reason !== 'None' ? { reason } : {}) };
+      const name = r.optStr(o['name'], `${p}.name`);
+      const entry = { state, ...(reason && reason !== 'None' ? { reason } : {}), ...(name ? { name } : {}) };
       const exitCode = isFinalState(state) ? waitStatusToExitCode(r.int(o['exit_code'], `${p}.exit_code`)) : undefined;
       const add = (key: JobId, base: JobId) =>
         out.push({ key, base, entry, ...(exitCode !== undefined ? { exitCode } : {}) });
