@@ -15,6 +15,7 @@ import {
   type SingleTransitionResponseT,
 } from '@jobmon/core';
 import { spawnGroup, type GroupHandle, type GroupResult } from './process-group.js';
+import { mark, writeTiming } from './startup-timing.js';
 
 export interface WorkerOptions {
   instanceId: number;
@@ -99,10 +100,13 @@ async function work(
     return 0;
   };
   try {
+    mark('runningSent');
     started = await createApiClient(requester.with({ signal: beforeStart })).transitionInstance({
       id,
       body: { to: 'RUNNING', nodeName: hostname(), pgid: process.pid, nextReportMs, ...pending },
     });
+    mark('runningAnswered');
+    writeTiming({ instanceId: id });
   } catch (e) {
     const sig = stopSignal();
     if (sig !== undefined) return toldToStop(sig);
