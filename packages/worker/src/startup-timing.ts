@@ -22,6 +22,7 @@ function processStart(): number | undefined {
     const stat = readFileSync('/proc/self/stat', 'utf8');
     // Fields after the command name (which may hold spaces), which ends at the last ')'.
     const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    // In clock ticks since boot; USER_HZ is 100 on Linux (what node cannot ask sysconf for).
     const uptimeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
     const now = Date.now();
     return now - (uptimeS - startTicks / 100) * 1000;
