@@ -59,7 +59,13 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@jobmon/*/**', '!@jobmon/core/wire-check', '!@jobmon/core/system-log'],
+              group: [
+                '@jobmon/*/**',
+                '!@jobmon/core/wire-check',
+                '!@jobmon/core/system-log',
+                '!@jobmon/core/requester',
+                '!@jobmon/core/errors',
+              ],
               message: "Import another package as '@jobmon/<pkg>' or a subpath its package.json exports.",
             },
             {

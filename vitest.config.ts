@@ -11,6 +11,8 @@ export default defineConfig({
     alias: {
       '@jobmon/core/wire-check': fileURLToPath(new URL('./packages/core/src/wire-check.ts', import.meta.url)),
       '@jobmon/core/system-log': fileURLToPath(new URL('./packages/core/src/system-log.ts', import.meta.url)),
+      '@jobmon/core/requester': fileURLToPath(new URL('./packages/core/src/requester.ts', import.meta.url)),
+      '@jobmon/core/errors': fileURLToPath(new URL('./packages/core/src/errors.ts', import.meta.url)),
       '@jobmon/core': src('core'),
       '@jobmon/server': src('server'),
       '@jobmon/client': src('client'),

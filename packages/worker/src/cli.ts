@@ -1,8 +1,12 @@
 // `jobmon-worker --instance-id N [--url URL] [--log-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS] [--under slurm]`
 // Arguments are parsed by hand to keep the worker's start-up small.
 
+// First: its mark of when module loading started is taken before the other modules load.
+import { mark } from './startup-timing.js';
 import { DEFAULT_LOG_CAP_BYTES } from './capped-log.js';
 import { runWorker } from './worker.js';
+
+mark('modulesLoaded');
 
 const USAGE =
   'usage: jobmon-worker --instance-id N [--url URL] [--log-dir DIR] [--heartbeat-ms MS] [--kill-grace-ms MS] [--under slurm]';

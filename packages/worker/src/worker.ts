@@ -12,15 +12,15 @@
 import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import {
-  IllegalTransitionError,
-  Requester,
-  createApiClient,
-  type SingleTransitionRequestT,
-  type SingleTransitionResponseT,
-} from '@jobmon/core';
+// Core's requester and errors by their own entry points, not '@jobmon/core': its index loads the
+// route table and every wire schema (typebox, some 200 modules), which was half the worker's
+// start-up (bench/worker-startup.md). Types only from the index.
+import type { SingleTransitionRequestT, SingleTransitionResponseT, TaskInstanceStatus } from '@jobmon/core';
+import { IllegalTransitionError } from '@jobmon/core/errors';
+import { Requester } from '@jobmon/core/requester';
 import { oomKills, type CgroupPaths } from './oom.js';
 import { spawnGroup, type GroupHandle, type GroupResult } from './process-group.js';
+import { mark, writeTiming } from './startup-timing.js';
 
 export interface WorkerOptions {
   instanceId: number;
@@ -43,6 +43,25 @@ export interface WorkerOptions {
 
 /** Exit code of a worker that leaves the verdict to its cluster: 128 + the signal's number. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGKILL: 137, SIGTERM: 143 };
+
+/** The worker's two routes: the same as ROUTES.transitionInstance and ROUTES.instanceHeartbeat of
+ *  core's api.ts, which a test holds them to. */
+export const WORKER_ROUTES = {
+  transition: { method: 'POST', path: '/task-instances/:id/transition' },
+  heartbeat: { method: 'POST', path: '/task-instances/:id/heartbeat' },
+} as const;
+
+/** The calls of one instance's worker, through `requester`. */
+function instanceCalls(requester: Requester, id: number) {
+  const path = (p: string) => p.replace(':id', String(id));
+  const { transition, heartbeat } = WORKER_ROUTES;
+  return {
+    transition: (body: SingleTransitionRequestT) =>
+      requester.request<SingleTransitionResponseT>(transition.method, path(transition.path), body),
+    heartbeat: (body: { nextReportMs: number }) =>
+      requester.request<{ status: TaskInstanceStatus }>(heartbeat.method, path(heartbeat.path), body),
+  };
+}
 
 const safe = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
 
@@ -88,9 +107,9 @@ async function work(
 ): Promise<number> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`jobmon-worker[${opts.instanceId}]: ${l}\n`));
   const requester = new Requester(opts.url);
-  const api = createApiClient(requester);
   const id = opts.instanceId;
-  const transition = (body: SingleTransitionRequestT) => api.transitionInstance({ id, body });
+  const api = instanceCalls(requester, id);
+  const transition = api.transition;
   const nextReportMs = Math.round(opts.heartbeatMs * (opts.reportByFactor ?? 3.1));
 
   let started: SingleTransitionResponseT;
@@ -104,24 +123,27 @@ async function work(
       return SIGNAL_EXIT[sig] ?? 1;
     }
     // Best effort and bounded: whatever the server recorded, no command of ours runs.
-    await createApiClient(new Requester(opts.url, { retries: 2, timeoutMs: 5_000 }))
-      .transitionInstance({
-        id,
-        body: {
-          to: 'ERROR_FATAL',
-          via: ['KILL_SELF'],
-          errorMessage: `told to stop before it started (the worker received ${sig})`,
-        },
+    await instanceCalls(new Requester(opts.url, { retries: 2, timeoutMs: 5_000 }), id)
+      .transition({
+        to: 'ERROR_FATAL',
+        via: ['KILL_SELF'],
+        errorMessage: `told to stop before it started (the worker received ${sig})`,
       })
       .catch(() => undefined);
     log(`not running: received ${sig} before the command started`);
     return 0;
   };
   try {
-    started = await createApiClient(requester.with({ signal: beforeStart })).transitionInstance({
-      id,
-      body: { to: 'RUNNING', nodeName: hostname(), pgid: process.pid, nextReportMs, ...pending },
+    mark('runningSent');
+    started = await instanceCalls(requester.with({ signal: beforeStart }), id).transition({
+      to: 'RUNNING',
+      nodeName: hostname(),
+      pgid: process.pid,
+      nextReportMs,
+      ...pending,
     });
+    mark('runningAnswered');
+    writeTiming({ instanceId: id });
   } catch (e) {
     const sig = stopSignal();
     if (sig !== undefined) return toldToStop(sig);
@@ -189,7 +211,7 @@ async function work(
 
   const beat = setInterval(() => {
     api
-      .instanceHeartbeat({ id, body: { nextReportMs } })
+      .heartbeat({ nextReportMs })
       .then((r) => {
         if (r.status === 'KILL_SELF') stop('told to stop (KILL_SELF)');
         // Given up on while we were unreachable or paused (e.g. its run ended): another attempt may
