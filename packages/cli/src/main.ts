@@ -11,6 +11,8 @@ import { registerServer } from './commands/server.js';
 import { registerWorkflowList } from './commands/workflow-list.js';
 import { registerWorkflowStatus } from './commands/workflow-status.js';
 import { registerWorkflowStop } from './commands/workflow-stop.js';
+import { registerWorkflowResume } from './commands/workflow-resume.js';
+import { DetachFailed } from './detach.js';
 import { printable } from './text.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -45,6 +47,7 @@ const workflow = program.command('workflow').description('inspect and control wo
 registerWorkflowList(workflow);
 registerWorkflowStatus(workflow);
 registerWorkflowStop(workflow);
+registerWorkflowResume(workflow);
 const cluster = program.command('cluster').description('add, list and show clusters and their queues');
 registerClusterAdd(cluster);
 registerClusterList(cluster);
@@ -56,6 +59,9 @@ try {
   if (e instanceof CommanderError) {
     // commander has said what was wrong; --help and --version end with 0, the rest is usage.
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (e instanceof DetachFailed) {
+    process.stderr.write(`jobmon: ${printable(e.message)}\n`);
+    process.exitCode = e.exitCode;
   } else if (e instanceof JobmonError) {
     process.stderr.write(`jobmon: ${printable(e.message)}\n`);
     process.exitCode = exitCodeOf(e);

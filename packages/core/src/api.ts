@@ -55,6 +55,13 @@ export const ROUTES = {
     query: wire.WorkflowTasksQuery,
     response: wire.WorkflowTasksResponse,
   },
+  getWorkflowDag: {
+    method: 'GET',
+    path: '/workflows/:id/dag',
+    params: wire.IdParams,
+    query: wire.WorkflowDagQuery,
+    response: wire.WorkflowDagResponse,
+  },
   getWorkflowErrors: {
     method: 'GET',
     path: '/workflows/:id/errors',
@@ -96,6 +103,13 @@ export const ROUTES = {
     params: wire.IdParams,
     body: wire.EdgesRequest,
     response: wire.EdgesResponse,
+  },
+  rebindRun: {
+    method: 'POST',
+    path: '/workflow-runs/:id/rebind',
+    params: wire.IdParams,
+    body: wire.RebindRequest,
+    response: wire.RebindResponse,
   },
   setRunStatus: {
     method: 'PUT',

@@ -337,7 +337,8 @@ CREATE TABLE public.workflow_run (
     status_at bigint NOT NULL,
     heartbeat_at bigint NOT NULL,
     report_by bigint NOT NULL,
-    process_start text
+    process_start text,
+    cwd text
 );
 
 CREATE SEQUENCE public.workflow_run_id_seq
@@ -490,6 +491,8 @@ CREATE INDEX task_instance_run_status_ix ON public.task_instance USING btree (wo
 CREATE INDEX task_instance_status_report_ix ON public.task_instance USING btree (status, report_by);
 
 CREATE INDEX task_instance_task_ix ON public.task_instance USING btree (task_id);
+
+CREATE INDEX task_workflow_id_ix ON public.task USING btree (workflow_id, id);
 
 CREATE INDEX task_workflow_status_ix ON public.task USING btree (workflow_id, status);
 

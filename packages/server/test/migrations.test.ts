@@ -40,12 +40,13 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
     }
   });
 
-  it('from the previous migration with data: rows survive and the new columns have their defaults', async () => {
-    const previous = MIGRATION_NAMES[MIGRATION_NAMES.length - 2]!;
+  it('from an earlier migration with data: rows survive and the new columns have their defaults', async () => {
+    // The data below is written against the schema of 0005 (a cluster's `connection`, before 0006).
+    const previous = '0005-workflow-list' as const;
     const target = await fresh('mig-upgrade');
     const old = await openDb(target, { migrateTo: previous });
     try {
-      expect(await applied(old)).toEqual(MIGRATION_NAMES.slice(0, -1));
+      expect(await applied(old)).toEqual(MIGRATION_NAMES.slice(0, MIGRATION_NAMES.indexOf(previous) + 1));
       const k = old.kysely;
       // Written as a version at `previous` would have: plain SQL against that schema.
       await sql`insert into tool (id, name, created_at) values (1, 'my_model', 1000)`.execute(k);
@@ -79,9 +80,9 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
       expect(
         await k
           .selectFrom('workflow_run')
-          .select(['id', 'pid', 'heartbeat_at', 'report_by', 'process_start'])
+          .select(['id', 'pid', 'heartbeat_at', 'report_by', 'process_start', 'cwd'])
           .execute(),
-      ).toEqual([{ id: 1, pid: 4242, heartbeat_at: 1004, report_by: 99999, process_start: null }]);
+      ).toEqual([{ id: 1, pid: 4242, heartbeat_at: 1004, report_by: 99999, process_start: null, cwd: null }]);
       expect(await k.selectFrom('task_instance').select(['id', 'status', 'exit_code', 'cleanup']).execute()).toEqual([
         { id: 1, status: 'DONE', exit_code: 0, cleanup: null },
       ]);
@@ -94,6 +95,7 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
         { name: 'local', type: 'local', options: '{}' },
         { name: 'dummy', type: 'dummy', options: '{}' },
         { name: 'mine', type: 'local', options: '{"parallelism":2}' },
+        { name: 'slurm', type: 'slurm', options: '{}' },
       ]);
     } finally {
       await db.close();

@@ -4,6 +4,7 @@ import type { AppContext } from '../app.js';
 import { bindWorkflow, createRun } from '../services/bind.js';
 import { workflowDetail, workflowErrors, workflowTasks, taskInstances } from '../services/reports.js';
 import { requestResume } from '../services/runs.js';
+import { workflowDag } from '../services/takeover.js';
 import { listWorkflows } from '../services/workflow-list.js';
 import { route, type Api } from './types.js';
 
@@ -15,6 +16,9 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
     await workflowDetail(ctx.db, req.params.id);
     return { tasks: await workflowTasks(ctx.db, req.params.id, req.query.status, req.query.limit, req.query.offset) };
   });
+  route(api, ROUTES.getWorkflowDag, async (req) =>
+    workflowDag(ctx.db, req.params.id, req.query.after, req.query.limit),
+  );
   route(api, ROUTES.getWorkflowErrors, async (req) => {
     await workflowDetail(ctx.db, req.params.id);
     return { errors: await workflowErrors(ctx.db, req.params.id, !req.query.all, req.query.limit) };
