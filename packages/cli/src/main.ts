@@ -12,6 +12,7 @@ import { registerWorkflowList } from './commands/workflow-list.js';
 import { registerWorkflowStatus } from './commands/workflow-status.js';
 import { registerWorkflowStop } from './commands/workflow-stop.js';
 import { registerWorkflowResume } from './commands/workflow-resume.js';
+import { registerWorkflowConcurrency } from './commands/workflow-concurrency.js';
 import { DetachFailed } from './detach.js';
 import { printable } from './text.js';
 
@@ -48,6 +49,7 @@ registerWorkflowList(workflow);
 registerWorkflowStatus(workflow);
 registerWorkflowStop(workflow);
 registerWorkflowResume(workflow);
+registerWorkflowConcurrency(workflow);
 const cluster = program.command('cluster').description('add, list and show clusters and their queues');
 registerClusterAdd(cluster);
 registerClusterList(cluster);

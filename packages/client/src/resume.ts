@@ -175,6 +175,7 @@ export async function resumeWorkflowById(
       },
       clusterOf: (i) => dag.tasks[i]!.cluster,
       templateLimits: templates.map((t) => dag.templateConcurrency[t] ?? Infinity),
+      templateNames: templates,
       maxConcurrentlyRunning: dag.maxConcurrentlyRunning,
       logDir: conn.config.logDir,
       heartbeatMs: conn.config.runHeartbeatMs,

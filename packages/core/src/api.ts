@@ -55,6 +55,13 @@ export const ROUTES = {
     query: wire.WorkflowTasksQuery,
     response: wire.WorkflowTasksResponse,
   },
+  setWorkflowConcurrency: {
+    method: 'PUT',
+    path: '/workflows/:id/concurrency',
+    params: wire.IdParams,
+    body: wire.ConcurrencyRequest,
+    response: wire.ConcurrencyResponse,
+  },
   getWorkflowDag: {
     method: 'GET',
     path: '/workflows/:id/dag',

@@ -222,7 +222,29 @@ export const RunStatusRequest = Type.Object(
   },
   { additionalProperties: false },
 );
-export const RunStatusResponse = Type.Object({ status: WorkflowRunStatusSchema });
+export const RunStatusResponse = Type.Object({
+  status: WorkflowRunStatusSchema,
+  /** The heartbeat's answer carries the workflow's current limits, so a change made while it runs
+   *  (`jobmon workflow concurrency`) reaches the runner at its next beat. */
+  limits: Type.Optional(
+    Type.Object({
+      maxConcurrentlyRunning: Type.Integer({ minimum: 0 }),
+      templateConcurrency: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+    }),
+  ),
+});
+/** PUT /workflows/{id}/concurrency: the limit of the workflow, or of one of its templates. */
+export const ConcurrencyRequest = Type.Object(
+  { limit: Int32Count, template: Type.Optional(Name) },
+  { additionalProperties: false },
+);
+export const ConcurrencyResponse = Type.Object({
+  workflowId: Id,
+  template: Type.Union([Type.String(), Type.Null()]),
+  limit: Type.Integer(),
+  /** The limit before. */
+  previous: Type.Integer(),
+});
 export const HeartbeatRequest = Type.Object(
   { status: WorkflowRunStatusSchema, nextReportMs: Type.Optional(ReportMs) },
   { additionalProperties: false },

@@ -4,7 +4,7 @@ import type { AppContext } from '../app.js';
 import { bindWorkflow, createRun } from '../services/bind.js';
 import { workflowDetail, workflowErrors, workflowTasks, taskInstances } from '../services/reports.js';
 import { requestResume } from '../services/runs.js';
-import { workflowDag } from '../services/takeover.js';
+import { setConcurrency, workflowDag } from '../services/takeover.js';
 import { listWorkflows } from '../services/workflow-list.js';
 import { route, type Api } from './types.js';
 
@@ -16,6 +16,9 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
     await workflowDetail(ctx.db, req.params.id);
     return { tasks: await workflowTasks(ctx.db, req.params.id, req.query.status, req.query.limit, req.query.offset) };
   });
+  route(api, ROUTES.setWorkflowConcurrency, async (req) =>
+    setConcurrency(ctx.db, req.params.id, req.body.limit, req.body.template),
+  );
   route(api, ROUTES.getWorkflowDag, async (req) =>
     workflowDag(ctx.db, req.params.id, req.query.after, req.query.limit),
   );

@@ -14,7 +14,8 @@ import {
 } from '@jobmon/core';
 import { onDb, type Db } from '../db/connect.js';
 import { resetTask } from '../db/queries/task.js';
-import { findWorkflow } from '../db/queries/workflow.js';
+import { findWorkflow, upsertTemplateConcurrency } from '../db/queries/workflow.js';
+import type { Q } from '../db/conn.js';
 import { linkingRun } from './bind.js';
 import { expectMoved } from './guarded.js';
 import { afterRead } from './test-hooks.js';
@@ -184,5 +185,75 @@ export async function rebindRun(
       }
     }
     return { reset, done, total };
+  });
+}
+
+/** The workflow's limits as a runner applies them: the workflow's and each template's by name. */
+export async function workflowLimits(
+  q: Q,
+  workflowId: number,
+): Promise<{ maxConcurrentlyRunning: number; templateConcurrency: Record<string, number> } | undefined> {
+  const wf = await q.db
+    .selectFrom('workflow')
+    .select(['max_concurrently_running'])
+    .where('id', '=', workflowId)
+    .executeTakeFirst();
+  if (!wf) return undefined;
+  const rows = await q.db
+    .selectFrom('template_concurrency as tc')
+    .innerJoin('task_template as tt', 'tt.id', 'tc.task_template_id')
+    .select(['tt.name', 'tc.max_concurrently_running'])
+    .where('tc.workflow_id', '=', workflowId)
+    .execute();
+  return {
+    maxConcurrentlyRunning: wf.max_concurrently_running,
+    templateConcurrency: Object.fromEntries(rows.map((r) => [r.name, r.max_concurrently_running])),
+  };
+}
+
+/**
+ * PUT /workflows/:id/concurrency: set the workflow's limit, or one template's, while it runs or
+ * not (0 pauses: nothing new starts; what runs goes on). The runner learns it from its next
+ * heartbeat's answer. A template the workflow has no task of is refused, naming the ones it has.
+ */
+export async function setConcurrency(
+  db: Db,
+  workflowId: number,
+  limit: number,
+  template: string | undefined,
+): Promise<{ workflowId: number; template: string | null; limit: number; previous: number }> {
+  return withTx(db, async (tx) => {
+    const wf = await findWorkflow(tx, workflowId);
+    if (!wf) throw new NotFoundError(`workflow ${workflowId} does not exist`, { workflowId });
+    if (template === undefined) {
+      await tx.db
+        .updateTable('workflow')
+        .set({ max_concurrently_running: limit })
+        .where('id', '=', workflowId)
+        .execute();
+      return { workflowId, template: null, limit, previous: wf.max_concurrently_running };
+    }
+    const templates = await tx.db
+      .selectFrom('task as t')
+      .innerJoin('task_template_version as v', 'v.id', 't.task_template_version_id')
+      .innerJoin('task_template as tt', 'tt.id', 'v.task_template_id')
+      .select(['tt.id', 'tt.name'])
+      .distinct()
+      .where('t.workflow_id', '=', workflowId)
+      .execute();
+    const hit = templates.find((t) => t.name === template);
+    if (!hit)
+      throw new NotFoundError(
+        `workflow ${workflowId} has no task of template '${template}' (its templates: ${templates.map((t) => t.name).join(', ') || 'none'})`,
+        { workflowId, template },
+      );
+    const before = await tx.db
+      .selectFrom('template_concurrency')
+      .select(['max_concurrently_running'])
+      .where('workflow_id', '=', workflowId)
+      .where('task_template_id', '=', hit.id)
+      .executeTakeFirst();
+    await upsertTemplateConcurrency(tx, workflowId, hit.id, limit);
+    return { workflowId, template, limit, previous: before?.max_concurrently_running ?? 2_147_483_647 };
   });
 }
