@@ -17,6 +17,9 @@ import { registerWorkflowStop } from './commands/workflow-stop.js';
 import { registerWorkflowWatch } from './commands/workflow-watch.js';
 import { registerWait } from './commands/wait.js';
 import { registerWorkflowTasks } from './commands/workflow-tasks.js';
+import { registerWorkflowResume } from './commands/workflow-resume.js';
+import { registerWorkflowConcurrency } from './commands/workflow-concurrency.js';
+import { DetachFailed } from './detach.js';
 import { printable } from './text.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -58,6 +61,8 @@ registerWorkflowErrors(workflow);
 const task = program.command('task').description('inspect a task: its attempts and their logs');
 registerTaskShow(task);
 registerTaskLogs(task);
+registerWorkflowResume(workflow);
+registerWorkflowConcurrency(workflow);
 const cluster = program.command('cluster').description('add, list and show clusters and their queues');
 registerClusterAdd(cluster);
 registerClusterList(cluster);
@@ -69,6 +74,9 @@ try {
   if (e instanceof CommanderError) {
     // commander has said what was wrong; --help and --version end with 0, the rest is usage.
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (e instanceof DetachFailed) {
+    process.stderr.write(`jobmon: ${printable(e.message)}\n`);
+    process.exitCode = e.exitCode;
   } else if (e instanceof JobmonError) {
     process.stderr.write(`jobmon: ${printable(e.message)}\n`);
     process.exitCode = exitCodeOf(e);

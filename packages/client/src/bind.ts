@@ -344,6 +344,18 @@ export async function bindWorkflow(api: ApiClient, decl: WorkflowDecl, opts: Bin
   return bound;
 }
 
+/** The working directory, recorded so that a resume by id runs the commands there again; left
+ *  out when the wire could not carry it (over 4096 characters, or control characters). */
+function recordableCwd(): { cwd?: string } {
+  try {
+    const cwd = process.cwd();
+    // eslint-disable-next-line no-control-regex
+    return cwd.length <= 4096 && !/[\u0000-\u001f\u007f]/.test(cwd) ? { cwd } : {};
+  } catch {
+    return {};
+  }
+}
+
 function safeUser(): string {
   try {
     return userInfo().username;
@@ -355,7 +367,7 @@ function safeUser(): string {
 /** Link a new run; with `resume`, first ask a live run that holds the workflow to step aside. A
  * holder whose process is provably gone from this very host is ended at once (as the reaper would
  * end it after its deadline) and the run goes ahead. */
-async function createRun(api: ApiClient, workflowId: number, opts: BindOptions): Promise<{ runId: number }> {
+export async function createRun(api: ApiClient, workflowId: number, opts: BindOptions): Promise<{ runId: number }> {
   const me = hostname();
   const start = processStart(process.pid);
   const body = {
@@ -364,6 +376,7 @@ async function createRun(api: ApiClient, workflowId: number, opts: BindOptions):
     pid: process.pid,
     jobmonVersion: JOBMON_VERSION,
     ...(start ? { processStart: start } : {}),
+    ...recordableCwd(),
   };
   const deadline = Date.now() + (opts.resumeTimeoutMs ?? 600_000);
   let asked: number | undefined;

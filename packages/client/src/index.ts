@@ -5,5 +5,6 @@ export { Task, type TaskOptions } from './task.js';
 export { Workflow, type WorkflowSpec, type RunOptions, type RunResult } from './workflow.js';
 export { connect, type Connection, type ConnectOptions } from './connection.js';
 export { bindWorkflow, prepare, type WorkflowDecl, type BoundWorkflow } from './bind.js';
+export { resumeWorkflowById, type ResumeByIdOptions, type ResumeByIdResult } from './resume.js';
 export type { SwarmProgress } from '@jobmon/runner';
 export * from '@jobmon/core';

@@ -224,6 +224,7 @@ export class Workflow {
         },
         clusterOf: (i) => bound.clusters[i]!,
         templateLimits: limits,
+        templateNames: bound.templates,
         maxConcurrentlyRunning: this.spec.maxConcurrentlyRunning ?? Infinity,
         logDir: conn.config.logDir,
         heartbeatMs: conn.config.runHeartbeatMs,

@@ -61,6 +61,20 @@ export const ROUTES = {
     params: wire.IdParams,
     response: wire.WorkflowProgress,
   },
+  setWorkflowConcurrency: {
+    method: 'PUT',
+    path: '/workflows/:id/concurrency',
+    params: wire.IdParams,
+    body: wire.ConcurrencyRequest,
+    response: wire.ConcurrencyResponse,
+  },
+  getWorkflowDag: {
+    method: 'GET',
+    path: '/workflows/:id/dag',
+    params: wire.IdParams,
+    query: wire.WorkflowDagQuery,
+    response: wire.WorkflowDagResponse,
+  },
   getWorkflowErrors: {
     method: 'GET',
     path: '/workflows/:id/errors',
@@ -110,6 +124,13 @@ export const ROUTES = {
     params: wire.IdParams,
     body: wire.EdgesRequest,
     response: wire.EdgesResponse,
+  },
+  rebindRun: {
+    method: 'POST',
+    path: '/workflow-runs/:id/rebind',
+    params: wire.IdParams,
+    body: wire.RebindRequest,
+    response: wire.RebindResponse,
   },
   setRunStatus: {
     method: 'PUT',

@@ -80,6 +80,12 @@ export class NotFoundError extends JobmonError {
 }
 
 /** A state change that the state tables do not allow. details: {entity, id, from, to}. */
+/** The server's authorisation check refused a request that changes something. */
+export class ForbiddenError extends JobmonError {
+  static override readonly code = 'JM_FORBIDDEN';
+  static override readonly status = 403;
+}
+
 export class IllegalTransitionError extends JobmonError {
   static override readonly code = 'JM_ILLEGAL_TRANSITION';
   static override readonly status = 409;
@@ -165,6 +171,7 @@ const BY_CODE = new Map<string, typeof JobmonError>(
     MethodNotAllowedError,
     HeadersTooLargeError,
     NotFoundError,
+    ForbiddenError,
     IllegalTransitionError,
     CycleError,
     DuplicateTaskError,

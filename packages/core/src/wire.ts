@@ -164,6 +164,8 @@ export const RunRequest = Type.Object(
     nextReportMs: Type.Optional(ReportMs),
     /** `<boot id>:<start time>` of the runner process, so its host can prove later that it is gone. */
     processStart: Type.Optional(Text(128)),
+    /** The runner's working directory: `jobmon workflow resume <id>` runs the commands there again. */
+    cwd: Type.Optional(Text(4096)),
   },
   { additionalProperties: false },
 );
@@ -220,7 +222,29 @@ export const RunStatusRequest = Type.Object(
   },
   { additionalProperties: false },
 );
-export const RunStatusResponse = Type.Object({ status: WorkflowRunStatusSchema });
+export const RunStatusResponse = Type.Object({
+  status: WorkflowRunStatusSchema,
+  /** The heartbeat's answer carries the workflow's current limits, so a change made while it runs
+   *  (`jobmon workflow concurrency`) reaches the runner at its next beat. */
+  limits: Type.Optional(
+    Type.Object({
+      maxConcurrentlyRunning: Type.Integer({ minimum: 0 }),
+      templateConcurrency: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+    }),
+  ),
+});
+/** PUT /workflows/{id}/concurrency: the limit of the workflow, or of one of its templates. */
+export const ConcurrencyRequest = Type.Object(
+  { limit: Int32Count, template: Type.Optional(Name) },
+  { additionalProperties: false },
+);
+export const ConcurrencyResponse = Type.Object({
+  workflowId: Id,
+  template: Type.Union([Type.String(), Type.Null()]),
+  limit: Type.Integer(),
+  /** The limit before. */
+  previous: Type.Integer(),
+});
 export const HeartbeatRequest = Type.Object(
   { status: WorkflowRunStatusSchema, nextReportMs: Type.Optional(ReportMs) },
   { additionalProperties: false },
@@ -556,6 +580,52 @@ export const ErrorGroupsResponse = Type.Object({
 });
 export type ErrorGroupT = Static<typeof ErrorGroup>;
 export type ErrorGroupsResponseT = Static<typeof ErrorGroupsResponse>;
+/** POST /workflow-runs/{id}/rebind: a linking run takes over the workflow's tasks as stored (resume by id). */
+export const RebindRequest = Type.Object(
+  {
+    /** Keep each unfinished task's resources as its last attempt left them (scaled after failures);
+     *  otherwise they go back to what its first attempt asked. */
+    keepResources: Type.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+);
+export const RebindResponse = Type.Object({
+  /** Tasks reset to REGISTERING (fresh attempts). */
+  reset: Type.Integer(),
+  done: Type.Integer(),
+  total: Type.Integer(),
+});
+/** GET /workflows/{id}/dag: everything a runner needs to run a workflow by id, a page of tasks at a time. */
+export const WorkflowDagQuery = Type.Object({
+  /** Tasks with an id above this (the previous page's `nextAfter`). */
+  after: Type.Integer({ minimum: 0, maximum: MAX_ID, default: 0 }),
+  limit: Type.Integer({ minimum: 1, maximum: 10000, default: 10000 }),
+});
+export const DagTask = Type.Object({
+  id: Id,
+  name: Type.String(),
+  status: TaskStatusSchema,
+  template: Type.String(),
+  cluster: Type.String(),
+  /** Ids of the tasks it waits for. */
+  upstream: Type.Array(Id),
+});
+export const WorkflowDagResponse = Type.Object({
+  workflowId: Id,
+  name: Type.String(),
+  status: WorkflowStatusSchema,
+  taskCount: Type.Integer(),
+  maxConcurrentlyRunning: Type.Integer(),
+  /** Per template name: its concurrency limit in this workflow (templates without one are absent). */
+  templateConcurrency: Type.Record(Type.String(), Type.Integer()),
+  /** The working directory recorded by the latest run that recorded one; null when none did. */
+  cwd: Type.Union([Type.String(), Type.Null()]),
+  tasks: Type.Array(DagTask),
+  /** Present when there are more tasks: pass it as `after`. */
+  nextAfter: Type.Optional(Id),
+});
+export type WorkflowDagT = Static<typeof WorkflowDagResponse>;
+export type DagTaskT = Static<typeof DagTask>;
 export const WorkflowErrorsQuery = Type.Object({
   all: Type.Boolean({ default: false }),
   limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }),

@@ -95,6 +95,9 @@ export interface RunOptions {
   tasks: SwarmTasks;
   clusterOf: (index: number) => string;
   templateLimits: number[];
+  /** Template names by index (as templateLimits): limits changed while the run goes on
+   *  (`jobmon workflow concurrency`) arrive by name in the heartbeat's answer. */
+  templateNames?: readonly string[];
   maxConcurrentlyRunning: number;
   /** Root for logs; this run's files go to <logDir>/<database id>/workflow-<id>/. */
   logDir: string;
@@ -313,13 +316,37 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
     s.fail(err);
   });
 
+  // Limits as the server holds them now; applied when they differ from the last ones applied.
+  let applied = JSON.stringify([
+    opts.maxConcurrentlyRunning >= 2_147_483_647 ? Infinity : opts.maxConcurrentlyRunning,
+    opts.templateLimits,
+  ]);
+  const applyLimits = (l: { maxConcurrentlyRunning: number; templateConcurrency: Record<string, number> }) => {
+    const names = opts.templateNames ?? [];
+    // The server stores "no limit" as the largest 32-bit integer.
+    const unbounded = (n: number) => (n >= 2_147_483_647 ? Infinity : n);
+    const byTemplate = opts.templateLimits.map((own, i) => unbounded(l.templateConcurrency[names[i] ?? ''] ?? own));
+    const max = unbounded(l.maxConcurrentlyRunning);
+    const key = JSON.stringify([max, byTemplate]);
+    if (key === applied) return;
+    applied = key;
+    s.setLimits(max, byTemplate);
+    opts.onWarning?.(
+      `limits changed: workflow ${max === 0 ? 'paused (0)' : max === Infinity ? 'no limit' : max}` +
+        names.map((n, i) => (byTemplate[i] !== Infinity ? `, template '${n}' ${byTemplate[i]}` : '')).join(''),
+    );
+  };
+
   let beating = false; // one heartbeat at a time: during an outage the pending one keeps retrying
   const beat = setInterval(() => {
     if (beating) return;
     beating = true;
     api
       .runHeartbeat({ id: opts.runId, body: { status: 'RUNNING', nextReportMs } })
-      .then((r) => serverMoved(r.status))
+      .then((r) => {
+        serverMoved(r.status);
+        if (r.limits) applyLimits(r.limits);
+      })
       .catch(() => undefined) // an outage is reported once by onReachable; giving up by the reporter
       .finally(() => (beating = false));
   }, opts.heartbeatMs);

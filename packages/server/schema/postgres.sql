@@ -337,7 +337,8 @@ CREATE TABLE public.workflow_run (
     status_at bigint NOT NULL,
     heartbeat_at bigint NOT NULL,
     report_by bigint NOT NULL,
-    process_start text
+    process_start text,
+    cwd text
 );
 
 CREATE SEQUENCE public.workflow_run_id_seq

@@ -50,7 +50,7 @@ CREATE TABLE "workflow" ("id" integer primary key autoincrement, "tool_version_i
 
 CREATE TABLE "workflow_attribute" ("workflow_id" bigint not null references "workflow" ("id"), "name" text not null, "value" text not null, constraint "workflow_attribute_pk" primary key ("workflow_id", "name"));
 
-CREATE TABLE "workflow_run" ("id" integer primary key autoincrement, "workflow_id" bigint not null references "workflow" ("id"), "status" text not null, "user" text not null, "host" text not null, "pid" integer not null, "jobmon_version" text not null, "created_at" bigint not null, "status_at" bigint not null, "heartbeat_at" bigint not null, "report_by" bigint not null, "process_start" text);
+CREATE TABLE "workflow_run" ("id" integer primary key autoincrement, "workflow_id" bigint not null references "workflow" ("id"), "status" text not null, "user" text not null, "host" text not null, "pid" integer not null, "jobmon_version" text not null, "created_at" bigint not null, "status_at" bigint not null, "heartbeat_at" bigint not null, "report_by" bigint not null, "process_start" text, "cwd" text);
 
 CREATE INDEX "event_workflow_seq_ix" on "event" ("workflow_id", "seq");
 

@@ -16,6 +16,7 @@ import { eventRoutes } from './routes/events.js';
 import { DEFAULT_EVENT_POLL_MS } from './services/events.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { route } from './routes/types.js';
+import { admitEveryone, setPolicy, type Policy } from './authz.js';
 import { installIdempotency } from './services/idempotency.js';
 import {
   clientErrorHandler,
@@ -36,6 +37,8 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** Called when a request failed because the database was unreachable (the reaper then waits). */
   onDbOutage?: () => void;
+  /** The authorisation policy every mutating route consults (authz.ts); default: admit everyone. */
+  authorize?: Policy;
   /** How often a waiting event follower reads anyway (default 250 ms; services/events.ts). */
   eventPollMs?: number;
   /** Whether this process's reaper runs, for /health (replicas: one 'holder', the rest 'standby'). */
@@ -148,6 +151,7 @@ export async function buildApp(opts: AppOptions) {
   // Idempotency-Key: a retried request answers what its first attempt answered (services/idempotency.ts).
   installIdempotency(app, opts.db);
 
+  setPolicy(app, opts.authorize ?? admitEveryone);
   const ctx: AppContext = {
     db: opts.db,
     runReportByMs: opts.runReportByMs ?? 93_000,

@@ -20,6 +20,7 @@ export {
   type OpenDbOptions,
 } from './db/connect.js';
 export { buildApp, type JobmonApp, type AppOptions } from './app.js';
+export { admitEveryone, type Policy, type Principal, type Action } from './authz.js';
 export { Reaper, type ReaperOptions, type ReapReport } from './services/reaper.js';
 
 export interface RunningServer {

@@ -80,9 +80,9 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
       expect(
         await k
           .selectFrom('workflow_run')
-          .select(['id', 'pid', 'heartbeat_at', 'report_by', 'process_start'])
+          .select(['id', 'pid', 'heartbeat_at', 'report_by', 'process_start', 'cwd'])
           .execute(),
-      ).toEqual([{ id: 1, pid: 4242, heartbeat_at: 1004, report_by: 99999, process_start: null }]);
+      ).toEqual([{ id: 1, pid: 4242, heartbeat_at: 1004, report_by: 99999, process_start: null, cwd: null }]);
       expect(await k.selectFrom('task_instance').select(['id', 'status', 'exit_code', 'cleanup']).execute()).toEqual([
         { id: 1, status: 'DONE', exit_code: 0, cleanup: null },
       ]);

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { WorkflowNotResumableError } from '@jobmon/client';
 import { oneOf, positiveInt } from '../args.js';
 import { cliConnect } from '../connect.js';
+import { DETACHED_ENV, detachSelf, detachedLines } from '../detach.js';
 import { parseWorkflowFile, toWorkflow } from '../workflow-file.js';
 import { progressView } from '../progress.js';
 import { printFailures } from '../report.js';
@@ -21,6 +22,10 @@ export function registerRun(program: Command): void {
     .option('--quiet', 'no progress output')
     .option('--json', 'print one JSON summary line at the end (implies --quiet)')
     .option(
+      '--detach',
+      'run in the background (survives the terminal closing); print the workflow id, the log file and how to watch it',
+    )
+    .option(
       '--resume <mode>',
       "if another process's run holds the workflow, take over: 'cold' kills its running tasks, 'hot' lets them finish",
       oneOf('cold', 'hot'),
@@ -28,9 +33,20 @@ export function registerRun(program: Command): void {
     .action(
       async (
         file: string,
-        opts: { parallelism?: number; quiet?: boolean; json?: boolean; resume?: 'cold' | 'hot' },
+        opts: { parallelism?: number; quiet?: boolean; json?: boolean; resume?: 'cold' | 'hot'; detach?: boolean },
       ) => {
+        if (opts.detach && process.env[DETACHED_ENV] !== '1') {
+          const d = await detachSelf('run');
+          if (opts.json) console.log(jsonLine({ ...d, watch: `jobmon workflow status ${d.workflowId}` }));
+          else for (const line of detachedLines(d)) console.log(printable(line));
+          return;
+        }
         if (opts.json) opts.quiet = true;
+        // A detached runner always names its workflow first: its starter waits for that line.
+        const sayBound =
+          opts.json && process.env[DETACHED_ENV] !== '1'
+            ? (_: string) => undefined
+            : (l: string) => console.log(printable(l));
         const say = opts.json ? (_: string) => undefined : (line: string) => console.log(printable(line));
         // Boot the (embedded) server while the file is read, declared and hashed.
         const connecting = cliConnect();
@@ -56,7 +72,7 @@ export function registerRun(program: Command): void {
               ...(opts.resume ? { resume: opts.resume } : {}),
               onBound: ({ workflowId, resumed, total, alreadyDone }) => {
                 const resumeNote = resumed && alreadyDone < total ? `, resuming: ${alreadyDone} already done` : '';
-                say(`workflow ${workflowId} '${spec.name}': ${total} tasks${resumeNote}`);
+                sayBound(`workflow ${workflowId} '${spec.name}': ${total} tasks${resumeNote}`);
               },
               ...(view ? { onProgress: (p) => view.update(p) } : {}),
               onWarning: (m) => process.stderr.write(`warning: ${printable(m)}\n`),

@@ -105,8 +105,8 @@ export class Swarm {
   private resolveFinished!: () => void;
   private rejectFinished!: (e: unknown) => void;
   readonly finishedPromise: Promise<void>;
-  private readonly maxConcurrent: number;
-  private readonly templateLimits: readonly number[];
+  private maxConcurrent: number;
+  private templateLimits: readonly number[];
 
   constructor(private readonly opts: SwarmOptions) {
     const { tasks } = opts;
@@ -300,6 +300,14 @@ export class Swarm {
         this.pump();
       })
       .catch((e: unknown) => this.fail(e));
+  }
+
+  /** New limits while running (`jobmon workflow concurrency`): the workflow's (0 pauses: nothing
+   *  new starts) and per template index. What runs goes on; the next pump applies them. */
+  setLimits(maxConcurrentlyRunning: number, templateLimits: readonly number[]): void {
+    this.maxConcurrent = maxConcurrentlyRunning;
+    this.templateLimits = [...templateLimits];
+    this.pump();
   }
 
   private launchHeld(): void {

@@ -15,6 +15,7 @@ import { up as workflowList } from './migrations/0005-workflow-list.js';
 import { up as clusters } from './migrations/0006-clusters.js';
 import { up as slurmCluster } from './migrations/0007-slurm-cluster.js';
 import { up as taskReads } from './migrations/0008-task-reads.js';
+import { up as runCwd } from './migrations/0009-run-cwd.js';
 import type { Dialect, DialectName } from './dialects/dialect.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { sqliteDialect } from './dialects/sqlite.js';
@@ -138,6 +139,7 @@ export const MIGRATION_NAMES = [
   '0006-clusters',
   '0007-slurm-cluster',
   '0008-task-reads',
+  '0009-run-cwd',
 ] as const;
 export type MigrationName = (typeof MIGRATION_NAMES)[number];
 
@@ -150,6 +152,7 @@ const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => (
   '0006-clusters': { up: clusters(dialect) },
   '0007-slurm-cluster': { up: slurmCluster(dialect) },
   '0008-task-reads': { up: taskReads(dialect) },
+  '0009-run-cwd': { up: runCwd(dialect) },
 });
 
 async function migrate(db: Kysely<Database>, dialect: DialectName, to?: MigrationName): Promise<void> {

@@ -138,6 +138,8 @@ export interface WorkflowRunTable {
   report_by: number;
   /** `<boot id>:<start time in clock ticks>` of the runner process (Linux), or null. */
   process_start: string | null;
+  /** The runner's working directory at bind (0008); null for older runs. */
+  cwd: string | null;
 }
 export interface TaskInstanceTable {
   id: Generated<number>;

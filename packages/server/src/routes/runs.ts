@@ -4,12 +4,14 @@ import type { AppContext } from '../app.js';
 import { bindEdges, bindTasks } from '../services/bind.js';
 import { heartbeat, queueTasks, setRunStatus } from '../services/runs.js';
 import { runInstances } from '../services/reports.js';
+import { rebindRun } from '../services/takeover.js';
 import { reapDeadRun } from '../services/reaper.js';
 import { route, type Api } from './types.js';
 
 export async function runRoutes(api: Api, ctx: AppContext): Promise<void> {
   route(api, ROUTES.bindTasks, async (req) => ({ tasks: await bindTasks(ctx.db, req.params.id, req.body.tasks) }));
   route(api, ROUTES.bindEdges, async (req) => bindEdges(ctx.db, req.params.id, req.body.edges as [number, number][]));
+  route(api, ROUTES.rebindRun, async (req) => rebindRun(ctx.db, req.params.id, req.body.keepResources ?? false));
   route(api, ROUTES.setRunStatus, async (req) =>
     setRunStatus(
       ctx.db,

@@ -11,6 +11,7 @@ import type {
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RouteSpec } from '@jobmon/core';
+import { authorize } from '../authz.js';
 
 export type Api = FastifyInstance<
   RawServerDefault,
@@ -27,7 +28,8 @@ export type RouteRequest<R extends RouteSpec> = FastifyRequest<{
   Body: StaticOr<R['body'], unknown>;
 }>;
 
-/** Register `spec`'s route: its schemas validate the request and document the 200 answer. */
+/** Register `spec`'s route: its schemas validate the request and document the 200 answer. Every
+ *  route that changes something (not GET) runs the authorisation check first (authz.ts). */
 export function route<R extends RouteSpec>(
   api: Api,
   spec: R,
@@ -43,6 +45,7 @@ export function route<R extends RouteSpec>(
       response: { 200: spec.response },
       ...(spec.hide ? { hide: true } : {}),
     },
+    ...(spec.method === 'GET' ? {} : { onRequest: async (req: FastifyRequest) => authorize(req, spec) }),
     handler: handler as (req: FastifyRequest) => Promise<unknown>,
   });
 }

@@ -11,6 +11,7 @@ import {
   workflowTasks,
 } from '../services/reports.js';
 import { requestResume } from '../services/runs.js';
+import { setConcurrency, workflowDag } from '../services/takeover.js';
 import { listWorkflows } from '../services/workflow-list.js';
 import { workflowProgress } from '../services/progress.js';
 import { route, type Api } from './types.js';
@@ -29,6 +30,12 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
     return workflowErrorGroups(ctx.db, req.params.id, req.query);
   });
   route(api, ROUTES.getTask, async (req) => taskDetail(ctx.db, req.params.id));
+  route(api, ROUTES.setWorkflowConcurrency, async (req) =>
+    setConcurrency(ctx.db, req.params.id, req.body.limit, req.body.template),
+  );
+  route(api, ROUTES.getWorkflowDag, async (req) =>
+    workflowDag(ctx.db, req.params.id, req.query.after, req.query.limit),
+  );
   route(api, ROUTES.getWorkflowErrors, async (req) => {
     await workflowDetail(ctx.db, req.params.id);
     return { errors: await workflowErrors(ctx.db, req.params.id, !req.query.all, req.query.limit) };

@@ -118,6 +118,7 @@ export interface RunInfo {
   pid: number;
   jobmonVersion: string;
   processStart?: string;
+  cwd?: string;
 }
 
 /** Create a run and link it to its workflow; refused while another live run holds the workflow. */
@@ -160,6 +161,7 @@ export async function createRun(
       host: info.host,
       pid: info.pid,
       process_start: info.processStart ?? null,
+      cwd: info.cwd ?? null,
       jobmon_version: info.jobmonVersion,
       created_at: tx.now,
       status_at: tx.now,
@@ -171,7 +173,7 @@ export async function createRun(
   });
 }
 
-async function linkingRun(tx: Tx, runId: number): Promise<{ id: number; workflow_id: number; dag_id: number }> {
+export async function linkingRun(tx: Tx, runId: number): Promise<{ id: number; workflow_id: number; dag_id: number }> {
   const run = await runWithDag(tx, runId);
   if (!run) throw new NotFoundError(`workflow run ${runId} does not exist`, { runId });
   if (run.status !== 'LINKING') {

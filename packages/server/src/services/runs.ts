@@ -24,6 +24,7 @@ import {
 import type { Db } from '../db/connect.js';
 import { chunks, withTx, type Tx } from './tx.js';
 import { markDagBound } from '../db/queries/dag.js';
+import { workflowLimits } from './takeover.js';
 import { casTasksToQueued, countTasks, lockTasksToQueue, setTaskResources } from '../db/queries/task.js';
 import { insertQueuedInstances } from '../db/queries/task-instance.js';
 import {
@@ -171,7 +172,8 @@ export async function heartbeat(
       // still carrying out): keep the deadline so the run is not reaped while it drains.
       await extendRunDeadline(tx, runId, tx.now, tx.now + reportByMs);
     }
-    return { status: run.status };
+    const limits = await workflowLimits(tx, run.workflow_id);
+    return { status: run.status, ...(limits ? { limits } : {}) };
   });
 }
 
