@@ -30,6 +30,8 @@ import { sleep, waitFor } from '../../../test-support/wait.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CLUSTER = 'lane-slurm';
+/** The same cluster through slurmrestd's unix socket (scripts/slurm-local.sh starts it). */
+const REST_CLUSTER = 'lane-slurm-rest';
 let db: TestDb;
 let server: RunningServer;
 let conn: Connection;
@@ -44,6 +46,16 @@ beforeAll(async () => {
   await conn.requester.put(`/clusters/${CLUSTER}`, {
     type: 'slurm',
     options: { pollMs: 1000, accountingWaitMs: 30_000 },
+    queues: [{ name: 'debug', limits: { cores: [1, 2], memory: [1, 4096], runtime: [10, 86_400] } }],
+  });
+  await conn.requester.put(`/clusters/${REST_CLUSTER}`, {
+    type: 'slurm',
+    options: {
+      pollMs: 1000,
+      accountingWaitMs: 30_000,
+      transport: 'rest',
+      restUrl: 'unix:/run/slurmrestd/slurmrestd.sock',
+    },
     queues: [{ name: 'debug', limits: { cores: [1, 2], memory: [1, 4096], runtime: [10, 86_400] } }],
   });
 });
@@ -117,6 +129,39 @@ function sacctField(jobId: string, field: string): string {
 }
 
 describe('the Slurm lifecycle, workflow by workflow', () => {
+  for (const [transport, cluster] of [
+    ['the command line', CLUSTER],
+    ['REST', REST_CLUSTER],
+  ] as const)
+    it.concurrent(
+      `a fork/join workflow to DONE through ${transport}: the fork goes as one job array, the join after it`,
+      { timeout: 900_000 },
+      async () => {
+        const { tt, wf, file } = workflow(`forkjoin-${cluster}`);
+        const dir = file('parts');
+        const split = tt.createTask({ key: 'split', cmd: `mkdir -p ${dir}` }, { cluster });
+        const parts = Array.from({ length: 6 }, (_, i) =>
+          tt.createTask(
+            { key: `part${i}`, cmd: `echo ${i * i} > ${dir}/${i}` },
+            { cluster, upstream: [split], computeResources: { queue: 'debug', cores: 1, memory: 100, runtime: 120 } },
+          ),
+        );
+        const join = tt.createTask(
+          { key: 'join', cmd: `s=0; for f in ${dir}/*; do s=$((s + $(cat $f))); done; echo $s` },
+          { cluster, upstream: parts },
+        );
+        wf.addTasks([split, ...parts, join]);
+        const r = await run(wf);
+        expect(r.status).toBe('DONE');
+        const [j] = await instances(join);
+        expect(j!.stdoutTail).toBe('55\n');
+        // The six parts: one array (ids 123_0 … 123_5), each element once.
+        const ids = (await Promise.all(parts.map(instances))).map((l) => l[0]!.distributorId!);
+        expect(new Set(ids.map((i) => i.split('_')[0])).size).toBe(1);
+        expect(ids.map((i) => i.split('_')[1]).sort()).toEqual(['0', '1', '2', '3', '4', '5']);
+      },
+    );
+
   it.concurrent(
     'a task over its memory: the cgroup OOM-kills it → RESOURCE_ERROR (the worker saw the kill) → rerun with 50 % more memory → DONE',
     { timeout: 900_000 },
