@@ -259,6 +259,9 @@ describe('RestTransport against a server replaying recorded answers', () => {
         if (url === '/openapi/v3') return send(200, fixture('openapi'));
         if (url === '/slurm/v0.0.38/job/submit') return send(200, fixture('submit'));
         if (url === '/slurm/v0.0.38/jobs') return send(200, jobsAnswer);
+        // Accounting lags: jobs it does not know yet are "Nothing found" (slurmdbd's error 9003).
+        if (url === '/slurmdb/v0.0.38/jobs?step=999_0')
+          return send(200, { jobs: [], errors: [{ error_number: 9003, error: 'Nothing found with query' }] });
         if (url.startsWith('/slurmdb/v0.0.38/jobs?step=')) return send(200, fixture('slurmdb-jobs'));
         if (url === '/slurm/v0.0.38/partitions') return send(200, fixture('partitions'));
         if (url === '/slurm/v0.0.38/nodes') return send(200, fixture('nodes'));
@@ -273,6 +276,12 @@ describe('RestTransport against a server replaying recorded answers', () => {
   afterAll(async () => {
     await new Promise((r) => server.close(r));
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("accounting of jobs slurmdbd does not know yet is empty, as sacct's is, not an error", async () => {
+    const t = new RestTransport({ url: `unix:${sock}` });
+    expect((await t.accounting(['999_0'])).size).toBe(0);
+    expect(t.calls.accounting).toBe(1);
   });
 
   it('queue is ONE GET of the list, ours picked; accounting ONE GET; the exit code comes from the list', async () => {

@@ -122,8 +122,13 @@ export class RestTransport implements SlurmTransport {
   }
 
   /** A request that must succeed (HTTP 200, no errors[]). */
-  private async ok(adapter: RestAdapter, method: 'GET' | 'DELETE', path: string): Promise<unknown> {
-    const { status, json } = await this.json(method, path);
+  private async ok(
+    adapter: RestAdapter,
+    method: 'GET' | 'DELETE',
+    path: string,
+    answered?: { status: number; json: unknown },
+  ): Promise<unknown> {
+    const { status, json } = answered ?? (await this.json(method, path));
     const errs = adapter.errors(json);
     if (status !== 200 || errs.length > 0) {
       // JWT: an invalid or expired token is not a 401 but slurmctld's refusal: "Unspecified error".
@@ -170,7 +175,13 @@ export class RestTransport implements SlurmTransport {
     if (jobIds.length === 0) return out;
     const adapter = await this.adapter();
     this.calls.accounting++;
-    const rows = adapter.parseDbJobs(await this.ok(adapter, 'GET', adapter.paths.dbJobs(jobIds)));
+    const path = adapter.paths.dbJobs(jobIds);
+    // Jobs accounting does not know yet (it lags the queue) are simply missing, as with sacct:
+    // slurmdbd says "Nothing found" for a query none of them matches yet.
+    const { status, json } = await this.json('GET', path);
+    const errs = adapter.errors(json);
+    if (status === 200 && errs.length > 0 && errs.every((e) => /Nothing found/i.test(e))) return out;
+    const rows = adapter.parseDbJobs(await this.ok(adapter, 'GET', path, { status, json }));
     const want = new Set(jobIds);
     for (const { record, killRequestUser } of rows) {
       if (!want.has(record.jobId) && !want.has(baseOf(record.jobId))) continue;
