@@ -186,6 +186,9 @@ for (const { cluster, options } of TRANSPORTS)
             const r = await kit.api.get<{ distributorId: string | null }>(`/task-instances/${a}`);
             return r.distributorId ?? undefined;
           });
+          // The runner that submitted it is gone (as on a cold resume after it died): it no longer
+          // reads the queue, so it cannot take the cancel for someone else's.
+          (d as SlurmDistributor).transport.queue = () => Promise.reject(new Error('this runner is gone'));
           // Instance b's record names a job that is not Jobmon's for it: someone else's job.
           const other = spawnSync(
             'sbatch',
