@@ -115,7 +115,8 @@ async function histories(workflowId: number): Promise<Map<number, string[]>> {
 function queueOf(jobIds: string[]): Map<string, string> {
   const out = new Map<string, string>();
   if (jobIds.length === 0) return out;
-  const r = spawnSync('squeue', ['-h', '-o', '%i|%T', '-j', jobIds.join(',')], { encoding: 'utf8' });
+  // --array: an array's pending elements one per line (123_4), not folded into 123_[4-7].
+  const r = spawnSync('squeue', ['-h', '--array', '-o', '%i|%T', '-j', jobIds.join(',')], { encoding: 'utf8' });
   for (const line of r.stdout.split('\n')) {
     const [id, state] = line.trim().split('|');
     if (id && state) out.set(id, state);
@@ -408,7 +409,8 @@ describe('the Slurm lifecycle, with the cluster disturbed (one case at a time)',
         expect(is.at(-1)!.stdoutTail).toMatch(/^resumed-[pqrs]\n$/);
         const killed = is.slice(0, -1);
         expect(killed.length, `task ${t.id}`).toBe(1);
-        expect(killed[0]!.status).toBe('ERROR_FATAL');
+        const hist = (await histories(second.workflowId)).get(killed[0]!.id) ?? [];
+        expect(killed[0]!.status, `${killed[0]!.distributorId}: ${hist.join(' → ')}`).toBe('ERROR_FATAL');
         const jobId = killed[0]!.distributorId!;
         expect([...running, ...pending]).toContain(jobId);
         // From accounting (the worker heard Slurm's SIGTERM first), or from the worker (it heard

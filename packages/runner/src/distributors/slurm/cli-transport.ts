@@ -3,6 +3,8 @@
 // and one accounting call per cycle — is one squeue and one sacct.
 
 import { describeFailure, runCommand } from './cli.js';
+import { expandIndices } from './rest/adapter.js';
+import { isFinalState } from './states.js';
 import {
   DEFAULT_MAX_ARRAY_SIZE,
   newCalls,
@@ -193,7 +195,27 @@ export function parseSacct(stdout: string): Map<JobId, AccountingRecord> {
   const rss = new Map<JobId, number>();
   for (const line of stdout.split('\n')) {
     const [id, state, exitCode, reason, maxRss, elapsed, totalCpu, nodes] = line.trim().split('|');
-    if (!id || !state || id.includes('[')) continue;
+    if (!id || !state) continue;
+    const range = /^(\d+)_\[([^\]]+)\]$/.exec(id);
+    if (range) {
+      // Elements that never started, as one line (`123_[4-7]`): pending ones are not news, but a
+      // final state (an array cancelled before they ran) is each element's end.
+      const first = state.split(' ')[0]!;
+      if (!isFinalState(first)) continue;
+      let indices: number[] = [];
+      try {
+        indices = expandIndices(range[2]!);
+      } catch {
+        continue; // not an index list we know: those elements wait for accounting's own lines
+      }
+      for (const k of indices) {
+        const [, by, uid] = state.split(' ');
+        const rec: AccountingRecord = { jobId: `${range[1]}_${k}`, state: first, exitCode: exitCode ?? '' };
+        if (by === 'by' && num(uid) !== undefined) rec.cancelledBy = num(uid)!;
+        out.set(rec.jobId, rec);
+      }
+      continue;
+    }
     const dot = id.indexOf('.');
     if (dot >= 0) {
       const bytes = parseSize(maxRss ?? '');

@@ -19,11 +19,17 @@
 // `restTokenFile` or SLURM_JWT in the runner's environment).
 
 import { createRequire } from 'node:module';
-import { ValidationError, createApiClient, isInstanceEnd, type TaskInstanceStatus } from '@jobmon/core';
+import {
+  TASK_INSTANCE_STATES,
+  ValidationError,
+  createApiClient,
+  isInstanceEnd,
+  type TaskInstanceStatus,
+} from '@jobmon/core';
 import type { Distributor, DistributorFactoryOptions, LaunchItem } from '../contract.js';
 import { CliTransport } from './cli-transport.js';
 import { RestTransport } from './rest/index.js';
-import { outcomeOf, type Outcome } from './states.js';
+import { isFinalState, outcomeOf, type Outcome } from './states.js';
 import { arraySpec, checkPartition, jobSpec, type SubmitSettings } from './submit.js';
 import type { AccountingRecord, ClusterFacts, JobId, JobSpec, SlurmTransport } from './transport.js';
 
@@ -114,6 +120,8 @@ interface Job {
   leftAt?: number;
   /** When the server gives the LAUNCHED instance up unless told it is still pending. */
   reportBy: number;
+  /** Another runner's job, taken over to be cancelled (terminate of instances it did not start). */
+  adopted?: boolean;
   ended: Promise<void>;
   resolve: () => void;
 }
@@ -332,7 +340,7 @@ export class SlurmDistributor implements Distributor {
       const jobId = chunk.length === 1 ? s.jobId : `${s.jobId}_${k}`;
       let resolve!: () => void;
       const ended = new Promise<void>((res) => (resolve = res));
-      const job: Job = { jobId, instanceId: id, submission, reportBy, ended, resolve };
+      const job: Job = { jobId, instanceId: id, submission, reportBy, ended, resolve, adopted: true };
       this.jobs.set(jobId, job);
       this.jobOf.set(id, job);
       void host.report({ id, to: 'LAUNCHED', distributorId: jobId, nextReportMs: host.instanceReportByMs });
@@ -390,19 +398,27 @@ export class SlurmDistributor implements Distributor {
     const due: Job[] = [];
     for (const [jobId, q] of queued) {
       const job = this.jobs.get(jobId);
-      if (!job || q.state !== 'PENDING' || job.reportBy - now > 3 * this.options.pollMs) continue;
+      // Renewed at half its term (or 3 cycles before it ends, if sooner): the answer also says
+      // whether a stop or resume asked the instance to die meanwhile (KILL_SELF), which a job
+      // that has not started cannot hear itself.
+      if (!job || q.state !== 'PENDING') continue;
+      if (now < job.reportBy - Math.max(3 * this.options.pollMs, host.instanceReportByMs / 2)) continue;
       job.reportBy = now + host.instanceReportByMs;
       due.push(job);
     }
     void this.stillPending(due);
     const left = [...this.jobs.keys()].filter((j) => !queued.has(j));
     if (left.length === 0) return;
-    const records = await this.transport.accounting(left);
+    // An array's elements that never started are one record under the array's own id (`123`):
+    // ask for it too, and take it for an element without a record of its own.
+    const arrays = [...new Set(left.filter((j) => j.includes('_')).map((j) => j.split('_')[0]!))];
+    const records = await this.transport.accounting([...left, ...arrays]);
     for (const jobId of left) {
       const job = this.jobs.get(jobId);
       if (!job) continue;
       job.leftAt ??= now;
-      const rec = records.get(jobId);
+      const rest = jobId.includes('_') ? records.get(jobId.split('_')[0]!) : undefined;
+      const rec = records.get(jobId) ?? (rest && isFinalState(rest.state) ? { ...rest, jobId } : undefined);
       let outcome = rec && outcomeOf(jobId, rec.state, rec.exitCode, this.killed.has(job.instanceId), rec.cancelledBy);
       if (!outcome) {
         if (now - job.leftAt < this.options.accountingWaitMs) continue; // accounting lags: wait
@@ -426,9 +442,21 @@ export class SlurmDistributor implements Distributor {
     for (let i = 0; i < jobs.length; i += 8) {
       await Promise.all(
         jobs.slice(i, i + 8).map((j) =>
-          api.instanceHeartbeat({ id: j.instanceId, body }).catch(() => {
-            j.reportBy = 0;
-          }),
+          api.instanceHeartbeat({ id: j.instanceId, body }).then(
+            (r) => {
+              // Told to die while it waits in the queue: cancel it; the poll reports the kill.
+              if (r.status === 'KILL_SELF' && !this.killed.has(j.instanceId)) {
+                this.killed.add(j.instanceId);
+                void this.transport.cancel([j.jobId]).then(
+                  () => this.pollNow(),
+                  (e: Error) => process.stderr.write(`jobmon slurm (${this.cluster}): ${e.message}\n`),
+                );
+              }
+            },
+            () => {
+              j.reportBy = 0;
+            },
+          ),
         ),
       );
     }
@@ -491,11 +519,15 @@ export class SlurmDistributor implements Distributor {
       await this.adopt(foreign).catch((e: Error) =>
         process.stderr.write(`jobmon slurm (${this.cluster}): cannot look up jobs to cancel: ${e.message}\n`),
       );
-    const jobs = instanceIds.flatMap((id) => {
+    let jobs = instanceIds.flatMap((id) => {
       const j = this.jobOf.get(id);
       return j ? [j] : [];
     });
-    for (const id of instanceIds) if (!this.jobOf.has(id)) this.killed.delete(id);
+    // A job whose worker already reported its end is finishing on its own (still in the queue for
+    // a moment): cancelling it would make Slurm's accounting say CANCELLED for a task that was DONE.
+    const live = await this.liveOfRun();
+    if (live) jobs = jobs.filter((j) => j.adopted || live.has(j.instanceId));
+    for (const id of instanceIds) if (!jobs.some((j) => j.instanceId === id)) this.killed.delete(id);
     if (jobs.length === 0) return;
     await this.transport
       .cancel(jobs.map((j) => j.jobId))
@@ -507,6 +539,19 @@ export class SlurmDistributor implements Distributor {
       await Promise.race([Promise.all(jobs.map((j) => j.ended)), new Promise((r) => setTimeout(r, 20_000).unref())]);
     } finally {
       clearInterval(wait);
+    }
+  }
+
+  /** This run's instances that have not ended (one read); undefined when the server cannot say. */
+  private async liveOfRun(): Promise<Set<number> | undefined> {
+    try {
+      const { instances } = await createApiClient(this.opts.host.requester).getRunInstances({
+        id: this.opts.host.runId,
+        query: { status: TASK_INSTANCE_STATES.filter((st) => !isInstanceEnd(st)).join(',') },
+      });
+      return new Set(instances.map((i) => i.id));
+    } catch {
+      return undefined;
     }
   }
 
@@ -551,7 +596,7 @@ export class SlurmDistributor implements Distributor {
       const ended = new Promise<void>((r) => (resolve = r));
       const submission: Submission = { id: jobId.split('_')[0]!, template: undefined, throttle: 1, unfinished: 1 };
       const reportBy = Date.now() + this.opts.host.instanceReportByMs;
-      const job: Job = { jobId, instanceId: id, submission, reportBy, ended, resolve };
+      const job: Job = { jobId, instanceId: id, submission, reportBy, ended, resolve, adopted: true };
       this.jobs.set(jobId, job);
       this.jobOf.set(id, job);
     }

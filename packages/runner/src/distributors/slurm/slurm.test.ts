@@ -161,6 +161,16 @@ describe('slurm command output', () => {
     });
     expect(r.get('41_1')).toMatchObject({ state: 'CANCELLED', cancelledBy: 0, exitCode: '0:15' });
     expect(r.get('42')).toMatchObject({ state: 'OUT_OF_MEMORY', elapsedSeconds: 86_403, maxRssBytes: 310 * 1024 ** 2 });
+    // An array cancelled before some elements ran: one line for them, each element's end.
+    const cancelled = parseSacct(
+      '50_0|COMPLETED|0:0|None||00:00:01|00:00.1|vm\n50_[1-2,4]|CANCELLED by 0|0:0|None||00:00:00|00:00:00|None assigned',
+    );
+    expect([...cancelled.values()].map((r) => [r.jobId, r.state, r.cancelledBy])).toEqual([
+      ['50_0', 'COMPLETED', undefined],
+      ['50_1', 'CANCELLED', 0],
+      ['50_2', 'CANCELLED', 0],
+      ['50_4', 'CANCELLED', 0],
+    ]);
     expect(parseSize('1.5G')).toBe(1.5 * 1024 ** 3);
     expect(parseDuration('UNLIMITED')).toBeUndefined();
   });
