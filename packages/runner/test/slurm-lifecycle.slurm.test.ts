@@ -190,8 +190,11 @@ describe('the Slurm lifecycle, workflow by workflow', () => {
       const acct = await waitFor(
         'accounting of both jobs',
         () => {
-          const a = [first!, second!].map((i) => sacctField(i.distributorId!, 'State,ReqMem'));
-          return a.every((x) => /^(OUT_OF_MEMORY|COMPLETED)/.test(x)) ? a : undefined;
+          // Only this job's record (a job id of an older cluster may answer until accounting has it).
+          const a = [first!, second!].map((i) =>
+            sacctField(i.distributorId!, 'JobName,State,ReqMem').replace(/^jobmon-[^|]*\|/, ''),
+          );
+          return a.every((x) => /^(OUT_OF_MEMORY|COMPLETED)\|/.test(x)) ? a : undefined;
         },
         30_000,
         500,
@@ -231,7 +234,14 @@ describe('the Slurm lifecycle, workflow by workflow', () => {
       expect(h).not.toContain('ERROR_FATAL');
       expect(second!.status).toBe('DONE');
       expect(second!.resources['runtime']).toBe(90);
-      expect(sacctField(second!.distributorId!, 'Timelimit')).toBe('00:02:00');
+      // Accounting lags the job's end (the run may end first: the worker reported DONE).
+      const limit = await waitFor(
+        `accounting of job ${second!.distributorId}`,
+        () => /^jobmon-[^|]*\|(.*)$/.exec(sacctField(second!.distributorId!, 'JobName,Timelimit'))?.[1],
+        30_000,
+        500,
+      );
+      expect(limit).toBe('00:02:00');
     },
   );
 
@@ -298,7 +308,14 @@ describe('the Slurm lifecycle, workflow by workflow', () => {
       const [s] = await instances(summary);
       // The slurm task ran as a Slurm job (a job id, its worker's report); the local ones did not.
       expect(c!.distributorId).toMatch(/^\d+$/);
-      expect(sacctField(c!.distributorId!, 'JobName')).toMatch(new RegExp(`^jobmon-${c!.id}-`));
+      const jobName = await waitFor(
+        `accounting of job ${c!.distributorId}`,
+        // (Job ids restart with a new cluster: until accounting has this job, it may show an older one.)
+        () => /^jobmon-/.exec(sacctField(c!.distributorId!, 'JobName'))?.input,
+        30_000,
+        500,
+      );
+      expect(jobName).toMatch(new RegExp(`^jobmon-${c!.id}-`));
       for (const local of [u!, s!])
         expect(sacctField(local.distributorId ?? '0', 'JobName')).not.toMatch(new RegExp(`^jobmon-${local.id}-`));
       expect(s!.stdoutTail).toBe('42\n');
