@@ -45,6 +45,19 @@ export function runnerLog(path: string): Logger {
   return log;
 }
 
+/** The runner's settings that come from the connection's config, the same for every run it starts. */
+export function runnerSettings(conn: Connection) {
+  const c = conn.config;
+  return {
+    logDir: c.logDir,
+    heartbeatMs: c.runHeartbeatMs,
+    instanceHeartbeatMs: c.instanceHeartbeatMs,
+    reportByFactor: c.reportByFactor,
+    outageToleranceMs: c.outageToleranceMs,
+    logCapBytes: c.logCapBytes,
+  };
+}
+
 export interface ConnectOptions {
   url?: string;
   db?: string;

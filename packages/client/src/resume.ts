@@ -14,7 +14,7 @@ import {
 } from '@jobmon/core';
 import { runWorkflowRun, type SwarmProgress } from '@jobmon/runner';
 import { createRun } from './bind.js';
-import { connect, runnerLog, type Connection } from './connection.js';
+import { connect, runnerLog, runnerSettings, type Connection } from './connection.js';
 
 export interface ResumeByIdOptions {
   connection?: Connection;
@@ -177,12 +177,7 @@ export async function resumeWorkflowById(
       templateLimits: templates.map((t) => dag.templateConcurrency[t] ?? Infinity),
       templateNames: templates,
       maxConcurrentlyRunning: dag.maxConcurrentlyRunning,
-      logDir: conn.config.logDir,
-      heartbeatMs: conn.config.runHeartbeatMs,
-      instanceHeartbeatMs: conn.config.instanceHeartbeatMs,
-      reportByFactor: conn.config.reportByFactor,
-      outageToleranceMs: conn.config.outageToleranceMs,
-      logCapBytes: conn.config.logCapBytes,
+      ...runnerSettings(conn),
       ...(options.parallelism ? { parallelism: options.parallelism } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       onWarning: warn,

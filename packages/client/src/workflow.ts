@@ -14,7 +14,7 @@ import {
 import { runWorkflowRun, type SwarmProgress } from '@jobmon/runner';
 import { randomUUID } from 'node:crypto';
 import { bindWorkflow, type BindOptions, type BoundWorkflow, type WorkflowDecl } from './bind.js';
-import { connect, runnerLog, type Connection } from './connection.js';
+import { connect, runnerLog, runnerSettings, type Connection } from './connection.js';
 import type { Task } from './task.js';
 import type { Tool } from './tool.js';
 
@@ -226,12 +226,7 @@ export class Workflow {
         templateLimits: limits,
         templateNames: bound.templates,
         maxConcurrentlyRunning: this.spec.maxConcurrentlyRunning ?? Infinity,
-        logDir: conn.config.logDir,
-        heartbeatMs: conn.config.runHeartbeatMs,
-        instanceHeartbeatMs: conn.config.instanceHeartbeatMs,
-        reportByFactor: conn.config.reportByFactor,
-        outageToleranceMs: conn.config.outageToleranceMs,
-        logCapBytes: conn.config.logCapBytes,
+        ...runnerSettings(conn),
         ...(options.parallelism ? { parallelism: options.parallelism } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         onWarning: warn,
