@@ -19,6 +19,8 @@ import { registerWait } from './commands/wait.js';
 import { registerWorkflowTasks } from './commands/workflow-tasks.js';
 import { registerWorkflowResume } from './commands/workflow-resume.js';
 import { registerWorkflowConcurrency } from './commands/workflow-concurrency.js';
+import { registerConfig } from './commands/config.js';
+import { registerVersion } from './commands/version.js';
 import { DetachFailed } from './detach.js';
 import { printable } from './text.js';
 
@@ -67,6 +69,8 @@ const cluster = program.command('cluster').description('add, list and show clust
 registerClusterAdd(cluster);
 registerClusterList(cluster);
 registerClusterShow(cluster);
+registerConfig(program);
+registerVersion(program);
 
 try {
   await program.parseAsync(process.argv);

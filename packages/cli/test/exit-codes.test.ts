@@ -73,12 +73,18 @@ describe('exit codes', () => {
     }
   });
 
-  it('a failed workflow: exit 1', async () => {
+  it('a failed workflow: exit 1, from run and from status', async () => {
     const r = await jobmon([
       'run',
       file('fails.json', JSON.stringify({ name: 'fails', tasks: [{ name: 'a', command: 'exit 1', max_attempts: 1 }] })),
     ]);
     expect(r.code).toBe(1);
+    const status = await jobmon(['workflow', 'status', 'fails']);
+    expect(status.stdout).toContain("'fails': FAILED");
+    expect(status.code).toBe(1);
+    const json = await jobmon(['workflow', 'status', 'fails', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'FAILED' });
+    expect(json.code).toBe(1);
   });
 });
 

@@ -79,18 +79,22 @@ describe(`jobmon workflow resume on ${TEST_DB_KIND}`, () => {
     const detail = (await (await fetch(`${server.url}/api/v1/workflows/${wid}`)).json()) as { status: string };
     expect(detail.status).toBe('DONE');
 
-    const again = await jobmonIn(elsewhere, ['workflow', 'resume', String(wid)]);
-    expect(again.code).toBe(0);
+    // By its exact name, too.
+    const again = await jobmonIn(elsewhere, ['workflow', 'resume', 'resume_by_id']);
+    expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`workflow ${wid} 'resume_by_id' is already DONE`);
   }, 120_000);
 
-  it('names what is wrong: an unknown workflow (3), a bad id or both --cold and --hot (2)', async () => {
+  it('names what is wrong: an unknown workflow or name (3), a bad id or both --cold and --hot (2)', async () => {
     const missing = await jobmonIn(db.dir, ['workflow', 'resume', '987654']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('workflow 987654 does not exist');
-    const bad = await jobmonIn(db.dir, ['workflow', 'resume', 'x1']);
+    const unnamed = await jobmonIn(db.dir, ['workflow', 'resume', 'no_such_wf']);
+    expect(unnamed.code).toBe(3);
+    expect(unnamed.stderr).toContain("no workflow is named 'no_such_wf'");
+    const bad = await jobmonIn(db.dir, ['workflow', 'resume', '0']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("got 'x1'");
+    expect(bad.stderr).toContain("got '0'");
     const both = await jobmonIn(db.dir, ['workflow', 'resume', '1', '--cold', '--hot']);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('--cold and --hot');

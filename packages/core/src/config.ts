@@ -66,24 +66,29 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): JobmonConfi
   };
 }
 
-const ENV: Record<string, (c: JobmonConfig, v: string) => void> = {
-  JOBMON_URL: (c, v) => (c.url = v),
-  JOBMON_DB: (c, v) => (c.db = v),
-  JOBMON_LOG_DIR: (c, v) => (c.logDir = v),
-  JOBMON_RUN_HEARTBEAT_MS: (c, v) => (c.runHeartbeatMs = positive('JOBMON_RUN_HEARTBEAT_MS', v)),
-  JOBMON_INSTANCE_HEARTBEAT_MS: (c, v) => (c.instanceHeartbeatMs = positive('JOBMON_INSTANCE_HEARTBEAT_MS', v)),
-  JOBMON_REPORT_BY_FACTOR: (c, v) => (c.reportByFactor = positive('JOBMON_REPORT_BY_FACTOR', v)),
-  JOBMON_REAPER_INTERVAL_MS: (c, v) => (c.reaperIntervalMs = positive('JOBMON_REAPER_INTERVAL_MS', v)),
-  JOBMON_REAPER_LEASE_MS: (c, v) => (c.reaperLeaseMs = positive('JOBMON_REAPER_LEASE_MS', v)),
-  JOBMON_EVENT_POLL_MS: (c, v) => (c.eventPollMs = positive('JOBMON_EVENT_POLL_MS', v)),
-  JOBMON_REAPER_GRACE_MS: (c, v) => (c.reaperGraceMs = positive('JOBMON_REAPER_GRACE_MS', v)),
-  JOBMON_OUTAGE_TOLERANCE_MS: (c, v) => (c.outageToleranceMs = positive('JOBMON_OUTAGE_TOLERANCE_MS', v)),
-  JOBMON_LOG_CAP_BYTES: (c, v) => (c.logCapBytes = positiveInteger('JOBMON_LOG_CAP_BYTES', v)),
-  JOBMON_HTTP_TIMEOUT_MS: (c, v) => (c.http.timeoutMs = positive('JOBMON_HTTP_TIMEOUT_MS', v)),
-  JOBMON_HTTP_RETRIES: (c, v) => (c.http.retries = nonNegative('JOBMON_HTTP_RETRIES', v)),
-  JOBMON_HTTP_BACKOFF_MS: (c, v) => (c.http.backoffMs = positive('JOBMON_HTTP_BACKOFF_MS', v)),
-  JOBMON_HTTP_MAX_BACKOFF_MS: (c, v) => (c.http.maxBackoffMs = positive('JOBMON_HTTP_MAX_BACKOFF_MS', v)),
+/** The environment variables, each with the setting it sets and how its text is read. */
+const ENV: Record<string, [key: string, read: (name: string, v: string) => string | number]> = {
+  JOBMON_URL: ['url', text],
+  JOBMON_DB: ['db', text],
+  JOBMON_LOG_DIR: ['logDir', text],
+  JOBMON_RUN_HEARTBEAT_MS: ['runHeartbeatMs', positive],
+  JOBMON_INSTANCE_HEARTBEAT_MS: ['instanceHeartbeatMs', positive],
+  JOBMON_REPORT_BY_FACTOR: ['reportByFactor', positive],
+  JOBMON_REAPER_INTERVAL_MS: ['reaperIntervalMs', positive],
+  JOBMON_REAPER_LEASE_MS: ['reaperLeaseMs', positive],
+  JOBMON_EVENT_POLL_MS: ['eventPollMs', positive],
+  JOBMON_REAPER_GRACE_MS: ['reaperGraceMs', positive],
+  JOBMON_OUTAGE_TOLERANCE_MS: ['outageToleranceMs', positive],
+  JOBMON_LOG_CAP_BYTES: ['logCapBytes', positiveInteger],
+  JOBMON_HTTP_TIMEOUT_MS: ['http.timeoutMs', positive],
+  JOBMON_HTTP_RETRIES: ['http.retries', nonNegative],
+  JOBMON_HTTP_BACKOFF_MS: ['http.backoffMs', positive],
+  JOBMON_HTTP_MAX_BACKOFF_MS: ['http.maxBackoffMs', positive],
 };
+
+function text(_name: string, v: string): string {
+  return v;
+}
 
 function positive(name: string, v: string): number {
   const n = Number(v);
@@ -173,10 +178,91 @@ export function loadConfig(overrides: Partial<JobmonConfig> = {}, env = process.
     }
     merge(config as unknown as Record<string, unknown>, parsed as Record<string, unknown>, '', `config file ${file}`);
   }
-  for (const [name, apply] of Object.entries(ENV)) {
+  for (const [name, [key, read]] of Object.entries(ENV)) {
     const v = env[name];
-    if (v !== undefined && v !== '') apply(config, v);
+    if (v !== undefined && v !== '') setLeaf(config as unknown as Record<string, unknown>, key, read(name, v));
   }
   merge(config as unknown as Record<string, unknown>, overrides as Record<string, unknown>, '');
   return config;
+}
+
+/** One setting as `jobmon config show` gives it: its value and where the value came from. */
+export interface ConfigEntry {
+  /** Dotted: `http.timeoutMs`. */
+  key: string;
+  value: string | number;
+  source: 'default' | 'file' | 'env';
+  /** The environment variable that sets it. */
+  envName: string;
+}
+
+/** The settings `jobmon config set` can write: every one but the clusters (`jobmon cluster add`). */
+export function configKeys(): string[] {
+  return Object.values(ENV).map(([key]) => key);
+}
+
+/** The effective configuration, setting by setting, each with its source (the clusters left out). */
+export function describeConfig(env: NodeJS.ProcessEnv = process.env): ConfigEntry[] {
+  const withoutEnv: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!(k in ENV)) withoutEnv[k] = v;
+  const defaults = defaultConfig(env) as unknown as Record<string, unknown>;
+  const fromFile = loadConfig({}, withoutEnv) as unknown as Record<string, unknown>;
+  const effective = loadConfig({}, env) as unknown as Record<string, unknown>;
+  return Object.entries(ENV).map(([envName, [key]]) => {
+    const value = getLeaf(effective, key) as string | number;
+    const source = value !== getLeaf(fromFile, key) ? 'env' : value !== getLeaf(defaults, key) ? 'file' : 'default';
+    return { key, value, source, envName };
+  });
+}
+
+/**
+ * The config file's object with `key` set to `raw` (read as its environment variable is read), or
+ * removed when `raw` is undefined, and checked as loadConfig checks a file. Throws a
+ * ValidationError naming the key or the value; writing the file is the caller's.
+ */
+export function withSetting(
+  fileObject: Record<string, unknown>,
+  key: string,
+  raw: string | undefined,
+): Record<string, unknown> {
+  const entry = Object.entries(ENV).find(([, [k]]) => k === key);
+  if (!entry) {
+    const hint = key === 'clusters' || key.startsWith('clusters.') ? ' (clusters: use `jobmon cluster add`)' : '';
+    throw new ValidationError(`config: unknown setting '${key}'${hint}; the settings are: ${configKeys().join(', ')}`, {
+      field: key,
+    });
+  }
+  const next = structuredClone(fileObject);
+  if (raw === undefined) {
+    const path = key.split('.');
+    const parent = path.slice(0, -1).reduce<unknown>((o, p) => (o as Record<string, unknown> | undefined)?.[p], next);
+    if (typeof parent === 'object' && parent !== null) delete (parent as Record<string, unknown>)[path.at(-1)!];
+  } else {
+    let value: string | number;
+    try {
+      value = entry[1][1](key, raw);
+    } catch (e) {
+      throw new ValidationError((e as Error).message, { field: key });
+    }
+    setLeaf(next, key, value);
+  }
+  merge(defaultConfig() as unknown as Record<string, unknown>, next, '', 'config');
+  return next;
+}
+
+function getLeaf(o: Record<string, unknown>, key: string): unknown {
+  return key.split('.').reduce<unknown>((at, p) => (at as Record<string, unknown> | undefined)?.[p], o);
+}
+
+function setLeaf(o: Record<string, unknown>, key: string, value: unknown): void {
+  const path = key.split('.');
+  let at = o;
+  for (const p of path.slice(0, -1)) {
+    const child = at[p];
+    at = (at[p] = typeof child === 'object' && child !== null && !Array.isArray(child) ? child : {}) as Record<
+      string,
+      unknown
+    >;
+  }
+  at[path.at(-1)!] = value;
 }

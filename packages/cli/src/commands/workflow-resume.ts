@@ -1,9 +1,9 @@
-// `jobmon workflow resume <id> [--cold|--hot] [--keep-resources] [--here] [--detach]`: run what is
+// `jobmon workflow resume <workflow> [--cold|--hot] [--keep-resources] [--here] [--detach]`: run what is
 // left of a workflow from the database alone — its commands, resources, edges, clusters and the
 // working directory its last run recorded — without the file or script that declared it. Exit 0
 // when it ends DONE (or was DONE), 1 when tasks failed, 130 when interrupted; 2 and 3 as main.ts.
 
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ValidationError, resumeWorkflowById } from '@jobmon/client';
 import { positiveInt } from '../args.js';
 import { cliConnect } from '../connect.js';
@@ -11,6 +11,7 @@ import { DETACHED_ENV, detachSelf, detachedLines } from '../detach.js';
 import { progressView } from '../progress.js';
 import { printFailures } from '../report.js';
 import { jsonLine, printable } from '../text.js';
+import { resolveWorkflow, workflowRef } from '../workflow-ref.js';
 
 interface ResumeOptions {
   cold?: boolean;
@@ -23,19 +24,11 @@ interface ResumeOptions {
   json?: boolean;
 }
 
-/** A workflow given by its id (the shared id-or-name resolver replaces this on merge). */
-function resumeWorkflowArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`a workflow id is a positive whole number, got '${v}'.`);
-  return n;
-}
-
 export function registerWorkflowResume(workflow: Command): void {
   workflow
     .command('resume')
-    .description('run what is left of a workflow, by its id: no workflow file or script needed')
-    .argument('<workflow>', 'workflow id', resumeWorkflowArg)
+    .description('run what is left of a workflow, by its id or name: no workflow file or script needed')
+    .argument('<workflow>', 'workflow id or exact name', workflowRef)
     .option('--cold', 'if a live run holds it: kill its running tasks and take over')
     .option('--hot', 'if a live run holds it: let its running tasks finish, then take over')
     .option('--keep-resources', 'keep resources as the last attempts left them (scaled after failures)')
@@ -56,6 +49,7 @@ directory the workflow's last run recorded (--here: in this one).
 
 Examples:
   jobmon workflow resume 42
+  jobmon workflow resume flu_2020
   jobmon workflow resume 42 --cold --detach
   jobmon workflow resume 42 --keep-resources --json
 
@@ -63,11 +57,12 @@ Examples:
         notRun, elapsedMs, cwd, logDir, stateLocation, systemLog}
 --detach --json: {workflowId, pid, logFile, watch}`,
     )
-    .action(async (wid: number, opts: ResumeOptions) => {
+    .action(async (ref: string, opts: ResumeOptions) => {
       if (opts.cold && opts.hot)
         throw new ValidationError('--cold and --hot exclude each other; give one.', { field: '--cold/--hot' });
       if (opts.detach && process.env[DETACHED_ENV] !== '1') {
-        const d = await detachSelf(`workflow-${wid}`);
+        // The log file's name carries the workflow as given, reduced to safe characters.
+        const d = await detachSelf(`workflow-${ref.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}`);
         if (opts.json) console.log(jsonLine({ ...d, watch: `jobmon workflow status ${d.workflowId}` }));
         else for (const line of detachedLines(d)) console.log(printable(line));
         return;
@@ -81,6 +76,7 @@ Examples:
       const conn = await cliConnect();
       const view = opts.quiet ? undefined : progressView(process.stderr);
       try {
+        const wid = await resolveWorkflow(conn.api, ref);
         const r = await resumeWorkflowById(wid, {
           connection: conn,
           ...(opts.cold ? { mode: 'cold' as const } : opts.hot ? { mode: 'hot' as const } : {}),

@@ -49,7 +49,9 @@ export function registerWorkflowStatus(workflow: Command): void {
       `
 Examples:
   jobmon workflow status 42
-  jobmon workflow status flu_2020 --json`,
+  jobmon workflow status flu_2020 --json
+
+Exit code 1 when the workflow is FAILED (its last run ended with tasks failed), 0 otherwise.`,
     )
     .action(async (ref: string, opts: { json?: boolean }) => {
       const conn = await cliConnect();
@@ -62,21 +64,22 @@ Examples:
           const { templates, eta, etaReason, elapsedMs } = progress;
           const extra = { templates, eta, ...(etaReason !== undefined ? { etaReason } : {}), elapsedMs };
           console.log(jsonLine({ ...detail, outcome: outcome(detail.counts), ...extra, errors }, 2));
-          return;
+        } else {
+          const out = (line: string) => console.log(printable(line));
+          out(`workflow ${detail.id} '${detail.name}': ${detail.status}`);
+          const byStatus = Object.entries(detail.counts)
+            .map(([s, n]) => `${n} ${s}`)
+            .join(', ');
+          out(`  tasks: ${outcomeLine(outcome(detail.counts))}${byStatus === '' ? '' : ` (${byStatus})`}`);
+          if (detail.lastRun) {
+            const ago = Math.round((Date.now() - detail.lastRun.heartbeatAt) / 1000);
+            out(`  last run: ${detail.lastRun.id} ${detail.lastRun.status} (heartbeat ${ago}s ago)`);
+          }
+          printProgress(progress, out);
+          printFailures(errors);
+          out(`state: ${conn.stateLocation}`);
         }
-        const out = (line: string) => console.log(printable(line));
-        out(`workflow ${detail.id} '${detail.name}': ${detail.status}`);
-        const byStatus = Object.entries(detail.counts)
-          .map(([s, n]) => `${n} ${s}`)
-          .join(', ');
-        out(`  tasks: ${outcomeLine(outcome(detail.counts))}${byStatus === '' ? '' : ` (${byStatus})`}`);
-        if (detail.lastRun) {
-          const ago = Math.round((Date.now() - detail.lastRun.heartbeatAt) / 1000);
-          out(`  last run: ${detail.lastRun.id} ${detail.lastRun.status} (heartbeat ${ago}s ago)`);
-        }
-        printProgress(progress, out);
-        printFailures(errors);
-        out(`state: ${conn.stateLocation}`);
+        if (detail.status === 'FAILED') process.exitCode = 1;
       } finally {
         await conn.close();
       }
