@@ -108,6 +108,7 @@ export const ROUTES = {
     method: 'GET',
     path: '/tasks/:id/instances',
     params: wire.IdParams,
+    query: wire.InstancePageQuery,
     response: wire.InstancesResponse,
   },
 

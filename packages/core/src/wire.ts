@@ -432,7 +432,16 @@ export const InstanceDetail = Type.Object({
   createdAt: Type.Integer(),
   statusAt: Type.Integer(),
 });
-export const InstancesResponse = Type.Object({ instances: Type.Array(InstanceDetail) });
+/** A page of instances in id order: those after `after`, at most `limit` (10,000 at most). */
+export const InstancePageQuery = Type.Object({
+  after: Type.Integer({ minimum: 0, maximum: MAX_ID, default: 0 }),
+  limit: Type.Integer({ minimum: 1, maximum: 10000, default: 10000 }),
+});
+/** `nextAfter`, when present, is the `after` of the next page. */
+export const InstancesResponse = Type.Object({
+  instances: Type.Array(InstanceDetail),
+  nextAfter: Type.Optional(Type.Integer()),
+});
 
 export const Event = Type.Object({
   seq: Type.Integer(),
@@ -641,9 +650,10 @@ export const ResumeResponse = Type.Object({
 });
 
 /** GET /workflow-runs/{id}/instances?status=A,B: a run's instances, for a runner that takes over. */
-export const RunInstancesQuery = Type.Object({
-  status: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Z_,]*$' })),
-});
+export const RunInstancesQuery = Type.Composite([
+  InstancePageQuery,
+  Type.Object({ status: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Z_,]*$' })) }),
+]);
 export const RunInstance = Type.Object({
   id: Id,
   taskId: Id,
@@ -651,7 +661,10 @@ export const RunInstance = Type.Object({
   pgid: Type.Union([Type.Integer(), Type.Null()]),
   distributorId: Type.Union([Type.String(), Type.Null()]),
 });
-export const RunInstancesResponse = Type.Object({ instances: Type.Array(RunInstance) });
+export const RunInstancesResponse = Type.Object({
+  instances: Type.Array(RunInstance),
+  nextAfter: Type.Optional(Type.Integer()),
+});
 
 /** GET /task-instances/{id}: the instance, with its task's command and name and its workflow. */
 export const InstanceWithTask = Type.Composite([

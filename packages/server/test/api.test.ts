@@ -361,6 +361,21 @@ describe(`API on ${TEST_DB_KIND}`, () => {
     expect(history.instances.map((i: { status: string; errorClass: string }) => `${i.status}:${i.errorClass}`)).toEqual(
       ['ERROR:application', 'ERROR:application'],
     );
+    expect(history.nextAfter).toBeUndefined();
+    // Paged: one at a time, each page naming where the next starts, the last naming none.
+    const first = await ok('GET', `/tasks/${appTask}/instances?limit=1`);
+    expect(first.instances.map((i: { id: number }) => i.id)).toEqual([app1]);
+    expect(first.nextAfter).toBe(app1);
+    const second = await ok('GET', `/tasks/${appTask}/instances?limit=1&after=${first.nextAfter}`);
+    expect(second.instances.map((i: { id: number }) => i.id)).toEqual([app2]);
+    const none = await ok('GET', `/tasks/${appTask}/instances?limit=1&after=${app2}`);
+    expect(none).toEqual({ instances: [] });
+    // A run's instances, the same way: all three first attempts and the retry, in id order, by two.
+    const p1 = await ok('GET', `/workflow-runs/${w.runId}/instances?limit=2`);
+    const p2 = await ok('GET', `/workflow-runs/${w.runId}/instances?limit=2&after=${p1.nextAfter}`);
+    expect([...p1.instances, ...p2.instances].map((i: { id: number }) => i.id)).toEqual([app1, res1, infra1, app2]);
+    const live = await ok('GET', `/workflow-runs/${w.runId}/instances?status=RUNNING,QUEUED`);
+    expect(live.instances).toEqual([]);
     const fatal = await ok('GET', `/workflows/${w.workflowId}/errors`);
     expect(fatal.errors.map((e: { taskId: number }) => e.taskId)).toEqual([appTask]);
     expect(fatal.errors[0]).toMatchObject({ exitCode: 1, errorClass: 'application' });

@@ -27,7 +27,7 @@ export async function runRoutes(api: Api, ctx: AppContext): Promise<void> {
   );
   route(api, ROUTES.reapRun, async (req) => reapDeadRun(ctx.db, req.params.id, req.body, ctx.reaperGraceMs));
   route(api, ROUTES.queueTasks, async (req) => queueTasks(ctx.db, req.params.id, req.body.tasks));
-  route(api, ROUTES.getRunInstances, async (req) => ({
-    instances: await runInstances(ctx.db, req.params.id, req.query.status ? req.query.status.split(',') : []),
-  }));
+  route(api, ROUTES.getRunInstances, async (req) =>
+    runInstances(ctx.db, req.params.id, req.query.status ? req.query.status.split(',') : [], req.query),
+  );
 }

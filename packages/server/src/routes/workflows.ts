@@ -44,5 +44,5 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
     createRun(ctx.db, req.params.id, req.body, req.body.nextReportMs ?? ctx.runReportByMs),
   );
   route(api, ROUTES.resumeWorkflow, async (req) => requestResume(ctx.db, req.params.id, req.body.mode));
-  route(api, ROUTES.getTaskInstances, async (req) => ({ instances: await taskInstances(ctx.db, req.params.id) }));
+  route(api, ROUTES.getTaskInstances, async (req) => taskInstances(ctx.db, req.params.id, req.query));
 }

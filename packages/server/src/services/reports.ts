@@ -266,10 +266,19 @@ function instanceDetail(r: Selectable<TaskInstanceTable>): InstanceDetailT {
   };
 }
 
-export async function taskInstances(db: Db, taskId: number): Promise<InstanceDetailT[]> {
+/** A page of a task's instances in id order; `nextAfter` when more may follow. */
+export async function taskInstances(
+  db: Db,
+  taskId: number,
+  page: { after?: number; limit: number },
+): Promise<{ instances: InstanceDetailT[]; nextAfter?: number }> {
   if (!(await taskExists(onDb(db), taskId))) throw new NotFoundError(`task ${taskId} does not exist`, { taskId });
-  const rows = await instancesOfTask(onDb(db), taskId);
-  return rows.map(instanceDetail);
+  const rows = await instancesOfTask(onDb(db), taskId, page.after ?? 0, page.limit);
+  return { instances: rows.map(instanceDetail), ...nextAfter(rows, page.limit) };
+}
+
+function nextAfter(rows: readonly { id: number }[], limit: number): { nextAfter?: number } {
+  return rows.length === limit ? { nextAfter: rows[rows.length - 1]!.id } : {};
 }
 
 export async function getInstance(
@@ -281,20 +290,26 @@ export async function getInstance(
   return { ...instanceDetail(r), command: r.command, taskName: r.task_name, workflowId: r.workflow_id };
 }
 
+/** A page of a run's instances in id order; `nextAfter` when more may follow. */
 export async function runInstances(
   db: Db,
   runId: number,
   statuses: string[],
-): Promise<{ id: number; taskId: number; status: string; pgid: number | null; distributorId: string | null }[]> {
+  page: { after?: number; limit: number },
+): Promise<{
+  instances: { id: number; taskId: number; status: string; pgid: number | null; distributorId: string | null }[];
+  nextAfter?: number;
+}> {
   // Names come unchecked from the query string: one that is no state matches no row.
-  const rows = await instancesOfRun(onDb(db), runId, statuses as TaskInstanceStatus[]);
-  return rows.map((r) => ({
+  const rows = await instancesOfRun(onDb(db), runId, statuses as TaskInstanceStatus[], page.after ?? 0, page.limit);
+  const instances = rows.map((r) => ({
     id: r.id,
     taskId: r.task_id,
     status: r.status,
     pgid: r.pgid,
     distributorId: r.distributor_id,
   }));
+  return { instances, ...nextAfter(rows, page.limit) };
 }
 
 /**

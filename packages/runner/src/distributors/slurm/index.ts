@@ -542,14 +542,22 @@ export class SlurmDistributor implements Distributor {
     }
   }
 
-  /** This run's instances that have not ended (one read); undefined when the server cannot say. */
+  /** This run's instances that have not ended (read page by page); undefined when the server cannot say. */
   private async liveOfRun(): Promise<Set<number> | undefined> {
+    const api = createApiClient(this.opts.host.requester);
+    const status = TASK_INSTANCE_STATES.filter((st) => !isInstanceEnd(st)).join(',');
+    const live = new Set<number>();
     try {
-      const { instances } = await createApiClient(this.opts.host.requester).getRunInstances({
-        id: this.opts.host.runId,
-        query: { status: TASK_INSTANCE_STATES.filter((st) => !isInstanceEnd(st)).join(',') },
-      });
-      return new Set(instances.map((i) => i.id));
+      let after: number | undefined = 0;
+      while (after !== undefined) {
+        const page: { instances: { id: number }[]; nextAfter?: number } = await api.getRunInstances({
+          id: this.opts.host.runId,
+          query: { status, after, limit: 10_000 },
+        });
+        for (const i of page.instances) live.add(i.id);
+        after = page.nextAfter;
+      }
+      return live;
     } catch {
       return undefined;
     }

@@ -141,8 +141,16 @@ export async function setInstanceReportBy(q: Q, id: number, reportBy: number): P
   await q.db.updateTable('task_instance').set({ report_by: reportBy }).where('id', '=', id).execute();
 }
 
-export function instancesOfTask(q: Q, taskId: number) {
-  return q.db.selectFrom('task_instance').selectAll().where('task_id', '=', taskId).orderBy('id').execute();
+/** A task's instances in id order, after `after`, at most `limit` (task_instance_task_ix). */
+export function instancesOfTask(q: Q, taskId: number, after: number, limit: number) {
+  return q.db
+    .selectFrom('task_instance')
+    .selectAll()
+    .where('task_id', '=', taskId)
+    .where('id', '>', after)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
 }
 
 /** A task's newest `limit` instances (task_instance_task_ix), newest first, with cluster and queue names. */
@@ -180,14 +188,21 @@ export function instanceWithTask(q: Q, id: number) {
     .executeTakeFirst();
 }
 
-/** A run's instances, optionally only those in `statuses`. */
-export function instancesOfRun(q: Q, runId: number, statuses: readonly TaskInstanceStatus[]) {
+/** A run's instances in id order after `after`, at most `limit`, optionally only those in `statuses`. */
+export function instancesOfRun(
+  q: Q,
+  runId: number,
+  statuses: readonly TaskInstanceStatus[],
+  after: number,
+  limit: number,
+) {
   let s = q.db
     .selectFrom('task_instance')
     .select(['id', 'task_id', 'status', 'pgid', 'distributor_id'])
-    .where('workflow_run_id', '=', runId);
+    .where('workflow_run_id', '=', runId)
+    .where('id', '>', after);
   if (statuses.length > 0) s = s.where('status', 'in', [...statuses]);
-  return s.execute();
+  return s.orderBy('id').limit(limit).execute();
 }
 
 /** Per node name: instances created since `since` and their infrastructure errors. */
