@@ -3,6 +3,8 @@
 
 import { dirname, join } from 'node:path';
 import { NotFoundError, type TaskAttemptT, type TaskDetailT } from '@jobmon/client';
+import { formatDuration } from '@jobmon/core';
+import { bytes } from './table.js';
 
 /**
  * Slurm's own log of an attempt the slurm distributor ran: `slurm.<distributor id>.log` in the log
@@ -31,8 +33,13 @@ export function pickAttempt(task: TaskDetailT, n: number | undefined): TaskAttem
   return a;
 }
 
-/** `{cores: 2, memory: 1024}` → "cores 2, memory 1024"; "-" when empty. */
+/** `{cores: 2, memory: 1536, runtime: 600}` → "cores 2, memory 1.5 GiB, runtime 10m 00s"; "-" when empty.
+ *  Memory is stored in MiB and runtime in seconds (core's resources.ts); other keys as they are. */
 export function resourcesLine(r: Record<string, unknown>): string {
-  const parts = Object.entries(r).map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  const parts = Object.entries(r).map(([k, v]) => {
+    if (k === 'memory' && typeof v === 'number') return `memory ${bytes(v * 1024 * 1024)}`;
+    if (k === 'runtime' && typeof v === 'number') return `runtime ${formatDuration(v)}`;
+    return `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`;
+  });
   return parts.length === 0 ? '-' : parts.join(', ');
 }

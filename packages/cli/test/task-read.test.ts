@@ -43,6 +43,7 @@ beforeAll(async () => {
         command: "echo out-bad; echo 'cannot open /data/run_1/x.csv' >&2; exit 3",
         upstream: [],
         max_attempts: 2,
+        compute_resources: { memory: '1536M', runtime: '90m' },
       },
       ...[7, 42, 1999].map((n) => ({
         name: `same_${n}`,
@@ -95,6 +96,8 @@ describe(`jobmon task and workflow reads on ${TEST_DB_KIND}`, () => {
     expect(r.stdout).toMatch(/attempt 1 {2}instance \d+ {2}ERROR \(application\), exit code 3/);
     expect(r.stdout).toMatch(/attempt 2 {2}instance \d+ {2}ERROR \(application\), exit code 3/);
     expect(r.stdout).toMatch(/where: cluster local, queue null\.q, node \S+, distributor id \d+/);
+    // Units as a person reads them: memory is stored in MiB, runtime in seconds.
+    expect(r.stdout).toContain('asked: memory 1.5 GiB, runtime 1h 30m');
     expect(r.stdout).toMatch(/used: wall time \d+/);
     expect(r.stdout).toMatch(/stdout: \/\S+bad\.\d+\.out/);
     expect(r.stdout).toMatch(/stderr: \/\S+bad\.\d+\.err/);
@@ -131,6 +134,14 @@ describe(`jobmon task and workflow reads on ${TEST_DB_KIND}`, () => {
       stdout: { source: 'file', text: 'hello\nsecond\n' },
       stderr: { source: 'file', text: 'warn\n' },
     });
+    // 'oom' wrote only to stderr: its stdout file was never created, and that is no error.
+    const quiet = await jobmon(['task', 'logs', String(taskIds.get('oom')!)]);
+    expect(quiet.stdout).toMatch(
+      /^==> stdout: \S+oom\.\d+\.out \(empty: the command wrote nothing\) <==\n==> stderr: /,
+    );
+    expect(quiet.stderr).toBe('');
+    const quietJson = JSON.parse((await jobmon(['task', 'logs', String(taskIds.get('oom')!), '--json'])).stdout);
+    expect(quietJson.stdout).toMatchObject({ source: 'empty', text: '' });
     const none = await jobmon(['task', 'logs', bad, '--attempt', '3']);
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/task \d+ has no attempt 3 \(its attempts are 1–2\)/);

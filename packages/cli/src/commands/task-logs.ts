@@ -33,7 +33,9 @@ interface LogsOptions {
 /** What one stream shows: the file's text, or the stored tail with why the file was not read. */
 interface StreamLog {
   path: string | null;
-  source: 'file' | 'stored' | 'none';
+  /** 'empty': no file and an empty stored tail: the command wrote nothing (a log file is created at
+   *  its first byte, packages/worker/src/capped-log.ts). */
+  source: 'file' | 'stored' | 'none' | 'empty';
   /** Why the file was not read (source 'stored' or 'none'). */
   reason?: string;
   text: string;
@@ -102,11 +104,12 @@ Examples:
           return;
         }
         for (const [s, l] of logs) {
-          if (l.source !== 'file')
+          if (l.source === 'stored' || l.source === 'none')
             process.stderr.write(
               `jobmon: ${printable(`${s} of task ${t.id} attempt ${a.attempt}: ${l.reason ?? ''}`)}\n`,
             );
-          if (streams.length > 1) console.log(`==> ${s}: ${printable(l.path ?? '(no file recorded)')} <==`);
+          const empty = l.source === 'empty' ? ' (empty: the command wrote nothing)' : '';
+          if (streams.length > 1) console.log(`==> ${s}: ${printable(l.path ?? '(no file recorded)')}${empty} <==`);
           if (l.text !== '') process.stdout.write(printable(l.text.endsWith('\n') ? l.text : `${l.text}\n`));
         }
         if (opts.follow) await follow(conn.api, t.id, a, logs);
@@ -128,6 +131,7 @@ async function readStream(a: TaskAttemptT, s: StreamName, lines: number | undefi
       return { path, source: 'file', text, endOffset: end };
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
+      if (err.code === 'ENOENT' && stored === '') return { path, source: 'empty', text: '' };
       reason = `cannot read ${path} from here (${err.code ?? err.message})`;
     }
   }

@@ -56,7 +56,8 @@ Examples:
         }
         const colour = useColour();
         const shown = r.groups.length < r.groupCount ? ` (the ${r.groups.length} largest shown)` : '';
-        console.log(`workflow ${id}: ${r.failures} failures in ${r.groupCount} groups${shown}`);
+        const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+        console.log(`workflow ${id}: ${plural(r.failures, 'failure')} in ${plural(r.groupCount, 'group')}${shown}`);
         for (const g of r.groups) {
           console.log('');
           console.log(`${paint(`${g.count}×`, '31', colour)} ${printable(`${g.errorClass}: ${g.pattern}`)}`);
