@@ -82,4 +82,45 @@ describe(`jobmon wait and watch on ${TEST_DB_KIND}`, () => {
     expect(f.code).toBe(1);
     expect((await bad.run).code).toBe(1);
   });
+
+  it('watch --json prints the progress answer as a line per change, the last one the end', async () => {
+    const ok = await startRun('watch_json', 'sleep 1', 2);
+    const w = await jobmon(['workflow', 'watch', 'watch_json', '--json'], 90_000);
+    expect(w.code).toBe(0);
+    const lines = w.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: number; status: string; templates: { counts: { DONE: number } }[] });
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.every((l) => l.id === ok.id)).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ status: 'DONE', templates: [{ counts: { DONE: 2 } }] });
+    await ok.run;
+  });
+
+  it('stop --json: the run asked, how it ended, and the workflow status; no live run is said too', async () => {
+    const { run, id } = await startRun('stop_json', 'sleep 30', 2);
+    await waitFor(
+      'a task to run',
+      async () => {
+        const p = await createApiClient(new Requester(server.url)).getWorkflowProgress({ id });
+        return p.templates[0]!.counts.RUNNING > 0 ? true : undefined;
+      },
+      60_000,
+      100,
+    );
+    const s = await jobmon(['workflow', 'stop', String(id), '--json'], 90_000);
+    expect(s.code, s.stderr).toBe(0);
+    const out = JSON.parse(s.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({ workflowId: id, drain: false, runStatus: 'TERMINATED', workflowStatus: 'HALTED' });
+    expect(typeof out['runId']).toBe('number');
+    expect((await run).code).toBe(1); // its run was ended from elsewhere: not DONE
+    const again = await jobmon(['workflow', 'stop', String(id), '--json']);
+    expect(JSON.parse(again.stdout)).toEqual({
+      workflowId: id,
+      runId: null,
+      drain: false,
+      runStatus: null,
+      workflowStatus: 'HALTED',
+    });
+  });
 });

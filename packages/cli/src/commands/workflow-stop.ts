@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { cliConnect } from '../connect.js';
 import { resolveWorkflow, workflowRef } from '../workflow-ref.js';
-import { printable } from '../text.js';
+import { jsonLine, printable } from '../text.js';
 
 export function registerWorkflowStop(workflow: Command): void {
   workflow
@@ -13,26 +13,42 @@ export function registerWorkflowStop(workflow: Command): void {
     .argument('<workflow>', 'workflow id or exact name', workflowRef)
     .option('--drain', 'let running tasks finish; start nothing new')
     .option('--no-wait', 'return once the run has been asked, without waiting for it to end')
+    .option('--json', 'print one JSON line at the end: {workflowId, runId, drain, runStatus, workflowStatus}')
     .addHelpText(
       'after',
       `
 Examples:
   jobmon workflow stop 42
-  jobmon workflow stop flu_2020 --drain --no-wait`,
+  jobmon workflow stop flu_2020 --drain --no-wait
+
+--json: runId is null when no run was live; runStatus is the run's status when the command
+returned (its last status after the wait, or the one it was asked in with --no-wait).`,
     )
-    .action(async (ref: string, opts: { drain?: boolean; wait: boolean }) => {
+    .action(async (ref: string, opts: { drain?: boolean; wait: boolean; json?: boolean }) => {
       const conn = await cliConnect();
+      const say = (s: string) => {
+        if (!opts.json) console.log(printable(s));
+      };
+      const answer = async (wid: number, runId: number | null, runStatus: string | null) => {
+        if (!opts.json) return;
+        const d = await conn.api.getWorkflow({ id: wid });
+        console.log(jsonLine({ workflowId: wid, runId, drain: !!opts.drain, runStatus, workflowStatus: d.status }));
+      };
       try {
         const wid = await resolveWorkflow(conn.api, ref);
         const r = await conn.api.resumeWorkflow({ id: wid, body: { mode: opts.drain ? 'hot' : 'cold' } });
         if (r.runId === null) {
-          console.log(`workflow ${wid} has no live run; nothing to stop`);
+          say(`workflow ${wid} has no live run; nothing to stop`);
+          await answer(wid, null, null);
           return;
         }
-        console.log(
+        say(
           `asked run ${r.runId} to stop (${opts.drain ? 'draining: running tasks finish' : 'killing running tasks'}); its runner acts at its next heartbeat`,
         );
-        if (!opts.wait) return;
+        if (!opts.wait) {
+          await answer(wid, r.runId, r.status);
+          return;
+        }
         for (;;) {
           const d = await conn.api.getWorkflow({ id: wid });
           if (
@@ -40,11 +56,8 @@ Examples:
             d.lastRun.id === r.runId &&
             !['COLD_RESUME', 'HOT_RESUME', 'RUNNING'].includes(d.lastRun.status)
           ) {
-            console.log(
-              printable(
-                `run ${r.runId} ended ${d.lastRun.status}; workflow ${wid} is ${d.status}. Run it again to resume.`,
-              ),
-            );
+            say(`run ${r.runId} ended ${d.lastRun.status}; workflow ${wid} is ${d.status}. Run it again to resume.`);
+            await answer(wid, r.runId, d.lastRun.status);
             return;
           }
           await new Promise((res) => setTimeout(res, 500));

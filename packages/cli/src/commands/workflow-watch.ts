@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { formatDuration, type WorkflowProgressT } from '@jobmon/core';
 import { cliConnect } from '../connect.js';
 import { resolveWorkflow, workflowRef } from '../workflow-ref.js';
-import { printable } from '../text.js';
+import { jsonLine, printable } from '../text.js';
 
 const END_CODE: Record<string, number> = { DONE: 0, FAILED: 1, ABORTED: 1, HALTED: 130 };
 
@@ -75,24 +75,41 @@ function linesView(out: (s: string) => void): View {
   };
 }
 
+/** --json: the GET /workflows/{id}/progress answer as one JSON line whenever it changes. */
+function jsonView(): View {
+  let last = '';
+  return {
+    update(p) {
+      const { elapsedMs: _elapsed, ...rest } = p;
+      const key = JSON.stringify({ ...rest, eta: null });
+      if (key === last) return;
+      last = key;
+      console.log(jsonLine(p));
+    },
+    stop() {},
+  };
+}
+
 export function registerWorkflowWatch(workflow: Command): void {
   workflow
     .command('watch')
     .description('follow a workflow live until it ends; exit as `jobmon run` would have')
     .argument('<workflow>', 'workflow id or exact name', workflowRef)
+    .option('--json', 'print the GET /workflows/{id}/progress answer as a JSON line whenever a count or status changes')
     .addHelpText(
       'after',
       `
 Examples:
   jobmon workflow watch 42                 # bars per template on a terminal, until the workflow ends
+  jobmon workflow watch 42 --json | jq -c '{status, eta: .eta.seconds}'
   jobmon workflow watch 42 > watch.log     # plain lines when a template's counts change
   jobmon workflow watch 42 && echo done    # exit 0 only if it ended DONE`,
     )
-    .action(async (ref: string) => {
+    .action(async (ref: string, opts: { json?: boolean }) => {
       const conn = await cliConnect();
       let wid = 0;
       const out = (s: string) => console.log(printable(s));
-      const view = process.stdout.isTTY ? barsView(process.stdout) : linesView(out);
+      const view = opts.json ? jsonView() : process.stdout.isTTY ? barsView(process.stdout) : linesView(out);
       try {
         wid = await resolveWorkflow(conn.api, ref);
         let after = (await conn.api.latestEvent()).last;
@@ -103,7 +120,7 @@ Examples:
           const code = END_CODE[p.status];
           if (code !== undefined) {
             view.stop();
-            out(`workflow ${p.id} '${p.name}' ended ${p.status}`);
+            if (!opts.json) out(`workflow ${p.id} '${p.name}' ended ${p.status}`);
             process.exitCode = code;
             return;
           }
