@@ -50,6 +50,14 @@ export function registerClusterAdd(cluster: Command): void {
     )
     .option('--file <path>', 'a JSON file holding {type, options, queues}')
     .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobmon cluster add hpc --type slurm --option partition=all --queue all:cores=1-64,memory=1G-512G,runtime=1m-7d
+  jobmon cluster add big --type local --option parallelism=16 --queue main:cores=1-16
+  jobmon cluster add hpc --file hpc.json --json`,
+    )
     .action(async (name: string, opts: AddOptions) => {
       const base = opts.file ? readDefinition(opts.file) : {};
       const type = opts.type ?? base['type'];

@@ -10,6 +10,13 @@ export function registerClusterList(cluster: Command): void {
     .command('list')
     .description('list clusters: name, type, queues, options')
     .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobmon cluster list
+  jobmon cluster list --json | jq -r '.clusters[].name'`,
+    )
     .action(async (opts: { json?: boolean }) => {
       const conn = await cliConnect();
       try {

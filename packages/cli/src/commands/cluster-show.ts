@@ -11,6 +11,13 @@ export function registerClusterShow(cluster: Command): void {
     .description('show a cluster: type, options, queues and their limits')
     .argument('<name>', 'cluster name', clusterName)
     .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobmon cluster show slurm
+  jobmon cluster show hpc --json`,
+    )
     .action(async (name: string, opts: { json?: boolean }) => {
       const conn = await cliConnect();
       try {

@@ -98,6 +98,12 @@ Examples:
     .command('unset')
     .description('remove one setting from the config file: back to its default')
     .argument('<key>', 'the setting, dotted')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobmon config unset http.timeoutMs`,
+    )
     .action((key: string) => {
       const file = configFile();
       writeFileObject(file, withSetting(readFileObject(file), key, undefined));

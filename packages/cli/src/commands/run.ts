@@ -30,6 +30,15 @@ export function registerRun(program: Command): void {
       "if another process's run holds the workflow, take over: 'cold' kills its running tasks, 'hot' lets them finish",
       oneOf('cold', 'hot'),
     )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobmon run workflow.yaml                 # progress on stderr, a report at the end
+  jobmon run workflow.yaml -p 8 --json     # 8 commands at once; one JSON summary line
+  jobmon run workflow.yaml --detach        # in the background; prints the id and log file
+  jobmon run workflow.yaml --resume cold   # take over from a run another process holds`,
+    )
     .action(
       async (
         file: string,

@@ -12,6 +12,14 @@ export function registerServer(program: Command): void {
     .option('--db <target>', 'SQLite file path or postgres:// URL (default: $JOBMON_DB or ~/.jobmon/jobmon.db)')
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', parsePort, 7070)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobmon server                                              # SQLite at ~/.jobmon/jobmon.db, 127.0.0.1:7070
+  jobmon server --db postgres://jobmon@db/jobmon --host 0.0.0.0 --port 8070
+  JOBMON_URL=http://host:8070 jobmon workflow list            # then, from any machine`,
+    )
     .action(async (opts: { db?: string; host: string; port: number }) => {
       const config = loadConfig(opts.db ? { db: opts.db } : {});
       const { startServer } = await import('@jobmon/server'); // only this command needs the server in this process
