@@ -47,8 +47,6 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
   );
   route(api, ROUTES.resumeWorkflow, async (req) => requestResume(ctx.db, req.params.id, req.body.mode));
   route(api, ROUTES.getTaskInstances, async (req) => taskInstances(ctx.db, req.params.id, req.query));
-  route(api, ROUTES.getTaskDeps, async (req) =>
-    taskDeps(ctx.db, req.params.id, req.query.direction, req.query.depth),
-  );
+  route(api, ROUTES.getTaskDeps, async (req) => taskDeps(ctx.db, req.params.id, req.query.direction, req.query.depth));
   route(api, ROUTES.getTaskWhy, async (req) => taskWhy(ctx.db, req.params.id));
 }

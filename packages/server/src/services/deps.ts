@@ -35,22 +35,27 @@ export async function taskDeps(
   let truncated = false;
   for (let level = 1; frontier.length > 0 && (depth === 0 || level <= depth) && !truncated; level++) {
     const next: number[] = [];
-    for (const part of chunks(frontier, BATCH)) {
-      // One more than still fits, beyond those already seen: enough to tell that the cap is hit.
-      const room = cap + 1 - (seen.size - 1);
-      const limit = room + seen.size;
+    // The edges of a batch of nodes, at most `limit` rows. A batch that fills the limit is split in
+    // two (duplicates may have filled it); a single node that fills it has that many distinct
+    // neighbours (edges are unique), so the cap is reached.
+    const expand = async (part: number[]): Promise<void> => {
+      if (truncated) return;
+      const limit = cap + 1 + seen.size;
       const nodes = await neighbourNodes(q, dagId, part, direction, limit);
-      if (nodes.length >= limit) truncated = true;
+      if (nodes.length >= limit && part.length > 1) {
+        const half = Math.ceil(part.length / 2);
+        await expand(part.slice(0, half));
+        await expand(part.slice(half));
+        return;
+      }
       for (const n of nodes) {
         if (seen.has(n)) continue;
         seen.add(n);
         next.push(n);
       }
-      if (seen.size - 1 > cap) {
-        truncated = true;
-        break;
-      }
-    }
+      if (seen.size - 1 > cap) truncated = true;
+    };
+    for (const part of chunks(frontier, BATCH)) await expand(part);
     next.sort((a, b) => a - b);
     const rows: TaskDepT[] = [];
     for (const part of chunks(next, BATCH)) {

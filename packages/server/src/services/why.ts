@@ -165,17 +165,28 @@ export function explainTask(f: WhyFacts): Cause[] {
         queue: t.queue,
       },
     );
-  } else if (t.status === 'QUEUED') {
+  }
+  // A queued task held by the runner for a concurrency slot: the limit is what blocks it, so the
+  // QUEUED cause follows the limit's (added after part 4).
+  let queued: Cause | null = null;
+  if (t.status === 'QUEUED') {
     const held =
       f.liveRun !== null &&
       (w.active >= w.maxConcurrentlyRunning || (f.template !== null && f.template.active >= f.template.limit));
-    add(
-      'QUEUED',
-      held
-        ? `${attemptNo} was queued ${since(t.statusAt)} and is held by the runner until a concurrency slot frees (see below)`
+    queued = {
+      reason: 'QUEUED',
+      message: held
+        ? `${attemptNo} was queued ${since(t.statusAt)} and is held by the runner until a concurrency slot frees`
         : `${attemptNo} was queued ${since(t.statusAt)} and waits for its distributor (cluster '${t.cluster}') to take it`,
-      { attempt: l?.attempt ?? null, instanceId: l?.id ?? null, since: t.statusAt, waitingMs: now - t.statusAt, held },
-    );
+      details: {
+        attempt: l?.attempt ?? null,
+        instanceId: l?.id ?? null,
+        since: t.statusAt,
+        waitingMs: now - t.statusAt,
+        held,
+      },
+    };
+    if (!held) causes.push(queued);
   }
 
   // 2. Why a fatal task ended.
@@ -233,7 +244,7 @@ export function explainTask(f: WhyFacts): Cause[] {
     add(
       'NO_QUEUE_FITS',
       `its resource request fits no queue of cluster '${t.cluster}': on its queue '${own.queue}' ${what}` +
-        `${f.queues.length > 1 ? ` (and ${f.queues.length - 1} other queue${f.queues.length === 2 ? '' : 's'} do not fit either)` : ''}; change the request or the queue's limits (\`jobmon cluster add\`)`,
+        `${f.queues.length > 1 ? ` (and ${f.queues.length - 1} other queue${f.queues.length === 2 ? ' does' : 's do'} not fit either)` : ''}; change the request or the queue's limits (\`jobmon cluster add\`)`,
       {
         cluster: t.cluster,
         queue: t.queue,
@@ -287,6 +298,8 @@ export function explainTask(f: WhyFacts): Cause[] {
         );
     }
   }
+
+  if (queued !== null && !causes.includes(queued)) causes.push(queued);
 
   // 5. Transient waits.
   if (t.status === 'ADJUSTING_RESOURCES')

@@ -33,7 +33,8 @@ export async function insertEdges(q: Q, dagId: number, edges: readonly (readonly
 
 /**
  * The nodes one edge away from `nodes` in a DAG: upstream (by the primary key, dag_id and
- * downstream_node_id first) or downstream (by edge_upstream_ix). Distinct, at most `limit` of them.
+ * downstream_node_id first) or downstream (by edge_upstream_ix), one row per edge (a node reached
+ * twice comes twice: DISTINCT would make SQLite walk the whole DAG in node order), at most `limit`.
  */
 export async function neighbourNodes(
   q: Q,
@@ -50,7 +51,6 @@ export async function neighbourNodes(
   const rows = await q.db
     .selectFrom('edge')
     .select(`${to} as node`)
-    .distinct()
     .where('dag_id', '=', dagId)
     .where(from, 'in', [...nodes])
     .limit(limit)
