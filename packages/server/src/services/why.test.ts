@@ -107,6 +107,14 @@ describe('explainTask: where the task is now', () => {
     expect(one(f).details).toMatchObject({ held: false, waitingMs: 42_000 });
   });
 
+  it('an in-flight status left by a dead run says nothing watches it', () => {
+    const queued = facts({ task: { status: 'QUEUED' }, workflow: { status: 'FAILED' }, liveRun: null });
+    expect(reasons(queued)).toEqual(['QUEUED', 'NO_LIVE_RUN']);
+    expect(one(queued).message).toMatch(/by a run that is no longer live; no distributor will take it$/);
+    const launched = facts({ task: { status: 'LAUNCHED' }, workflow: { status: 'FAILED' }, liveRun: null });
+    expect(one(launched).message).toMatch(/; no live run watches it any more$/);
+  });
+
   it('QUEUED at a limit: held by the runner, the limit named first', () => {
     const f = facts({ task: { status: 'QUEUED' }, workflow: { maxConcurrentlyRunning: 10, active: 10 } });
     expect(reasons(f)).toEqual(['WORKFLOW_LIMIT', 'QUEUED']);
@@ -133,6 +141,14 @@ describe('explainTask: why a task failed for good', () => {
     expect(one(f, 1).details).toMatchObject({ onResume: 'rerun', freshAttempts: 3, workflowStatus: 'FAILED' });
   });
 
+  it('a fatal task of a live run: that run will not retry it, a resume would', () => {
+    const f = facts({ task: { status: 'ERROR_FATAL', numAttempts: 1, maxAttempts: 1 } });
+    expect(reasons(f)).toEqual(['ATTEMPTS_SPENT']);
+    expect(one(f).message).toBe(
+      'the task failed for good: 1 of 1 attempt spent; run 9 will not retry it: a resume would run it again with a fresh set of 1 attempt',
+    );
+  });
+
   it('INFRA_BUDGET_SPENT: the infrastructure failures allowed were spent', () => {
     const f = facts({
       task: { status: 'ERROR_FATAL', numAttempts: 0, infraFailures: 5, maxInfraFailures: 5 },
@@ -150,7 +166,8 @@ describe('explainTask: why a task failed for good', () => {
     });
     expect(reasons(f)).toEqual(['FATAL']);
     expect(one(f).message).toBe(
-      'the task failed for good with attempts left (1 of 3): its last attempt ended ERROR_FATAL (killed), which is not retried',
+      'the task failed for good with attempts left (1 of 3): its last attempt ended ERROR_FATAL (killed), which is not retried; ' +
+        'run 9 will not retry it: a resume would run it again with a fresh set of 3 attempts',
     );
   });
 });
@@ -211,6 +228,22 @@ describe('explainTask: what a waiting task waits for', () => {
     const stale = facts({ task: { status: 'RUNNING' }, workflow: { status: 'FAILED' }, liveRun: null });
     expect(reasons(stale)).toEqual(['RUNNING', 'NO_LIVE_RUN']);
     expect(one(stale, 1).message).toMatch(/would reset it to REGISTERING and run it with a fresh set of 3 attempts/);
+  });
+
+  it('WORKFLOW_STOPPED: a live run stepping aside for a resume; limits then hold nothing', () => {
+    const f = facts({
+      liveRun: { id: 9, status: 'COLD_RESUME' },
+      workflow: { maxConcurrentlyRunning: 0 },
+      task: { status: 'ERROR_FATAL', numAttempts: 3 },
+    });
+    expect(reasons(f)).toEqual(['ATTEMPTS_SPENT', 'WORKFLOW_STOPPED']);
+    expect(one(f, 1).message).toBe(
+      'run 9 of workflow 3 is stepping aside for a resume (COLD_RESUME): nothing new starts, what runs is killed; ' +
+        'then the new run takes the workflow over and would run it again with a fresh set of 3 attempts, with the ' +
+        'resources its first attempt asked for (--keep-resources: as its last attempt left them)',
+    );
+    expect(one(f, 1).details).toMatchObject({ runStatus: 'COLD_RESUME', onResume: 'rerun' });
+    expect(one(facts({ liveRun: { id: 9, status: 'HOT_RESUME' } })).message).toMatch(/what runs may finish/);
   });
 
   it('WORKFLOW_PAUSED and TEMPLATE_PAUSED: a limit of 0', () => {

@@ -140,8 +140,10 @@ export function explainTask(f: WhyFacts): Cause[] {
     return causes;
   }
   const onNode = l?.nodeName ? ` on node ${l.nodeName}` : '';
+  // An in-flight status with no live run is what a run that died left behind: nothing watches it.
+  const orphan = f.liveRun === null ? '; no live run watches it any more' : '';
   if (t.status === 'RUNNING') {
-    add('RUNNING', `the task is running now: ${attemptNo}${onNode}, started ${since(t.statusAt)}`, {
+    add('RUNNING', `the task is running now: ${attemptNo}${onNode}, started ${since(t.statusAt)}${orphan}`, {
       attempt: l?.attempt ?? null,
       instanceId: l?.id ?? null,
       since: t.statusAt,
@@ -155,7 +157,7 @@ export function explainTask(f: WhyFacts): Cause[] {
         : `being submitted to cluster '${t.cluster}' by its distributor`;
     add(
       'LAUNCHED',
-      `${attemptNo} was ${what} ${since(t.statusAt)} and waits for the cluster to start it (queue '${t.queue}')`,
+      `${attemptNo} was ${what} ${since(t.statusAt)} and waits for the cluster to start it (queue '${t.queue}')${orphan}`,
       {
         attempt: l?.attempt ?? null,
         instanceId: l?.id ?? null,
@@ -177,7 +179,9 @@ export function explainTask(f: WhyFacts): Cause[] {
       reason: 'QUEUED',
       message: held
         ? `${attemptNo} was queued ${since(t.statusAt)} and is held by the runner until a concurrency slot frees`
-        : `${attemptNo} was queued ${since(t.statusAt)} and waits for its distributor (cluster '${t.cluster}') to take it`,
+        : f.liveRun === null
+          ? `${attemptNo} was queued ${since(t.statusAt)} by a run that is no longer live; no distributor will take it`
+          : `${attemptNo} was queued ${since(t.statusAt)} and waits for its distributor (cluster '${t.cluster}') to take it`,
       details: {
         attempt: l?.attempt ?? null,
         instanceId: l?.id ?? null,
@@ -220,6 +224,10 @@ export function explainTask(f: WhyFacts): Cause[] {
         counts,
       );
   }
+
+  if (t.status === 'ERROR_FATAL' && f.liveRun !== null)
+    causes[causes.length - 1]!.message +=
+      `; run ${f.liveRun.id} will not retry it: a resume would run it again with a fresh set of ${t.maxAttempts} attempt${t.maxAttempts === 1 ? '' : 's'}`;
 
   // 3. Its own preconditions: upstream tasks, a queue that can hold it.
   const unfinished = t.status !== 'ERROR_FATAL';
@@ -266,6 +274,20 @@ export function explainTask(f: WhyFacts): Cause[] {
         lastRun: f.lastRun,
         onResume: t.status === 'ERROR_FATAL' ? 'rerun' : 'run',
         resetTo: 'REGISTERING',
+        freshAttempts: t.maxAttempts,
+      },
+    );
+  } else if (f.liveRun.status === 'COLD_RESUME' || f.liveRun.status === 'HOT_RESUME') {
+    const cold = f.liveRun.status === 'COLD_RESUME';
+    add(
+      'WORKFLOW_STOPPED',
+      `run ${f.liveRun.id} of workflow ${w.id} is stepping aside for a resume (${f.liveRun.status}): nothing new starts` +
+        `${cold ? ', what runs is killed' : ', what runs may finish'}; then the new run takes the workflow over and ${onResume(t).replace('`jobmon workflow resume` would', 'would')}`,
+      {
+        workflowStatus: w.status,
+        runId: f.liveRun.id,
+        runStatus: f.liveRun.status,
+        onResume: t.status === 'ERROR_FATAL' ? 'rerun' : 'run',
         freshAttempts: t.maxAttempts,
       },
     );
