@@ -111,6 +111,14 @@ export const ROUTES = {
     query: wire.InstancePageQuery,
     response: wire.InstancesResponse,
   },
+  getTaskDeps: {
+    method: 'GET',
+    path: '/tasks/:id/deps',
+    params: wire.IdParams,
+    query: wire.TaskDepsQuery,
+    response: wire.TaskDepsResponse,
+  },
+  getTaskWhy: { method: 'GET', path: '/tasks/:id/why', params: wire.IdParams, response: wire.TaskWhyResponse },
 
   bindTasks: {
     method: 'PUT',

@@ -786,3 +786,75 @@ export type QueueInfoT = Static<typeof QueueInfo>;
 export type ClusterInfoT = Static<typeof ClusterInfo>;
 export type ClustersResponseT = Static<typeof ClustersResponse>;
 export type ClusterPutResponseT = Static<typeof ClusterPutResponse>;
+
+/** GET /tasks/{id}/deps: the tasks upstream (or downstream) of a task, breadth first, to a depth. */
+export const TaskDepsQuery = Type.Object(
+  {
+    direction: Type.Union([Type.Literal('up'), Type.Literal('down')], { default: 'up' }),
+    /** How many edges away; 0 means no limit (the answer still stops at PAGE_MAX tasks). */
+    depth: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 1 }),
+  },
+  { additionalProperties: false },
+);
+export const TaskDep = Type.Object({
+  id: Id,
+  name: Type.String(),
+  template: Type.String(),
+  status: TaskStatusSchema,
+  /** Edges between this task and the one asked about (1: a direct upstream or downstream). */
+  depth: Type.Integer({ minimum: 1 }),
+});
+export const TaskDepsResponse = Type.Object({
+  taskId: Id,
+  direction: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+  /** The depth asked for; 0: no limit. */
+  depth: Type.Integer(),
+  /** Nearest first, then by id; at most PAGE_MAX. */
+  tasks: Type.Array(TaskDep),
+  /** True when there were more tasks than PAGE_MAX within the depth (the nearest are listed). */
+  truncated: Type.Boolean(),
+});
+export type TaskDepT = Static<typeof TaskDep>;
+export type TaskDepsResponseT = Static<typeof TaskDepsResponse>;
+
+/** Why a task is not running (or will or will not run on resume): the stable codes of its causes. */
+export const WHY_REASONS = [
+  'DONE',
+  'RUNNING',
+  'LAUNCHED',
+  'QUEUED',
+  'ATTEMPTS_SPENT',
+  'INFRA_BUDGET_SPENT',
+  'FATAL',
+  'UPSTREAM_NOT_DONE',
+  'NO_QUEUE_FITS',
+  'WORKFLOW_STOPPED',
+  'NO_LIVE_RUN',
+  'WORKFLOW_PAUSED',
+  'TEMPLATE_PAUSED',
+  'WORKFLOW_LIMIT',
+  'TEMPLATE_LIMIT',
+  'ADJUSTING_RESOURCES',
+  'RETRY_PENDING',
+  'READY',
+] as const;
+export type WhyReason = (typeof WHY_REASONS)[number];
+export const WhyCause = Type.Object({
+  reason: union(WHY_REASONS),
+  /** One sentence for a person. */
+  message: Type.String(),
+  /** The facts behind it (counts, limits, tasks, queues), per reason. */
+  details: Type.Record(Type.String(), Type.Unknown()),
+});
+/** GET /tasks/{id}/why: every cause that holds, the blocking one first. */
+export const TaskWhyResponse = Type.Object({
+  taskId: Id,
+  name: Type.String(),
+  status: TaskStatusSchema,
+  template: Type.String(),
+  workflowId: Id,
+  workflowStatus: WorkflowStatusSchema,
+  causes: Type.Array(WhyCause, { minItems: 1 }),
+});
+export type WhyCauseT = Static<typeof WhyCause>;
+export type TaskWhyResponseT = Static<typeof TaskWhyResponse>;

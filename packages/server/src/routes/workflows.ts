@@ -13,6 +13,8 @@ import {
 import { requestResume } from '../services/runs.js';
 import { setConcurrency, workflowDag } from '../services/takeover.js';
 import { listWorkflows } from '../services/workflow-list.js';
+import { taskDeps } from '../services/deps.js';
+import { taskWhy } from '../services/why.js';
 import { workflowProgress } from '../services/progress.js';
 import { route, type Api } from './types.js';
 
@@ -45,4 +47,6 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
   );
   route(api, ROUTES.resumeWorkflow, async (req) => requestResume(ctx.db, req.params.id, req.body.mode));
   route(api, ROUTES.getTaskInstances, async (req) => taskInstances(ctx.db, req.params.id, req.query));
+  route(api, ROUTES.getTaskDeps, async (req) => taskDeps(ctx.db, req.params.id, req.query.direction, req.query.depth));
+  route(api, ROUTES.getTaskWhy, async (req) => taskWhy(ctx.db, req.params.id));
 }
