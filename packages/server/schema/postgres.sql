@@ -498,7 +498,7 @@ CREATE INDEX task_instance_workflow_ix ON public.task_instance USING btree (work
 
 CREATE INDEX task_template_name_ix ON public.task_template USING btree (name);
 
-CREATE INDEX task_ttv_ix ON public.task USING btree (task_template_version_id);
+CREATE INDEX task_ttv_ix ON public.task USING btree (task_template_version_id, workflow_id);
 
 CREATE INDEX task_workflow_id_ix ON public.task USING btree (workflow_id, id);
 

@@ -70,7 +70,7 @@ CREATE INDEX "task_instance_workflow_ix" on "task_instance" ("workflow_id", "id"
 
 CREATE INDEX "task_template_name_ix" on "task_template" ("name");
 
-CREATE INDEX "task_ttv_ix" on "task" ("task_template_version_id");
+CREATE INDEX "task_ttv_ix" on "task" ("task_template_version_id", "workflow_id");
 
 CREATE INDEX "task_workflow_id_ix" on "task" ("workflow_id", "id");
 

@@ -1,9 +1,9 @@
 // The SQL behind `jobmon resources usage|suggest` and `jobmon nodes`: a template's finished (DONE)
 // instances, the newest first and at most `limit` of them (the figures are computed on that bounded
 // read), their count, and per node the instances and infrastructure failures of a window, grouped in
-// SQL. Indexes (migration 0010): task_template_name_ix finds a template by name, task_ttv_ix its
-// tasks, task_instance_task_ix their instances; with a workflow, task_instance_workflow_ix
-// (workflow_id, id) reads its instances newest first; task_instance_created_ix bounds the window.
+// SQL. Indexes (migration 0010): task_template_name_ix finds a template by name, task_ttv_ix
+// (task_template_version_id, workflow_id) its tasks, in one workflow or all, task_instance_task_ix
+// their instances; task_instance_created_ix bounds the window of the node report.
 
 import { sql } from 'kysely';
 import type { Q } from '../conn.js';
@@ -27,14 +27,19 @@ export interface FinishedFilter {
   nodeArgs: [string, string][];
 }
 
+// Written as CROSS JOINs in the order template version → task → instance: SQLite then keeps that
+// order (its documented planner override) instead of walking every DONE instance by status, and
+// PostgreSQL reads a cross join with its conditions as the inner join it is.
 function finished(q: Q, f: FinishedFilter) {
   let s = q.db
-    .selectFrom('task_instance as ti')
-    .innerJoin('task as t', 't.id', 'ti.task_id')
-    .innerJoin('task_template_version as ttv', 'ttv.id', 't.task_template_version_id')
+    .selectFrom('task_template_version as ttv')
+    .crossJoin('task as t')
+    .crossJoin('task_instance as ti')
+    .whereRef('t.task_template_version_id', '=', 'ttv.id')
+    .whereRef('ti.task_id', '=', 't.id')
     .where('ttv.task_template_id', 'in', f.templateIds)
     .where('ti.status', '=', 'DONE');
-  if (f.workflowId !== undefined) s = s.where('ti.workflow_id', '=', f.workflowId);
+  if (f.workflowId !== undefined) s = s.where('t.workflow_id', '=', f.workflowId);
   for (const [name, value] of f.nodeArgs) {
     s = s.where(({ exists, selectFrom }) =>
       exists(
@@ -58,13 +63,13 @@ export async function countFinished(q: Q, f: FinishedFilter): Promise<number> {
 }
 
 /** The newest `limit` finished instances' usage and what they asked (resources JSON, after scaling). */
-export function finishedUsage(q: Q, f: FinishedFilter, limit: number) {
+export function finishedUsageQuery(q: Q, f: FinishedFilter, limit: number) {
   return finished(q, f)
     .select(['ti.id', 'ti.wall_time_ms', 'ti.peak_memory_bytes', 'ti.resources'])
     .orderBy('ti.id', 'desc')
-    .limit(limit)
-    .execute();
+    .limit(limit);
 }
+export const finishedUsage = (q: Q, f: FinishedFilter, limit: number) => finishedUsageQuery(q, f, limit).execute();
 
 /** A workflow's templates (name and id), from its tasks. */
 export function templatesOfWorkflow(q: Q, workflowId: number) {
@@ -80,7 +85,8 @@ export function templatesOfWorkflow(q: Q, workflowId: number) {
 }
 
 /** Per node name: instances created since `since` and those of them with an infrastructure error. */
-export function nodeFailures(q: Q, since: number) {
+export const nodeFailures = (q: Q, since: number) => nodeFailuresQuery(q, since).execute();
+export function nodeFailuresQuery(q: Q, since: number) {
   return q.db
     .selectFrom('task_instance as ti')
     .select((eb) => [
@@ -99,6 +105,5 @@ export function nodeFailures(q: Q, since: number) {
     ])
     .where('ti.created_at', '>=', since)
     .where('ti.node_name', 'is not', null)
-    .groupBy('ti.node_name')
-    .execute();
+    .groupBy('ti.node_name');
 }
