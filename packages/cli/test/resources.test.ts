@@ -245,7 +245,7 @@ describe(`jobmon resources on ${TEST_DB_KIND}`, () => {
   it('suggest: bad input exits 2 naming it; an unknown workflow exits 3', async () => {
     const h = await jobmon(['resources', 'suggest', '--workflow', 'ctl_wf', '--headroom', 'lots']);
     expect(h.code).toBe(2);
-    expect(h.stderr).toContain("must be a percentage 0–1000 such as 20%, got 'lots'");
+    expect(h.stderr).toContain("must be a whole percentage 0–1000 such as 20%, got 'lots'");
     const st = await jobmon(['resources', 'suggest', '--workflow', 'ctl_wf', '--strategy', 'p50']);
     expect(st.code).toBe(2);
     expect(st.stderr).toContain("must be 'p90' or 'max', got 'p50'");

@@ -795,7 +795,8 @@ const TemplateName = Type.String({ minLength: 1, maxLength: 255, format: CLEAN_T
 /** GET /resources/usage: runtime and peak memory of a template's finished (DONE) instances. */
 export const ResourceUsageQuery = Type.Object(
   {
-    template: TemplateName,
+    /** Required (checked by the service, after the fields' own checks). */
+    template: Type.Optional(TemplateName),
     /** The template's tool, when its name exists in several tools (and no workflowId is given). */
     tool: Type.Optional(TemplateName),
     workflowId: Type.Optional(Id),
@@ -843,8 +844,8 @@ export type ResourceUsageResponseT = Static<typeof ResourceUsageResponse>;
 export const ResourceSuggestQuery = Type.Object(
   {
     strategy: Type.Union([Type.Literal('p90'), Type.Literal('max')], { default: 'p90' }),
-    /** Percent added on top of the statistic. */
-    headroom: Type.Number({ minimum: 0, maximum: 1000, default: 20 }),
+    /** Whole percent added on top of the statistic. */
+    headroom: Type.Integer({ minimum: 0, maximum: 1000, default: 20 }),
   },
   { additionalProperties: false },
 );

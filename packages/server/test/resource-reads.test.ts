@@ -80,7 +80,13 @@ describe(`resource reads on ${TEST_DB_KIND}`, () => {
     const badArg = await call('GET', '/resources/usage?template=step&nodeArg=i');
     expect(badArg.status).toBe(400);
     expect(badArg.body.message).toContain('querystring/nodeArg must be key=value');
-    expect((await call('GET', '/resources/usage')).status).toBe(400);
+    const noTemplate = await call('GET', '/resources/usage');
+    expect(noTemplate.status).toBe(400);
+    expect(noTemplate.body.message).toContain('querystring/template is required');
+    const nul = await call('GET', '/resources/usage?template=step&nodeArg=i%3D0%00');
+    expect(nul.status).toBe(400);
+    expect(nul.body.message).toContain('querystring/nodeArg must not contain NUL');
+    expect((await call('GET', `/workflows/${w.workflowId}/resource-suggestions?headroom=1.5`)).status).toBe(400);
     expect((await call('GET', '/resources/usage?template=nosuch')).status).toBe(404);
     expect((await call('GET', '/resources/usage?template=step&workflowId=99999')).status).toBe(404);
     const strategy = await call('GET', `/workflows/${w.workflowId}/resource-suggestions?strategy=p50`);

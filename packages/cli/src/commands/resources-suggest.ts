@@ -13,11 +13,12 @@ import { bytes, duration } from '../table.js';
 import { jsonLine, printable } from '../text.js';
 import { resolveWorkflow, workflowRef } from '../workflow-ref.js';
 
-/** `20%`, `20` or `0.5%` → percent; 0–1000. */
+/** `20%` or `20` → 20; a whole percentage, 0–1000. */
 export function headroom(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)%?$/.exec(v.trim());
+  const m = /^(\d+)%?$/.exec(v.trim());
   const n = m ? Number(m[1]) : NaN;
-  if (!(n >= 0 && n <= 1000)) throw new InvalidArgumentError(`must be a percentage 0–1000 such as 20%, got '${v}'.`);
+  if (!(n >= 0 && n <= 1000))
+    throw new InvalidArgumentError(`must be a whole percentage 0–1000 such as 20%, got '${v}'.`);
   return n;
 }
 

@@ -77,6 +77,8 @@ function nodeArgsOf(raw: string | string[] | undefined): [string, string][] {
   return [raw].flat().map((kv) => {
     const at = kv.indexOf('=');
     if (at <= 0) throw bad('nodeArg', 'must be key=value with a non-empty key', kv, '/resources/usage');
+    // eslint-disable-next-line no-control-regex
+    if (/\u0000/.test(kv)) throw bad('nodeArg', 'must not contain NUL', kv, '/resources/usage');
     return [kv.slice(0, at), kv.slice(at + 1)];
   });
 }
@@ -140,10 +142,12 @@ async function sample(c: Q, f: FinishedFilter): Promise<Sample> {
 /** Runtime and peak memory of a template's finished instances, in a workflow or across all. */
 export async function resourceUsage(
   db: Db,
-  query: { template: string; tool?: string; workflowId?: number; nodeArg?: string | string[] },
+  q: { template?: string; tool?: string; workflowId?: number; nodeArg?: string | string[] },
 ): Promise<ResourceUsageResponseT> {
   const c = onDb(db);
-  const nodeArgs = nodeArgsOf(query.nodeArg);
+  const nodeArgs = nodeArgsOf(q.nodeArg);
+  if (q.template === undefined) throw bad('template', 'is required', undefined, '/resources/usage');
+  const query = { ...q, template: q.template };
   let templateIds: number[];
   let tool: string;
   if (query.workflowId !== undefined) {
