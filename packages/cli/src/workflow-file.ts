@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { normaliseResources } from '@jobmon/core';
 import {
   DuplicateTaskError,
   NotFoundError,
@@ -211,6 +212,13 @@ function check(doc: unknown, bad: (field: string, message: string) => void): Wor
         if (!isObj(r)) fail(`defaults.template_resources.${name}`, 'must be an object of compute resources');
         else if (!used.has(name))
           fail(`defaults.template_resources.${name}`, 'names no template of a task in the file');
+        else {
+          try {
+            normaliseResources(r, `defaults.template_resources.${name}`);
+          } catch (e) {
+            fail(`defaults.template_resources.${name}`, (e as Error).message.replace(/^[^:]*: /, ''));
+          }
+        }
       }
     }
   }

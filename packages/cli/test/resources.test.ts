@@ -294,17 +294,21 @@ describe(`jobmon resources on ${TEST_DB_KIND}`, () => {
     expect(asked.get('b')).toMatchObject({ cores: 2, memory: 256, runtime: 360 });
   });
 
-  it('a workflow file whose template_resources name no template, or are no object, is refused and nothing is written', async () => {
+  it('a workflow file whose template_resources name no template, are no object or do not parse is refused and nothing is written', async () => {
     const before = (await api.listWorkflows({ query: {} })).workflows.length;
     const file = workflowFile('badres', {
       name: 'badres_wf',
-      defaults: { template_resources: { fti: { memory: '1G' }, task: 'lots' } },
-      tasks: [{ name: 'a', command: 'true' }],
+      defaults: { template_resources: { fti: { memory: '1G' }, task: 'lots', b: { runtime: 'forever' } } },
+      tasks: [
+        { name: 'a', command: 'true' },
+        { name: 'b', template: 'b', command: 'true' },
+      ],
     });
     const r = await jobmon(['run', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('defaults.template_resources.fti: names no template of a task in the file');
     expect(r.stderr).toContain('defaults.template_resources.task: must be an object of compute resources');
+    expect(r.stderr).toContain('defaults.template_resources.b: runtime "forever" is not a positive duration');
     expect((await api.listWorkflows({ query: {} })).workflows.length).toBe(before);
   });
 });
