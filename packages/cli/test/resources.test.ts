@@ -45,7 +45,16 @@ beforeAll(async () => {
     name: 'real_wf',
     tool: 'epi',
     defaults: { compute_resources: { runtime: 10, memory: '512M' } },
-    tasks: [1, 2, 3].map((i) => ({ name: `nap_${i}`, template: 'nap', args: { i }, command: 'sleep 1' })),
+    tasks: [
+      ...[1, 2, 3].map((i) => ({ name: `nap_${i}`, template: 'nap', args: { i }, command: 'sleep 1' })),
+      // Holds 96 MiB (filled, so resident) for 1.5 s.
+      ...[1, 2].map((i) => ({
+        name: `hog_${i}`,
+        template: 'hog',
+        args: { i },
+        command: `'${process.execPath}' -e 'const b = Buffer.alloc(96 << 20, 1); setTimeout(() => b.length, 1500)'`,
+      })),
+    ],
   });
   expect((await jobmon(['run', real])).code).toBe(0);
   realId = await workflowId('real_wf');
@@ -113,6 +122,27 @@ describe(`jobmon resources on ${TEST_DB_KIND}`, () => {
     expect(human.stdout).toMatch(/^ {2}runtime +3 +\d/m);
     expect(human.stdout).toMatch(/^ {2}peak memory +3 +[\d.]+ [KM]iB/m);
     expect(human.stdout).toContain('used / requested:');
+  });
+
+  it('usage of real tasks that hold memory: their peak is at least what they held', async () => {
+    const u = await api.resourceUsage({ query: { template: 'hog', workflowId: realId } });
+    const json = JSON.parse(
+      (await jobmon(['resources', 'usage', '--template', 'hog', '--workflow', 'real_wf', '--json'])).stdout,
+    );
+    expect(json).toEqual(u);
+    expect(u).toMatchObject({ finished: 2, sampled: 2, memoryBytes: { count: 2 } });
+    expect(u.memoryBytes.min).toBeGreaterThanOrEqual(96 * MIB);
+    // At least 96 of the 512 MiB asked, and (it finished) under all of it.
+    expect(u.utilisation.memory.median).toBeGreaterThanOrEqual(96 / 512);
+    expect(u.utilisation.memory.p90).toBeLessThan(1);
+    expect(u.runtimeMs.min).toBeGreaterThanOrEqual(1500);
+    // Suggested from these measurements: over 96 MiB × 1.2, in 64 MiB steps; 1.5 s × 1.2 → 1 minute.
+    const s = await api.resourceSuggestions({ id: realId });
+    const hog = s.templates.find((t) => t.template === 'hog')!;
+    expect(hog.memory!.suggestedMiB).toBeGreaterThanOrEqual(128);
+    expect(hog.memory!.suggestedMiB % 64).toBe(0);
+    expect(hog.memory!.suggestedMiB * MIB).toBeGreaterThanOrEqual(hog.memory!.statBytes * 1.2);
+    expect(hog).toMatchObject({ runtime: { suggestedSeconds: 60 }, cores: null });
   });
 
   it('usage of controlled history: min, median, p90, max and utilisation are the known values', async () => {
