@@ -23,6 +23,9 @@ import { registerWorkflowResume } from './commands/workflow-resume.js';
 import { registerWorkflowConcurrency } from './commands/workflow-concurrency.js';
 import { registerConfig } from './commands/config.js';
 import { registerVersion } from './commands/version.js';
+import { registerResourcesUsage } from './commands/resources-usage.js';
+import { registerResourcesSuggest } from './commands/resources-suggest.js';
+import { registerNodes } from './commands/nodes.js';
 import { DetachFailed } from './detach.js';
 import { printable } from './text.js';
 
@@ -75,6 +78,10 @@ registerClusterList(cluster);
 registerClusterShow(cluster);
 registerConfig(program);
 registerVersion(program);
+const resources = program.command('resources').description('what finished tasks used, and what to ask next time');
+registerResourcesUsage(resources);
+registerResourcesSuggest(resources);
+registerNodes(program);
 
 try {
   await program.parseAsync(process.argv);

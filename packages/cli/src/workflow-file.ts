@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { normaliseResources } from '@jobmon/core';
 import {
   DuplicateTaskError,
   NotFoundError,
@@ -41,6 +42,8 @@ export interface WorkflowFile {
     max_attempts?: number;
     compute_resources?: Record<string, unknown>;
     template_concurrency?: Record<string, number>;
+    /** Compute resources per template name (what `jobmon resources suggest` writes); a task's own win. */
+    template_resources?: Record<string, Record<string, unknown>>;
   };
   tasks: FileTask[];
   ignoredKeys: string[];
@@ -68,7 +71,7 @@ const TASK_KEYS = [
   'cluster',
   'attributes',
 ];
-const DEFAULT_KEYS = ['cluster', 'max_attempts', 'compute_resources', 'template_concurrency'];
+const DEFAULT_KEYS = ['cluster', 'max_attempts', 'compute_resources', 'template_concurrency', 'template_resources'];
 
 /** How many mistakes one error lists; the rest are counted. */
 const MAX_REPORTED = 20;
@@ -197,6 +200,28 @@ function check(doc: unknown, bad: (field: string, message: string) => void): Wor
     if (t['compute_resources'] !== undefined && !isObj(t['compute_resources']))
       fail(label, '"compute_resources" must be an object');
   });
+  const templateResources = isObj(defaults) ? defaults['template_resources'] : undefined;
+  if (templateResources !== undefined) {
+    if (!isObj(templateResources))
+      fail('defaults.template_resources', 'must be an object: template name → compute resources');
+    else {
+      const used = new Set(
+        (tasks as unknown[]).map((t) => (isObj(t) && typeof t['template'] === 'string' ? t['template'] : 'task')),
+      );
+      for (const [name, r] of Object.entries(templateResources)) {
+        if (!isObj(r)) fail(`defaults.template_resources.${name}`, 'must be an object of compute resources');
+        else if (!used.has(name))
+          fail(`defaults.template_resources.${name}`, 'names no template of a task in the file');
+        else {
+          try {
+            normaliseResources(r, `defaults.template_resources.${name}`);
+          } catch (e) {
+            fail(`defaults.template_resources.${name}`, (e as Error).message.replace(/^[^:]*: /, ''));
+          }
+        }
+      }
+    }
+  }
   for (const t of tasks as unknown[]) {
     if (!isObj(t) || typeof t['name'] !== 'string' || !Array.isArray(t['upstream'])) continue;
     for (const u of t['upstream']) {
@@ -239,11 +264,27 @@ export function toWorkflow(file: string, wf: WorkflowFile): Workflow {
     const argKeys = Object.keys(args).sort().join(',');
     let entry = templates.get(templateName);
     if (!entry) {
+      const own = wf.defaults.template_resources?.[templateName];
       const template = tool.getTaskTemplate({
         name: templateName,
         commandTemplate: '{command}',
         nodeArgs: ['name', ...Object.keys(args).sort()],
         opArgs: ['command'],
+        // Per cluster in the client: every cluster this template's tasks may run on.
+        ...(own
+          ? {
+              defaultResources: Object.fromEntries(
+                [
+                  ...new Set([
+                    wf.defaults.cluster ?? 'local',
+                    ...wf.tasks.filter((x) => (x.template ?? 'task') === templateName).map((x) => x.cluster),
+                  ]),
+                ]
+                  .filter((c): c is string => c !== undefined)
+                  .map((c) => [c, own]),
+              ),
+            }
+          : {}),
       });
       templates.set(templateName, (entry = { template, argKeys }));
     } else if (entry.argKeys !== argKeys) {

@@ -203,6 +203,20 @@ export const ROUTES = {
   followEvents: { method: 'GET', path: '/events', query: wire.EventsQuery, response: wire.EventsResponse },
 
   nodeHealth: { method: 'GET', path: '/nodes/health', query: wire.NodeHealthQuery, response: wire.NodeHealthResponse },
+  resourceUsage: {
+    method: 'GET',
+    path: '/resources/usage',
+    query: wire.ResourceUsageQuery,
+    response: wire.ResourceUsageResponse,
+  },
+  resourceSuggestions: {
+    method: 'GET',
+    path: '/workflows/:id/resource-suggestions',
+    params: wire.IdParams,
+    query: wire.ResourceSuggestQuery,
+    response: wire.ResourceSuggestResponse,
+  },
+  listNodes: { method: 'GET', path: '/nodes', query: wire.NodesQuery, response: wire.NodesResponse },
 } as const satisfies Record<string, RouteSpec>;
 
 export type Routes = typeof ROUTES;

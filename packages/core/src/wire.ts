@@ -858,3 +858,120 @@ export const TaskWhyResponse = Type.Object({
 });
 export type WhyCauseT = Static<typeof WhyCause>;
 export type TaskWhyResponseT = Static<typeof TaskWhyResponse>;
+// --- resources and nodes (`jobmon resources usage|suggest`, `jobmon nodes`) ---------------------
+
+/** Most finished instances the resource reads look at: the newest ones (their answers say `sampled`). */
+export const RESOURCE_SAMPLE_MAX = 10_000;
+const TemplateName = Type.String({ minLength: 1, maxLength: 255, format: CLEAN_TEXT_FORMAT });
+/** GET /resources/usage: runtime and peak memory of a template's finished (DONE) instances. */
+export const ResourceUsageQuery = Type.Object(
+  {
+    /** Required (checked by the service, after the fields' own checks). */
+    template: Type.Optional(TemplateName),
+    /** The template's tool, when its name exists in several tools (and no workflowId is given). */
+    tool: Type.Optional(TemplateName),
+    workflowId: Type.Optional(Id),
+    /** Node args of the task, `key=value` (exact, on the value's text); repeated, all must hold. */
+    nodeArg: Type.Optional(KeyValues),
+  },
+  { additionalProperties: false },
+);
+/** min, median, p90 and max of a measure; all null when no instance recorded it. */
+export const UsageStats = Type.Object({
+  /** Instances that recorded the measure. */
+  count: Type.Integer(),
+  min: Type.Union([Type.Number(), Type.Null()]),
+  median: Type.Union([Type.Number(), Type.Null()]),
+  p90: Type.Union([Type.Number(), Type.Null()]),
+  max: Type.Union([Type.Number(), Type.Null()]),
+});
+/** used / requested per instance (1 = all of it used); median and p90 over instances that have both. */
+export const Utilisation = Type.Object({
+  count: Type.Integer(),
+  median: Type.Union([Type.Number(), Type.Null()]),
+  p90: Type.Union([Type.Number(), Type.Null()]),
+});
+export const ResourceUsageResponse = Type.Object({
+  template: Type.String(),
+  tool: Type.String(),
+  workflowId: Type.Union([Id, Type.Null()]),
+  nodeArgs: Type.Record(Type.String(), Type.String()),
+  /** Finished (DONE) instances that match. */
+  finished: Type.Integer(),
+  /** How many of them (the newest, at most RESOURCE_SAMPLE_MAX) the figures below are computed on. */
+  sampled: Type.Integer(),
+  /** Wall time, milliseconds. */
+  runtimeMs: UsageStats,
+  /** Peak memory, bytes. */
+  memoryBytes: UsageStats,
+  /** Against what each instance asked (its resources after scaling: runtime seconds, memory MiB). */
+  utilisation: Type.Object({ runtime: Utilisation, memory: Utilisation }),
+});
+export type UsageStatsT = Static<typeof UsageStats>;
+export type UtilisationT = Static<typeof Utilisation>;
+export type ResourceUsageResponseT = Static<typeof ResourceUsageResponse>;
+
+/** GET /workflows/{id}/resource-suggestions: compute resources per template from finished instances. */
+export const ResourceSuggestQuery = Type.Object(
+  {
+    strategy: Type.Union([Type.Literal('p90'), Type.Literal('max')], { default: 'p90' }),
+    /** Whole percent added on top of the statistic. */
+    headroom: Type.Integer({ minimum: 0, maximum: 1000, default: 20 }),
+  },
+  { additionalProperties: false },
+);
+export const ResourceSuggestion = Type.Object({
+  template: Type.String(),
+  finished: Type.Integer(),
+  sampled: Type.Integer(),
+  /** The statistic (p90 or max) of peak memory, bytes, and the suggestion: × (1 + headroom), up to 64 MiB. */
+  memory: Type.Union([Type.Object({ statBytes: Type.Integer(), suggestedMiB: Type.Integer() }), Type.Null()]),
+  /** The statistic of wall time, ms, and the suggestion: × (1 + headroom), up to the minute. */
+  runtime: Type.Union([Type.Object({ statMs: Type.Integer(), suggestedSeconds: Type.Integer() }), Type.Null()]),
+  /** Cores the newest sampled instance asked for (kept as asked); null when it asked none. */
+  cores: Type.Union([Type.Integer(), Type.Null()]),
+});
+export const ResourceSuggestResponse = Type.Object({
+  workflowId: Id,
+  workflowName: Type.String(),
+  strategy: Type.String(),
+  headroomPercent: Type.Number(),
+  /** Templates with finished instances. */
+  templates: Type.Array(ResourceSuggestion),
+  /** Templates of the workflow without any finished instance. */
+  unfinished: Type.Array(Type.String()),
+});
+export type ResourceSuggestionT = Static<typeof ResourceSuggestion>;
+export type ResourceSuggestResponseT = Static<typeof ResourceSuggestResponse>;
+
+/** Most nodes GET /nodes lists (the worst first). */
+export const NODES_MAX = 10_000;
+/** GET /nodes: per node, instances and infrastructure failures in a window. */
+export const NodesQuery = Type.Object(
+  { windowMs: Type.Integer({ minimum: 1, maximum: MAX_REPORT_MS, default: 86_400_000 }) },
+  { additionalProperties: false },
+);
+export const NodeReport = Type.Object({
+  nodeName: Type.String(),
+  /** Instances created on this node within the window. */
+  instances: Type.Integer(),
+  /** Of them, those that ended with an infrastructure-class error (UNKNOWN_ERROR, NO_HEARTBEAT, NO_DISTRIBUTOR_ID). */
+  infrastructureFailures: Type.Integer(),
+  /** infrastructureFailures / instances. */
+  failureRate: Type.Number(),
+  /** At least 3 infrastructure failures and a rate at least 3× that of all other nodes together. */
+  suspicious: Type.Boolean(),
+  lastFailureAt: Type.Union([Type.Integer(), Type.Null()]),
+});
+export const NodesResponse = Type.Object({
+  windowMs: Type.Integer(),
+  since: Type.Integer(),
+  instances: Type.Integer(),
+  infrastructureFailures: Type.Integer(),
+  overallRate: Type.Number(),
+  /** Nodes there were in all (more than `nodes` when cut at NODES_MAX). */
+  nodeCount: Type.Integer(),
+  nodes: Type.Array(NodeReport),
+});
+export type NodeReportT = Static<typeof NodeReport>;
+export type NodesResponseT = Static<typeof NodesResponse>;

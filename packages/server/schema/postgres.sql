@@ -486,6 +486,8 @@ CREATE INDEX event_workflow_seq_ix ON public.event USING btree (workflow_id, seq
 
 CREATE INDEX request_log_created_ix ON public.request_log USING btree (created_at);
 
+CREATE INDEX task_instance_created_ix ON public.task_instance USING btree (created_at);
+
 CREATE INDEX task_instance_error_ti_ix ON public.task_instance_error USING btree (task_instance_id);
 
 CREATE INDEX task_instance_run_status_ix ON public.task_instance USING btree (workflow_run_id, status);
@@ -495,6 +497,10 @@ CREATE INDEX task_instance_status_report_ix ON public.task_instance USING btree 
 CREATE INDEX task_instance_task_ix ON public.task_instance USING btree (task_id);
 
 CREATE INDEX task_instance_workflow_ix ON public.task_instance USING btree (workflow_id, id);
+
+CREATE INDEX task_template_name_ix ON public.task_template USING btree (name);
+
+CREATE INDEX task_ttv_ix ON public.task USING btree (task_template_version_id, workflow_id);
 
 CREATE INDEX task_workflow_id_ix ON public.task USING btree (workflow_id, id);
 

@@ -58,6 +58,8 @@ CREATE INDEX "event_workflow_seq_ix" on "event" ("workflow_id", "seq");
 
 CREATE INDEX "request_log_created_ix" on "request_log" ("created_at");
 
+CREATE INDEX "task_instance_created_ix" on "task_instance" ("created_at");
+
 CREATE INDEX "task_instance_error_ti_ix" on "task_instance_error" ("task_instance_id");
 
 CREATE INDEX "task_instance_run_status_ix" on "task_instance" ("workflow_run_id", "status");
@@ -67,6 +69,10 @@ CREATE INDEX "task_instance_status_report_ix" on "task_instance" ("status", "rep
 CREATE INDEX "task_instance_task_ix" on "task_instance" ("task_id");
 
 CREATE INDEX "task_instance_workflow_ix" on "task_instance" ("workflow_id", "id");
+
+CREATE INDEX "task_template_name_ix" on "task_template" ("name");
+
+CREATE INDEX "task_ttv_ix" on "task" ("task_template_version_id", "workflow_id");
 
 CREATE INDEX "task_workflow_id_ix" on "task" ("workflow_id", "id");
 

@@ -15,6 +15,7 @@ import { instanceRoutes } from './routes/instances.js';
 import { eventRoutes } from './routes/events.js';
 import { DEFAULT_EVENT_POLL_MS } from './services/events.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { resourceRoutes } from './routes/resources.js';
 import { route } from './routes/types.js';
 import { admitEveryone, setPolicy, type Policy } from './authz.js';
 import { installIdempotency } from './services/idempotency.js';
@@ -175,6 +176,7 @@ export async function buildApp(opts: AppOptions) {
       await instanceRoutes(api, ctx);
       await eventRoutes(api, ctx);
       await nodeRoutes(api, ctx);
+      await resourceRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );

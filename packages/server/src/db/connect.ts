@@ -17,6 +17,7 @@ import { up as slurmCluster } from './migrations/0007-slurm-cluster.js';
 import { up as taskReads } from './migrations/0008-task-reads.js';
 import { up as runCwd } from './migrations/0009-run-cwd.js';
 import { up as taskDeps } from './migrations/0010-task-deps.js';
+import { up as resourceReads } from './migrations/0011-resource-reads.js';
 import type { Dialect, DialectName } from './dialects/dialect.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { sqliteDialect } from './dialects/sqlite.js';
@@ -142,6 +143,7 @@ export const MIGRATION_NAMES = [
   '0008-task-reads',
   '0009-run-cwd',
   '0010-task-deps',
+  '0011-resource-reads',
 ] as const;
 export type MigrationName = (typeof MIGRATION_NAMES)[number];
 
@@ -156,6 +158,7 @@ const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => (
   '0008-task-reads': { up: taskReads(dialect) },
   '0009-run-cwd': { up: runCwd(dialect) },
   '0010-task-deps': { up: taskDeps(dialect) },
+  '0011-resource-reads': { up: resourceReads(dialect) },
 });
 
 async function migrate(db: Kysely<Database>, dialect: DialectName, to?: MigrationName): Promise<void> {
