@@ -480,6 +480,8 @@ ALTER TABLE ONLY public.workflow
 ALTER TABLE ONLY public.workflow_run
     ADD CONSTRAINT workflow_run_pkey PRIMARY KEY (id);
 
+CREATE INDEX edge_upstream_ix ON public.edge USING btree (dag_id, upstream_node_id, downstream_node_id);
+
 CREATE INDEX event_workflow_seq_ix ON public.event USING btree (workflow_id, seq);
 
 CREATE INDEX request_log_created_ix ON public.request_log USING btree (created_at);

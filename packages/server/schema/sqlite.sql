@@ -52,6 +52,8 @@ CREATE TABLE "workflow_attribute" ("workflow_id" bigint not null references "wor
 
 CREATE TABLE "workflow_run" ("id" integer primary key autoincrement, "workflow_id" bigint not null references "workflow" ("id"), "status" text not null, "user" text not null, "host" text not null, "pid" integer not null, "jobmon_version" text not null, "created_at" bigint not null, "status_at" bigint not null, "heartbeat_at" bigint not null, "report_by" bigint not null, "process_start" text, "cwd" text);
 
+CREATE INDEX "edge_upstream_ix" on "edge" ("dag_id", "upstream_node_id", "downstream_node_id");
+
 CREATE INDEX "event_workflow_seq_ix" on "event" ("workflow_id", "seq");
 
 CREATE INDEX "request_log_created_ix" on "request_log" ("created_at");

@@ -16,6 +16,7 @@ import { up as clusters } from './migrations/0006-clusters.js';
 import { up as slurmCluster } from './migrations/0007-slurm-cluster.js';
 import { up as taskReads } from './migrations/0008-task-reads.js';
 import { up as runCwd } from './migrations/0009-run-cwd.js';
+import { up as edgeDownstream } from './migrations/0010-edge-downstream.js';
 import type { Dialect, DialectName } from './dialects/dialect.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { sqliteDialect } from './dialects/sqlite.js';
@@ -140,6 +141,7 @@ export const MIGRATION_NAMES = [
   '0007-slurm-cluster',
   '0008-task-reads',
   '0009-run-cwd',
+  '0010-edge-downstream',
 ] as const;
 export type MigrationName = (typeof MIGRATION_NAMES)[number];
 
@@ -153,6 +155,7 @@ const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => (
   '0007-slurm-cluster': { up: slurmCluster(dialect) },
   '0008-task-reads': { up: taskReads(dialect) },
   '0009-run-cwd': { up: runCwd(dialect) },
+  '0010-edge-downstream': { up: edgeDownstream(dialect) },
 });
 
 async function migrate(db: Kysely<Database>, dialect: DialectName, to?: MigrationName): Promise<void> {
