@@ -21,6 +21,8 @@ import { registerWorkflowResume } from './commands/workflow-resume.js';
 import { registerWorkflowConcurrency } from './commands/workflow-concurrency.js';
 import { registerConfig } from './commands/config.js';
 import { registerVersion } from './commands/version.js';
+import { registerWorkflowReset } from './commands/workflow-reset.js';
+import { registerTaskUpdate } from './commands/task-update.js';
 import { DetachFailed } from './detach.js';
 import { printable } from './text.js';
 
@@ -71,6 +73,8 @@ registerClusterList(cluster);
 registerClusterShow(cluster);
 registerConfig(program);
 registerVersion(program);
+registerWorkflowReset(workflow);
+registerTaskUpdate(task);
 
 try {
   await program.parseAsync(process.argv);

@@ -195,6 +195,20 @@ export const ROUTES = {
   followEvents: { method: 'GET', path: '/events', query: wire.EventsQuery, response: wire.EventsResponse },
 
   nodeHealth: { method: 'GET', path: '/nodes/health', query: wire.NodeHealthQuery, response: wire.NodeHealthResponse },
+
+  resetWorkflow: {
+    method: 'POST',
+    path: '/workflows/:id/reset',
+    params: wire.IdParams,
+    body: wire.ResetRequest,
+    response: wire.ResetResponse,
+  },
+  updateTasks: {
+    method: 'POST',
+    path: '/tasks/status',
+    body: wire.TaskUpdateRequest,
+    response: wire.TaskUpdateResponse,
+  },
 } as const satisfies Record<string, RouteSpec>;
 
 export type Routes = typeof ROUTES;

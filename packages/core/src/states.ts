@@ -258,7 +258,12 @@ export const taskMachine = machine<TaskStatus>(
     ['ADJUSTING_RESOURCES', 'REGISTERING', 'client', 'resume: a task awaiting new resources starts over'],
     ['ERROR_RECOVERABLE', 'QUEUED', 'swarm', 'retry directly (kept for symmetry with Jobmon)'],
     ['DONE', 'REGISTERING', 'operator', 'reset or task update (no run live): it runs again on resume, fresh attempts'],
-    ['REGISTERING', 'DONE', 'operator', 'task update (no run live): the operator vouches for its output; it is skipped'],
+    [
+      'REGISTERING',
+      'DONE',
+      'operator',
+      'task update (no run live): the operator vouches for its output; it is skipped',
+    ],
     ['ERROR_FATAL', 'DONE', 'operator', 'task update (no run live): a failed task is accepted as done by hand'],
     ['ADJUSTING_RESOURCES', 'DONE', 'operator', 'task update (no run live): accepted as done before its retry'],
   ],

@@ -14,6 +14,7 @@ import { requestResume } from '../services/runs.js';
 import { setConcurrency, workflowDag } from '../services/takeover.js';
 import { listWorkflows } from '../services/workflow-list.js';
 import { workflowProgress } from '../services/progress.js';
+import { resetWorkflow, updateTasks } from '../services/operator.js';
 import { route, type Api } from './types.js';
 
 export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
@@ -45,4 +46,6 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
   );
   route(api, ROUTES.resumeWorkflow, async (req) => requestResume(ctx.db, req.params.id, req.body.mode));
   route(api, ROUTES.getTaskInstances, async (req) => taskInstances(ctx.db, req.params.id, req.query));
+  route(api, ROUTES.resetWorkflow, async (req) => resetWorkflow(ctx.db, req.params.id, req.body));
+  route(api, ROUTES.updateTasks, async (req) => updateTasks(ctx.db, req.body));
 }
