@@ -19,69 +19,33 @@ import {
   type WorkflowStatus,
   wire,
 } from '@jobmon/core';
-import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.js';
+import {
+  countSelection,
+  everyTask,
+  listSelection,
+  matching,
+  moveSelection,
+  notDone,
+  type TaskSelection,
+} from '../db/queries/task-selection.js';
 import { casWorkflowStatus, lockWorkflow } from '../db/queries/workflow.js';
 import { liveRunDetail } from '../db/queries/workflow-run.js';
 import { expectMoved } from './guarded.js';
 import { reapLapsedRuns } from './runs.js';
+import { afterRead } from './test-hooks.js';
 import { withTx, type Tx } from './tx.js';
 
-type Walk = 'none' | 'down' | 'up';
-
-/** Which tasks of a workflow: `seed(alias)` is a predicate over a task row; the walk adds its closure. */
-interface Selection {
-  workflowId: number;
-  dagId: number;
-  seed: (alias: string) => RawBuilder<unknown>;
-  walk: Walk;
-}
-
-/** The predicate over task alias `t` that selects `s`. */
-function target(s: Selection): RawBuilder<unknown> {
-  if (s.walk === 'none') return s.seed('t');
-  const [from, to] =
-    s.walk === 'down'
-      ? [sql.ref('e.upstream_node_id'), sql.ref('e.downstream_node_id')]
-      : [sql.ref('e.downstream_node_id'), sql.ref('e.upstream_node_id')];
-  // UNION (not UNION ALL) keeps each node once, so the walk ends on any DAG (edge_upstream_ix, edge_pk).
-  return sql`t.node_id IN (WITH RECURSIVE sel(node_id) AS (
-      SELECT s.node_id FROM task s WHERE s.workflow_id = ${s.workflowId} AND ${s.seed('s')}
-      UNION
-      SELECT ${to} FROM edge e INNER JOIN sel ON ${from} = sel.node_id WHERE e.dag_id = ${s.dagId}
-    ) SELECT node_id FROM sel)`;
-}
-
-interface Group {
-  template: string;
-  from: TaskStatus;
-  count: number;
-}
-
-async function groups(tx: Tx, s: Selection): Promise<Group[]> {
-  const rows = await sql<{ template: string; status: TaskStatus; n: number | string }>`
-    SELECT tt.name AS template, t.status AS status, COUNT(*) AS n
-    FROM task t
-    INNER JOIN task_template_version v ON v.id = t.task_template_version_id
-    INNER JOIN task_template tt ON tt.id = v.task_template_id
-    WHERE t.workflow_id = ${s.workflowId} AND ${target(s)}
-    GROUP BY tt.name, t.status
-    ORDER BY tt.name, t.status`.execute(tx.db);
-  return rows.rows.map((r) => ({ template: r.template, from: r.status, count: Number(r.n) }));
-}
-
 /**
- * Move every selected task in `from` to `to` in one statement (REGISTERING also gets fresh
- * attempts), checked against the count read before: a difference rolls everything back.
+ * Move every selected task in `from` to `to` in one statement, checked against the count read
+ * before under the workflow's lock: a difference rolls everything back.
  */
-async function moveGroup(tx: Tx, s: Selection, from: TaskStatus, to: TaskStatus, expected: number): Promise<void> {
-  const fresh = to === 'REGISTERING' ? sql`, num_attempts = 0, infra_failures = 0` : sql``;
-  const res = await sql`UPDATE task AS t SET status = ${to}, status_at = ${tx.now}${fresh}
-    WHERE t.workflow_id = ${s.workflowId} AND t.status = ${from} AND ${target(s)}`.execute(tx.db);
-  const moved = Number(res.numAffectedRows ?? 0);
+async function moveGroup(tx: Tx, s: TaskSelection, from: TaskStatus, to: TaskStatus, expected: number): Promise<void> {
+  await afterRead('operator', tx);
+  const moved = await moveSelection(tx, s, from, to, tx.now);
   if (moved !== expected) {
     throw new IllegalTransitionError(
-      `${expected - moved} task(s) of workflow ${s.workflowId} left ${from} while being set to ${to} ` +
+      `${Math.abs(expected - moved)} task(s) of workflow ${s.workflowId} moved from ${from} while being set to ${to} ` +
         `(a late report from an ended run?); nothing was written, retry`,
       { entity: 'task', workflowId: s.workflowId, from, to, expected, moved },
     );
@@ -131,13 +95,13 @@ export async function resetWorkflow(
 ): Promise<wire.ResetResponseT> {
   return withTx(db, async (tx) => {
     const wf = await idleWorkflow(tx, workflowId, 'a workflow can be reset');
-    const s: Selection = {
+    const s: TaskSelection = {
       workflowId,
       dagId: wf.dagId,
-      seed: req.partial ? (a) => sql`${sql.ref(`${a}.status`)} <> 'DONE'` : () => sql`1 = 1`,
+      seed: req.partial ? notDone : everyTask,
       walk: req.partial ? 'down' : 'none',
     };
-    const all = await groups(tx, s);
+    const all = await countSelection(tx, s);
     for (const g of all) {
       if (g.from !== 'REGISTERING' && !taskMachine.isLegal(g.from, 'REGISTERING'))
         throw new IllegalTransitionError(
@@ -266,25 +230,19 @@ export async function updateTasks(db: Db, req: wire.TaskUpdateRequestT): Promise
         );
     }
     const attrs = Object.entries(req.attributes ?? {});
-    const seed = (a: string): RawBuilder<unknown> => {
-      const parts: RawBuilder<unknown>[] = [];
-      if (byIds) parts.push(sql`${sql.ref(`${a}.id`)} IN (${sql.join(req.taskIds!)})`);
-      if (req.template !== undefined)
-        parts.push(sql`${sql.ref(`${a}.task_template_version_id`)} IN (SELECT v2.id FROM task_template_version v2
-          INNER JOIN task_template tt2 ON tt2.id = v2.task_template_id WHERE tt2.name = ${req.template})`);
-      for (const [k, v] of attrs)
-        parts.push(sql`EXISTS (SELECT 1 FROM task_attribute ta WHERE ta.task_id = ${sql.ref(`${a}.id`)}
-          AND ta.name = ${k} AND ta.value = ${v})`);
-      return parts.length === 0 ? sql`1 = 1` : sql.join(parts, sql` AND `);
+    const filter = {
+      ...(byIds ? { ids: req.taskIds! } : {}),
+      ...(req.template !== undefined ? { template: req.template } : {}),
+      attributes: attrs,
     };
     const to = req.status;
-    const s: Selection = {
+    const s: TaskSelection = {
       workflowId,
       dagId: wf.dagId,
-      seed,
+      seed: (a) => matching(a, filter),
       walk: !req.recursive ? 'none' : to === 'DONE' ? 'up' : 'down',
     };
-    const all = await groups(tx, s);
+    const all = await countSelection(tx, s);
     const selected = all.reduce((n, g) => n + g.count, 0);
     if (selected === 0) {
       const filters = [
@@ -301,25 +259,15 @@ export async function updateTasks(db: Db, req: wire.TaskUpdateRequestT): Promise
     const changes = all.filter((g) => g.from !== to);
     const bad = changes.find((g) => !operatorMay(g.from, to));
     if (bad) {
-      const one = await sql<{ id: number | string; name: string }>`SELECT t.id, t.name FROM task t
-        WHERE t.workflow_id = ${workflowId} AND t.status = ${bad.from} AND ${target(s)} ORDER BY t.id LIMIT 1`.execute(
-        tx.db,
-      );
-      const t = one.rows[0];
+      const [t] = await listSelection(tx, s, { status: bad.from, limit: 1 });
       throw new IllegalTransitionError(
-        `task ${t ? `${Number(t.id)} '${t.name}'` : '?'}${bad.count > 1 ? ` (and ${bad.count - 1} more of template '${bad.template}')` : ''} is ${bad.from}, ` +
+        `task ${t ? `${t.id} '${t.name}'` : '?'}${bad.count > 1 ? ` (and ${bad.count - 1} more of template '${bad.template}')` : ''} is ${bad.from}, ` +
           `which an operator cannot set to ${to}: an ended run left it in flight; resume the workflow or reset it first`,
-        { entity: 'task', id: t ? Number(t.id) : null, from: bad.from, to },
+        { entity: 'task', id: t?.id ?? null, from: bad.from, to },
       );
     }
     const changed = changes.reduce((n, g) => n + g.count, 0);
-    const list = await sql<{ id: number | string; name: string; template: string; status: TaskStatus }>`
-      SELECT t.id, t.name, tt.name AS template, t.status
-      FROM task t
-      INNER JOIN task_template_version v ON v.id = t.task_template_version_id
-      INNER JOIN task_template tt ON tt.id = v.task_template_id
-      WHERE t.workflow_id = ${workflowId} AND t.status <> ${to} AND ${target(s)}
-      ORDER BY t.id LIMIT ${wire.TASK_UPDATE_MAX}`.execute(tx.db);
+    const list = await listSelection(tx, s, { except: to, limit: wire.TASK_UPDATE_MAX });
     let wfTo = wf.status;
     if (!req.dryRun && changed > 0) {
       const byStatus = new Map<TaskStatus, number>();
@@ -357,8 +305,8 @@ export async function updateTasks(db: Db, req: wire.TaskUpdateRequestT): Promise
       changed,
       unchanged: selected - changed,
       groups: changes,
-      tasks: list.rows.map((r) => ({ id: Number(r.id), name: r.name, template: r.template, from: r.status, to })),
-      truncated: changed > list.rows.length,
+      tasks: list.map((r) => ({ id: r.id, name: r.name, template: r.template, from: r.status, to })),
+      truncated: changed > list.length,
     };
   });
 }
