@@ -22,7 +22,9 @@ import {
 import type { Db } from '../db/connect.js';
 import {
   countSelection,
+  dropSelection,
   everyTask,
+  fillSelection,
   listSelection,
   matching,
   moveSelection,
@@ -101,6 +103,7 @@ export async function resetWorkflow(
       seed: req.partial ? notDone : everyTask,
       walk: req.partial ? 'down' : 'none',
     };
+    await fillSelection(tx, s);
     const all = await countSelection(tx, s);
     for (const g of all) {
       if (g.from !== 'REGISTERING' && !taskMachine.isLegal(g.from, 'REGISTERING'))
@@ -147,6 +150,7 @@ export async function resetWorkflow(
     } else if (reset > 0 && wf.status === 'DONE') {
       to = 'REGISTERING';
     }
+    await dropSelection(tx);
     return {
       workflowId,
       name: wf.name,
@@ -242,6 +246,7 @@ export async function updateTasks(db: Db, req: wire.TaskUpdateRequestT): Promise
       seed: (a) => matching(a, filter),
       walk: !req.recursive ? 'none' : to === 'DONE' ? 'up' : 'down',
     };
+    await fillSelection(tx, s);
     const all = await countSelection(tx, s);
     const selected = all.reduce((n, g) => n + g.count, 0);
     if (selected === 0) {
@@ -293,6 +298,7 @@ export async function updateTasks(db: Db, req: wire.TaskUpdateRequestT): Promise
     } else if (req.dryRun && to === 'REGISTERING' && changed > 0 && wf.status === 'DONE') {
       wfTo = 'REGISTERING';
     }
+    await dropSelection(tx);
     return {
       workflowId,
       name: wf.name,
