@@ -1,8 +1,8 @@
 // An operator's changes to a workflow's tasks while no run of it is live: `jobmon workflow reset`
 // (every task, or with `partial` every task not DONE and what is downstream of one, back to
 // REGISTERING with fresh attempts) and `jobmon task update` (a set of tasks to DONE or REGISTERING,
-// with their upstream or downstream closure). Both are set-based: the selection is one SQL predicate
-// (a recursive walk of the DAG where asked) and each (status → target) group moves in one guarded
+// with their upstream or downstream closure). Both are set-based: the selection is computed once in
+// SQL (a recursive walk of the DAG where asked) and each (status → target) group moves in one guarded
 // UPDATE, in one transaction, so a million tasks take a handful of statements. Each group's row count
 // must match the count read under the workflow's lock; any difference means something else moved a
 // task (a late report from an ended run) and the whole change rolls back. History (instances,
