@@ -122,6 +122,16 @@ export function render(): string {
     '| --- | --- | --- |',
     ...Object.entries(ERROR_CLASS_OF).map(([s, cls]) => `| ${code(s)} | ${cls} | ${BUDGET[cls]} |`),
     '',
+    '## Operator changes (reset, task update)',
+    '',
+    '`jobmon workflow reset` and `jobmon task update` move tasks only while no run of the workflow is live',
+    '(a live run is refused, named with its state). A reset takes tasks back to `REGISTERING` by any edge of',
+    "the Task table (the resume edges, and the operator's from `DONE`); a task update uses only the edges an",
+    'operator or a resume (client) drives: `DONE` on a task an ended run left in flight is refused by name',
+    '(set it `REGISTERING`, or resume). Each status group moves in one guarded statement; one workflow event',
+    '(actor `operator`) records the operation.',
+    `Operator edges: ${MACHINES.flatMap((m) => m.edges.filter((e) => e.actor === 'operator').map((e) => `${m.name} ${code(e.from)} → ${code(e.to)}`)).join(', ')}.`,
+    '',
   ];
   return lines.join('\n');
 }

@@ -26,6 +26,8 @@ import { registerVersion } from './commands/version.js';
 import { registerResourcesUsage } from './commands/resources-usage.js';
 import { registerResourcesSuggest } from './commands/resources-suggest.js';
 import { registerNodes } from './commands/nodes.js';
+import { registerWorkflowReset } from './commands/workflow-reset.js';
+import { registerTaskUpdate } from './commands/task-update.js';
 import { DetachFailed } from './detach.js';
 import { printable } from './text.js';
 
@@ -82,6 +84,8 @@ const resources = program.command('resources').description('what finished tasks 
 registerResourcesUsage(resources);
 registerResourcesSuggest(resources);
 registerNodes(program);
+registerWorkflowReset(workflow);
+registerTaskUpdate(task);
 
 try {
   await program.parseAsync(process.argv);

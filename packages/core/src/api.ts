@@ -217,6 +217,20 @@ export const ROUTES = {
     response: wire.ResourceSuggestResponse,
   },
   listNodes: { method: 'GET', path: '/nodes', query: wire.NodesQuery, response: wire.NodesResponse },
+
+  resetWorkflow: {
+    method: 'POST',
+    path: '/workflows/:id/reset',
+    params: wire.IdParams,
+    body: wire.ResetRequest,
+    response: wire.ResetResponse,
+  },
+  updateTasks: {
+    method: 'POST',
+    path: '/tasks/status',
+    body: wire.TaskUpdateRequest,
+    response: wire.TaskUpdateResponse,
+  },
 } as const satisfies Record<string, RouteSpec>;
 
 export type Routes = typeof ROUTES;

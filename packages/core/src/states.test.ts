@@ -38,9 +38,9 @@ const machines = MACHINES as readonly StateMachine<string>[];
  * does not declare them terminal, so they do not appear here (see "sinks" below).
  */
 const RESUME_EDGES_FROM_TERMINAL: Record<string, string[]> = {
-  Workflow: [],
+  Workflow: ['DONE→REGISTERING'],
   WorkflowRun: [],
-  Task: ['ERROR_FATAL→REGISTERING'],
+  Task: ['ERROR_FATAL→REGISTERING', 'DONE→REGISTERING', 'ERROR_FATAL→DONE'],
   TaskInstance: [],
 };
 
@@ -111,7 +111,10 @@ describe('Workflow terminal set', () => {
     for (const s of ['FAILED', 'HALTED', 'ABORTED'] as const) {
       expect(workflowMachine.isLegal(s, 'REGISTERING'), s).toBe(true);
     }
-    expect(workflowMachine.isLegal('DONE', 'REGISTERING')).toBe(false);
+    // A DONE workflow goes back only by an operator's reset or task update, never by a run.
+    expect(workflowMachine.edges.filter((e) => e.from === 'DONE').map((e) => [e.to, e.actor])).toEqual([
+      ['REGISTERING', 'operator'],
+    ]);
   });
 });
 
@@ -160,8 +163,14 @@ describe('WORKFLOW_FOR_RUN', () => {
       }
     }
     expect(bad).toEqual([]);
-    // Every workflow edge is driven by some run edge: the Workflow table has no dead rows.
-    expect(workflowMachine.edges.map(key).filter((e) => !used.has(e))).toEqual([]);
+    // Every workflow edge is driven by some run edge, except an operator's (reset, task update, which
+    // move it while no run is live): the Workflow table has no dead rows.
+    expect(
+      workflowMachine.edges
+        .filter((e) => e.actor !== 'operator')
+        .map(key)
+        .filter((e) => !used.has(e)),
+    ).toEqual([]);
   });
 
   it('holds the workflow with every live (non-terminal, started) run state', () => {

@@ -110,6 +110,12 @@ export const workflowMachine = machine<WorkflowStatus>(
     ['RUNNING', 'HALTED', 'server', 'the run was stopped (Ctrl-C, an operator, a resume elsewhere); resumable'],
     ['RUNNING', 'DONE', 'swarm', 'every task is DONE'],
     ['RUNNING', 'FAILED', 'swarm', 'the run ended with tasks that could not finish'],
+    [
+      'DONE',
+      'REGISTERING',
+      'operator',
+      'an operator reset it or set some of its tasks back to REGISTERING (no run live); a resume runs them',
+    ],
   ],
   [['REGISTERING', 'REGISTERING', 'client', 'a second link attempt while the first is in progress']],
 );
@@ -251,6 +257,15 @@ export const taskMachine = machine<TaskStatus>(
     ['ERROR_FATAL', 'REGISTERING', 'client', 'resume: a failed task gets a fresh set of attempts'],
     ['ADJUSTING_RESOURCES', 'REGISTERING', 'client', 'resume: a task awaiting new resources starts over'],
     ['ERROR_RECOVERABLE', 'QUEUED', 'swarm', 'retry directly (kept for symmetry with Jobmon)'],
+    ['DONE', 'REGISTERING', 'operator', 'reset or task update (no run live): it runs again on resume, fresh attempts'],
+    [
+      'REGISTERING',
+      'DONE',
+      'operator',
+      'task update (no run live): the operator vouches for its output; it is skipped',
+    ],
+    ['ERROR_FATAL', 'DONE', 'operator', 'task update (no run live): a failed task is accepted as done by hand'],
+    ['ADJUSTING_RESOURCES', 'DONE', 'operator', 'task update (no run live): accepted as done before its retry'],
   ],
   [['DONE', 'DONE', 'worker', 'a retried done report']],
 );

@@ -975,3 +975,84 @@ export const NodesResponse = Type.Object({
 });
 export type NodeReportT = Static<typeof NodeReport>;
 export type NodesResponseT = Static<typeof NodesResponse>;
+// --- operator changes: workflow reset and task update ---------------------------------------------
+
+/** Most tasks a task update names by id, and most rows its answer lists (with the total). */
+export const TASK_UPDATE_MAX = 10_000;
+/** Who asked, as the CLI reports it; recorded in the event's context (authentication will vouch for it). */
+export const RequestedBy = Type.Object(
+  {
+    user: Type.Optional(Type.String({ maxLength: 255, format: CLEAN_TEXT_FORMAT })),
+    host: Type.Optional(Type.String({ maxLength: 255, format: CLEAN_TEXT_FORMAT })),
+  },
+  { additionalProperties: false },
+);
+/** How many tasks of one template moved (or would move) from one status. */
+export const ChangeGroup = Type.Object({ template: Type.String(), from: TaskStatusSchema, count: Type.Integer() });
+/** POST /workflows/{id}/reset: every task (or, `partial`, every task not DONE and what is downstream)
+ *  back to REGISTERING with fresh attempts; refused while a run is live. */
+export const ResetRequest = Type.Object(
+  {
+    partial: Type.Boolean({ default: false }),
+    dryRun: Type.Boolean({ default: false }),
+    requestedBy: Type.Optional(RequestedBy),
+  },
+  { additionalProperties: false },
+);
+export const ResetResponse = Type.Object({
+  workflowId: Id,
+  name: Type.String(),
+  partial: Type.Boolean(),
+  dryRun: Type.Boolean(),
+  /** The workflow's status before and after (the same when it did not move). */
+  workflowFrom: WorkflowStatusSchema,
+  workflowTo: WorkflowStatusSchema,
+  /** Tasks reset (or that would be), and DONE tasks kept (partial). */
+  reset: Type.Integer(),
+  kept: Type.Integer(),
+  groups: Type.Array(ChangeGroup),
+});
+export type ResetResponseT = Static<typeof ResetResponse>;
+
+/** POST /tasks/status: set the status of tasks named by id, or selected in one workflow. */
+export const TaskUpdateRequest = Type.Object(
+  {
+    taskIds: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: TASK_UPDATE_MAX })),
+    workflowId: Type.Optional(Id),
+    template: Type.Optional(Name),
+    /** Task attributes that must all hold (exact values). */
+    attributes: Type.Optional(NamedRecord(Text(2048), 32)),
+    status: Type.Union([Type.Literal('DONE'), Type.Literal('REGISTERING')]),
+    /** DONE: also every upstream task; REGISTERING: also every downstream task. */
+    recursive: Type.Boolean({ default: false }),
+    dryRun: Type.Boolean({ default: false }),
+    requestedBy: Type.Optional(RequestedBy),
+  },
+  { additionalProperties: false },
+);
+export const TaskChange = Type.Object({
+  id: Id,
+  name: Type.String(),
+  template: Type.String(),
+  from: TaskStatusSchema,
+  to: TaskStatusSchema,
+});
+export const TaskUpdateResponse = Type.Object({
+  workflowId: Id,
+  name: Type.String(),
+  status: TaskStatusSchema,
+  recursive: Type.Boolean(),
+  dryRun: Type.Boolean(),
+  workflowFrom: WorkflowStatusSchema,
+  workflowTo: WorkflowStatusSchema,
+  /** Tasks selected (with the recursion), tasks that changed (or would), and those already there. */
+  selected: Type.Integer(),
+  changed: Type.Integer(),
+  unchanged: Type.Integer(),
+  groups: Type.Array(ChangeGroup),
+  /** The changes in task id order, at most TASK_UPDATE_MAX; `truncated` when there are more. */
+  tasks: Type.Array(TaskChange),
+  truncated: Type.Boolean(),
+});
+export type TaskUpdateRequestT = Static<typeof TaskUpdateRequest>;
+export type TaskUpdateResponseT = Static<typeof TaskUpdateResponse>;

@@ -16,6 +16,7 @@ import { listWorkflows } from '../services/workflow-list.js';
 import { taskDeps } from '../services/deps.js';
 import { taskWhy } from '../services/why.js';
 import { workflowProgress } from '../services/progress.js';
+import { resetWorkflow, updateTasks } from '../services/operator.js';
 import { route, type Api } from './types.js';
 
 export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
@@ -49,4 +50,6 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
   route(api, ROUTES.getTaskInstances, async (req) => taskInstances(ctx.db, req.params.id, req.query));
   route(api, ROUTES.getTaskDeps, async (req) => taskDeps(ctx.db, req.params.id, req.query.direction, req.query.depth));
   route(api, ROUTES.getTaskWhy, async (req) => taskWhy(ctx.db, req.params.id));
+  route(api, ROUTES.resetWorkflow, async (req) => resetWorkflow(ctx.db, req.params.id, req.body));
+  route(api, ROUTES.updateTasks, async (req) => updateTasks(ctx.db, req.body));
 }

@@ -4,8 +4,9 @@
 
 import type { Tx } from './tx.js';
 
-/** `events`: after a transaction appended its events, before it commits. */
-export type HookPoint = 'instances' | 'queue' | 'resume' | 'workflow' | 'events';
+/** `events`: after a transaction appended its events, before it commits. `operator`: before each
+ *  status group of a reset or task update moves. */
+export type HookPoint = 'instances' | 'queue' | 'resume' | 'workflow' | 'events' | 'operator';
 
 export const testHooks: { afterRead?: (at: HookPoint, tx: Tx) => Promise<void> } = {};
 
