@@ -388,7 +388,13 @@ export const WorkflowProgress = Type.Object({
       counts: ProgressCounts,
       /** Mean runtime of one task, seconds; null when unknown. */
       runtimeSeconds: Type.Union([Type.Number(), Type.Null()]),
-      runtimeSource: union(['this workflow', 'earlier workflows', 'runtime request', 'unknown'] as const),
+      runtimeSource: union([
+        'this workflow',
+        'earlier workflows',
+        'runtime request',
+        'scaled runtime request',
+        'unknown',
+      ] as const),
     }),
   ),
   /** Seconds from now; low/high bracket it; method says how it was made. Null: see etaReason. */

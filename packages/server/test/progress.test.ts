@@ -8,7 +8,7 @@ import { apiHelpers, hash, testApp } from './support.js';
 const ctx = testApp('progress');
 const { ok, call } = apiHelpers(() => ctx);
 
-async function fitThenJoin() {
+async function fitThenJoin(fitResources?: { runtime: number }) {
   const tool = await ok('POST', '/tools', { name: `progress_tool_${Date.now()}_${Math.random()}` });
   const { templates } = await ok('POST', '/task-templates', {
     toolVersionId: tool.toolVersionId,
@@ -44,6 +44,7 @@ async function fitThenJoin() {
       command: `fit ${i}`,
       maxAttempts: 3,
       cluster: 'local',
+      ...(fitResources ? { resources: fitResources } : {}),
     })),
     {
       nodeHash: hash(`pj${wf.workflowId}`),
@@ -107,6 +108,26 @@ describe(`workflow progress on ${TEST_DB_KIND}`, () => {
     expect(p.eta.method).toMatch(/this workflow: 1 template; runtime request: 1 template/);
     expect(p.eta.method).toMatch(/critical path of what remains 40s/);
     expect(p.elapsedMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('scales a runtime request without history by how much of their request other templates used', async () => {
+    const w = await fitThenJoin({ runtime: 100 });
+    for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING'])
+      await ok('PUT', `/workflow-runs/${w.runId}/status`, { status: s });
+    const q = await ok('POST', `/workflow-runs/${w.runId}/queue`, { tasks: [{ taskId: w.tasks[0] }] });
+    await ok('POST', `/task-instances/${q.instances[0].instanceId}/transition`, {
+      to: 'DONE',
+      via: ['INSTANTIATED', 'LAUNCHED', 'RUNNING'],
+      exitCode: 0,
+      wallTimeMs: 10_000,
+    });
+    const p = await ok('GET', `/workflows/${w.workflowId}/progress`);
+    // fit asked 100 s and used 10 s: join's request of 30 s is read as 3 s.
+    expect(p.templates[1]).toMatchObject({ name: 'join', runtimeSeconds: 3, runtimeSource: 'scaled runtime request' });
+    // Left: 9 fit × 10 s + 3 s = 93 s at concurrency 1 (no limit set).
+    expect(p.eta).toMatchObject({ seconds: 93 });
+    expect(p.eta.method).toMatch(/scaled runtime request: 1 template/);
+    expect(p.eta.method).toMatch(/0 running, no limit/);
   });
 
   it('says why there is no estimate when no run is live, and 404 names an unknown workflow', async () => {

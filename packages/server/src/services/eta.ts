@@ -12,7 +12,8 @@
 
 import { formatDuration as formatSeconds } from '@jobmon/core';
 
-export type RuntimeSource = 'this workflow' | 'earlier workflows' | 'runtime request' | 'unknown';
+export type RuntimeSource =
+  'this workflow' | 'earlier workflows' | 'runtime request' | 'scaled runtime request' | 'unknown';
 
 export interface TemplateWork {
   templateId: number;
@@ -94,13 +95,13 @@ export function estimate(input: EtaInput): { eta: Eta | null; reason?: string } 
   const high = work / c + path;
   const sources = new Map<RuntimeSource, number>();
   for (const t of left) sources.set(t.source, (sources.get(t.source) ?? 0) + 1);
-  const from = (['this workflow', 'earlier workflows', 'runtime request'] as const)
+  const from = (['this workflow', 'earlier workflows', 'runtime request', 'scaled runtime request'] as const)
     .filter((s) => sources.has(s))
     .map((s) => `${s}: ${plural(sources.get(s)!, 'template')}`);
   if (unknown.length > 0) from.push(`no runtime known: ${plural(unknown.length, 'template')}, taken as the mean`);
   const method =
     `mean runtimes of finished tasks per template (${from.join('; ')}); ` +
-    `${formatSeconds(work)} of work at concurrency ${c} (${input.runningNow} running, limit ${input.maxConcurrentlyRunning}); ` +
+    `${formatSeconds(work)} of work at concurrency ${c} (${input.runningNow} running, ${input.maxConcurrentlyRunning >= 2_147_483_647 ? 'no limit' : `limit ${input.maxConcurrentlyRunning}`}); ` +
     `critical path of what remains ${formatSeconds(path)}; range: any schedule keeping ${c} busy`;
   return { eta: { seconds: Math.round(low), low: Math.round(low), high: Math.round(high), method } };
 }

@@ -62,12 +62,31 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
       if (r.mean_wall_ms !== null)
         runtime.set(Number(r.template_id), { s: Number(r.mean_wall_ms) / 1000, source: 'earlier workflows' });
   missing = missing.filter((t) => !runtime.has(t));
-  if (missing.length > 0)
-    for (const r of await requestedResources(q, id, missing)) {
-      const asked = (JSON.parse(r.resources) as { runtime?: unknown }).runtime;
-      if (typeof asked === 'number' && asked > 0)
-        runtime.set(Number(r.template_id), { s: asked, source: 'runtime request' });
+  if (missing.length > 0) {
+    // Runtime requests are padded, often many times over. Where templates of this workflow have
+    // both a measured runtime and a request, a request without history is scaled by the median
+    // of their used/asked ratios: the padding this pipeline's author tends to add.
+    const asked = new Map<number, number>();
+    for (const r of await requestedResources(q, id, [...templates.keys()])) {
+      const v = (JSON.parse(r.resources) as { runtime?: unknown }).runtime;
+      if (typeof v === 'number' && v > 0) asked.set(Number(r.template_id), v);
     }
+    const ratios = [...runtime]
+      .filter(([t]) => asked.has(t))
+      .map(([t, rt]) => rt.s / asked.get(t)!)
+      .sort((a, b) => a - b);
+    const ratio = ratios.length === 0 ? undefined : ratios[Math.floor((ratios.length - 1) / 2)]!;
+    for (const t of missing) {
+      const v = asked.get(t);
+      if (v === undefined) continue;
+      runtime.set(
+        t,
+        ratio === undefined || ratio >= 1
+          ? { s: v, source: 'runtime request' }
+          : { s: v * ratio, source: 'scaled runtime request' },
+      );
+    }
+  }
 
   const run = await latestRun(q, id);
   const live = run !== undefined && LIVE_RUN_STATES.includes(run.status);
