@@ -57,6 +57,21 @@ describe('estimate of completion', () => {
     expect(eta).toMatchObject({ seconds: 4, low: 4 });
   });
 
+  it('a task running past its mean still has time left: a tenth of the mean, 1 s at least', () => {
+    const est = (runtimeS: number, runningElapsedS: number) =>
+      estimate({
+        templates: [t({ templateId: 1, running: 1, runningElapsedS, runtimeS })],
+        edges: [],
+        runningNow: 1,
+        maxConcurrentlyRunning: 10,
+        live: true,
+      }).eta!.seconds;
+    expect(est(100, 250)).toBe(10);
+    expect(est(3, 5)).toBe(1);
+    expect(est(0.2, 5)).toBe(0); // a 0.2 s mean: at most the mean, rounded to whole seconds
+    expect(est(100, 40)).toBe(60);
+  });
+
   it('uses the runtime request, then the mean of the others, and says so', () => {
     const { eta } = estimate({
       templates: [

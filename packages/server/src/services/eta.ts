@@ -61,7 +61,10 @@ export function estimate(input: EtaInput): { eta: Eta | null; reason?: string } 
     return { eta: null, reason: 'no task has finished yet, and no runtime was requested: no runtime to go by' };
   const fallback = known.reduce((a, t) => a + t.runtimeS!, 0) / known.length;
   const rt = (t: TemplateWork) => t.runtimeS ?? fallback;
-  const remainingRunning = (t: TemplateWork) => Math.max(0, rt(t) - t.runningElapsedS);
+  // A task running past its template's mean is not done: it counts a tenth of the mean (1 s at
+  // least, the mean at most) so that the estimate never says 0 while something still runs.
+  const remainingRunning = (t: TemplateWork) =>
+    Math.max(rt(t) - t.runningElapsedS, Math.min(rt(t), Math.max(1, 0.1 * rt(t))));
 
   let work = 0;
   for (const t of left) work += t.waiting * rt(t) + t.running * remainingRunning(t);
@@ -103,5 +106,6 @@ export function estimate(input: EtaInput): { eta: Eta | null; reason?: string } 
     `mean runtimes of finished tasks per template (${from.join('; ')}); ` +
     `${formatSeconds(work)} of work at concurrency ${c} (${input.runningNow} running, ${input.maxConcurrentlyRunning >= 2_147_483_647 ? 'no limit' : `limit ${input.maxConcurrentlyRunning}`}); ` +
     `critical path of what remains ${formatSeconds(path)}; range: any schedule keeping ${c} busy`;
-  return { eta: { seconds: Math.round(low), low: Math.round(low), high: Math.round(high), method } };
+  // high ≥ 1 while anything is left: 0 … 0 reads as "all done" (the answer above when nothing is).
+  return { eta: { seconds: Math.round(low), low: Math.round(low), high: Math.max(1, Math.round(high)), method } };
 }
