@@ -113,7 +113,7 @@ function tableSql(src) {
         b,
       ) => `insert into task_instance_error (task_instance_id, workflow_id, task_id, at, error_class, message, pattern)
         select ti.id, ti.workflow_id, ti.task_id, ti.status_at, 'application', ${ERR_SQL.replace(/\bn\b/g, 'ti.task_id')},
-        ${PATTERN_SQL.replace(/\bn\b/g, 'ti.task_id')}
+        ${PATTERN_SQL.replace('(n % 20)', '(ti.task_id % 20)')}
         from task_instance ti where ti.status = 'ERROR' and ti.task_id between ${a} and ${b}`,
     ],
   ];

@@ -19,6 +19,7 @@ import {
   type WorkflowDetailT,
 } from '@jobmon/core';
 import { onDb, type Db } from '../db/connect.js';
+import type { Q } from '../db/conn.js';
 import { countTasksByStatus, listTasks, taskExists, taskWithNames, type TaskPageFilter } from '../db/queries/task.js';
 import {
   attemptsOfTask,
@@ -152,6 +153,11 @@ export async function taskDetail(db: Db, id: number): Promise<TaskDetailT> {
   };
 }
 
+/** 404 for an unknown workflow, by its key alone (workflowDetail would count its tasks first). */
+async function requireWorkflow(c: Q, id: number): Promise<void> {
+  if (!(await findWorkflow(c, id))) throw new NotFoundError(`workflow ${id} does not exist`, { workflowId: id });
+}
+
 /** Most task ids a group lists. */
 const GROUP_TASK_IDS = 1000;
 
@@ -166,6 +172,7 @@ export async function workflowErrorGroups(
   query: { template?: string; limit: number },
 ): Promise<ErrorGroupsResponseT> {
   const c = onDb(db);
+  await requireWorkflow(c, workflowId);
   const rows = await errorGroups(c, workflowId, query.limit, query.template);
   const samples = new Map(
     (
@@ -201,9 +208,9 @@ export async function workflowErrorGroups(
  * ERROR_FATAL, the most recently failed first.
  */
 export async function workflowErrors(db: Db, id: number, onlyFatal: boolean, limit: number): Promise<TaskErrorT[]> {
-  const rows = onlyFatal
-    ? await newestErrorPerFatalTask(onDb(db), id, limit)
-    : await newestErrorPerTask(onDb(db), id, limit);
+  const c = onDb(db);
+  await requireWorkflow(c, id);
+  const rows = onlyFatal ? await newestErrorPerFatalTask(c, id, limit) : await newestErrorPerTask(c, id, limit);
   return rows.map((r) => ({
     taskId: r.task_id,
     taskName: r.task_name,
