@@ -158,8 +158,9 @@ async function requireWorkflow(c: Q, id: number): Promise<void> {
   if (!(await findWorkflow(c, id))) throw new NotFoundError(`workflow ${id} does not exist`, { workflowId: id });
 }
 
-/** Most task ids a group lists. */
+/** Most task ids a group lists; and all groups together (no read route answers more than 10,000 rows). */
 const GROUP_TASK_IDS = 1000;
+const TASK_IDS_MAX = 10_000;
 
 /**
  * Every failure (error row) of a workflow's instances, grouped by error class and normalised
@@ -182,6 +183,8 @@ export async function workflowErrorGroups(
       )
     ).map((m) => [m.id, m.message]),
   );
+  // 1000 ids for up to 10 groups; 10 each when 1000 groups are asked for.
+  const idsPerGroup = Math.min(GROUP_TASK_IDS, Math.floor(TASK_IDS_MAX / Math.max(1, rows.length)));
   const groups: ErrorGroupT[] = [];
   for (const r of rows) {
     groups.push({
@@ -191,7 +194,7 @@ export async function workflowErrorGroups(
       sample: samples.get(Number(r.last_id)) ?? '',
       firstAt: Number(r.first_at),
       lastAt: Number(r.last_at),
-      taskIds: await groupTaskIds(c, workflowId, r, GROUP_TASK_IDS, query.template),
+      taskIds: await groupTaskIds(c, workflowId, r, idsPerGroup, query.template),
       taskCount: Number(r.task_count),
     });
   }
