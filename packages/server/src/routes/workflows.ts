@@ -23,10 +23,7 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
   route(api, ROUTES.bindWorkflow, async (req) => bindWorkflow(ctx.db, req.body));
   route(api, ROUTES.listWorkflows, async (req) => listWorkflows(ctx.db, req.query));
   route(api, ROUTES.getWorkflow, async (req) => workflowDetail(ctx.db, req.params.id));
-  route(api, ROUTES.getWorkflowTasks, async (req) => {
-    await workflowDetail(ctx.db, req.params.id);
-    return workflowTasks(ctx.db, req.params.id, req.query);
-  });
+  route(api, ROUTES.getWorkflowTasks, async (req) => workflowTasks(ctx.db, req.params.id, req.query));
   route(api, ROUTES.getWorkflowProgress, async (req) => workflowProgress(ctx.db, req.params.id));
   route(api, ROUTES.getWorkflowErrorGroups, async (req) => workflowErrorGroups(ctx.db, req.params.id, req.query));
   route(api, ROUTES.getTask, async (req) => taskDetail(ctx.db, req.params.id));

@@ -77,6 +77,8 @@ export async function workflowTasks(
   id: number,
   query: { status?: string; template?: string; limit: number; cursor?: string },
 ): Promise<WorkflowTasksResponseT> {
+  // Looked up by its key only: the workflow's detail counts every task.
+  await requireWorkflow(onDb(db), id);
   const f: TaskPageFilter = { limit: query.limit };
   if (query.status !== undefined) {
     const statuses = query.status.split(',');
