@@ -179,7 +179,12 @@ export const ReapRunRequest = Type.Object(
   { additionalProperties: false },
 );
 export const ReapRunResponse = Type.Object({ runId: Id, status: WorkflowRunStatusSchema });
-export const RunResponse = Type.Object({ runId: Id, status: WorkflowRunStatusSchema });
+export const RunResponse = Type.Object({
+  runId: Id,
+  status: WorkflowRunStatusSchema,
+  /** On a server with authentication: the run token for this run's runner and workers (docs/auth.md). */
+  runToken: Type.Optional(Type.String()),
+});
 
 export const BindTask = Type.Object(
   {

@@ -11,7 +11,7 @@ import type {
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RouteSpec } from '@jobmon/core';
-import { authorize } from '../authz.js';
+import { authenticate, authorize } from '../authz.js';
 
 export type Api = FastifyInstance<
   RawServerDefault,
@@ -29,7 +29,8 @@ export type RouteRequest<R extends RouteSpec> = FastifyRequest<{
 }>;
 
 /** Register `spec`'s route: its schemas validate the request and document the 200 answer. Every
- *  route that changes something (not GET) runs the authorisation check first (authz.ts). */
+ *  route authenticates before its body is read, and is authorised by its `access` rule once the
+ *  body is parsed, before anything else runs (authz.ts). */
 export function route<R extends RouteSpec>(
   api: Api,
   spec: R,
@@ -45,7 +46,8 @@ export function route<R extends RouteSpec>(
       response: { 200: spec.response },
       ...(spec.hide ? { hide: true } : {}),
     },
-    ...(spec.method === 'GET' ? {} : { onRequest: async (req: FastifyRequest) => authorize(req, spec) }),
+    onRequest: async (req: FastifyRequest) => authenticate(req, spec),
+    preValidation: async (req: FastifyRequest) => authorize(req, spec),
     handler: handler as (req: FastifyRequest) => Promise<unknown>,
   });
 }
