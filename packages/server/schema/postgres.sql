@@ -1,5 +1,20 @@
 -- The postgres schema after every migration, written by `npm run schema:dump` (scripts/schema-dump.ts). Do not edit.
 
+CREATE TABLE public.auth_token (
+    id text NOT NULL,
+    kind text NOT NULL,
+    "user" text,
+    scope text NOT NULL,
+    workflow_id integer,
+    workflow_run_id integer,
+    secret_hash text NOT NULL,
+    created_at bigint NOT NULL,
+    created_by text NOT NULL,
+    expires_at bigint NOT NULL,
+    revoked_at bigint,
+    note text DEFAULT ''::text NOT NULL
+);
+
 CREATE TABLE public.cluster (
     id bigint NOT NULL,
     name text NOT NULL,
@@ -307,7 +322,8 @@ CREATE TABLE public.workflow (
     task_count integer NOT NULL,
     created_at bigint NOT NULL,
     status_at bigint NOT NULL,
-    bound_at bigint
+    bound_at bigint,
+    owner text
 );
 
 CREATE TABLE public.workflow_attribute (
@@ -377,6 +393,9 @@ ALTER TABLE ONLY public.tool_version ALTER COLUMN id SET DEFAULT nextval('public
 ALTER TABLE ONLY public.workflow ALTER COLUMN id SET DEFAULT nextval('public.workflow_id_seq'::regclass);
 
 ALTER TABLE ONLY public.workflow_run ALTER COLUMN id SET DEFAULT nextval('public.workflow_run_id_seq'::regclass);
+
+ALTER TABLE ONLY public.auth_token
+    ADD CONSTRAINT auth_token_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.cluster
     ADD CONSTRAINT cluster_name_key UNIQUE (name);
@@ -479,6 +498,12 @@ ALTER TABLE ONLY public.workflow
 
 ALTER TABLE ONLY public.workflow_run
     ADD CONSTRAINT workflow_run_pkey PRIMARY KEY (id);
+
+CREATE INDEX auth_token_run_ix ON public.auth_token USING btree (workflow_run_id);
+
+CREATE INDEX auth_token_user_ix ON public.auth_token USING btree ("user");
+
+CREATE INDEX auth_token_workflow_ix ON public.auth_token USING btree (workflow_id);
 
 CREATE INDEX edge_upstream_ix ON public.edge USING btree (dag_id, upstream_node_id, downstream_node_id);
 
