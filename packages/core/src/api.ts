@@ -54,7 +54,13 @@ export const ROUTES = {
     response: wire.TemplatesResponse,
   },
   listClusters: { method: 'GET', path: '/clusters', access: 'read', response: wire.ClustersResponse },
-  getCluster: { method: 'GET', path: '/clusters/:name', access: 'read', params: wire.ClusterParams, response: wire.ClusterInfo },
+  getCluster: {
+    method: 'GET',
+    path: '/clusters/:name',
+    access: 'read',
+    params: wire.ClusterParams,
+    response: wire.ClusterInfo,
+  },
   putCluster: {
     method: 'PUT',
     path: '/clusters/:name',
@@ -64,7 +70,13 @@ export const ROUTES = {
     response: wire.ClusterPutResponse,
   },
 
-  bindWorkflow: { method: 'POST', path: '/workflows', access: 'declare', body: wire.WorkflowRequest, response: wire.WorkflowResponse },
+  bindWorkflow: {
+    method: 'POST',
+    path: '/workflows',
+    access: 'declare',
+    body: wire.WorkflowRequest,
+    response: wire.WorkflowResponse,
+  },
   listWorkflows: {
     method: 'GET',
     path: '/workflows',
@@ -72,7 +84,13 @@ export const ROUTES = {
     query: wire.WorkflowListQuery,
     response: wire.WorkflowListResponse,
   },
-  getWorkflow: { method: 'GET', path: '/workflows/:id', access: 'read:workflow', params: wire.IdParams, response: wire.WorkflowDetail },
+  getWorkflow: {
+    method: 'GET',
+    path: '/workflows/:id',
+    access: 'read:workflow',
+    params: wire.IdParams,
+    response: wire.WorkflowDetail,
+  },
   getWorkflowTasks: {
     method: 'GET',
     path: '/workflows/:id/tasks',
@@ -153,7 +171,13 @@ export const ROUTES = {
     query: wire.TaskDepsQuery,
     response: wire.TaskDepsResponse,
   },
-  getTaskWhy: { method: 'GET', path: '/tasks/:id/why', access: 'read:task', params: wire.IdParams, response: wire.TaskWhyResponse },
+  getTaskWhy: {
+    method: 'GET',
+    path: '/tasks/:id/why',
+    access: 'read:task',
+    params: wire.IdParams,
+    response: wire.TaskWhyResponse,
+  },
 
   bindTasks: {
     method: 'PUT',
@@ -243,12 +267,30 @@ export const ROUTES = {
     body: wire.InstanceHeartbeatRequest,
     response: wire.InstanceHeartbeatResponse,
   },
-  getInstance: { method: 'GET', path: '/task-instances/:id', access: 'read:instance', params: wire.IdParams, response: wire.InstanceWithTask },
+  getInstance: {
+    method: 'GET',
+    path: '/task-instances/:id',
+    access: 'read:instance',
+    params: wire.IdParams,
+    response: wire.InstanceWithTask,
+  },
 
   latestEvent: { method: 'GET', path: '/events/latest', access: 'read', response: wire.LatestEventResponse },
-  followEvents: { method: 'GET', path: '/events', access: 'read', query: wire.EventsQuery, response: wire.EventsResponse },
+  followEvents: {
+    method: 'GET',
+    path: '/events',
+    access: 'read',
+    query: wire.EventsQuery,
+    response: wire.EventsResponse,
+  },
 
-  nodeHealth: { method: 'GET', path: '/nodes/health', access: 'read', query: wire.NodeHealthQuery, response: wire.NodeHealthResponse },
+  nodeHealth: {
+    method: 'GET',
+    path: '/nodes/health',
+    access: 'read',
+    query: wire.NodeHealthQuery,
+    response: wire.NodeHealthResponse,
+  },
   resourceUsage: {
     method: 'GET',
     path: '/resources/usage',

@@ -98,14 +98,26 @@ export async function authenticate(req: FastifyRequest, spec: RouteSpec): Promis
       if (typeof g === 'string') {
         const id = /^jm_([A-Za-z0-9]{12})_/.exec(m[1]!)?.[1];
         const which = id ? `token ${id}` : 'the token given';
-        const why = { malformed: 'is not a Jobmon token', unknown: 'is not known to this server', expired: 'has expired', revoked: 'was revoked' }[g];
+        const why = {
+          malformed: 'is not a Jobmon token',
+          unknown: 'is not known to this server',
+          expired: 'has expired',
+          revoked: 'was revoked',
+        }[g];
         throw new UnauthorizedError(`${which} ${why}: ${HELP_TOKEN}`, { reason: g, ...(id ? { tokenId: id } : {}) });
       }
       if (g.kind === 'run' && g.runId !== null) {
         // A run token lives as long as its run.
-        const run = await onDb(db).db.selectFrom('workflow_run').select('status').where('id', '=', g.runId).executeTakeFirst();
+        const run = await onDb(db)
+          .db.selectFrom('workflow_run')
+          .select('status')
+          .where('id', '=', g.runId)
+          .executeTakeFirst();
         if (!run || ENDED_RUN_STATES.includes(run.status))
-          throw new UnauthorizedError(`token ${g.id} was for run ${g.runId}, which has ended`, { reason: 'expired', tokenId: g.id });
+          throw new UnauthorizedError(`token ${g.id} was for run ${g.runId}, which has ended`, {
+            reason: 'expired',
+            tokenId: g.id,
+          });
       }
       p = {
         user: g.user,
@@ -172,7 +184,9 @@ async function resolveTarget(db: Db, kind: string, req: FastifyRequest): Promise
   if (workflowIds.length === 0) return { workflows: [], runs };
   const ws = await q
     .selectFrom('workflow as w')
-    .leftJoin('workflow_attribute as a', (j) => j.onRef('a.workflow_id', '=', 'w.id').on('a.name', '=', 'operator_group'))
+    .leftJoin('workflow_attribute as a', (j) =>
+      j.onRef('a.workflow_id', '=', 'w.id').on('a.name', '=', 'operator_group'),
+    )
     .select(['w.id', 'w.owner', 'a.value as group'])
     .where('w.id', 'in', workflowIds)
     .execute();
@@ -194,18 +208,21 @@ export async function authorize(req: FastifyRequest, spec: RouteSpec): Promise<v
     throw new ForbiddenError(message, { route: spec.path, method: spec.method });
   };
   if (rule === 'admin') {
-    if (p.scope !== 'admin') refuse(`${what} needs the admin scope; ${who(p)} has ${p.via === 'personal' ? p.scope : `a ${p.via} token`}`);
+    if (p.scope !== 'admin')
+      refuse(`${what} needs the admin scope; ${who(p)} has ${p.via === 'personal' ? p.scope : `a ${p.via} token`}`);
     return;
   }
   if (p.via === 'share') {
     if (rule !== 'read' || kind === undefined) refuse(`a share link reads one workflow only, not ${what}`);
     const t = await resolveTarget(db, kind!, req);
-    if (t.workflows.some((w) => w.id !== p.workflowId)) refuse(`a share link of workflow ${p.workflowId} reads that workflow only`);
+    if (t.workflows.some((w) => w.id !== p.workflowId))
+      refuse(`a share link of workflow ${p.workflowId} reads that workflow only`);
     return;
   }
   if (rule === 'read') return;
   if (rule === 'declare') {
-    if (p.via !== 'personal' || p.scope === 'read') refuse(`${what} needs the operate scope; ${who(p)} has ${p.via === 'personal' ? p.scope : `a ${p.via} token`}`);
+    if (p.via !== 'personal' || p.scope === 'read')
+      refuse(`${what} needs the operate scope; ${who(p)} has ${p.via === 'personal' ? p.scope : `a ${p.via} token`}`);
     return;
   }
   // operate or run: judged by what the request acts on.
@@ -222,7 +239,12 @@ export async function authorize(req: FastifyRequest, spec: RouteSpec): Promise<v
 }
 
 /** The operate rule on workflows: an admin, each workflow's owner, or a member of its operator group. */
-function judgeOwnership(p: Principal, workflows: Target['workflows'], groups: OperatorGroups, refuse: (m: string) => never): void {
+function judgeOwnership(
+  p: Principal,
+  workflows: Target['workflows'],
+  groups: OperatorGroups,
+  refuse: (m: string) => never,
+): void {
   if (p.scope === 'admin') return;
   for (const w of workflows) {
     if (w.owner !== null && w.owner === p.user) continue;

@@ -22,7 +22,15 @@ export {
 } from './db/connect.js';
 export { buildApp, type JobmonApp, type AppOptions } from './app.js';
 export { principalOf, type AuthConfig, type OperatorGroups, type Principal } from './authz.js';
-export { mintToken, verifyToken, listTokens, revokeToken, revokeTokensOf, type TokenInfo, type Scope } from './auth/tokens.js';
+export {
+  mintToken,
+  verifyToken,
+  listTokens,
+  revokeToken,
+  revokeTokensOf,
+  type TokenInfo,
+  type Scope,
+} from './auth/tokens.js';
 export { Reaper, type ReaperOptions, type ReapReport } from './services/reaper.js';
 
 export interface RunningServer {

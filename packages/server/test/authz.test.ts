@@ -63,7 +63,14 @@ beforeAll(async () => {
   const day = 86_400_000;
   const mint = async (
     who: Who,
-    r: { kind?: 'personal' | 'run' | 'share'; user?: string | null; scope?: 'read' | 'operate' | 'admin'; runId?: number; workflowId?: number; ms?: number },
+    r: {
+      kind?: 'personal' | 'run' | 'share';
+      user?: string | null;
+      scope?: 'read' | 'operate' | 'admin';
+      runId?: number;
+      workflowId?: number;
+      ms?: number;
+    },
   ) => {
     const t = await mintToken(db, {
       kind: r.kind ?? 'personal',
@@ -145,7 +152,8 @@ const routes = Object.entries(ROUTES) as [string, RouteSpec][];
 
 describe(`the authorisation matrix on ${TEST_DB_KIND}: every route × every principal`, () => {
   it('every route names its rule', () => {
-    for (const [name, spec] of routes) expect(spec.access, name).toMatch(/^(public|read|declare|admin|operate:|run:|read:)/);
+    for (const [name, spec] of routes)
+      expect(spec.access, name).toMatch(/^(public|read|declare|admin|operate:|run:|read:)/);
     expect(routes.length).toBeGreaterThan(40);
   });
 
@@ -188,7 +196,9 @@ describe(`the authorisation matrix on ${TEST_DB_KIND}: every route × every prin
           ...(r.body === undefined ? {} : { payload: { ...(r.body as object), matrixProbe: true } }),
           ...(t ? { headers: { authorization: `Bearer ${t}` } } : {}),
         });
-        expect([401, 403], `${name} (${spec.access}) as ${who}: ${res.statusCode} ${res.body}`).not.toContain(res.statusCode);
+        expect([401, 403], `${name} (${spec.access}) as ${who}: ${res.statusCode} ${res.body}`).not.toContain(
+          res.statusCode,
+        );
       }
   });
 

@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { configFile, loadConfig } from '@jobmon/core';
-import { port as parsePort } from '../args.js';
+import { userInfo } from 'node:os';
+import { keyValue, oneOf, port as parsePort } from '../args.js';
 
 export function registerServer(program: Command): void {
   program
@@ -12,41 +13,81 @@ export function registerServer(program: Command): void {
     .option('--db <target>', 'SQLite file path or postgres:// URL (default: $JOBMON_DB or ~/.jobmon/jobmon.db)')
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', parsePort, 7070)
+    .option(
+      '--auth <mode>',
+      'local (this host only, you alone) or token (personal access tokens: docs/auth.md)',
+      oneOf('local', 'token'),
+      'local',
+    )
+    .option('--insecure-no-auth', 'no authentication at all: anyone who reaches the server may do anything')
+    .option(
+      '--operator-group <name=users>',
+      'an operator group: members may operate workflows whose attribute operator_group names it (repeatable)',
+      keyValue,
+    )
     .addHelpText(
       'after',
       `
 Examples:
   jobmon server                                              # SQLite at ~/.jobmon/jobmon.db, 127.0.0.1:7070
-  jobmon server --db postgres://jobmon@db/jobmon --host 0.0.0.0 --port 8070
-  JOBMON_URL=http://host:8070 jobmon workflow list            # then, from any machine`,
+  jobmon server --db postgres://jobmon@db/jobmon --host 0.0.0.0 --port 8070 --auth token
+  jobmon admin token create --user alice --scope operate --db postgres://jobmon@db/jobmon
+  JOBMON_URL=http://host:8070 jobmon login < token.txt        # then, from any machine
+  JOBMON_URL=http://host:8070 jobmon workflow list
+
+A non-loopback --host needs --auth token (or --insecure-no-auth). See docs/auth.md.`,
     )
-    .action(async (opts: { db?: string; host: string; port: number }) => {
-      const config = loadConfig(opts.db ? { db: opts.db } : {});
-      const { startServer } = await import('@jobmon/server'); // only this command needs the server in this process
-      const logFile = join(config.logDir, 'jobmon-server.log');
-      const server = await startServer({
-        db: config.db,
-        host: opts.host,
-        port: opts.port,
-        logFile,
-        runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
-        reaper: {
-          intervalMs: config.reaperIntervalMs,
-          graceMs: config.reaperGraceMs,
-          ...(config.reaperLeaseMs > 0 ? { leaseMs: config.reaperLeaseMs } : {}),
-        },
-        eventPollMs: config.eventPollMs,
-        clusters: config.clusters,
-        clustersOrigin: `config file ${configFile()}`,
-      });
-      console.log(`jobmon server listening on ${server.url} (database: ${server.db.location})`);
-      console.log(`clients: export JOBMON_URL=${server.url}`);
-      console.log(`server log: ${logFile}`);
-      const stop = () => {
-        console.log('shutting down');
-        void server.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    .action(
+      async (opts: {
+        db?: string;
+        host: string;
+        port: number;
+        auth: 'local' | 'token';
+        insecureNoAuth?: boolean;
+        operatorGroup?: string[];
+      }) => {
+        const config = loadConfig(opts.db ? { db: opts.db } : {});
+        const { startServer } = await import('@jobmon/server'); // only this command needs the server in this process
+        const logFile = join(config.logDir, 'jobmon-server.log');
+        const server = await startServer({
+          db: config.db,
+          host: opts.host,
+          port: opts.port,
+          logFile,
+          runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
+          reaper: {
+            intervalMs: config.reaperIntervalMs,
+            graceMs: config.reaperGraceMs,
+            ...(config.reaperLeaseMs > 0 ? { leaseMs: config.reaperLeaseMs } : {}),
+          },
+          eventPollMs: config.eventPollMs,
+          clusters: config.clusters,
+          clustersOrigin: `config file ${configFile()}`,
+          auth: opts.insecureNoAuth
+            ? { mode: 'none' }
+            : opts.auth === 'token'
+              ? { mode: 'token' }
+              : { mode: 'local', user: userInfo().username },
+          operatorGroups: Object.fromEntries(
+            (opts.operatorGroup ?? []).map((kv) => {
+              const [name, users] = kv.split(/=(.*)/s) as [string, string];
+              return [name, users.split(',').filter(Boolean)];
+            }),
+          ),
+        });
+        if (opts.insecureNoAuth)
+          process.stderr.write(
+            'jobmon server: WARNING: --insecure-no-auth: no authentication; anyone who can reach this server may stop, reset or change any workflow\n',
+          );
+        console.log(`jobmon server listening on ${server.url} (database: ${server.db.location})`);
+        console.log(`clients: export JOBMON_URL=${server.url}`);
+        console.log(`server log: ${logFile}`);
+        const stop = () => {
+          console.log('shutting down');
+          void server.close().then(() => process.exit(0));
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      },
+    );
 }

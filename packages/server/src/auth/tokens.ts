@@ -47,8 +47,13 @@ function publicId(): string {
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** Mint a token: the row is written, and the token returned, once. */
-export async function mintToken(db: Db, r: MintRequest, now = Date.now()): Promise<{ id: string; token: string; expiresAt: number }> {
-  if (!SCOPES.includes(r.scope)) throw new ValidationError(`unknown scope ${JSON.stringify(r.scope)}; one of ${SCOPES.join(', ')}`);
+export async function mintToken(
+  db: Db,
+  r: MintRequest,
+  now = Date.now(),
+): Promise<{ id: string; token: string; expiresAt: number }> {
+  if (!SCOPES.includes(r.scope))
+    throw new ValidationError(`unknown scope ${JSON.stringify(r.scope)}; one of ${SCOPES.join(', ')}`);
   if (!(r.expiresInMs > 0)) throw new ValidationError('a token must expire in the future');
   const id = publicId();
   const secret = randomBytes(32).toString('base64url');
@@ -153,7 +158,11 @@ export async function revokeTokensOf(
   of: { kind: TokenKind; workflowId?: number; runId?: number },
   now = Date.now(),
 ): Promise<number> {
-  let u = db.kysely.updateTable('auth_token').set({ revoked_at: now }).where('kind', '=', of.kind).where('revoked_at', 'is', null);
+  let u = db.kysely
+    .updateTable('auth_token')
+    .set({ revoked_at: now })
+    .where('kind', '=', of.kind)
+    .where('revoked_at', 'is', null);
   if (of.workflowId !== undefined) u = u.where('workflow_id', '=', of.workflowId);
   if (of.runId !== undefined) u = u.where('workflow_run_id', '=', of.runId);
   return Number((await u.executeTakeFirst()).numUpdatedRows);

@@ -172,7 +172,12 @@ export async function createRun(
     });
     await moveRun(tx, { id: runId, workflow_id: workflowId, status: 'REGISTERED' }, 'LINKING', 'client');
     // A workflow bound without an authenticated user (auth none) is owned by whoever first runs it.
-    await tx.db.updateTable('workflow').set({ owner: info.user }).where('id', '=', workflowId).where('owner', 'is', null).execute();
+    await tx.db
+      .updateTable('workflow')
+      .set({ owner: info.user })
+      .where('id', '=', workflowId)
+      .where('owner', 'is', null)
+      .execute();
     return { runId, status: 'LINKING' as const };
   });
 }
