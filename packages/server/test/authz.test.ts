@@ -3,6 +3,8 @@
 // independently of the server's check, so a new route is in the matrix the day it is added and a
 // rule the server gets wrong fails here. Every refusal is 401 or 403 and leaves every table as it was.
 
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, fillPath, type Access, type RouteSpec } from '@jobmon/core';
 import { buildApp, mintToken, openDb, revokeToken, type Db, type JobmonApp } from '@jobmon/server';
