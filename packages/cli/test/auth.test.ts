@@ -60,6 +60,13 @@ describe(`a token-mode server on ${TEST_DB_KIND}`, () => {
     expect(r.stderr).toContain('refusing to bind 0.0.0.0 without authentication: use --auth token');
   });
 
+  it('the embedded default (auth local) keeps its database readable by its owner alone', async () => {
+    const home = join(db.dir, 'embedded-home');
+    const r = await jobmon(['workflow', 'list'], { JOBMON_URL: '', JOBMON_HOME: home });
+    expect(r.code, r.stderr).toBe(0);
+    expect(statSync(join(home, 'jobmon.db')).mode & 0o777).toBe(0o600);
+  });
+
   it('login, a run on run tokens, ownership, revocation; no secret in any log', async () => {
     const alice = await mint('alice', 'operate');
     const bob = await mint('bob', 'operate');

@@ -1,7 +1,7 @@
 // Opens the database behind a Kysely instance: SQLite (better-sqlite3, WAL) for a file path,
 // PostgreSQL (pg pool) for a postgres:// URL. Migrations run on open; they are forward-only.
 
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
@@ -73,6 +73,14 @@ export async function openDb(target: string, opts: OpenDbOptions = {}): Promise<
     if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
     const Sqlite = (await import('better-sqlite3')).default;
     const sqlite = new Sqlite(target);
+    // The state of every workflow, and the tokens' hashes: for its owner's eyes only (its -wal and
+    // -shm files, created later, take the same mode). A file of someone else's is left as it is.
+    if (target !== ':memory:')
+      try {
+        chmodSync(target, 0o600);
+      } catch {
+        // not ours to change
+      }
     // The busy timeout first: processes opening a fresh file together wait for each other's locks.
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('journal_mode = WAL');
