@@ -55,6 +55,8 @@ const COMMANDS: [string, Loader | Group][] = [
         ['resume', async () => (await import('./commands/workflow-resume.js')).registerWorkflowResume],
         ['concurrency', async () => (await import('./commands/workflow-concurrency.js')).registerWorkflowConcurrency],
         ['reset', async () => (await import('./commands/workflow-reset.js')).registerWorkflowReset],
+        ['share', async () => (await import('./commands/workflow-share.js')).registerWorkflowShare],
+        ['unshare', async () => (await import('./commands/workflow-share.js')).registerWorkflowShare],
       ],
     },
   ],
@@ -99,6 +101,7 @@ const COMMANDS: [string, Loader | Group][] = [
   ['login', async () => (await import('./commands/login.js')).registerLogin],
   ['logout', async () => (await import('./commands/login.js')).registerLogin],
   ['admin', async () => (await import('./commands/admin.js')).registerAdmin],
+  ['audit', async () => (await import('./commands/audit.js')).registerAudit],
 ];
 
 /** The commands the arguments name (a command, or one command of a group); all of them for anything else (help, a typo). */
@@ -116,7 +119,11 @@ async function register(program: Command, [first, second]: string[]): Promise<vo
     }
     const group = program.command(name).description(entry.description);
     const sub = entry.commands.find(([n]) => named && n === second);
-    for (const [, load] of sub ? [sub] : entry.commands) (await load())(group);
+    for (const [, load] of sub ? [sub] : entry.commands) {
+      const register = await load();
+      if (!registered.has(register)) register(group);
+      registered.add(register);
+    }
   }
 }
 

@@ -323,6 +323,44 @@ export const ROUTES = {
     body: wire.TaskUpdateRequest,
     response: wire.TaskUpdateResponse,
   },
+
+  shareWorkflow: {
+    method: 'POST',
+    path: '/workflows/:id/share',
+    access: 'operate:workflow',
+    params: wire.IdParams,
+    body: wire.ShareRequest,
+    response: wire.ShareResponse,
+  },
+  unshareWorkflow: {
+    method: 'POST',
+    path: '/workflows/:id/unshare',
+    access: 'operate:workflow',
+    params: wire.IdParams,
+    response: wire.UnshareResponse,
+  },
+  createToken: {
+    method: 'POST',
+    path: '/tokens',
+    access: 'admin',
+    body: wire.TokenCreateRequest,
+    response: wire.TokenCreateResponse,
+  },
+  listTokens: {
+    method: 'GET',
+    path: '/tokens',
+    access: 'admin',
+    query: wire.TokenListQuery,
+    response: wire.TokenListResponse,
+  },
+  revokeToken: {
+    method: 'POST',
+    path: '/tokens/:tokenId/revoke',
+    access: 'admin',
+    params: wire.TokenParams,
+    response: wire.TokenRevokeResponse,
+  },
+  getAudit: { method: 'GET', path: '/audit', access: 'read', query: wire.AuditQuery, response: wire.AuditResponse },
 } as const satisfies Record<string, RouteSpec>;
 
 export type Routes = typeof ROUTES;

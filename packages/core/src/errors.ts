@@ -85,6 +85,12 @@ export class UnauthorizedError extends JobmonError {
   static override readonly status = 401;
 }
 
+/** Too many failed authentications from one address lately; details.retryAfterS says how long to wait. */
+export class TooManyRequestsError extends JobmonError {
+  static override readonly code = 'JM_TOO_MANY_REQUESTS';
+  static override readonly status = 429;
+}
+
 /** The server's authorisation check refused the request: the principal may not do this. */
 export class ForbiddenError extends JobmonError {
   static override readonly code = 'JM_FORBIDDEN';

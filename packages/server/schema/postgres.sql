@@ -1,5 +1,28 @@
 -- The postgres schema after every migration, written by `npm run schema:dump` (scripts/schema-dump.ts). Do not edit.
 
+CREATE TABLE public.audit_log (
+    id bigint NOT NULL,
+    at bigint NOT NULL,
+    "user" text,
+    via text NOT NULL,
+    token_id text,
+    method text NOT NULL,
+    route text NOT NULL,
+    target text,
+    workflow_id integer,
+    status integer NOT NULL,
+    address text NOT NULL
+);
+
+CREATE SEQUENCE public.audit_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.audit_log_id_seq OWNED BY public.audit_log.id;
+
 CREATE TABLE public.auth_token (
     id text NOT NULL,
     kind text NOT NULL,
@@ -366,6 +389,8 @@ CREATE SEQUENCE public.workflow_run_id_seq
 
 ALTER SEQUENCE public.workflow_run_id_seq OWNED BY public.workflow_run.id;
 
+ALTER TABLE ONLY public.audit_log ALTER COLUMN id SET DEFAULT nextval('public.audit_log_id_seq'::regclass);
+
 ALTER TABLE ONLY public.cluster ALTER COLUMN id SET DEFAULT nextval('public.cluster_id_seq'::regclass);
 
 ALTER TABLE ONLY public.dag ALTER COLUMN id SET DEFAULT nextval('public.dag_id_seq'::regclass);
@@ -393,6 +418,9 @@ ALTER TABLE ONLY public.tool_version ALTER COLUMN id SET DEFAULT nextval('public
 ALTER TABLE ONLY public.workflow ALTER COLUMN id SET DEFAULT nextval('public.workflow_id_seq'::regclass);
 
 ALTER TABLE ONLY public.workflow_run ALTER COLUMN id SET DEFAULT nextval('public.workflow_run_id_seq'::regclass);
+
+ALTER TABLE ONLY public.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.auth_token
     ADD CONSTRAINT auth_token_pkey PRIMARY KEY (id);
@@ -498,6 +526,12 @@ ALTER TABLE ONLY public.workflow
 
 ALTER TABLE ONLY public.workflow_run
     ADD CONSTRAINT workflow_run_pkey PRIMARY KEY (id);
+
+CREATE INDEX audit_log_at_ix ON public.audit_log USING btree (at);
+
+CREATE INDEX audit_log_user_ix ON public.audit_log USING btree ("user", id);
+
+CREATE INDEX audit_log_workflow_ix ON public.audit_log USING btree (workflow_id, id);
 
 CREATE INDEX auth_token_run_ix ON public.auth_token USING btree (workflow_run_id);
 

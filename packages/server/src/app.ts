@@ -16,6 +16,7 @@ import { eventRoutes } from './routes/events.js';
 import { DEFAULT_EVENT_POLL_MS } from './services/events.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { resourceRoutes } from './routes/resources.js';
+import { accessRoutes } from './routes/access.js';
 import { route } from './routes/types.js';
 import { setAuth, type AuthConfig, type OperatorGroups } from './authz.js';
 import { installIdempotency } from './services/idempotency.js';
@@ -179,6 +180,7 @@ export async function buildApp(opts: AppOptions) {
       await eventRoutes(api, ctx);
       await nodeRoutes(api, ctx);
       await resourceRoutes(api, ctx);
+      await accessRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );

@@ -8,7 +8,7 @@
 
 import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
-import { ForbiddenError, UnauthorizedError, type Access, type RouteSpec } from '@jobmon/core';
+import { ForbiddenError, TooManyRequestsError, UnauthorizedError, type Access, type RouteSpec } from '@jobmon/core';
 import { onDb, type Db } from './db/connect.js';
 import { verifyToken, type Scope } from './auth/tokens.js';
 
@@ -18,8 +18,9 @@ export type AuthConfig =
   | { mode: 'none' }
   /** One user, the server's OS user; only requests from this host (loopback) are answered. */
   | { mode: 'local'; user: string }
-  /** Personal access tokens, run tokens and share links (auth/tokens.ts). */
-  | { mode: 'token' };
+  /** Personal access tokens, run tokens and share links (auth/tokens.ts). Past `failuresPerMinute`
+   * failed authentications (default 20) an address is refused for the rest of the minute (429). */
+  | { mode: 'token'; failuresPerMinute?: number };
 
 /** Operator groups: a workflow whose attribute `operator_group` names a group here may be operated by its members. */
 export type OperatorGroups = Readonly<Record<string, readonly string[]>>;
@@ -47,6 +48,8 @@ interface Settings {
   db: Db;
   auth: AuthConfig;
   groups: OperatorGroups;
+  /** Failed authentications per address, their times (this app's). */
+  failures?: Map<string, number[]>;
 }
 
 /** Install the authentication settings on the app (buildApp does). */
@@ -58,6 +61,23 @@ function settingsOf(req: FastifyRequest): Settings {
   const s = (req.server as unknown as Record<symbol, Settings | undefined>)[SETTINGS];
   if (!s) throw new Error('authentication is not configured on this app');
   return s;
+}
+
+const TARGET_WORKFLOW = Symbol('jobmon.targetWorkflow');
+
+/** The workflow the request acted on, when the check had to find it (for the audit log). */
+export function targetWorkflowOf(req: FastifyRequest): number | null {
+  return (req as unknown as Record<symbol, number | undefined>)[TARGET_WORKFLOW] ?? null;
+}
+
+/** The principal, or null when the request never got as far as authentication. */
+export function principalOrNull(req: FastifyRequest): Principal | null {
+  return (req as unknown as Record<symbol, Principal | undefined>)[PRINCIPAL] ?? null;
+}
+
+/** The database of the app serving `req`. */
+export function dbOf(req: FastifyRequest): Db {
+  return settingsOf(req).db;
 }
 
 /** The principal authenticate() found for this request. */
@@ -74,12 +94,52 @@ export function isLoopback(address: string): boolean {
   return m !== null && isIP(m[1]!) === 4 && m[1]!.startsWith('127.');
 }
 
+/** Failed authentications per address: past the limit within FAIL_WINDOW_MS, the address waits. */
+const FAIL_WINDOW_MS = 60_000;
+
+function recentFailures(failures: Map<string, number[]>, address: string, now: number): number[] {
+  const list = (failures.get(address) ?? []).filter((t) => now - t < FAIL_WINDOW_MS);
+  if (list.length === 0) failures.delete(address);
+  else failures.set(address, list);
+  return list;
+}
+
+/** An address that failed too often lately is refused before its token is even looked at (429). */
+function throttle(s: Settings, address: string): void {
+  const now = Date.now();
+  const list = recentFailures((s.failures ??= new Map()), address, now);
+  const limit = s.auth.mode === 'token' ? (s.auth.failuresPerMinute ?? 20) : Infinity;
+  if (list.length >= limit) {
+    const wait = Math.ceil((FAIL_WINDOW_MS - (now - list[0]!)) / 1000);
+    throw new TooManyRequestsError(`too many failed authentications from ${address}: wait ${wait} s`, {
+      address,
+      retryAfterS: wait,
+    });
+  }
+}
+
+function failedAttempt(s: Settings, req: FastifyRequest, address: string, reason: string): void {
+  const now = Date.now();
+  const failures = (s.failures ??= new Map());
+  const list = recentFailures(failures, address, now);
+  list.push(now);
+  failures.set(address, list);
+  if (failures.size > 10_000) failures.delete(failures.keys().next().value!);
+  // Never the token: its public id at most.
+  const id = /^Bearer +jm_([A-Za-z0-9]{12})_/i.exec(String(req.headers.authorization ?? ''))?.[1];
+  req.log.warn(
+    { address, reason, ...(id ? { tokenId: id } : {}), route: req.routeOptions.url },
+    'authentication failed',
+  );
+}
+
 const ENDED_RUN_STATES: readonly string[] = ['DONE', 'ERROR', 'STOPPED', 'TERMINATED', 'ABORTED'];
 const HELP_TOKEN = 'give a token: `jobmon login`, or JOBMON_TOKEN';
 
 /** Who asks: from the mode and the request's credentials. Throws UnauthorizedError (401). */
 export async function authenticate(req: FastifyRequest, spec: RouteSpec): Promise<void> {
-  const { db, auth } = settingsOf(req);
+  const settings = settingsOf(req);
+  const { db, auth } = settings;
   const address = req.ip;
   let p: Principal;
   // Public routes (health, the API document) take no credentials, and judge none.
@@ -92,10 +152,12 @@ export async function authenticate(req: FastifyRequest, spec: RouteSpec): Promis
   } else {
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer +(\S+)$/i.exec(header) : null;
+    throttle(settings, address);
     if (!m) throw new UnauthorizedError(`authentication required: ${HELP_TOKEN}`, { route: spec.path });
     else {
       const g = await verifyToken(db, m[1]!);
       if (typeof g === 'string') {
+        failedAttempt(settings, req, address, g);
         const id = /^jm_([A-Za-z0-9]{12})_/.exec(m[1]!)?.[1];
         const which = id ? `token ${id}` : 'the token given';
         const why = {
@@ -143,6 +205,12 @@ const ints = (xs: unknown): number[] =>
   Array.isArray(xs) ? xs.filter((x): x is number => Number.isSafeInteger(x) && (x as number) > 0).slice(0, 10_000) : [];
 
 async function resolveTarget(db: Db, kind: string, req: FastifyRequest): Promise<Target> {
+  const t = await findTarget(db, kind, req);
+  if (t.workflows.length === 1) (req as unknown as Record<symbol, number>)[TARGET_WORKFLOW] = t.workflows[0]!.id;
+  return t;
+}
+
+async function findTarget(db: Db, kind: string, req: FastifyRequest): Promise<Target> {
   const q = onDb(db).db;
   const params = (req.params ?? {}) as Record<string, unknown>;
   const body = (req.body ?? {}) as Record<string, unknown>;

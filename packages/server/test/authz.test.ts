@@ -45,6 +45,9 @@ const WHO: Who[] = [
   'revoked token',
 ];
 const token = new Map<Who, string>();
+const tokenIds = new Map<Who, string>();
+/** The token the revoke route is called on (an allowed call revokes it). */
+let victim = '';
 let mine: Bound & { instances: number[] };
 let theirs: Bound & { instances: number[] };
 
@@ -53,7 +56,7 @@ beforeAll(async () => {
   db = await openDb(tdb.target);
   // The fixtures are made through an open app, then judged by a token-mode app on the same database.
   open = await buildApp({ db });
-  app = await buildApp({ db, auth: { mode: 'token' }, operatorGroups: { ops: ['olga'] } });
+  app = await buildApp({ db, auth: { mode: 'token', failuresPerMinute: 100_000 }, operatorGroups: { ops: ['olga'] } });
   mine = await h.runningWorkflow(2);
   theirs = await h.runningWorkflow(2);
   await db.kysely.updateTable('workflow').set({ owner: 'alice' }).where('id', '=', mine.workflowId).execute();
@@ -84,6 +87,7 @@ beforeAll(async () => {
       createdBy: 'test',
     });
     token.set(who, t.token);
+    tokenIds.set(who, t.id);
     return t;
   };
   await mint('owner', { user: 'alice' });
@@ -96,6 +100,7 @@ beforeAll(async () => {
   await mint('run token of this run', { kind: 'run', user: 'alice', runId: mine.runId });
   await mint('run token of another run', { kind: 'run', user: 'bob', runId: theirs.runId });
   await mint('expired token', { user: 'alice', ms: 1 });
+  victim = (await mintToken(db, { kind: 'personal', user: 'victor', scope: 'read', expiresInMs: day, createdBy: 'test' })).id;
   const revoked = await mint('revoked token', { user: 'alice' });
   await revokeToken(db, revoked.id);
   await new Promise((r) => setTimeout(r, 5));
@@ -106,6 +111,11 @@ afterAll(async () => {
   await db?.close();
   await tdb?.drop();
 });
+
+const tokensNow = async () =>
+  (await db.kysely.selectFrom('auth_token').select(['id', 'revoked_at']).orderBy('id').execute()).map(
+    (r) => `${r.id}:${r.revoked_at}`,
+  );
 
 /** The rule, from docs/auth.md: whether `who` may call a route with access `a` on `mine`. */
 function allowed(a: Access, who: Who): boolean {
@@ -126,7 +136,7 @@ function allowed(a: Access, who: Who): boolean {
 
 /** A request to `spec` acting on `mine`, with a body that would change something if it were let through. */
 function request(spec: RouteSpec) {
-  const url = `/api/v1${fillPath(spec.path, { id: idFor(spec), name: 'local' })}`;
+  const url = `/api/v1${fillPath(spec.path, { id: idFor(spec), name: 'local', tokenId: victim })}`;
   const bodies: Record<string, unknown> = {
     '/workflows/:id/concurrency': { limit: 1 },
     '/workflows/:id/resume': { mode: 'cold' },
@@ -137,6 +147,8 @@ function request(spec: RouteSpec) {
     '/workflow-runs/:id/status': { status: 'ERROR' },
     '/clusters/:name': { type: 'local', queues: { q: {} } },
     '/tools': { name: 'authz_tool' },
+    '/workflows/:id/share': { expiresInHours: 1 },
+    '/tokens': { user: 'mallory', scope: 'admin', expiresInHours: 1 },
     '/workflows/:id/runs': { user: 'x', host: 'y', pid: 1, jobmonVersion: '0.1.0' },
   };
   return { method: spec.method, url, body: spec.method === 'GET' ? undefined : (bodies[spec.path] ?? {}) };
@@ -161,6 +173,7 @@ describe(`the authorisation matrix on ${TEST_DB_KIND}: every route × every prin
 
   it('refuses with 401 (no or bad credentials) or 403 (not allowed), naming why, and changes nothing', async () => {
     const before = await h.snapshot();
+    const tokensBefore = await tokensNow();
     const refusals: string[] = [];
     for (const [name, spec] of routes)
       for (const who of WHO) {
@@ -183,6 +196,8 @@ describe(`the authorisation matrix on ${TEST_DB_KIND}: every route × every prin
       }
     expect(refusals.length).toBeGreaterThan(200);
     expect(await h.snapshot()).toEqual(before);
+    // No token was minted or revoked by a refused request.
+    expect(await tokensNow()).toEqual(tokensBefore);
   });
 
   it('lets the allowed through to the route itself (its own answer, never 401/403)', async () => {
@@ -215,6 +230,76 @@ describe(`the authorisation matrix on ${TEST_DB_KIND}: every route × every prin
     expect(res.json<{ message: string }>().message).toBe(
       `workflow ${mine.workflowId} is owned by alice (operator group ops); you are bob`,
     );
+  });
+
+  it('rate-limits failed authentications per address: past the limit even a good token waits (429)', async () => {
+    const strict = await buildApp({ db, auth: { mode: 'token', failuresPerMinute: 3 } });
+    try {
+      const as = (t: string) =>
+        strict.inject({ method: 'GET', url: '/api/v1/workflows', headers: { authorization: `Bearer ${t}` } });
+      expect((await as(token.get('owner')!)).statusCode).toBe(200);
+      for (let i = 0; i < 3; i++) expect((await as(`jm_guessguess${i}0_${'x'.repeat(43)}`)).statusCode).toBe(401);
+      const blocked = await as(token.get('owner')!);
+      expect(blocked.statusCode).toBe(429);
+      expect(blocked.json<{ message: string }>().message).toMatch(
+        /^too many failed authentications from 127\.0\.0\.1: wait \d+ s$/,
+      );
+      // Another server's count is its own.
+      expect(
+        (
+          await app.inject({
+            method: 'GET',
+            url: '/api/v1/workflows',
+            headers: { authorization: `Bearer ${token.get('owner')}` },
+          })
+        ).statusCode,
+      ).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('records who changed what in the audit log, refusals included', async () => {
+    const as = (who: Who) => ({ authorization: `Bearer ${token.get(who)}` });
+    await app.inject({
+      method: 'PUT',
+      url: `/api/v1/workflows/${mine.workflowId}/concurrency`,
+      payload: { limit: 3 },
+      headers: as('owner'),
+    });
+    await app.inject({
+      method: 'PUT',
+      url: `/api/v1/workflows/${mine.workflowId}/concurrency`,
+      payload: { limit: 4 },
+      headers: as('other user'),
+    });
+    const res = await app.inject({
+      method: 'GET',
+      url: `/api/v1/audit?workflowId=${mine.workflowId}&limit=2`,
+      headers: as('read scope'),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const [bob, alice] = res.json<{
+      entries: {
+        user: string;
+        via: string;
+        tokenId: string;
+        method: string;
+        route: string;
+        status: number;
+        workflowId: number;
+      }[];
+    }>().entries;
+    expect(bob).toMatchObject({
+      user: 'bob',
+      via: 'personal',
+      tokenId: tokenIds.get('other user'),
+      method: 'PUT',
+      route: '/workflows/:id/concurrency',
+      status: 403,
+      workflowId: mine.workflowId,
+    });
+    expect(alice).toMatchObject({ user: 'alice', via: 'personal', status: 200, workflowId: mine.workflowId });
   });
 
   it('says why a token is refused, by its public id only', async () => {

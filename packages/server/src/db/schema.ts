@@ -229,6 +229,19 @@ export interface AuthTokenTable {
   revoked_at: number | null;
   note: Generated<string>;
 }
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  user: string | null;
+  via: string;
+  token_id: string | null;
+  method: string;
+  route: string;
+  target: string | null;
+  workflow_id: number | null;
+  status: number;
+  address: string;
+}
 export interface Database {
   meta: MetaTable;
   tool: ToolTable;
@@ -254,4 +267,5 @@ export interface Database {
   request_log: RequestLogTable;
   lease: LeaseTable;
   auth_token: AuthTokenTable;
+  audit_log: AuditLogTable;
 }

@@ -4,6 +4,7 @@ import type {
   FastifyInstance,
   FastifyBaseLogger,
   FastifyRequest,
+  FastifyReply,
   RawServerDefault,
   RawRequestDefaultExpression,
   RawReplyDefaultExpression,
@@ -11,7 +12,8 @@ import type {
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RouteSpec } from '@jobmon/core';
-import { authenticate, authorize } from '../authz.js';
+import { authenticate, authorize, dbOf } from '../authz.js';
+import { recordAudit } from '../auth/audit.js';
 
 export type Api = FastifyInstance<
   RawServerDefault,
@@ -48,6 +50,11 @@ export function route<R extends RouteSpec>(
     },
     onRequest: async (req: FastifyRequest) => authenticate(req, spec),
     preValidation: async (req: FastifyRequest) => authorize(req, spec),
+    onResponse: async (req: FastifyRequest, reply: FastifyReply) => {
+      await recordAudit(dbOf(req), spec, req, reply).catch((err: unknown) =>
+        req.log.error({ err, route: spec.path }, 'audit log write failed'),
+      );
+    },
     handler: handler as (req: FastifyRequest) => Promise<unknown>,
   });
 }
