@@ -100,7 +100,9 @@ beforeAll(async () => {
   await mint('run token of this run', { kind: 'run', user: 'alice', runId: mine.runId });
   await mint('run token of another run', { kind: 'run', user: 'bob', runId: theirs.runId });
   await mint('expired token', { user: 'alice', ms: 1 });
-  victim = (await mintToken(db, { kind: 'personal', user: 'victor', scope: 'read', expiresInMs: day, createdBy: 'test' })).id;
+  victim = (
+    await mintToken(db, { kind: 'personal', user: 'victor', scope: 'read', expiresInMs: day, createdBy: 'test' })
+  ).id;
   const revoked = await mint('revoked token', { user: 'alice' });
   await revokeToken(db, revoked.id);
   await new Promise((r) => setTimeout(r, 5));
@@ -165,9 +167,16 @@ function idFor(spec: RouteSpec): number {
 const routes = Object.entries(ROUTES) as [string, RouteSpec][];
 
 describe(`the authorisation matrix on ${TEST_DB_KIND}: every route × every principal`, () => {
-  it('every route names its rule', () => {
-    for (const [name, spec] of routes)
+  it('every route names its rule, and docs/auth.md lists each with that rule', () => {
+    const doc = readFileSync(resolve(import.meta.dirname, '../../../docs/auth.md'), 'utf8');
+    const listed = new Map(
+      [...doc.matchAll(/^\| `([A-Z]+ \S+)` +\| `([a-z:]+)` +\|$/gm)].map((m) => [m[1]!, m[2]!] as const),
+    );
+    for (const [name, spec] of routes) {
       expect(spec.access, name).toMatch(/^(public|read|declare|admin|operate:|run:|read:)/);
+      expect(listed.get(`${spec.method} ${spec.path}`), `docs/auth.md: ${spec.method} ${spec.path}`).toBe(spec.access);
+    }
+    expect(listed.size).toBe(routes.length);
     expect(routes.length).toBeGreaterThan(40);
   });
 
