@@ -587,7 +587,8 @@ export const ErrorGroup = Type.Object({
   sample: Type.String(),
   firstAt: Type.Integer(),
   lastAt: Type.Integer(),
-  /** Distinct tasks with a failure in the group, ascending; at most 1000. */
+  /** Distinct tasks with a failure in the group, ascending; at most 1000, and 10,000 over all the
+   *  groups of an answer (10,000 / groups each when more than 10 groups are returned). */
   taskIds: Type.Array(Id),
   taskCount: Type.Integer(),
 });

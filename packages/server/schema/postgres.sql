@@ -237,7 +237,10 @@ CREATE TABLE public.task_instance_error (
     task_instance_id bigint NOT NULL,
     at bigint NOT NULL,
     error_class text NOT NULL,
-    message text NOT NULL
+    message text NOT NULL,
+    workflow_id bigint,
+    task_id bigint,
+    pattern text
 );
 
 CREATE SEQUENCE public.task_instance_error_id_seq
@@ -547,7 +550,13 @@ CREATE INDEX request_log_created_ix ON public.request_log USING btree (created_a
 
 CREATE INDEX task_instance_created_ix ON public.task_instance USING btree (created_at);
 
+CREATE INDEX task_instance_error_groups_ix ON public.task_instance_error USING btree (workflow_id, error_class, pattern, task_id, at, id);
+
+CREATE INDEX task_instance_error_task_ix ON public.task_instance_error USING btree (task_id, id);
+
 CREATE INDEX task_instance_error_ti_ix ON public.task_instance_error USING btree (task_instance_id);
+
+CREATE INDEX task_instance_error_wf_ix ON public.task_instance_error USING btree (workflow_id, id);
 
 CREATE INDEX task_instance_run_status_ix ON public.task_instance USING btree (workflow_run_id, status);
 
@@ -556,6 +565,8 @@ CREATE INDEX task_instance_status_report_ix ON public.task_instance USING btree 
 CREATE INDEX task_instance_task_ix ON public.task_instance USING btree (task_id);
 
 CREATE INDEX task_instance_workflow_ix ON public.task_instance USING btree (workflow_id, id);
+
+CREATE INDEX task_status_at_ix ON public.task USING btree (workflow_id, status, status_at, id);
 
 CREATE INDEX task_template_name_ix ON public.task_template USING btree (name);
 

@@ -38,7 +38,7 @@ CREATE TABLE "task_attribute" ("task_id" bigint not null references "task" ("id"
 
 CREATE TABLE "task_instance" ("id" integer primary key autoincrement, "workflow_run_id" bigint not null, "workflow_id" bigint not null, "task_id" bigint not null, "status" text not null, "status_at" bigint not null, "created_at" bigint not null, "cluster_id" bigint not null, "queue_id" bigint not null, "resources" text not null, "distributor_id" text, "node_name" text, "pgid" integer, "exit_code" integer, "peak_memory_bytes" bigint, "wall_time_ms" bigint, "stdout_path" text, "stderr_path" text, "stdout_tail" text, "stderr_tail" text, "error_class" text, "report_by" bigint, "cleanup" text);
 
-CREATE TABLE "task_instance_error" ("id" integer primary key autoincrement, "task_instance_id" bigint not null references "task_instance" ("id"), "at" bigint not null, "error_class" text not null, "message" text not null);
+CREATE TABLE "task_instance_error" ("id" integer primary key autoincrement, "task_instance_id" bigint not null references "task_instance" ("id"), "at" bigint not null, "error_class" text not null, "message" text not null, "workflow_id" bigint, "task_id" bigint, "pattern" text);
 
 CREATE TABLE "task_template" ("id" integer primary key autoincrement, "tool_version_id" bigint not null references "tool_version" ("id"), "name" text not null, "created_at" bigint not null, constraint "task_template_uq" unique ("tool_version_id", "name"));
 
@@ -76,7 +76,13 @@ CREATE INDEX "request_log_created_ix" on "request_log" ("created_at");
 
 CREATE INDEX "task_instance_created_ix" on "task_instance" ("created_at");
 
+CREATE INDEX "task_instance_error_groups_ix" on "task_instance_error" ("workflow_id", "error_class", "pattern", "task_id", "at", "id");
+
+CREATE INDEX "task_instance_error_task_ix" on "task_instance_error" ("task_id", "id");
+
 CREATE INDEX "task_instance_error_ti_ix" on "task_instance_error" ("task_instance_id");
+
+CREATE INDEX "task_instance_error_wf_ix" on "task_instance_error" ("workflow_id", "id");
 
 CREATE INDEX "task_instance_run_status_ix" on "task_instance" ("workflow_run_id", "status");
 
@@ -85,6 +91,8 @@ CREATE INDEX "task_instance_status_report_ix" on "task_instance" ("status", "rep
 CREATE INDEX "task_instance_task_ix" on "task_instance" ("task_id");
 
 CREATE INDEX "task_instance_workflow_ix" on "task_instance" ("workflow_id", "id");
+
+CREATE INDEX "task_status_at_ix" on "task" ("workflow_id", "status", "status_at", "id");
 
 CREATE INDEX "task_template_name_ix" on "task_template" ("name");
 

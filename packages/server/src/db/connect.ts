@@ -18,6 +18,7 @@ import { up as taskReads } from './migrations/0008-task-reads.js';
 import { up as runCwd } from './migrations/0009-run-cwd.js';
 import { up as taskDeps } from './migrations/0010-task-deps.js';
 import { up as resourceReads } from './migrations/0011-resource-reads.js';
+import { up as errorPatterns } from './migrations/0013-error-patterns.js';
 import { up as auth } from './migrations/0014-auth.js';
 import type { Dialect, DialectName } from './dialects/dialect.js';
 import { postgresDialect } from './dialects/postgres.js';
@@ -153,6 +154,7 @@ export const MIGRATION_NAMES = [
   '0009-run-cwd',
   '0010-task-deps',
   '0011-resource-reads',
+  '0013-error-patterns',
   '0014-auth',
 ] as const;
 export type MigrationName = (typeof MIGRATION_NAMES)[number];
@@ -169,6 +171,7 @@ const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => (
   '0009-run-cwd': { up: runCwd(dialect) },
   '0010-task-deps': { up: taskDeps(dialect) },
   '0011-resource-reads': { up: resourceReads(dialect) },
+  '0013-error-patterns': { up: errorPatterns(dialect) },
   '0014-auth': { up: auth(dialect) },
 });
 

@@ -175,6 +175,11 @@ export interface TaskInstanceErrorTable {
   at: number;
   error_class: string;
   message: string;
+  /** The instance's workflow and task, copied at insert (0013; null only if a backfill missed it). */
+  workflow_id: number | null;
+  task_id: number | null;
+  /** normaliseMessage(message), written with the row: the key `jobmon workflow errors` groups by. */
+  pattern: string | null;
 }
 export interface EventTable {
   seq: Generated<number>;

@@ -40,10 +40,7 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
     return workflowTasks(ctx.db, req.params.id, req.query);
   });
   route(api, ROUTES.getWorkflowProgress, async (req) => workflowProgress(ctx.db, req.params.id));
-  route(api, ROUTES.getWorkflowErrorGroups, async (req) => {
-    await workflowDetail(ctx.db, req.params.id);
-    return workflowErrorGroups(ctx.db, req.params.id, req.query);
-  });
+  route(api, ROUTES.getWorkflowErrorGroups, async (req) => workflowErrorGroups(ctx.db, req.params.id, req.query));
   route(api, ROUTES.getTask, async (req) => taskDetail(ctx.db, req.params.id));
   route(api, ROUTES.setWorkflowConcurrency, async (req) =>
     setConcurrency(ctx.db, req.params.id, req.body.limit, req.body.template),
@@ -51,10 +48,9 @@ export async function workflowRoutes(api: Api, ctx: AppContext): Promise<void> {
   route(api, ROUTES.getWorkflowDag, async (req) =>
     workflowDag(ctx.db, req.params.id, req.query.after, req.query.limit),
   );
-  route(api, ROUTES.getWorkflowErrors, async (req) => {
-    await workflowDetail(ctx.db, req.params.id);
-    return { errors: await workflowErrors(ctx.db, req.params.id, !req.query.all, req.query.limit) };
-  });
+  route(api, ROUTES.getWorkflowErrors, async (req) => ({
+    errors: await workflowErrors(ctx.db, req.params.id, !req.query.all, req.query.limit),
+  }));
   route(api, ROUTES.createRun, async (req) => {
     // Who started the run is who authenticated, not what the body says.
     const p = principalOf(req);
