@@ -20,7 +20,17 @@ export type AuthConfig =
   | { mode: 'local'; user: string }
   /** Personal access tokens, run tokens and share links (auth/tokens.ts). Past `failuresPerMinute`
    * failed authentications (default 20) an address is refused for the rest of the minute (429). */
-  | { mode: 'token'; failuresPerMinute?: number };
+  | { mode: 'token'; failuresPerMinute?: number }
+  /** Behind a reverse proxy that authenticated the user: the user is `header`'s value, believed only
+   * from the `proxies` addresses (anything else is ignored and logged). Tokens work beside it (the
+   * CLI, runners and workers reach the server directly); `admins` get the admin scope, the rest operate. */
+  | {
+      mode: 'trusted-header';
+      header: string;
+      proxies: readonly string[];
+      admins?: readonly string[];
+      failuresPerMinute?: number;
+    };
 
 /** Operator groups: a workflow whose attribute `operator_group` names a group here may be operated by its members. */
 export type OperatorGroups = Readonly<Record<string, readonly string[]>>;
@@ -30,7 +40,7 @@ export interface Principal {
   /** null when nobody is authenticated (mode none) or for a share link. */
   user: string | null;
   scope: Scope;
-  via: 'none' | 'local' | 'personal' | 'run' | 'share' | 'anonymous';
+  via: 'none' | 'local' | 'personal' | 'run' | 'share' | 'header' | 'anonymous';
   /** A run token's run. */
   runId?: number;
   /** A share link's workflow. */
@@ -108,7 +118,8 @@ function recentFailures(failures: Map<string, number[]>, address: string, now: n
 function throttle(s: Settings, address: string): void {
   const now = Date.now();
   const list = recentFailures((s.failures ??= new Map()), address, now);
-  const limit = s.auth.mode === 'token' ? (s.auth.failuresPerMinute ?? 20) : Infinity;
+  const limit =
+    s.auth.mode === 'token' || s.auth.mode === 'trusted-header' ? (s.auth.failuresPerMinute ?? 20) : Infinity;
   if (list.length >= limit) {
     const wait = Math.ceil((FAIL_WINDOW_MS - (now - list[0]!)) / 1000);
     throw new TooManyRequestsError(`too many failed authentications from ${address}: wait ${wait} s`, {
@@ -133,6 +144,25 @@ function failedAttempt(s: Settings, req: FastifyRequest, address: string, reason
   );
 }
 
+const USER_NAME = /^[A-Za-z0-9._@-]{1,255}$/;
+
+/** The user a trusted proxy names in its header; undefined when the request did not come through one. */
+function fromProxy(req: FastifyRequest, auth: Extract<AuthConfig, { mode: 'trusted-header' }>): Principal | undefined {
+  const value = req.headers[auth.header.toLowerCase()];
+  if (value === undefined) return undefined;
+  if (!auth.proxies.includes(req.ip)) {
+    req.log.warn(
+      { address: req.ip, header: auth.header },
+      'user header from an address that is not a trusted proxy: ignored',
+    );
+    return undefined;
+  }
+  const user = Array.isArray(value) ? value[0] : value;
+  if (user === undefined || !USER_NAME.test(user))
+    throw new UnauthorizedError(`the proxy's ${auth.header} header does not hold a user name`, { header: auth.header });
+  return { user, scope: auth.admins?.includes(user) ? 'admin' : 'operate', via: 'header', address: req.ip };
+}
+
 const ENDED_RUN_STATES: readonly string[] = ['DONE', 'ERROR', 'STOPPED', 'TERMINATED', 'ABORTED'];
 const HELP_TOKEN = 'give a token: `jobmon login`, or JOBMON_TOKEN';
 
@@ -141,7 +171,7 @@ export async function authenticate(req: FastifyRequest, spec: RouteSpec): Promis
   const settings = settingsOf(req);
   const { db, auth } = settings;
   const address = req.ip;
-  let p: Principal;
+  let p: Principal | undefined;
   // Public routes (health, the API document) take no credentials, and judge none.
   if (spec.access === 'public') p = { user: null, scope: 'read', via: 'anonymous', address };
   else if (auth.mode === 'none') p = { user: null, scope: 'admin', via: 'none', address };
@@ -149,6 +179,8 @@ export async function authenticate(req: FastifyRequest, spec: RouteSpec): Promis
     if (!isLoopback(address))
       throw new UnauthorizedError(`this server (auth local) answers only its own host, not ${address}`, { address });
     p = { user: auth.user, scope: 'admin', via: 'local', address };
+  } else if (auth.mode === 'trusted-header' && (p = fromProxy(req, auth)) !== undefined) {
+    // the proxy vouched for the user
   } else {
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer +(\S+)$/i.exec(header) : null;
@@ -192,7 +224,7 @@ export async function authenticate(req: FastifyRequest, spec: RouteSpec): Promis
       };
     }
   }
-  (req as unknown as Record<symbol, Principal>)[PRINCIPAL] = p;
+  (req as unknown as Record<symbol, Principal>)[PRINCIPAL] = p!;
 }
 
 /** What a request acts on: the workflows (with owner and operator group) and runs. Empty when its ids do not exist. */
@@ -261,6 +293,9 @@ async function findTarget(db: Db, kind: string, req: FastifyRequest): Promise<Ta
   return { workflows: ws.map((w) => ({ id: w.id, owner: w.owner, group: w.group ?? null })), runs };
 }
 
+/** A person (a personal token, or a user a trusted proxy named), as opposed to a run or a link. */
+const isPerson = (p: Principal) => p.via === 'personal' || p.via === 'header';
+
 const who = (p: Principal) => (p.user === null ? 'anonymous' : p.user);
 
 /** The route's access rule, judged for the authenticated principal. Throws ForbiddenError (403). */
@@ -277,7 +312,7 @@ export async function authorize(req: FastifyRequest, spec: RouteSpec): Promise<v
   };
   if (rule === 'admin') {
     if (p.scope !== 'admin')
-      refuse(`${what} needs the admin scope; ${who(p)} has ${p.via === 'personal' ? p.scope : `a ${p.via} token`}`);
+      refuse(`${what} needs the admin scope; ${who(p)} has ${isPerson(p) ? p.scope : `a ${p.via} token`}`);
     return;
   }
   if (p.via === 'share') {
@@ -289,8 +324,8 @@ export async function authorize(req: FastifyRequest, spec: RouteSpec): Promise<v
   }
   if (rule === 'read') return;
   if (rule === 'declare') {
-    if (p.via !== 'personal' || p.scope === 'read')
-      refuse(`${what} needs the operate scope; ${who(p)} has ${p.via === 'personal' ? p.scope : `a ${p.via} token`}`);
+    if (!isPerson(p) || p.scope === 'read')
+      refuse(`${what} needs the operate scope; ${who(p)} has ${isPerson(p) ? p.scope : `a ${p.via} token`}`);
     return;
   }
   // operate or run: judged by what the request acts on.

@@ -325,3 +325,55 @@ describe(`the authorisation matrix on ${TEST_DB_KIND}: every route × every prin
     );
   });
 });
+
+describe(`behind an authenticating proxy (trusted-header) on ${TEST_DB_KIND}`, () => {
+  let proxied: JobmonApp;
+  beforeAll(async () => {
+    proxied = await buildApp({
+      db,
+      auth: { mode: 'trusted-header', header: 'X-Remote-User', proxies: ['10.0.0.5'], admins: ['root'] },
+    });
+  });
+  afterAll(async () => {
+    await proxied?.close();
+  });
+  const concurrency = (headers: Record<string, string>, remoteAddress: string) =>
+    proxied.inject({
+      method: 'PUT',
+      url: `/api/v1/workflows/${mine.workflowId}/concurrency`,
+      payload: { limit: 2 },
+      headers,
+      remoteAddress,
+    });
+
+  it("takes the user from the proxy's header, and judges them like anyone else", async () => {
+    expect((await concurrency({ 'x-remote-user': 'alice' }, '10.0.0.5')).statusCode).toBe(200);
+    const bob = await concurrency({ 'x-remote-user': 'bob' }, '10.0.0.5');
+    expect(bob.statusCode).toBe(403);
+    expect(bob.json<{ message: string }>().message).toContain('you are bob');
+    expect((await concurrency({ 'x-remote-user': 'root' }, '10.0.0.5')).statusCode).toBe(200);
+  });
+
+  it('believes the header from the proxy only: from anywhere else it is ignored (401 without a token)', async () => {
+    const forged = await concurrency({ 'x-remote-user': 'alice' }, '10.0.0.99');
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json<{ message: string }>().message).toContain('authentication required');
+  });
+
+  it('takes tokens beside it: the CLI and runners reach the server directly', async () => {
+    const res = await concurrency({ authorization: `Bearer ${token.get('owner')}` }, '10.0.0.99');
+    expect(res.statusCode).toBe(200);
+    const run = await proxied.inject({
+      method: 'POST',
+      url: `/api/v1/workflow-runs/${mine.runId}/heartbeat`,
+      payload: { status: 'RUNNING' },
+      headers: { authorization: `Bearer ${token.get('run token of this run')}` },
+      remoteAddress: '10.0.0.99',
+    });
+    expect([401, 403]).not.toContain(run.statusCode);
+  });
+
+  it('refuses a header that is not a user name', async () => {
+    expect((await concurrency({ 'x-remote-user': 'alice bob' }, '10.0.0.5')).statusCode).toBe(401);
+  });
+});

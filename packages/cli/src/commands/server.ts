@@ -2,7 +2,8 @@
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { configFile, loadConfig } from '@jobmon/core';
+import { configFile, loadConfig, ValidationError } from '@jobmon/core';
+import type { AuthConfig } from '@jobmon/server';
 import { userInfo } from 'node:os';
 import { keyValue, oneOf, port as parsePort } from '../args.js';
 
@@ -15,11 +16,18 @@ export function registerServer(program: Command): void {
     .option('--port <port>', 'port (0 picks a free one)', parsePort, 7070)
     .option(
       '--auth <mode>',
-      'local (this host only, you alone) or token (personal access tokens: docs/auth.md)',
-      oneOf('local', 'token'),
+      'local (this host only, you alone), token (personal access tokens) or trusted-header (behind an authenticating proxy; tokens too): docs/auth.md',
+      oneOf('local', 'token', 'trusted-header'),
       'local',
     )
     .option('--insecure-no-auth', 'no authentication at all: anyone who reaches the server may do anything')
+    .option('--trusted-header <name>', 'trusted-header: the header the proxy puts the user name in', 'X-Remote-User')
+    .option(
+      '--trusted-proxy <address>',
+      "trusted-header: the proxy's address, the only one the header is believed from (repeatable)",
+      collect,
+    )
+    .option('--admin-user <name>', 'trusted-header: a user who gets the admin scope (repeatable)', collect)
     .option(
       '--operator-group <name=users>',
       'an operator group: members may operate workflows whose attribute operator_group names it (repeatable)',
@@ -42,7 +50,10 @@ A non-loopback --host needs --auth token (or --insecure-no-auth). See docs/auth.
         db?: string;
         host: string;
         port: number;
-        auth: 'local' | 'token';
+        auth: 'local' | 'token' | 'trusted-header';
+        trustedHeader: string;
+        trustedProxy?: string[];
+        adminUser?: string[];
         insecureNoAuth?: boolean;
         operatorGroup?: string[];
       }) => {
@@ -63,11 +74,7 @@ A non-loopback --host needs --auth token (or --insecure-no-auth). See docs/auth.
           eventPollMs: config.eventPollMs,
           clusters: config.clusters,
           clustersOrigin: `config file ${configFile()}`,
-          auth: opts.insecureNoAuth
-            ? { mode: 'none' }
-            : opts.auth === 'token'
-              ? { mode: 'token' }
-              : { mode: 'local', user: userInfo().username },
+          auth: authOf(opts),
           operatorGroups: Object.fromEntries(
             (opts.operatorGroup ?? []).map((kv) => {
               const [name, users] = kv.split(/=(.*)/s) as [string, string];
@@ -90,4 +97,30 @@ A non-loopback --host needs --auth token (or --insecure-no-auth). See docs/auth.
         process.once('SIGTERM', stop);
       },
     );
+}
+
+function collect(v: string, previous: string[] = []): string[] {
+  return [...previous, v];
+}
+
+function authOf(opts: {
+  auth: 'local' | 'token' | 'trusted-header';
+  insecureNoAuth?: boolean;
+  trustedHeader: string;
+  trustedProxy?: string[];
+  adminUser?: string[];
+}): AuthConfig {
+  if (opts.insecureNoAuth) return { mode: 'none' };
+  if (opts.auth === 'token') return { mode: 'token' };
+  if (opts.auth === 'local') return { mode: 'local', user: userInfo().username };
+  if (!opts.trustedProxy?.length)
+    throw new ValidationError(
+      '--auth trusted-header needs --trusted-proxy: the address of the proxy that sets the header',
+    );
+  return {
+    mode: 'trusted-header',
+    header: opts.trustedHeader,
+    proxies: opts.trustedProxy,
+    ...(opts.adminUser ? { admins: opts.adminUser } : {}),
+  };
 }
