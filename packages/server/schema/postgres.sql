@@ -23,6 +23,14 @@ CREATE SEQUENCE public.audit_log_id_seq
 
 ALTER SEQUENCE public.audit_log_id_seq OWNED BY public.audit_log.id;
 
+CREATE TABLE public.auth_session (
+    id_hash text NOT NULL,
+    "user" text NOT NULL,
+    created_at bigint NOT NULL,
+    expires_at bigint NOT NULL,
+    ended_at bigint
+);
+
 CREATE TABLE public.auth_token (
     id text NOT NULL,
     kind text NOT NULL,
@@ -424,6 +432,9 @@ ALTER TABLE ONLY public.workflow_run ALTER COLUMN id SET DEFAULT nextval('public
 
 ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.auth_session
+    ADD CONSTRAINT auth_session_pkey PRIMARY KEY (id_hash);
 
 ALTER TABLE ONLY public.auth_token
     ADD CONSTRAINT auth_token_pkey PRIMARY KEY (id);

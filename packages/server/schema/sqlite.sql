@@ -2,6 +2,8 @@
 
 CREATE TABLE "audit_log" ("id" integer primary key autoincrement, "at" integer not null, "user" text, "via" text not null, "token_id" text, "method" text not null, "route" text not null, "target" text, "workflow_id" integer, "status" integer not null, "address" text not null);
 
+CREATE TABLE "auth_session" ("id_hash" text primary key, "user" text not null, "created_at" integer not null, "expires_at" integer not null, "ended_at" integer);
+
 CREATE TABLE "auth_token" ("id" text primary key, "kind" text not null, "user" text, "scope" text not null, "workflow_id" integer, "workflow_run_id" integer, "secret_hash" text not null, "created_at" integer not null, "created_by" text not null, "expires_at" integer not null, "revoked_at" integer, "note" text default '' not null);
 
 CREATE TABLE "cluster" ("id" integer primary key autoincrement, "name" text not null unique, "type" text not null, "options" text not null);

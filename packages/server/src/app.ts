@@ -17,6 +17,7 @@ import { DEFAULT_EVENT_POLL_MS } from './services/events.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { resourceRoutes } from './routes/resources.js';
 import { accessRoutes } from './routes/access.js';
+import { oidcRoutes } from './auth/oidc.js';
 import { route } from './routes/types.js';
 import { setAuth, type AuthConfig, type OperatorGroups } from './authz.js';
 import { installIdempotency } from './services/idempotency.js';
@@ -156,6 +157,7 @@ export async function buildApp(opts: AppOptions) {
   installIdempotency(app, opts.db);
 
   setAuth(app, { db: opts.db, auth: opts.auth ?? { mode: 'none' }, groups: opts.operatorGroups ?? {} });
+  if (opts.auth?.mode === 'oidc') oidcRoutes(app, opts.db, opts.auth.oidc);
   const ctx: AppContext = {
     db: opts.db,
     runReportByMs: opts.runReportByMs ?? 93_000,

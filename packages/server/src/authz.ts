@@ -11,6 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError, type Access, type RouteSpec } from '@jobmon/core';
 import { onDb, type Db } from './db/connect.js';
 import { verifyToken, type Scope } from './auth/tokens.js';
+import { CSRF_HEADER, sessionUser, type OidcSettings } from './auth/oidc.js';
 
 /** How the server authenticates (`jobmon server --auth`). */
 export type AuthConfig =
@@ -30,7 +31,9 @@ export type AuthConfig =
       proxies: readonly string[];
       admins?: readonly string[];
       failuresPerMinute?: number;
-    };
+    }
+  /** Browsers sign in with an OpenID Connect provider (auth/oidc.ts) and hold a session; tokens beside it. */
+  | { mode: 'oidc'; oidc: OidcSettings; admins?: readonly string[]; failuresPerMinute?: number };
 
 /** Operator groups: a workflow whose attribute `operator_group` names a group here may be operated by its members. */
 export type OperatorGroups = Readonly<Record<string, readonly string[]>>;
@@ -40,7 +43,7 @@ export interface Principal {
   /** null when nobody is authenticated (mode none) or for a share link. */
   user: string | null;
   scope: Scope;
-  via: 'none' | 'local' | 'personal' | 'run' | 'share' | 'header' | 'anonymous';
+  via: 'none' | 'local' | 'personal' | 'run' | 'share' | 'header' | 'session' | 'anonymous';
   /** A run token's run. */
   runId?: number;
   /** A share link's workflow. */
@@ -118,8 +121,7 @@ function recentFailures(failures: Map<string, number[]>, address: string, now: n
 function throttle(s: Settings, address: string): void {
   const now = Date.now();
   const list = recentFailures((s.failures ??= new Map()), address, now);
-  const limit =
-    s.auth.mode === 'token' || s.auth.mode === 'trusted-header' ? (s.auth.failuresPerMinute ?? 20) : Infinity;
+  const limit = s.auth.mode === 'local' || s.auth.mode === 'none' ? Infinity : (s.auth.failuresPerMinute ?? 20);
   if (list.length >= limit) {
     const wait = Math.ceil((FAIL_WINDOW_MS - (now - list[0]!)) / 1000);
     throw new TooManyRequestsError(`too many failed authentications from ${address}: wait ${wait} s`, {
@@ -163,6 +165,21 @@ function fromProxy(req: FastifyRequest, auth: Extract<AuthConfig, { mode: 'trust
   return { user, scope: auth.admins?.includes(user) ? 'admin' : 'operate', via: 'header', address: req.ip };
 }
 
+/** The user of a browser's session cookie (auth oidc); a change must carry the CSRF header. */
+async function fromSession(
+  req: FastifyRequest,
+  auth: Extract<AuthConfig, { mode: 'oidc' }>,
+  db: Db,
+): Promise<Principal | undefined> {
+  const user = await sessionUser(db, req);
+  if (user === undefined) return undefined;
+  if (req.method !== 'GET' && req.headers[CSRF_HEADER] === undefined)
+    throw new ForbiddenError(`a change made from a browser session must carry the ${CSRF_HEADER} header`, {
+      route: req.routeOptions.url,
+    });
+  return { user, scope: auth.admins?.includes(user) ? 'admin' : 'operate', via: 'session', address: req.ip };
+}
+
 const ENDED_RUN_STATES: readonly string[] = ['DONE', 'ERROR', 'STOPPED', 'TERMINATED', 'ABORTED'];
 const HELP_TOKEN = 'give a token: `jobmon login`, or JOBMON_TOKEN';
 
@@ -181,6 +198,12 @@ export async function authenticate(req: FastifyRequest, spec: RouteSpec): Promis
     p = { user: auth.user, scope: 'admin', via: 'local', address };
   } else if (auth.mode === 'trusted-header' && (p = fromProxy(req, auth)) !== undefined) {
     // the proxy vouched for the user
+  } else if (
+    auth.mode === 'oidc' &&
+    req.headers.authorization === undefined &&
+    (p = await fromSession(req, auth, db)) !== undefined
+  ) {
+    // a browser's session
   } else {
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer +(\S+)$/i.exec(header) : null;
@@ -294,7 +317,7 @@ async function findTarget(db: Db, kind: string, req: FastifyRequest): Promise<Ta
 }
 
 /** A person (a personal token, or a user a trusted proxy named), as opposed to a run or a link. */
-const isPerson = (p: Principal) => p.via === 'personal' || p.via === 'header';
+const isPerson = (p: Principal) => p.via === 'personal' || p.via === 'header' || p.via === 'session';
 
 const who = (p: Principal) => (p.user === null ? 'anonymous' : p.user);
 

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { configFile, loadConfig, ValidationError } from '@jobmon/core';
 import type { AuthConfig } from '@jobmon/server';
 import { userInfo } from 'node:os';
-import { keyValue, oneOf, port as parsePort } from '../args.js';
+import { readFileSync } from 'node:fs';
+import { keyValue, oneOf, period, port as parsePort } from '../args.js';
 
 export function registerServer(program: Command): void {
   program
@@ -16,8 +17,8 @@ export function registerServer(program: Command): void {
     .option('--port <port>', 'port (0 picks a free one)', parsePort, 7070)
     .option(
       '--auth <mode>',
-      'local (this host only, you alone), token (personal access tokens) or trusted-header (behind an authenticating proxy; tokens too): docs/auth.md',
-      oneOf('local', 'token', 'trusted-header'),
+      'local (this host only, you alone), token (personal access tokens), trusted-header (behind an authenticating proxy) or oidc (browsers sign in with an OpenID Connect provider); tokens work beside the last two: docs/auth.md',
+      oneOf('local', 'token', 'trusted-header', 'oidc'),
       'local',
     )
     .option('--insecure-no-auth', 'no authentication at all: anyone who reaches the server may do anything')
@@ -27,7 +28,18 @@ export function registerServer(program: Command): void {
       "trusted-header: the proxy's address, the only one the header is believed from (repeatable)",
       collect,
     )
-    .option('--admin-user <name>', 'trusted-header: a user who gets the admin scope (repeatable)', collect)
+    .option('--admin-user <name>', 'trusted-header, oidc: a user who gets the admin scope (repeatable)', collect)
+    .option('--oidc-issuer <url>', "oidc: the provider's issuer URL")
+    .option('--oidc-client-id <id>', 'oidc: this server as a client of the provider')
+    .option(
+      '--oidc-client-secret-file <file>',
+      "oidc: a file holding the client's secret (kept out of the process list)",
+    )
+    .option(
+      '--oidc-redirect-uri <url>',
+      "oidc: this server's callback as the provider knows it (https://…/auth/callback)",
+    )
+    .option('--oidc-session <period>', 'oidc: how long a browser session lasts', period, 8 * 3_600_000)
     .option(
       '--operator-group <name=users>',
       'an operator group: members may operate workflows whose attribute operator_group names it (repeatable)',
@@ -50,12 +62,17 @@ A non-loopback --host needs --auth token (or --insecure-no-auth). See docs/auth.
         db?: string;
         host: string;
         port: number;
-        auth: 'local' | 'token' | 'trusted-header';
+        auth: 'local' | 'token' | 'trusted-header' | 'oidc';
         trustedHeader: string;
         trustedProxy?: string[];
         adminUser?: string[];
         insecureNoAuth?: boolean;
         operatorGroup?: string[];
+        oidcIssuer?: string;
+        oidcClientId?: string;
+        oidcClientSecretFile?: string;
+        oidcRedirectUri?: string;
+        oidcSession: number;
       }) => {
         const config = loadConfig(opts.db ? { db: opts.db } : {});
         const { startServer } = await import('@jobmon/server'); // only this command needs the server in this process
@@ -104,13 +121,44 @@ function collect(v: string, previous: string[] = []): string[] {
 }
 
 function authOf(opts: {
-  auth: 'local' | 'token' | 'trusted-header';
+  auth: 'local' | 'token' | 'trusted-header' | 'oidc';
   insecureNoAuth?: boolean;
   trustedHeader: string;
   trustedProxy?: string[];
   adminUser?: string[];
+  oidcIssuer?: string;
+  oidcClientId?: string;
+  oidcClientSecretFile?: string;
+  oidcRedirectUri?: string;
+  oidcSession: number;
 }): AuthConfig {
   if (opts.insecureNoAuth) return { mode: 'none' };
+  if (opts.auth === 'oidc') {
+    const missing = (['oidcIssuer', 'oidcClientId', 'oidcClientSecretFile', 'oidcRedirectUri'] as const).filter(
+      (k) => !opts[k],
+    );
+    if (missing.length > 0)
+      throw new ValidationError(
+        `--auth oidc needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`,
+      );
+    let secret: string;
+    try {
+      secret = readFileSync(opts.oidcClientSecretFile!, 'utf8').trim();
+    } catch (e) {
+      throw new ValidationError(`--oidc-client-secret-file ${opts.oidcClientSecretFile}: ${(e as Error).message}`);
+    }
+    return {
+      mode: 'oidc',
+      oidc: {
+        issuer: opts.oidcIssuer!,
+        clientId: opts.oidcClientId!,
+        clientSecret: secret,
+        redirectUri: opts.oidcRedirectUri!,
+        sessionTtlMs: opts.oidcSession,
+      },
+      ...(opts.adminUser ? { admins: opts.adminUser } : {}),
+    };
+  }
   if (opts.auth === 'token') return { mode: 'token' };
   if (opts.auth === 'local') return { mode: 'local', user: userInfo().username };
   if (!opts.trustedProxy?.length)

@@ -247,6 +247,13 @@ export interface AuditLogTable {
   status: number;
   address: string;
 }
+export interface AuthSessionTable {
+  id_hash: string;
+  user: string;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+}
 export interface Database {
   meta: MetaTable;
   tool: ToolTable;
@@ -273,4 +280,5 @@ export interface Database {
   lease: LeaseTable;
   auth_token: AuthTokenTable;
   audit_log: AuditLogTable;
+  auth_session: AuthSessionTable;
 }

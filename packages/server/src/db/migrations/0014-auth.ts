@@ -57,5 +57,14 @@ export function up(dialect: Dialect) {
     await db.schema.createIndex('audit_log_workflow_ix').on('audit_log').columns(['workflow_id', 'id']).execute();
     await db.schema.createIndex('audit_log_user_ix').on('audit_log').columns(['user', 'id']).execute();
     await db.schema.createIndex('audit_log_at_ix').on('audit_log').column('at').execute();
+    // Browser sessions (auth oidc): the cookie's SHA-256, whose they are, until when.
+    await db.schema
+      .createTable('auth_session')
+      .addColumn('id_hash', 'text', (c) => c.primaryKey())
+      .addColumn('user', 'text', (c) => c.notNull())
+      .addColumn('created_at', big, (c) => c.notNull())
+      .addColumn('expires_at', big, (c) => c.notNull())
+      .addColumn('ended_at', big)
+      .execute();
   };
 }
