@@ -1124,7 +1124,7 @@ export const AuditQuery = Type.Object(
     workflowId: Type.Optional(Id),
     user: Type.Optional(Type.String({ minLength: 1, maxLength: 255, format: CLEAN_TEXT_FORMAT })),
     /** Epoch milliseconds: at or after. */
-    since: Type.Optional(Type.Integer({ minimum: 0 })),
+    since: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ID })),
     /** The previous page's nextBefore: entries with a smaller id. */
     before: Type.Optional(Id),
     limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }),
