@@ -362,6 +362,8 @@ export const WorkflowDetail = Type.Object({
   description: Type.String(),
   status: WorkflowStatusSchema,
   workflowArgs: Type.Record(Type.String(), Type.Unknown()),
+  /** Who may operate it with its operator group and admins (docs/auth.md); null when unknown. */
+  owner: Type.Union([Type.String(), Type.Null()]),
   taskCount: Type.Integer(),
   counts: Type.Record(Type.String(), Type.Integer()),
   maxConcurrentlyRunning: Type.Integer(),

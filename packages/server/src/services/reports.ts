@@ -54,6 +54,7 @@ export async function workflowDetail(db: Db, id: number): Promise<WorkflowDetail
     description: wf.description,
     status: wf.status,
     workflowArgs: JSON.parse(wf.workflow_args) as Record<string, unknown>,
+    owner: wf.owner,
     taskCount: wf.task_count,
     counts: Object.fromEntries(counts.map((r) => [r.status, Number(r.n)])),
     maxConcurrentlyRunning: wf.max_concurrently_running,
