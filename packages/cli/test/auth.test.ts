@@ -3,13 +3,15 @@
 // run token, another user is refused with who owns what, a revoked token stops working, and no
 // token's secret reaches a log. Without authentication the server refuses a non-loopback address.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '@jobmon/server';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
 import { CLI, type CliResult } from './cli.js';
+import { freePort } from '../../../test-support/server-process.js';
+import { waitFor } from '../../../test-support/wait.js';
 
 let db: TestDb;
 let server: RunningServer;
@@ -58,6 +60,39 @@ describe(`a token-mode server on ${TEST_DB_KIND}`, () => {
     const r = await jobmon(['server', '--db', join(db.dir, 'other.db'), '--host', '0.0.0.0', '--port', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('refusing to bind 0.0.0.0 without authentication: use --auth token');
+  });
+
+  it('with --insecure-no-auth it binds beyond loopback, warns at start and in every answer', async () => {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'server',
+        '--db',
+        join(db.dir, 'insecure.db'),
+        '--host',
+        '0.0.0.0',
+        '--port',
+        String(port),
+        '--insecure-no-auth',
+      ],
+      { env: { ...process.env, JOBMON_HOME: join(db.dir, 'home-insecure') }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const health = await waitFor(
+        'the insecure server',
+        async () => (await fetch(`http://127.0.0.1:${port}/api/v1/health`).catch(() => undefined)) ?? undefined,
+        20_000,
+        100,
+      );
+      expect(health.headers.get('x-jobmon-warning')).toContain('no authentication');
+      await waitFor('the warning at start', () => stderr.includes('WARNING: --insecure-no-auth'), 5000, 50);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('the embedded default (auth local) keeps its database readable by its owner alone', async () => {

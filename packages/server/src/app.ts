@@ -29,6 +29,10 @@ import {
   trackMethods,
 } from './http-guards.js';
 
+export const INSECURE_HEADER = 'x-jobmon-warning';
+export const INSECURE_WARNING =
+  'no authentication (--insecure-no-auth): anyone who can reach this server may change any workflow';
+
 export interface AppOptions {
   db: Db;
   /** Default deadline for a run's next heartbeat when the runner does not say. */
@@ -42,6 +46,9 @@ export interface AppOptions {
   onDbOutage?: () => void;
   /** How requests are authenticated (authz.ts); default `none`: everyone is an admin. */
   auth?: AuthConfig;
+  /** Serving without authentication beyond this host (--insecure-no-auth): every answer says so, in
+   * the X-Jobmon-Warning header, for every client and page to show. */
+  insecure?: boolean;
   /** Operator groups by name: members may operate a workflow whose attribute operator_group names the group. */
   operatorGroups?: OperatorGroups;
   /** How often a waiting event follower reads anyway (default 250 ms; services/events.ts). */
@@ -158,6 +165,11 @@ export async function buildApp(opts: AppOptions) {
 
   setAuth(app, { db: opts.db, auth: opts.auth ?? { mode: 'none' }, groups: opts.operatorGroups ?? {} });
   if (opts.auth?.mode === 'oidc') oidcRoutes(app, opts.db, opts.auth.oidc);
+  if (opts.insecure)
+    app.addHook('onSend', async (_req, reply, payload) => {
+      reply.header(INSECURE_HEADER, INSECURE_WARNING);
+      return payload;
+    });
   const ctx: AppContext = {
     db: opts.db,
     runReportByMs: opts.runReportByMs ?? 93_000,

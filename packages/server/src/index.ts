@@ -100,6 +100,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     ...(opts.reaper !== false && opts.reaper?.graceMs ? { reaperGraceMs: opts.reaper.graceMs } : {}),
     auth,
     ...(opts.operatorGroups ? { operatorGroups: opts.operatorGroups } : {}),
+    insecure: auth.mode === 'none' && !isLoopbackHost(bindHost),
   });
   if (db.dialect.notifies)
     listener = await listenForEvents(opts.db, (e) =>
