@@ -86,12 +86,15 @@ function parseDuration(s) {
 
 /** The estimate's components, read back from its method text. */
 function components(method) {
-  const m = /(\S+(?: \S+)?) of work at concurrency (\d+) \((\d+) running/.exec(method ?? '');
+  const m = /(\S+(?: \S+)?) of work at concurrency ([\d.]+) \((?:([\d.]+) on average [^,]*, )?(\d+) running/.exec(
+    method ?? '',
+  );
   const p = /critical path of what remains (\S+(?: \d+[hms])?)/.exec(method ?? '');
   return {
     workS: m ? parseDuration(m[1]) : null,
     concurrency: m ? Number(m[2]) : null,
-    running: m ? Number(m[3]) : null,
+    recent: m?.[3] !== undefined ? Number(m[3]) : null,
+    running: m ? Number(m[4]) : null,
     pathS: p ? parseDuration(p[1]) : null,
   };
 }
@@ -164,6 +167,7 @@ async function measure(url, dir, name) {
       workS: s.workS,
       concurrency: s.concurrency,
       running: s.running,
+      recent: s.recent,
       pathS: s.pathS,
       runtimes: s.runtimes,
       method: s.eta.method,
@@ -197,7 +201,7 @@ async function repetition(k) {
           `    ${(100 * m.mark).toFixed(0)} % (at ${(100 * m.fraction).toFixed(0)} %, ${m.atS.toFixed(0)} s): ` +
             `est ${m.estS} s [${m.low}, ${m.high}] vs actual ${m.actualS.toFixed(1)} s: ${pct(m.relErr)}` +
             `${m.inRange ? ', in range' : ', OUT of range'} — work ${m.workS} s at c=${m.concurrency} ` +
-            `(${m.running} running), path ${m.pathS} s; aggregate ${m.runtimes.aggregate?.[0]?.toFixed(2)} s ` +
+            `(${m.recent ?? '—'} on average, ${m.running} running), path ${m.pathS} s; aggregate ${m.runtimes.aggregate?.[0]?.toFixed(2)} s ` +
             `(${m.runtimes.aggregate?.[1]})`,
         );
     }

@@ -34,6 +34,13 @@ const GROUP_OF: Record<TaskStatus, Group> = {
 /** How many recent finished instances of other workflows are read for a template with no history here. */
 const EARLIER_WINDOW = 10_000;
 
+/**
+ * The window over which the concurrency is measured: the last minute of the live run. Shorter than
+ * 10 s (a run's first seconds), it would measure the ramp-up: the count at this instant is used.
+ */
+const RECENT_WINDOW_MS = 60_000;
+const MIN_WINDOW_MS = 10_000;
+
 /** The template graph of a DAG never changes once bound: read it once per DAG. */
 const edgeCache = new Map<number, [number, number][]>();
 
@@ -48,14 +55,28 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     t.counts[GROUP_OF[r.status as TaskStatus] ?? 'PENDING'] += Number(r.n);
     templates.set(Number(r.template_id), t);
   }
+  const run = await latestRun(q, id);
+  const live = run !== undefined && LIVE_RUN_STATES.includes(run.status);
+  const since = Math.max(now - RECENT_WINDOW_MS, Number(run?.created_at ?? now));
   const runtime = new Map<number, { s: number; source: RuntimeSource }>();
   const running = new Map<number, { n: number; meanStart: number }>();
-  for (const r of await templateRuntimes(q, await runIdsOf(q, id))) {
+  let busyMs = 0;
+  let firstStart = Infinity;
+  for (const r of await templateRuntimes(q, await runIdsOf(q, id), since, now)) {
     const t = Number(r.template_id);
     if (r.status === 'DONE' && r.mean_wall_ms !== null)
       runtime.set(t, { s: Number(r.mean_wall_ms) / 1000, source: 'this workflow' });
     if (r.status === 'RUNNING') running.set(t, { n: Number(r.n), meanStart: Number(r.mean_status_at) });
+    busyMs += Number(r.busy_ms ?? 0);
+    if (r.first_start !== null) firstStart = Math.min(firstStart, Number(r.first_start));
   }
+  // Tasks running on average since the window opened: the later of a minute ago, the live run's
+  // start and its first command's start (binding and launching are not idle slots).
+  const windowMs = now - Math.max(since, firstStart);
+  const recent =
+    live && busyMs > 0 && windowMs >= MIN_WINDOW_MS
+      ? { running: busyMs / windowMs, windowS: windowMs / 1000 }
+      : undefined;
   let missing = [...templates.keys()].filter((t) => !runtime.has(t));
   if (missing.length > 0)
     for (const r of await earlierRuntimes(q, id, missing, EARLIER_WINDOW))
@@ -88,8 +109,6 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     }
   }
 
-  const run = await latestRun(q, id);
-  const live = run !== undefined && LIVE_RUN_STATES.includes(run.status);
   let edges = edgeCache.get(wf.dag_id);
   if (!edges) {
     edges = await templateEdges(q, wf.dag_id);
@@ -114,6 +133,7 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     templates: work,
     edges,
     runningNow,
+    ...(recent ? { recentRunning: recent.running, recentWindowS: recent.windowS } : {}),
     maxConcurrentlyRunning: wf.max_concurrently_running,
     live,
   });
