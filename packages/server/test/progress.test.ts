@@ -131,6 +131,80 @@ describe(`workflow progress on ${TEST_DB_KIND}`, () => {
     expect(p.eta.method).toMatch(/0 running now, no limit/);
   });
 
+  it('scales by the median over finished tasks: a one-task template asked for 1 m does not outvote the rest', async () => {
+    const tool = await ok('POST', '/tools', { name: `progress_votes_${Date.now()}_${Math.random()}` });
+    const { templates } = await ok('POST', '/task-templates', {
+      toolVersionId: tool.toolVersionId,
+      templates: ['prep', 'fit', 'join'].map((name) => ({
+        name,
+        commandTemplate: `${name} {i}`,
+        nodeArgs: ['i'],
+        taskArgs: [],
+        opArgs: [],
+      })),
+    });
+    const wf = await ok('POST', '/workflows', {
+      toolVersionId: tool.toolVersionId,
+      argsHash: hash(`v${Math.random()}`),
+      taskHash: hash('vt'),
+      dagHash: hash(`vd${Math.random()}`),
+      workflowArgs: {},
+      taskCount: 6,
+      name: 'progress_votes',
+      description: '',
+    });
+    const run = await ok('POST', `/workflows/${wf.workflowId}/runs`, {
+      user: 'tester',
+      host: 'here',
+      pid: process.pid,
+      jobmonVersion: '0.1.0',
+    });
+    // prep asks 60 s, fit 10 s, join 30 s: one prep task, four fit tasks, one join.
+    const spec = [
+      [0, 60],
+      [1, 10],
+      [1, 10],
+      [1, 10],
+      [1, 10],
+      [2, 30],
+    ] as const;
+    const bound = await ok('PUT', `/workflow-runs/${run.runId}/tasks`, {
+      tasks: spec.map(([tpl, runtime], i) => ({
+        nodeHash: hash(`vn${wf.workflowId}_${i}`),
+        taskArgsHash: hash('noargs'),
+        templateVersionId: templates[tpl].versionId,
+        nodeArgs: { i },
+        taskArgs: {},
+        name: `task_${i}`,
+        command: `task ${i}`,
+        maxAttempts: 3,
+        cluster: 'local',
+        resources: { runtime },
+      })),
+    });
+    const tasks: number[] = bound.tasks.map((r: unknown[]) => r[1] as number);
+    await ok('PUT', `/workflow-runs/${run.runId}/status`, { status: 'BOUND', taskCount: 6 });
+    for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING'])
+      await ok('PUT', `/workflow-runs/${run.runId}/status`, { status: s });
+    const q = await ok('POST', `/workflow-runs/${run.runId}/queue`, {
+      tasks: tasks.slice(0, 4).map((taskId) => ({ taskId })),
+    });
+    // prep used 0.5 s of 60 (1 %); three fit tasks 1 s of 10 each (10 %).
+    for (const [k, inst] of q.instances.entries())
+      await ok('POST', `/task-instances/${inst.instanceId}/transition`, {
+        to: 'DONE',
+        via: ['INSTANTIATED', 'LAUNCHED', 'RUNNING'],
+        exitCode: 0,
+        wallTimeMs: k === 0 ? 500 : 1000,
+      });
+    const p = await ok('GET', `/workflows/${wf.workflowId}/progress`);
+    // Four votes: 1 % once, 10 % three times: join's 30 s reads as 3 s. A vote per template would
+    // split 1 %–10 % and its lower median would read it as 0.25 s.
+    expect(p.templates[2]).toMatchObject({ name: 'join', runtimeSeconds: 3, runtimeSource: 'scaled runtime request' });
+    // Left: 1 fit × 1 s + join 3 s = 4 s at concurrency 1 (no edges were bound: the path is 3 s).
+    expect(p.eta).toMatchObject({ seconds: 4 });
+  });
+
   it('measures the concurrency over the last minute: nothing running this instant is not one slot', async () => {
     const w = await fitThenJoin();
     for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING'])
