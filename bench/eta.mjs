@@ -205,7 +205,7 @@ async function repetition(k) {
           `    ${(100 * m.mark).toFixed(0)} % (at ${(100 * m.fraction).toFixed(0)} %, ${m.atS.toFixed(0)} s): ` +
             `est ${m.estS} s [${m.low}, ${m.high}] vs actual ${m.actualS.toFixed(1)} s: ${pct(m.relErr)}` +
             `${m.inRange ? ', in range' : ', OUT of range'} — work ${m.workS} s at c=${m.concurrency} ` +
-            `(${m.recent ?? '—'} on average, ${m.running} running), path ${m.pathS} s; aggregate ${m.runtimes.aggregate?.[0]?.toFixed(2)} s ` +
+            `(${m.recent ?? '—'} on average, ${m.running} running), path ${m.pathS} s; aggregate ${m.runtimes.aggregate?.[0]?.toFixed(2) ?? '—'} s ` +
             `(${m.runtimes.aggregate?.[1]})`,
         );
     }
