@@ -34,8 +34,23 @@ const GROUP_OF: Record<TaskStatus, Group> = {
 /** How many recent finished instances of other workflows are read for a template with no history here. */
 const EARLIER_WINDOW = 10_000;
 
+/**
+ * The window over which the concurrency is measured: the last minute of the live run. Shorter than
+ * 10 s (a run's first seconds), it would measure the ramp-up: the count at this instant is used.
+ */
+const RECENT_WINDOW_MS = 60_000;
+const MIN_WINDOW_MS = 10_000;
+
 /** The template graph of a DAG never changes once bound: read it once per DAG. */
 const edgeCache = new Map<number, [number, number][]>();
+
+/** The lower weighted median of values sorted ascending: the first whose votes reach half. */
+function weightedMedian(xs: readonly { r: number; votes: number }[]): number | undefined {
+  const total = xs.reduce((a, x) => a + x.votes, 0);
+  let seen = 0;
+  for (const x of xs) if ((seen += x.votes) * 2 >= total) return x.r;
+  return undefined;
+}
 
 export async function workflowProgress(db: Db, id: number, now = Date.now()): Promise<WorkflowProgressT> {
   const q = onDb(db);
@@ -48,14 +63,31 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     t.counts[GROUP_OF[r.status as TaskStatus] ?? 'PENDING'] += Number(r.n);
     templates.set(Number(r.template_id), t);
   }
+  const run = await latestRun(q, id);
+  const live = run !== undefined && LIVE_RUN_STATES.includes(run.status);
+  const since = Math.max(now - RECENT_WINDOW_MS, Number(run?.created_at ?? now));
   const runtime = new Map<number, { s: number; source: RuntimeSource }>();
   const running = new Map<number, { n: number; meanStart: number }>();
-  for (const r of await templateRuntimes(q, await runIdsOf(q, id))) {
+  const finished = new Map<number, number>();
+  let busyMs = 0;
+  let firstStart = Infinity;
+  for (const r of await templateRuntimes(q, await runIdsOf(q, id), since, now)) {
     const t = Number(r.template_id);
-    if (r.status === 'DONE' && r.mean_wall_ms !== null)
+    if (r.status === 'DONE' && r.mean_wall_ms !== null) {
       runtime.set(t, { s: Number(r.mean_wall_ms) / 1000, source: 'this workflow' });
+      finished.set(t, Number(r.n));
+    }
     if (r.status === 'RUNNING') running.set(t, { n: Number(r.n), meanStart: Number(r.mean_status_at) });
+    busyMs += Number(r.busy_ms ?? 0);
+    if (r.first_start !== null) firstStart = Math.min(firstStart, Number(r.first_start));
   }
+  // Tasks running on average since the window opened: the later of a minute ago, the live run's
+  // start and its first command's start (binding and launching are not idle slots).
+  const windowMs = now - Math.max(since, firstStart);
+  const recent =
+    live && busyMs > 0 && windowMs >= MIN_WINDOW_MS
+      ? { running: busyMs / windowMs, windowS: windowMs / 1000 }
+      : undefined;
   let missing = [...templates.keys()].filter((t) => !runtime.has(t));
   if (missing.length > 0)
     for (const r of await earlierRuntimes(q, id, missing, EARLIER_WINDOW))
@@ -65,7 +97,10 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
   if (missing.length > 0) {
     // Runtime requests are padded, often many times over. Where templates of this workflow have
     // both a measured runtime and a request, a request without history is scaled by the median
-    // of their used/asked ratios: the padding this pipeline's author tends to add.
+    // of their used/asked ratios over finished tasks: the padding this pipeline's author tends to
+    // add. Each finished task here is one vote (a template known from earlier workflows, one):
+    // a one-task template asked for the default 1 m must not outvote 150 tasks of another
+    // (bench/eta.md, where it cut the estimate of a 3 s template to 0.25 s).
     const asked = new Map<number, number>();
     for (const r of await requestedResources(q, id, [...templates.keys()])) {
       const v = (JSON.parse(r.resources) as { runtime?: unknown }).runtime;
@@ -73,9 +108,9 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     }
     const ratios = [...runtime]
       .filter(([t]) => asked.has(t))
-      .map(([t, rt]) => rt.s / asked.get(t)!)
-      .sort((a, b) => a - b);
-    const ratio = ratios.length === 0 ? undefined : ratios[Math.floor((ratios.length - 1) / 2)]!;
+      .map(([t, rt]) => ({ r: rt.s / asked.get(t)!, votes: finished.get(t) ?? 1 }))
+      .sort((a, b) => a.r - b.r);
+    const ratio = weightedMedian(ratios);
     for (const t of missing) {
       const v = asked.get(t);
       if (v === undefined) continue;
@@ -88,8 +123,6 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     }
   }
 
-  const run = await latestRun(q, id);
-  const live = run !== undefined && LIVE_RUN_STATES.includes(run.status);
   let edges = edgeCache.get(wf.dag_id);
   if (!edges) {
     edges = await templateEdges(q, wf.dag_id);
@@ -114,6 +147,7 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     templates: work,
     edges,
     runningNow,
+    ...(recent ? { recentRunning: recent.running, recentWindowS: recent.windowS } : {}),
     maxConcurrentlyRunning: wf.max_concurrently_running,
     live,
   });
