@@ -9,7 +9,7 @@ import { apiHelpers, hash, testApp } from './support.js';
 const ctx = testApp('progress');
 const { ok, call } = apiHelpers(() => ctx);
 
-async function fitThenJoin(fitResources?: { runtime: number }) {
+async function fitThenJoin(fitResources?: { runtime: number }, fitAttempts = 3) {
   const tool = await ok('POST', '/tools', { name: `progress_tool_${Date.now()}_${Math.random()}` });
   const { templates } = await ok('POST', '/task-templates', {
     toolVersionId: tool.toolVersionId,
@@ -43,7 +43,7 @@ async function fitThenJoin(fitResources?: { runtime: number }) {
       taskArgs: {},
       name: `fit_${i}`,
       command: `fit ${i}`,
-      maxAttempts: 3,
+      maxAttempts: fitAttempts,
       cluster: 'local',
       ...(fitResources ? { resources: fitResources } : {}),
     })),
@@ -109,6 +109,37 @@ describe(`workflow progress on ${TEST_DB_KIND}`, () => {
     expect(p.eta.method).toMatch(/this workflow: 1 template; runtime request: 1 template/);
     expect(p.eta.method).toMatch(/critical path of what remains 40s/);
     expect(p.elapsedMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a task failed for good: what waits on it is not work left, and the estimate says the run will end FAILED', async () => {
+    const w = await fitThenJoin(undefined, 1);
+    for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING'])
+      await ok('PUT', `/workflow-runs/${w.runId}/status`, { status: s });
+    const q = await ok('POST', `/workflow-runs/${w.runId}/queue`, {
+      tasks: w.tasks.slice(0, 10).map((taskId) => ({ taskId })),
+    });
+    const ids = q.instances.map((i: { instanceId: number }) => i.instanceId);
+    // One attempt allowed: its error leaves the task failed for good.
+    await ok('POST', `/task-instances/${ids[0]}/transition`, {
+      to: 'ERROR',
+      via: ['INSTANTIATED', 'LAUNCHED', 'RUNNING'],
+      exitCode: 1,
+      errorMessage: 'broken for good',
+    });
+    for (const id of ids.slice(1, 5))
+      await ok('POST', `/task-instances/${id}/transition`, {
+        to: 'DONE',
+        via: ['INSTANTIATED', 'LAUNCHED', 'RUNNING'],
+        exitCode: 0,
+        wallTimeMs: 10_000,
+      });
+    const p = await ok('GET', `/workflows/${w.workflowId}/progress`);
+    expect(p.templates[0].counts).toMatchObject({ FATAL: 1, DONE: 4 });
+    // Left: 5 fit × 10 s; join waits on the failed fit_0 and never runs, so it is not work left.
+    expect(p.eta).toMatchObject({ seconds: 50 });
+    expect(p.eta.method).toContain(
+      `will end FAILED: 1 task waits on 1 task failed for good (${w.tasks[0]}) and will not run; the estimate is for the rest`,
+    );
   });
 
   it('scales a runtime request without history by how much of their request other templates used', async () => {

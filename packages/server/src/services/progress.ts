@@ -13,6 +13,8 @@ import {
   templateRuntimes,
 } from '../db/queries/progress.js';
 import { findWorkflow } from '../db/queries/workflow.js';
+import { neighbourNodes, tasksOnNodes } from '../db/queries/dag.js';
+import type { Q } from '../db/conn.js';
 import { latestRun } from '../db/queries/workflow-run.js';
 import { estimate, type RuntimeSource, type TemplateWork } from './eta.js';
 
@@ -129,13 +131,16 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     if (edgeCache.size > 200) edgeCache.clear();
     edgeCache.set(wf.dag_id, edges);
   }
+  // Tasks downstream of a task failed for good never run in this run: not work left, but a FAILED end.
+  const fatal = [...templates.values()].reduce((a, t) => a + t.counts.FATAL, 0);
+  const doomed = live && fatal > 0 ? await blockedByFatal(q, id, wf.dag_id) : undefined;
   const work: TemplateWork[] = [...templates].map(([templateId, t]) => {
     const rt = runtime.get(templateId);
     const r = running.get(templateId);
     return {
       templateId,
       name: t.name,
-      waiting: t.counts.PENDING + t.counts.SCHEDULED,
+      waiting: Math.max(0, t.counts.PENDING + t.counts.SCHEDULED - (doomed?.byTemplate.get(t.name) ?? 0)),
       running: t.counts.RUNNING,
       runningElapsedS: r ? Math.max(0, (now - r.meanStart) / 1000) : 0,
       runtimeS: rt?.s,
@@ -164,7 +169,69 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
       runtimeSeconds: runtime.get(templateId)?.s ?? null,
       runtimeSource: runtime.get(templateId)?.source ?? 'unknown',
     })),
-    eta,
+    eta: eta && fatal > 0 && live ? { ...eta, method: `${eta.method}; ${failingEnd(fatal, doomed)}` } : eta,
     ...(reason !== undefined ? { etaReason: reason } : {}),
   };
+}
+
+/** How the run will end when tasks failed for good: said with the estimate. */
+function failingEnd(fatal: number, doomed: Blocked | undefined): string {
+  const tasks = (n: number) => `${n} task${n === 1 ? '' : 's'}`;
+  if (!doomed)
+    return `${tasks(fatal)} failed for good, so the run will end FAILED (the tasks waiting on them, too many to count here, are counted as work left)`;
+  const on =
+    doomed.sample.length > 0 ? ` (${doomed.sample.join(', ')}${fatal > doomed.sample.length ? ', …' : ''})` : '';
+  return doomed.total === 0
+    ? `${tasks(fatal)} failed for good${on}: the run will end FAILED once the rest is done`
+    : `will end FAILED: ${tasks(doomed.total)} ${doomed.total === 1 ? 'waits' : 'wait'} on ${tasks(fatal)} failed for good${on} and will not run; the estimate is for the rest`;
+}
+
+interface Blocked {
+  /** Waiting tasks downstream of a FATAL task, per template name. */
+  byTemplate: Map<string, number>;
+  total: number;
+  /** A few of the FATAL tasks' ids. */
+  sample: number[];
+}
+
+/** Most FATAL tasks, and most downstream nodes, walked to count what they block (beyond: not counted). */
+const BLOCKED_FATAL_MAX = 1000;
+const BLOCKED_NODES_MAX = 100_000;
+
+/** The waiting tasks downstream of the workflow's FATAL tasks, walked by index level by level; undefined past the caps. */
+async function blockedByFatal(q: Q, workflowId: number, dagId: number): Promise<Blocked | undefined> {
+  const fatal = await q.db
+    .selectFrom('task')
+    .select(['id', 'node_id'])
+    .where('workflow_id', '=', workflowId)
+    .where('status', '=', 'ERROR_FATAL')
+    .orderBy('id')
+    .limit(BLOCKED_FATAL_MAX + 1)
+    .execute();
+  if (fatal.length > BLOCKED_FATAL_MAX) return undefined;
+  const seen = new Set<number>(fatal.map((f) => Number(f.node_id)));
+  let frontier = [...seen];
+  const below: number[] = [];
+  while (frontier.length > 0) {
+    const next: number[] = [];
+    for (let i = 0; i < frontier.length; i += 1000) {
+      for (const n of await neighbourNodes(q, dagId, frontier.slice(i, i + 1000), 'down', BLOCKED_NODES_MAX + 1)) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        next.push(n);
+        below.push(n);
+      }
+      if (below.length > BLOCKED_NODES_MAX) return undefined;
+    }
+    frontier = next;
+  }
+  const byTemplate = new Map<string, number>();
+  let total = 0;
+  for (let i = 0; i < below.length; i += 1000)
+    for (const t of await tasksOnNodes(q, workflowId, below.slice(i, i + 1000))) {
+      if (t.status === 'DONE' || t.status === 'ERROR_FATAL' || t.status === 'RUNNING') continue;
+      byTemplate.set(t.template, (byTemplate.get(t.template) ?? 0) + 1);
+      total++;
+    }
+  return { byTemplate, total, sample: fatal.slice(0, 3).map((f) => Number(f.id)) };
 }
