@@ -23,6 +23,8 @@ const RUNS = 5;
 const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DBS = (process.env.BENCH_CLI_DBS ?? 'sqlite postgres').split(/\s+/).filter(Boolean);
 const WORK = mkdtempSync(join(tmpdir(), 'jobmon-bench-cli-'));
+// BENCH_CLI_KEEP=1 leaves the databases behind (for EXPLAIN and timing single queries) and says where.
+const KEEP = process.env.BENCH_CLI_KEEP === '1';
 const T0 = Date.now() - 86_400_000;
 const log = (s) => process.stdout.write(`${s}\n`);
 const median = (xs) => {
@@ -276,7 +278,8 @@ async function bench(kind) {
       server.kill('SIGTERM');
     }
   } finally {
-    if (pgName) {
+    if (KEEP) log(`${kind}: kept at ${target}`);
+    else if (pgName) {
       const a = new pg.Client({ connectionString: PG_ADMIN });
       await a.connect();
       await a.query(`drop database if exists ${pgName} with (force)`);
@@ -289,7 +292,7 @@ const results = [];
 try {
   for (const kind of DBS) results.push(await bench(kind));
 } finally {
-  rmSync(WORK, { recursive: true, force: true });
+  if (!KEEP) rmSync(WORK, { recursive: true, force: true });
 }
 mkdirSync(join(HERE, 'results'), { recursive: true });
 writeFileSync(join(HERE, 'results/cli-1m.json'), JSON.stringify({ at: new Date().toISOString(), results }, null, 2));

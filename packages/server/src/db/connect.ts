@@ -18,6 +18,7 @@ import { up as taskReads } from './migrations/0008-task-reads.js';
 import { up as runCwd } from './migrations/0009-run-cwd.js';
 import { up as taskDeps } from './migrations/0010-task-deps.js';
 import { up as resourceReads } from './migrations/0011-resource-reads.js';
+import { up as taskCounts } from './migrations/0012-task-counts.js';
 import type { Dialect, DialectName } from './dialects/dialect.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { sqliteDialect } from './dialects/sqlite.js';
@@ -144,6 +145,7 @@ export const MIGRATION_NAMES = [
   '0009-run-cwd',
   '0010-task-deps',
   '0011-resource-reads',
+  '0012-task-counts',
 ] as const;
 export type MigrationName = (typeof MIGRATION_NAMES)[number];
 
@@ -159,6 +161,7 @@ const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => (
   '0009-run-cwd': { up: runCwd(dialect) },
   '0010-task-deps': { up: taskDeps(dialect) },
   '0011-resource-reads': { up: resourceReads(dialect) },
+  '0012-task-counts': { up: taskCounts(dialect) },
 });
 
 async function migrate(db: Kysely<Database>, dialect: DialectName, to?: MigrationName): Promise<void> {

@@ -209,6 +209,24 @@ export interface LeaseTable {
   expires_at: number;
 }
 
+/** Tasks per workflow, template version and status, kept by triggers (migration 0012); n may be 0. */
+export interface TaskCountTable {
+  workflow_id: number;
+  task_template_version_id: number;
+  status: TaskStatus;
+  n: number;
+}
+
+/** A run's DONE instances per template version, kept by triggers (migration 0012): how many, how
+ * many with a wall time, and the sum of those wall times. */
+export interface DoneWallTimeTable {
+  workflow_run_id: number;
+  task_template_version_id: number;
+  n: number;
+  n_timed: number;
+  wall_ms: number;
+}
+
 export interface Database {
   meta: MetaTable;
   tool: ToolTable;
@@ -233,4 +251,6 @@ export interface Database {
   event: EventTable;
   request_log: RequestLogTable;
   lease: LeaseTable;
+  task_count: TaskCountTable;
+  done_wall_time: DoneWallTimeTable;
 }

@@ -9,8 +9,9 @@ import {
   requestedResources,
   runIdsOf,
   templateCounts,
+  templateDoneRuntimes,
   templateEdges,
-  templateRuntimes,
+  templateRunning,
 } from '../db/queries/progress.js';
 import { findWorkflow } from '../db/queries/workflow.js';
 import { latestRun } from '../db/queries/workflow-run.js';
@@ -50,12 +51,11 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
   }
   const runtime = new Map<number, { s: number; source: RuntimeSource }>();
   const running = new Map<number, { n: number; meanStart: number }>();
-  for (const r of await templateRuntimes(q, await runIdsOf(q, id))) {
-    const t = Number(r.template_id);
-    if (r.status === 'DONE' && r.mean_wall_ms !== null)
-      runtime.set(t, { s: Number(r.mean_wall_ms) / 1000, source: 'this workflow' });
-    if (r.status === 'RUNNING') running.set(t, { n: Number(r.n), meanStart: Number(r.mean_status_at) });
-  }
+  const runIds = await runIdsOf(q, id);
+  for (const r of await templateDoneRuntimes(q, runIds))
+    runtime.set(Number(r.template_id), { s: Number(r.wall_ms) / Number(r.n_timed) / 1000, source: 'this workflow' });
+  for (const r of await templateRunning(q, runIds))
+    running.set(Number(r.template_id), { n: Number(r.n), meanStart: Number(r.mean_status_at) });
   let missing = [...templates.keys()].filter((t) => !runtime.has(t));
   if (missing.length > 0)
     for (const r of await earlierRuntimes(q, id, missing, EARLIER_WINDOW))

@@ -5,35 +5,49 @@
 import { sql } from 'kysely';
 import type { Q } from '../conn.js';
 
-/** Tasks per template and status, with the template's name. */
+/** Tasks per template and status, with the template's name, from the maintained counts (0012). */
 export function templateCounts(q: Q, workflowId: number) {
   return q.db
-    .selectFrom('task as t')
-    .innerJoin('task_template_version as v', 'v.id', 't.task_template_version_id')
+    .selectFrom('task_count as c')
+    .innerJoin('task_template_version as v', 'v.id', 'c.task_template_version_id')
     .innerJoin('task_template as tt', 'tt.id', 'v.task_template_id')
-    .select(['tt.id as template_id', 'tt.name as name', 't.status as status', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('t.workflow_id', '=', workflowId)
-    .groupBy(['tt.id', 'tt.name', 't.status'])
+    .select(['tt.id as template_id', 'tt.name as name', 'c.status as status', (eb) => eb.fn.sum<number>('c.n').as('n')])
+    .where('c.workflow_id', '=', workflowId)
+    .where('c.n', '>', 0)
+    .groupBy(['tt.id', 'tt.name', 'c.status'])
     .execute();
 }
 
-/** Per template: finished (DONE) instances of these runs, their mean wall time; running ones, mean start. */
-export function templateRuntimes(q: Q, runIds: readonly number[]) {
+/** Per template: the mean wall time of these runs' DONE instances, from the maintained sums (0012). */
+export function templateDoneRuntimes(q: Q, runIds: readonly number[]) {
   return q.db
-    .selectFrom('task_instance as i')
-    .innerJoin('task as t', 't.id', 'i.task_id')
-    .innerJoin('task_template_version as v', 'v.id', 't.task_template_version_id')
+    .selectFrom('done_wall_time as d')
+    .innerJoin('task_template_version as v', 'v.id', 'd.task_template_version_id')
     .select([
       'v.task_template_id as template_id',
-      'i.status as status',
-      (eb) => eb.fn.countAll<number>().as('n'),
-      (eb) => eb.fn.avg<number>('i.wall_time_ms').as('mean_wall_ms'),
-      (eb) => eb.fn.avg<number>('i.status_at').as('mean_status_at'),
+      (eb) => eb.fn.sum<number>('d.n_timed').as('n_timed'),
+      (eb) => eb.fn.sum<number>('d.wall_ms').as('wall_ms'),
     ])
-    .where('i.workflow_run_id', 'in', runIds)
-    .where('i.status', 'in', ['DONE', 'RUNNING'])
-    .groupBy(['v.task_template_id', 'i.status'])
+    .where('d.workflow_run_id', 'in', runIds)
+    .groupBy('v.task_template_id')
+    .having((eb) => eb.fn.sum('d.n_timed'), '>', 0)
     .execute();
+}
+
+/**
+ * Per template: these runs' RUNNING instances, how many and their mean start. Running instances
+ * are few (bounded by concurrency): found by task_instance_run_status_ix, then their tasks by key.
+ * CROSS JOIN keeps that order in SQLite, which otherwise starts from the template versions.
+ */
+export async function templateRunning(q: Q, runIds: readonly number[]) {
+  if (runIds.length === 0) return [];
+  const r = await sql<{ template_id: number; n: number; mean_status_at: number }>`
+    select v.task_template_id as template_id, count(*) as n, avg(i.status_at) as mean_status_at
+    from task_instance i cross join task t cross join task_template_version v
+    where i.workflow_run_id in (${sql.join(runIds)}) and i.status = 'RUNNING'
+      and t.id = i.task_id and v.id = t.task_template_version_id
+    group by v.task_template_id`.execute(q.db);
+  return r.rows;
 }
 
 /** Mean wall time of the templates' tasks finished in other workflows, among the most recent `window`. */
