@@ -123,6 +123,12 @@ CREATE SEQUENCE public.dag_id_seq
 
 ALTER SEQUENCE public.dag_id_seq OWNED BY public.dag.id;
 
+CREATE TABLE public.dag_template_edge (
+    dag_id bigint NOT NULL,
+    upstream_template_id bigint NOT NULL,
+    downstream_template_id bigint NOT NULL
+);
+
 CREATE TABLE public.done_wall_time (
     workflow_run_id bigint NOT NULL,
     task_template_version_id bigint NOT NULL,
@@ -495,6 +501,9 @@ ALTER TABLE ONLY public.dag
 
 ALTER TABLE ONLY public.dag
     ADD CONSTRAINT dag_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.dag_template_edge
+    ADD CONSTRAINT dag_template_edge_pk PRIMARY KEY (dag_id, upstream_template_id, downstream_template_id);
 
 ALTER TABLE ONLY public.done_wall_time
     ADD CONSTRAINT done_wall_time_pk PRIMARY KEY (workflow_run_id, task_template_version_id);

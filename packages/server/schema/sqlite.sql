@@ -57,6 +57,8 @@ CREATE TABLE "cluster" ("id" integer primary key autoincrement, "name" text not 
 
 CREATE TABLE "dag" ("id" integer primary key autoincrement, "hash" text not null unique, "created_at" bigint not null, "bound_at" bigint);
 
+CREATE TABLE "dag_template_edge" ("dag_id" bigint not null, "upstream_template_id" bigint not null, "downstream_template_id" bigint not null, constraint "dag_template_edge_pk" primary key ("dag_id", "upstream_template_id", "downstream_template_id"));
+
 CREATE TABLE "done_wall_time" ("workflow_run_id" bigint not null, "task_template_version_id" bigint not null, "n" bigint not null, "n_timed" bigint not null, "wall_ms" bigint not null, constraint "done_wall_time_pk" primary key ("workflow_run_id", "task_template_version_id"));
 
 CREATE TABLE "edge" ("dag_id" bigint not null, "upstream_node_id" bigint not null, "downstream_node_id" bigint not null, constraint "edge_pk" primary key ("dag_id", "downstream_node_id", "upstream_node_id"));

@@ -2,7 +2,7 @@
 // they summarise: after tasks move by the services' own paths (bind, queue, instance transitions,
 // a repeated DONE report carrying the wall time, an operator's task update), after raw UPDATEs and
 // DELETEs, after a backfill of a database written before 0012, and — on PostgreSQL — after
-// transactions that update the same count rows at once.
+// transactions that update the same count rows at once. And the template graph written at bind.
 
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -13,7 +13,7 @@ import { waitFor } from '../../../test-support/wait.js';
 import { apiHelpers, testApp } from './support.js';
 
 const ctx = testApp('task-counts');
-const { ok, runningWorkflow } = apiHelpers(() => ctx);
+const { ok, bindWorkflow, runningWorkflow } = apiHelpers(() => ctx);
 
 type Row = Record<string, number | string>;
 type K = Db['kysely'];
@@ -147,6 +147,28 @@ describe(`maintained counts on ${TEST_DB_KIND}`, () => {
   );
 });
 
+describe(`template graph on ${TEST_DB_KIND}`, () => {
+  it('is written when a DAG is first bound, and equals the pairs of templates of its edges', async () => {
+    const k = ctx.db.kysely;
+    const w = await bindWorkflow(4, { chain: true, bound: false });
+    const kept = () =>
+      k
+        .selectFrom('dag_template_edge')
+        .select(['upstream_template_id', 'downstream_template_id'])
+        .where('dag_id', '=', w.dagId)
+        .execute();
+    expect(await kept()).toEqual([]);
+    await ok('PUT', `/workflow-runs/${w.runId}/status`, { status: 'BOUND', taskCount: 4 });
+    const live = await sql<{ u: number; d: number }>`select distinct un.task_template_id as u, dn.task_template_id as d
+      from edge e join node un on un.id = e.upstream_node_id join node dn on dn.id = e.downstream_node_id
+      where e.dag_id = ${w.dagId}`.execute(k);
+    expect(live.rows).toHaveLength(1);
+    expect((await kept()).map((r) => [Number(r.upstream_template_id), Number(r.downstream_template_id)])).toEqual(
+      live.rows.map((r) => [Number(r.u), Number(r.d)]),
+    );
+  });
+});
+
 describe(`migration 0012 on ${TEST_DB_KIND}`, () => {
   const dbs: TestDb[] = [];
   afterAll(async () => {
@@ -166,6 +188,12 @@ describe(`migration 0012 on ${TEST_DB_KIND}`, () => {
                (2, 1, 2, 'h', 1, 't2', 'c', 'DONE', 0, 1, 3, 0, 3, 1, 1, '{}', '{}', '[]'),
                (3, 1, 3, 'h', 2, 't3', 'c', 'RUNNING', 0, 1, 3, 0, 3, 1, 1, '{}', '{}', '[]'),
                (4, 2, 1, 'h', 1, 't4', 'c', 'ERROR_FATAL', 0, 1, 3, 0, 3, 1, 1, '{}', '{}', '[]')`.execute(k);
+      await sql`insert into dag (id, hash, created_at, bound_at) values (1, 'd1', 0, 0), (2, 'd2', 0, null)`.execute(k);
+      await sql`insert into node (id, hash, task_template_id) values (1, 'n1', 1), (2, 'n2', 1), (3, 'n3', 2)`.execute(
+        k,
+      );
+      await sql`insert into edge (dag_id, upstream_node_id, downstream_node_id)
+        values (1, 1, 3), (1, 2, 3), (2, 1, 2)`.execute(k);
       await sql`insert into task_instance (id, workflow_run_id, workflow_id, task_id, status, status_at, created_at,
           cluster_id, queue_id, resources, wall_time_ms)
         values (1, 1, 1, 1, 'DONE', 0, 0, 1, 1, '{}', 100), (2, 1, 1, 2, 'DONE', 0, 0, 1, 1, '{}', null),
@@ -188,6 +216,14 @@ describe(`migration 0012 on ${TEST_DB_KIND}`, () => {
           { workflow_run_id: 3, task_template_version_id: 1, n: 1, n_timed: 1, wall_ms: 300 },
         ]),
       );
+      // The template graph of the bound DAG only: the other one gets its own at its binding.
+      expect(
+        (await sql<Row>`select * from dag_template_edge`.execute(k)).rows.map((r) => [
+          Number(r['dag_id']),
+          Number(r['upstream_template_id']),
+          Number(r['downstream_template_id']),
+        ]),
+      ).toEqual([[1, 1, 2]]);
       // And the triggers run from then on.
       await sql`update task set status = 'DONE' where id = 3`.execute(k);
       await sql`update task_instance set status = 'DONE', wall_time_ms = 50 where id = 3`.execute(k);

@@ -227,6 +227,13 @@ export interface DoneWallTimeTable {
   wall_ms: number;
 }
 
+/** A bound DAG's template graph (migration 0012, written at its first LINKING → BOUND). */
+export interface DagTemplateEdgeTable {
+  dag_id: number;
+  upstream_template_id: number;
+  downstream_template_id: number;
+}
+
 export interface Database {
   meta: MetaTable;
   tool: ToolTable;
@@ -253,4 +260,5 @@ export interface Database {
   lease: LeaseTable;
   task_count: TaskCountTable;
   done_wall_time: DoneWallTimeTable;
+  dag_template_edge: DagTemplateEdgeTable;
 }

@@ -10,9 +10,9 @@ import {
   runIdsOf,
   templateCounts,
   templateDoneRuntimes,
-  templateEdges,
   templateRunning,
 } from '../db/queries/progress.js';
+import { templateEdges } from '../db/queries/template-edges.js';
 import { findWorkflow } from '../db/queries/workflow.js';
 import { latestRun } from '../db/queries/workflow-run.js';
 import { estimate, type RuntimeSource, type TemplateWork } from './eta.js';

@@ -88,17 +88,6 @@ export async function requestedResources(q: Q, workflowId: number, templateIds: 
   return [...first].map(([template_id, resources]) => ({ template_id, resources }));
 }
 
-/** The template graph of a DAG: distinct (upstream template, downstream template) pairs. */
-export async function templateEdges(q: Q, dagId: number): Promise<[number, number][]> {
-  const r = await sql<{ u: number; d: number }>`
-    select distinct un.task_template_id as u, dn.task_template_id as d
-    from edge e
-    join node un on un.id = e.upstream_node_id
-    join node dn on dn.id = e.downstream_node_id
-    where e.dag_id = ${dagId}`.execute(q.db);
-  return r.rows.map((x) => [Number(x.u), Number(x.d)]);
-}
-
 /** The ids of a workflow's runs. */
 export async function runIdsOf(q: Q, workflowId: number): Promise<number[]> {
   const rows = await q.db.selectFrom('workflow_run').select('id').where('workflow_id', '=', workflowId).execute();
