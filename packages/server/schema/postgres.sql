@@ -6,9 +6,10 @@ CREATE FUNCTION public.done_wall_time_del() RETURNS trigger
     begin
       
   insert into done_wall_time as c (workflow_run_id, task_template_version_id, n, n_timed, wall_ms)
-  select workflow_run_id, task_template_version_id, sum(d), sum(dt), sum(dw) from (select r.workflow_run_id, t.task_template_version_id, -1 as d,
-     -1 * (r.wall_time_ms is not null)::int as dt, -1 * coalesce(r.wall_time_ms, 0) as dw
-   from old_rows r join task t on t.id = r.task_id where r.status = 'DONE') x
+  select workflow_run_id, task_template_version_id, sum(d), sum(dt), sum(dw) from (select r.workflow_run_id,
+     (select t.task_template_version_id from task t where t.id = r.task_id) as task_template_version_id,
+     -1 as d, -1 * (r.wall_time_ms is not null)::int as dt, -1 * coalesce(r.wall_time_ms, 0) as dw
+   from old_rows r where r.status = 'DONE') x
   group by 1, 2 having sum(d) <> 0 or sum(dt) <> 0 or sum(dw) <> 0 order by 1, 2
   on conflict (workflow_run_id, task_template_version_id) do update
     set n = c.n + excluded.n, n_timed = c.n_timed + excluded.n_timed, wall_ms = c.wall_ms + excluded.wall_ms;
@@ -21,9 +22,10 @@ CREATE FUNCTION public.done_wall_time_ins() RETURNS trigger
     begin
       
   insert into done_wall_time as c (workflow_run_id, task_template_version_id, n, n_timed, wall_ms)
-  select workflow_run_id, task_template_version_id, sum(d), sum(dt), sum(dw) from (select r.workflow_run_id, t.task_template_version_id, 1 as d,
-     1 * (r.wall_time_ms is not null)::int as dt, 1 * coalesce(r.wall_time_ms, 0) as dw
-   from new_rows r join task t on t.id = r.task_id where r.status = 'DONE') x
+  select workflow_run_id, task_template_version_id, sum(d), sum(dt), sum(dw) from (select r.workflow_run_id,
+     (select t.task_template_version_id from task t where t.id = r.task_id) as task_template_version_id,
+     1 as d, 1 * (r.wall_time_ms is not null)::int as dt, 1 * coalesce(r.wall_time_ms, 0) as dw
+   from new_rows r where r.status = 'DONE') x
   group by 1, 2 having sum(d) <> 0 or sum(dt) <> 0 or sum(dw) <> 0 order by 1, 2
   on conflict (workflow_run_id, task_template_version_id) do update
     set n = c.n + excluded.n, n_timed = c.n_timed + excluded.n_timed, wall_ms = c.wall_ms + excluded.wall_ms;
@@ -36,15 +38,13 @@ CREATE FUNCTION public.done_wall_time_upd() RETURNS trigger
     begin
       
   insert into done_wall_time as c (workflow_run_id, task_template_version_id, n, n_timed, wall_ms)
-  select workflow_run_id, task_template_version_id, sum(d), sum(dt), sum(dw) from (select r.workflow_run_id, t.task_template_version_id, -1 as d,
-     -1 * (r.wall_time_ms is not null)::int as dt, -1 * coalesce(r.wall_time_ms, 0) as dw
-   from (select o.* from old_rows o join new_rows n on n.id = o.id
-    where (o.status = 'DONE' or n.status = 'DONE') and (o.status, o.wall_time_ms, o.workflow_run_id, o.task_id)
-      is distinct from (n.status, n.wall_time_ms, n.workflow_run_id, n.task_id)) r join task t on t.id = r.task_id where r.status = 'DONE' union all select r.workflow_run_id, t.task_template_version_id, 1 as d,
-     1 * (r.wall_time_ms is not null)::int as dt, 1 * coalesce(r.wall_time_ms, 0) as dw
-   from (select n.* from old_rows o join new_rows n on n.id = o.id
-    where (o.status = 'DONE' or n.status = 'DONE') and (o.status, o.wall_time_ms, o.workflow_run_id, o.task_id)
-      is distinct from (n.status, n.wall_time_ms, n.workflow_run_id, n.task_id)) r join task t on t.id = r.task_id where r.status = 'DONE') x
+  select workflow_run_id, task_template_version_id, sum(d), sum(dt), sum(dw) from (select r.workflow_run_id,
+     (select t.task_template_version_id from task t where t.id = r.task_id) as task_template_version_id,
+     -1 as d, -1 * (r.wall_time_ms is not null)::int as dt, -1 * coalesce(r.wall_time_ms, 0) as dw
+   from old_rows r where r.status = 'DONE' union all select r.workflow_run_id,
+     (select t.task_template_version_id from task t where t.id = r.task_id) as task_template_version_id,
+     1 as d, 1 * (r.wall_time_ms is not null)::int as dt, 1 * coalesce(r.wall_time_ms, 0) as dw
+   from new_rows r where r.status = 'DONE') x
   group by 1, 2 having sum(d) <> 0 or sum(dt) <> 0 or sum(dw) <> 0 order by 1, 2
   on conflict (workflow_run_id, task_template_version_id) do update
     set n = c.n + excluded.n, n_timed = c.n_timed + excluded.n_timed, wall_ms = c.wall_ms + excluded.wall_ms;
@@ -81,11 +81,7 @@ CREATE FUNCTION public.task_count_upd() RETURNS trigger
     begin
       
   insert into task_count as c (workflow_id, task_template_version_id, status, n)
-  select workflow_id, task_template_version_id, status, sum(d) from (select workflow_id, task_template_version_id, status, -1 as d from (select o.* from old_rows o join new_rows n on n.id = o.id
-    where (o.status, o.workflow_id, o.task_template_version_id) is distinct from
-          (n.status, n.workflow_id, n.task_template_version_id)) ox union all select workflow_id, task_template_version_id, status, 1 as d from (select n.* from old_rows o join new_rows n on n.id = o.id
-    where (o.status, o.workflow_id, o.task_template_version_id) is distinct from
-          (n.status, n.workflow_id, n.task_template_version_id)) nx) x
+  select workflow_id, task_template_version_id, status, sum(d) from (select workflow_id, task_template_version_id, status, -1 as d from old_rows union all select workflow_id, task_template_version_id, status, 1 as d from new_rows) x
   group by 1, 2, 3 having sum(d) <> 0 order by 1, 2, 3
   on conflict (workflow_id, task_template_version_id, status) do update set n = c.n + excluded.n;
       return null;

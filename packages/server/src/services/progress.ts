@@ -35,9 +35,6 @@ const GROUP_OF: Record<TaskStatus, Group> = {
 /** How many recent finished instances of other workflows are read for a template with no history here. */
 const EARLIER_WINDOW = 10_000;
 
-/** The template graph of a DAG never changes once bound: read it once per DAG. */
-const edgeCache = new Map<number, [number, number][]>();
-
 export async function workflowProgress(db: Db, id: number, now = Date.now()): Promise<WorkflowProgressT> {
   const q = onDb(db);
   const wf = await findWorkflow(q, id);
@@ -90,12 +87,9 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
 
   const run = await latestRun(q, id);
   const live = run !== undefined && LIVE_RUN_STATES.includes(run.status);
-  let edges = edgeCache.get(wf.dag_id);
-  if (!edges) {
-    edges = await templateEdges(q, wf.dag_id);
-    if (edgeCache.size > 200) edgeCache.clear();
-    edgeCache.set(wf.dag_id, edges);
-  }
+  // Written once at bind (dag_template_edge): a read of a few rows, nothing to cache in memory,
+  // where a cache would also keep the graph of a DAG read while it was still binding.
+  const edges = await templateEdges(q, wf.dag_id);
   const work: TemplateWork[] = [...templates].map(([templateId, t]) => {
     const rt = runtime.get(templateId);
     const r = running.get(templateId);
