@@ -10,7 +10,7 @@ import {
   parseRuntime,
   type ClusterInfoT,
   type QueueSpec,
-} from '@jobmon/client';
+} from '@jobmon/core';
 import { printable } from './text.js';
 
 export function clusterName(v: string): string {

@@ -1,7 +1,7 @@
 // How the CLI connects: the client's connect(), saying on stderr while the server does not answer
 // (at most one line every few seconds), so a wrong or down server is never a silent wait.
 
-import { connect, type Connection } from '@jobmon/client';
+import { connect, type Connection } from '@jobmon/client/connection';
 import { printable } from './text.js';
 
 const SAY_EVERY_MS = 3_000;

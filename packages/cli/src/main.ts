@@ -3,31 +3,6 @@
 
 import { Command, CommanderError } from 'commander';
 import { JobmonError, JOBMON_VERSION } from '@jobmon/core';
-import { registerClusterAdd } from './commands/cluster-add.js';
-import { registerClusterList } from './commands/cluster-list.js';
-import { registerClusterShow } from './commands/cluster-show.js';
-import { registerRun } from './commands/run.js';
-import { registerServer } from './commands/server.js';
-import { registerTaskLogs } from './commands/task-logs.js';
-import { registerTaskShow } from './commands/task-show.js';
-import { registerTaskDeps } from './commands/task-deps.js';
-import { registerTaskWhy } from './commands/task-why.js';
-import { registerWorkflowErrors } from './commands/workflow-errors.js';
-import { registerWorkflowList } from './commands/workflow-list.js';
-import { registerWorkflowStatus } from './commands/workflow-status.js';
-import { registerWorkflowStop } from './commands/workflow-stop.js';
-import { registerWorkflowWatch } from './commands/workflow-watch.js';
-import { registerWait } from './commands/wait.js';
-import { registerWorkflowTasks } from './commands/workflow-tasks.js';
-import { registerWorkflowResume } from './commands/workflow-resume.js';
-import { registerWorkflowConcurrency } from './commands/workflow-concurrency.js';
-import { registerConfig } from './commands/config.js';
-import { registerVersion } from './commands/version.js';
-import { registerResourcesUsage } from './commands/resources-usage.js';
-import { registerResourcesSuggest } from './commands/resources-suggest.js';
-import { registerNodes } from './commands/nodes.js';
-import { registerWorkflowReset } from './commands/workflow-reset.js';
-import { registerTaskUpdate } from './commands/task-update.js';
 import { DetachFailed } from './detach.js';
 import { printable } from './text.js';
 
@@ -57,37 +32,103 @@ const program = new Command('jobmon')
   .configureOutput({ outputError: (text, write) => write(printable(text)) })
   .addHelpText('after', EXIT_HELP)
   .exitOverride();
-registerRun(program);
-registerServer(program);
-const workflow = program.command('workflow').description('inspect and control workflows');
-registerWorkflowList(workflow);
-registerWorkflowStatus(workflow);
-registerWorkflowStop(workflow);
-registerWorkflowWatch(workflow);
-registerWait(program);
-registerWorkflowTasks(workflow);
-registerWorkflowErrors(workflow);
-const task = program.command('task').description('inspect a task: its attempts and their logs');
-registerTaskShow(task);
-registerTaskLogs(task);
-registerTaskDeps(task);
-registerTaskWhy(task);
-registerWorkflowResume(workflow);
-registerWorkflowConcurrency(workflow);
-const cluster = program.command('cluster').description('add, list and show clusters and their queues');
-registerClusterAdd(cluster);
-registerClusterList(cluster);
-registerClusterShow(cluster);
-registerConfig(program);
-registerVersion(program);
-const resources = program.command('resources').description('what finished tasks used, and what to ask next time');
-registerResourcesUsage(resources);
-registerResourcesSuggest(resources);
-registerNodes(program);
-registerWorkflowReset(workflow);
-registerTaskUpdate(task);
+// Each command's module is imported only when that command runs, or for help: `jobmon workflow
+// status` does not load the server, the runner or the workflow-file parser, and starts in a
+// fraction of the time (bench/cli-1m.md). The order here is the order of the help.
+type Register = (parent: Command) => void;
+type Loader = () => Promise<Register>;
+type Group = { description: string; commands: [string, Loader][] };
+const COMMANDS: [string, Loader | Group][] = [
+  ['run', async () => (await import('./commands/run.js')).registerRun],
+  ['server', async () => (await import('./commands/server.js')).registerServer],
+  [
+    'workflow',
+    {
+      description: 'inspect and control workflows',
+      commands: [
+        ['list', async () => (await import('./commands/workflow-list.js')).registerWorkflowList],
+        ['status', async () => (await import('./commands/workflow-status.js')).registerWorkflowStatus],
+        ['stop', async () => (await import('./commands/workflow-stop.js')).registerWorkflowStop],
+        ['watch', async () => (await import('./commands/workflow-watch.js')).registerWorkflowWatch],
+        ['tasks', async () => (await import('./commands/workflow-tasks.js')).registerWorkflowTasks],
+        ['errors', async () => (await import('./commands/workflow-errors.js')).registerWorkflowErrors],
+        ['resume', async () => (await import('./commands/workflow-resume.js')).registerWorkflowResume],
+        ['concurrency', async () => (await import('./commands/workflow-concurrency.js')).registerWorkflowConcurrency],
+        ['reset', async () => (await import('./commands/workflow-reset.js')).registerWorkflowReset],
+        ['share', async () => (await import('./commands/workflow-share.js')).registerWorkflowShare],
+        ['unshare', async () => (await import('./commands/workflow-share.js')).registerWorkflowShare],
+      ],
+    },
+  ],
+  ['wait', async () => (await import('./commands/wait.js')).registerWait],
+  [
+    'task',
+    {
+      description: 'inspect a task: its attempts and their logs',
+      commands: [
+        ['show', async () => (await import('./commands/task-show.js')).registerTaskShow],
+        ['logs', async () => (await import('./commands/task-logs.js')).registerTaskLogs],
+        ['deps', async () => (await import('./commands/task-deps.js')).registerTaskDeps],
+        ['why', async () => (await import('./commands/task-why.js')).registerTaskWhy],
+        ['update', async () => (await import('./commands/task-update.js')).registerTaskUpdate],
+      ],
+    },
+  ],
+  [
+    'cluster',
+    {
+      description: 'add, list and show clusters and their queues',
+      commands: [
+        ['add', async () => (await import('./commands/cluster-add.js')).registerClusterAdd],
+        ['list', async () => (await import('./commands/cluster-list.js')).registerClusterList],
+        ['show', async () => (await import('./commands/cluster-show.js')).registerClusterShow],
+      ],
+    },
+  ],
+  ['config', async () => (await import('./commands/config.js')).registerConfig],
+  ['version', async () => (await import('./commands/version.js')).registerVersion],
+  [
+    'resources',
+    {
+      description: 'what finished tasks used, and what to ask next time',
+      commands: [
+        ['usage', async () => (await import('./commands/resources-usage.js')).registerResourcesUsage],
+        ['suggest', async () => (await import('./commands/resources-suggest.js')).registerResourcesSuggest],
+      ],
+    },
+  ],
+  ['nodes', async () => (await import('./commands/nodes.js')).registerNodes],
+  ['login', async () => (await import('./commands/login.js')).registerLogin],
+  ['logout', async () => (await import('./commands/login.js')).registerLogin],
+  ['admin', async () => (await import('./commands/admin.js')).registerAdmin],
+  ['audit', async () => (await import('./commands/audit.js')).registerAudit],
+];
+
+/** The commands the arguments name (a command, or one command of a group); all of them for anything else (help, a typo). */
+async function register(program: Command, [first, second]: string[]): Promise<void> {
+  if (first === '--version' || first === '-V') return;
+  const named = COMMANDS.find(([name]) => name === first);
+  const registered = new Set<Register>();
+  for (const [name, entry] of named ? [named] : COMMANDS) {
+    if (typeof entry === 'function') {
+      const register = await entry();
+      // One module may register several commands (login and logout).
+      if (!registered.has(register)) register(program);
+      registered.add(register);
+      continue;
+    }
+    const group = program.command(name).description(entry.description);
+    const sub = entry.commands.find(([n]) => named && n === second);
+    for (const [, load] of sub ? [sub] : entry.commands) {
+      const register = await load();
+      if (!registered.has(register)) register(group);
+      registered.add(register);
+    }
+  }
+}
 
 try {
+  await register(program, process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {

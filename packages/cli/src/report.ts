@@ -1,7 +1,7 @@
 // Failure report: each failed task, its error class and the tail of its error output. Names, tails
 // and messages come from tasks and the database, so each is printed through printable().
 
-import type { TaskErrorT } from '@jobmon/client';
+import type { TaskErrorT } from '@jobmon/core';
 import { printable } from './text.js';
 
 const CLASS_LABEL: Record<string, string> = {

@@ -2,7 +2,7 @@
 // wrote its own log for an attempt, and the resources as one line.
 
 import { dirname, join } from 'node:path';
-import { NotFoundError, type TaskAttemptT, type TaskDetailT } from '@jobmon/client';
+import { NotFoundError, type TaskAttemptT, type TaskDetailT } from '@jobmon/core';
 import { formatDuration } from '@jobmon/core';
 import { bytes } from './table.js';
 

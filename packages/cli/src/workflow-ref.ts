@@ -3,7 +3,7 @@
 // and the command exits 2 (usage): the user picks one by id.
 
 import { InvalidArgumentError } from 'commander';
-import { NotFoundError, ValidationError, type ApiClient } from '@jobmon/client';
+import { NotFoundError, ValidationError, type ApiClient } from '@jobmon/core';
 
 /** Commander's parser for a `<workflow>` argument: digits are an id, anything else a name. */
 export function workflowRef(v: string): string {

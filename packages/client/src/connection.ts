@@ -9,6 +9,7 @@ import {
   configFile,
   createApiClient,
   loadConfig,
+  tokenFor,
   type ApiClient,
   type JobmonConfig,
   type RequesterOptions,
@@ -82,7 +83,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   if (config.url) {
     // Checked before anything else happens; the message names where the URL came from.
     const source = opts.url ? 'url' : process.env['JOBMON_URL'] ? 'JOBMON_URL' : 'url (config file)';
-    const requester = new Requester(config.url, { ...requesterOpts, source });
+    const requester = new Requester(config.url, { ...requesterOpts, source, token: tokenFor(config.url) });
     return {
       url: config.url,
       requester,

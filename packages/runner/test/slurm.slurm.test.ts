@@ -292,7 +292,7 @@ for (const { cluster, options } of TRANSPORTS)
             mkdirSync(shims, { recursive: true });
             for (const cmd of ['squeue', 'sacct']) {
               const real = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
-              writeFileSync(join(shims, cmd), `#!/bin/sh\necho ${cmd} >> ${calls}\nexec ${real} "$@"\n`, {
+              writeFileSync(join(shims, cmd), `#!/bin/sh\necho ${cmd} "$@" >> ${calls}\nexec ${real} "$@"\n`, {
                 mode: 0o755,
               });
             }
@@ -309,9 +309,23 @@ for (const { cluster, options } of TRANSPORTS)
               };
               d.launch(items);
               for (const it of items) expect(await kit.ended(it.instanceId)).toBe('DONE');
-              const counted = readFileSync(calls, 'utf8').trim().split('\n');
-              const squeues = counted.filter((c) => c === 'squeue').length;
-              const saccts = counted.filter((c) => c === 'sacct').length;
+              // Only the calls about this run's jobs: a distributor of an earlier case may still be
+              // winding down in this process, and its calls go through the shims too.
+              const jobs = new Set(
+                (
+                  await Promise.all(
+                    items.map(
+                      async (it) =>
+                        (await kit.api.get<{ distributorId: string }>(`/task-instances/${it.instanceId}`))
+                          .distributorId,
+                    ),
+                  )
+                ).map((id) => id.split('_')[0]!),
+              );
+              const ours = (line: string) => line.split(/[\s=,]/).some((w) => jobs.has(w.split('_')[0]!));
+              const counted = readFileSync(calls, 'utf8').trim().split('\n').filter(ours);
+              const squeues = counted.filter((c) => c.startsWith('squeue ')).length;
+              const saccts = counted.filter((c) => c.startsWith('sacct ')).length;
               const cycles = slurm.cycles;
               process.stdout.write(
                 `polling budget: 500 tasks, ${cycles} cycles, ${squeues} squeue, ${saccts} sacct, ${triages} triage calls (${(squeues / cycles).toFixed(2)} squeue and ${(saccts / cycles).toFixed(2)} sacct per cycle)\n`,

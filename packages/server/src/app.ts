@@ -16,8 +16,10 @@ import { eventRoutes } from './routes/events.js';
 import { DEFAULT_EVENT_POLL_MS } from './services/events.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { resourceRoutes } from './routes/resources.js';
+import { accessRoutes } from './routes/access.js';
+import { oidcRoutes } from './auth/oidc.js';
 import { route } from './routes/types.js';
-import { admitEveryone, setPolicy, type Policy } from './authz.js';
+import { setAuth, type AuthConfig, type OperatorGroups } from './authz.js';
 import { installIdempotency } from './services/idempotency.js';
 import {
   clientErrorHandler,
@@ -38,8 +40,10 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** Called when a request failed because the database was unreachable (the reaper then waits). */
   onDbOutage?: () => void;
-  /** The authorisation policy every mutating route consults (authz.ts); default: admit everyone. */
-  authorize?: Policy;
+  /** How requests are authenticated (authz.ts); default `none`: everyone is an admin. */
+  auth?: AuthConfig;
+  /** Operator groups by name: members may operate a workflow whose attribute operator_group names the group. */
+  operatorGroups?: OperatorGroups;
   /** How often a waiting event follower reads anyway (default 250 ms; services/events.ts). */
   eventPollMs?: number;
   /** Whether this process's reaper runs, for /health (replicas: one 'holder', the rest 'standby'). */
@@ -152,7 +156,8 @@ export async function buildApp(opts: AppOptions) {
   // Idempotency-Key: a retried request answers what its first attempt answered (services/idempotency.ts).
   installIdempotency(app, opts.db);
 
-  setPolicy(app, opts.authorize ?? admitEveryone);
+  setAuth(app, { db: opts.db, auth: opts.auth ?? { mode: 'none' }, groups: opts.operatorGroups ?? {} });
+  if (opts.auth?.mode === 'oidc') oidcRoutes(app, opts.db, opts.auth.oidc);
   const ctx: AppContext = {
     db: opts.db,
     runReportByMs: opts.runReportByMs ?? 93_000,
@@ -177,6 +182,7 @@ export async function buildApp(opts: AppOptions) {
       await eventRoutes(api, ctx);
       await nodeRoutes(api, ctx);
       await resourceRoutes(api, ctx);
+      await accessRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );

@@ -4,10 +4,12 @@
 // DELETEs, after a backfill of a database written before 0012, and — on PostgreSQL — after
 // transactions that update the same count rows at once. And the template graph written at bind.
 
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '@jobmon/server';
+import { MIGRATION_NAMES, openDb, type Db } from '@jobmon/server';
+import { up as errorPatterns } from '../src/db/migrations/0013-error-patterns.js';
+import { up as auth } from '../src/db/migrations/0014-auth.js';
 import { createTestDb, TEST_DB_KIND, type TestDb } from '../../../test-support/db.js';
 import { waitFor } from '../../../test-support/wait.js';
 import { apiHelpers, testApp } from './support.js';
@@ -173,6 +175,41 @@ describe(`migration 0012 on ${TEST_DB_KIND}`, () => {
   const dbs: TestDb[] = [];
   afterAll(async () => {
     for (const d of dbs) await d.drop();
+  });
+
+  it('runs on a database that has 0013 and 0014 already (made by a build from before 0012 was merged)', async () => {
+    const t = await createTestDb('counts-unordered');
+    dbs.push(t);
+    let db: Db = await openDb(t.target, { migrateTo: '0011-resource-reads' });
+    try {
+      const k = db.kysely as unknown as Kysely<unknown>;
+      for (const [name, up] of [
+        ['0013-error-patterns', errorPatterns],
+        ['0014-auth', auth],
+      ] as const) {
+        await up(TEST_DB_KIND)(k);
+        await sql`insert into kysely_migration (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(
+          k,
+        );
+      }
+      await sql`insert into task (id, workflow_id, node_id, task_args_hash, task_template_version_id, name, command,
+          status, status_at, num_attempts, max_attempts, infra_failures, max_infra_failures, cluster_id, queue_id,
+          resources, resource_scales, fallback_queues)
+        values (1, 1, 1, 'h', 1, 't1', 'c', 'DONE', 0, 1, 3, 0, 3, 1, 1, '{}', '{}', '[]')`.execute(k);
+    } finally {
+      await db.close();
+    }
+    db = await openDb(t.target);
+    try {
+      const names = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db.kysely);
+      expect(names.rows.map((r) => r.name)).toEqual([...MIGRATION_NAMES]);
+      expect(await taskCounts(db.kysely)).toEqual({
+        kept: norm([{ workflow_id: 1, task_template_version_id: 1, status: 'DONE', n: 1 }]),
+        real: norm([{ workflow_id: 1, task_template_version_id: 1, status: 'DONE', n: 1 }]),
+      });
+    } finally {
+      await db.close();
+    }
   });
 
   it('backfills the counts of a database written before it', async () => {

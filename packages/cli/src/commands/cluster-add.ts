@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { NotFoundError, ValidationError, type ClusterPutRequestT, type QueueSpec } from '@jobmon/client';
+import { NotFoundError, ValidationError, type ClusterPutRequestT, type QueueSpec } from '@jobmon/core';
 import { clusterLines, clusterName, parseOption, parseQueue } from '../cluster-text.js';
 import { cliConnect } from '../connect.js';
 import { jsonLine, printable } from '../text.js';

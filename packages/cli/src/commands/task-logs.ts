@@ -7,7 +7,7 @@
 import { open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { Option, type Command } from 'commander';
-import { ACTIVE_INSTANCE_STATES, ValidationError, type TaskAttemptT } from '@jobmon/client';
+import { ACTIVE_INSTANCE_STATES, ValidationError, type TaskAttemptT } from '@jobmon/core';
 import { positiveInt } from '../args.js';
 import { cliConnect } from '../connect.js';
 import { pickAttempt } from '../task-attempts.js';

@@ -3,7 +3,7 @@
 // the database and are printed through printable().
 
 import type { Command } from 'commander';
-import type { WorkflowListItemT, WorkflowListQueryT } from '@jobmon/client';
+import type { WorkflowListItemT, WorkflowListQueryT } from '@jobmon/core';
 import { keyValue, pointInTime, positiveInt } from '../args.js';
 import { cliConnect } from '../connect.js';
 import { jsonLine, printable } from '../text.js';

@@ -340,7 +340,7 @@ export class SlurmDistributor implements Distributor {
       const jobId = chunk.length === 1 ? s.jobId : `${s.jobId}_${k}`;
       let resolve!: () => void;
       const ended = new Promise<void>((res) => (resolve = res));
-      const job: Job = { jobId, instanceId: id, submission, reportBy, ended, resolve, adopted: true };
+      const job: Job = { jobId, instanceId: id, submission, reportBy, ended, resolve };
       this.jobs.set(jobId, job);
       this.jobOf.set(id, job);
       void host.report({ id, to: 'LAUNCHED', distributorId: jobId, nextReportMs: host.instanceReportByMs });
