@@ -184,6 +184,14 @@ async function write(kind, target) {
     await exec('commit');
     log(` (${((performance.now() - tt) / 1000).toFixed(1)} s)`);
   }
+  // The template graph, as the run's LINKING → BOUND writes it (queries/template-edges.ts). The
+  // task counts and DONE wall times (migration 0012) were kept by the triggers as rows went in.
+  const te = performance.now();
+  await exec(`insert into dag_template_edge (dag_id, upstream_template_id, downstream_template_id)
+    select distinct e.dag_id, un.task_template_id, dn.task_template_id
+    from edge e join node un on un.id = e.upstream_node_id join node dn on dn.id = e.downstream_node_id
+    where e.dag_id = 1`);
+  log(`  ${kind}: template graph ${((performance.now() - te) / 1000).toFixed(1)} s`);
   // The small workflows: 5 DONE tasks each (ids after the big one's), nodes 1..5.
   await exec(`insert into task (id, workflow_id, node_id, task_args_hash, task_template_version_id, name, command,
       status, status_at, num_attempts, max_attempts, infra_failures, max_infra_failures, cluster_id, queue_id,

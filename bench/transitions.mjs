@@ -1,6 +1,8 @@
-// The cost of one batch of instance transitions: POST /api/v1/task-instances/transitions with N
-// RUNNING → DONE items (the shape a distributor sends when many tasks end together), in-process
-// (Fastify inject, no network) on SQLite and on PostgreSQL. Prints the median per database.
+// The cost of the task writes of a workflow of N tasks, in-process (Fastify inject, no network) on
+// SQLite and on PostgreSQL: the bind (PUT tasks), the queueing, one batch of N → RUNNING and one
+// of N RUNNING → DONE transitions (the shape a distributor sends when many tasks end together),
+// and N RUNNING → DONE reports sent one item each, 10 at a time (workers reporting at once, which
+// contend for the same rows). Prints the median of each per database.
 // Run after `npm run build`: `node bench/transitions.mjs`. Env: BENCH_N (default 2000),
 // BENCH_REPS (default 5), BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test;
 // BENCH_PG_URL=none skips PostgreSQL).
@@ -54,8 +56,8 @@ async function ok(app, method, url, payload) {
   return JSON.parse(res.body);
 }
 
-/** N running instances of a fresh workflow. */
-async function running(app) {
+/** N running instances of a fresh workflow; `t` collects the time of each write step. */
+async function running(app, t) {
   const k = ++seq;
   const h = (s) => s.padEnd(16, '0');
   const tool = await ok(app, 'POST', '/tools', { name: `bench_tool_${k}` });
@@ -90,34 +92,60 @@ async function running(app) {
     maxAttempts: 3,
     cluster: 'local',
   }));
+  let t0 = performance.now();
   const bound = await ok(app, 'PUT', `/workflow-runs/${run.runId}/tasks`, { tasks });
+  t.bind.push(performance.now() - t0);
   for (const status of ['BOUND', 'INSTANTIATED', 'LAUNCHED', 'RUNNING'])
     await ok(app, 'PUT', `/workflow-runs/${run.runId}/status`, { status, taskCount: N });
+  t0 = performance.now();
   const q = await ok(app, 'POST', `/workflow-runs/${run.runId}/queue`, {
     tasks: bound.tasks.map((r) => ({ taskId: r[1] })),
   });
+  t.queue.push(performance.now() - t0);
   const ids = q.instances.map((i) => i.instanceId);
+  t0 = performance.now();
   await ok(app, 'POST', '/task-instances/transitions', {
     items: ids.map((id) => ({ id, to: 'RUNNING', via: ['INSTANTIATED', 'LAUNCHED'] })),
   });
+  t.running.push(performance.now() - t0);
   return ids;
 }
 
+const applied = (res) => {
+  if (res.results.some((x) => x.outcome !== 'applied')) throw new Error('not every item applied');
+};
+
 for (const kind of PG_ADMIN === 'none' ? ['sqlite'] : ['sqlite', 'postgres']) {
-  const ms = await withDb(kind, async (app) => {
-    const out = [];
+  const t = await withDb(kind, async (app) => {
+    const t = { bind: [], queue: [], running: [], done: [], singles: [] };
     for (let r = 0; r < REPS; r++) {
-      const ids = await running(app);
-      const t = performance.now();
-      const res = await ok(app, 'POST', '/task-instances/transitions', {
-        items: ids.map((id) => ({ id, to: 'DONE', exitCode: 0, wallTimeMs: 5 })),
-      });
-      out.push(performance.now() - t);
-      if (res.results.some((x) => x.outcome !== 'applied')) throw new Error('not every item applied');
+      let ids = await running(app, t);
+      let t0 = performance.now();
+      applied(
+        await ok(app, 'POST', '/task-instances/transitions', {
+          items: ids.map((id) => ({ id, to: 'DONE', exitCode: 0, wallTimeMs: 5 })),
+        }),
+      );
+      t.done.push(performance.now() - t0);
+      ids = await running(app, { bind: [], queue: [], running: [] });
+      t0 = performance.now();
+      let next = 0;
+      const worker = async () => {
+        while (next < ids.length) {
+          const id = ids[next++];
+          applied(await ok(app, 'POST', '/task-instances/transitions', { items: [{ id, to: 'DONE', wallTimeMs: 5 }] }));
+        }
+      };
+      await Promise.all(Array.from({ length: 10 }, worker));
+      t.singles.push(performance.now() - t0);
     }
-    return out;
+    return t;
   });
-  console.log(
-    `${kind}: ${N} DONE transitions in one batch: median ${median(ms).toFixed(0)} ms (${ms.map((x) => x.toFixed(0)).join(', ')})`,
-  );
+  const f = (xs) => `${median(xs).toFixed(0)} ms (${xs.map((x) => x.toFixed(0)).join(', ')})`;
+  console.log(`${kind}: N=${N}, median of ${REPS}
+  bind ${N} tasks:                     ${f(t.bind)}
+  queue ${N}:                          ${f(t.queue)}
+  ${N} → RUNNING, one batch:           ${f(t.running)}
+  ${N} → DONE, one batch:              ${f(t.done)}
+  ${N} → DONE, single items, 10 at once: ${f(t.singles)}`);
 }

@@ -1,5 +1,92 @@
 -- The postgres schema after every migration, written by `npm run schema:dump` (scripts/schema-dump.ts). Do not edit.
 
+CREATE FUNCTION public.done_wall_time_del() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    begin
+      
+  insert into done_wall_time as c (workflow_run_id, task_template_version_id, n, n_timed, wall_ms)
+  select workflow_run_id, task_template_version_id, sum(d), sum(dt), sum(dw) from (select r.workflow_run_id,
+     (select t.task_template_version_id from task t where t.id = r.task_id) as task_template_version_id,
+     -1 as d, -1 * (r.wall_time_ms is not null)::int as dt, -1 * coalesce(r.wall_time_ms, 0) as dw
+   from old_rows r where r.status = 'DONE') x
+  group by 1, 2 having sum(d) <> 0 or sum(dt) <> 0 or sum(dw) <> 0 order by 1, 2
+  on conflict (workflow_run_id, task_template_version_id) do update
+    set n = c.n + excluded.n, n_timed = c.n_timed + excluded.n_timed, wall_ms = c.wall_ms + excluded.wall_ms;
+      return null;
+    end $$;
+
+CREATE FUNCTION public.done_wall_time_ins() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    begin
+      
+  insert into done_wall_time as c (workflow_run_id, task_template_version_id, n, n_timed, wall_ms)
+  select workflow_run_id, task_template_version_id, sum(d), sum(dt), sum(dw) from (select r.workflow_run_id,
+     (select t.task_template_version_id from task t where t.id = r.task_id) as task_template_version_id,
+     1 as d, 1 * (r.wall_time_ms is not null)::int as dt, 1 * coalesce(r.wall_time_ms, 0) as dw
+   from new_rows r where r.status = 'DONE') x
+  group by 1, 2 having sum(d) <> 0 or sum(dt) <> 0 or sum(dw) <> 0 order by 1, 2
+  on conflict (workflow_run_id, task_template_version_id) do update
+    set n = c.n + excluded.n, n_timed = c.n_timed + excluded.n_timed, wall_ms = c.wall_ms + excluded.wall_ms;
+      return null;
+    end $$;
+
+CREATE FUNCTION public.done_wall_time_upd() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    begin
+      
+  insert into done_wall_time as c (workflow_run_id, task_template_version_id, n, n_timed, wall_ms)
+  select workflow_run_id, task_template_version_id, sum(d), sum(dt), sum(dw) from (select r.workflow_run_id,
+     (select t.task_template_version_id from task t where t.id = r.task_id) as task_template_version_id,
+     -1 as d, -1 * (r.wall_time_ms is not null)::int as dt, -1 * coalesce(r.wall_time_ms, 0) as dw
+   from old_rows r where r.status = 'DONE' union all select r.workflow_run_id,
+     (select t.task_template_version_id from task t where t.id = r.task_id) as task_template_version_id,
+     1 as d, 1 * (r.wall_time_ms is not null)::int as dt, 1 * coalesce(r.wall_time_ms, 0) as dw
+   from new_rows r where r.status = 'DONE') x
+  group by 1, 2 having sum(d) <> 0 or sum(dt) <> 0 or sum(dw) <> 0 order by 1, 2
+  on conflict (workflow_run_id, task_template_version_id) do update
+    set n = c.n + excluded.n, n_timed = c.n_timed + excluded.n_timed, wall_ms = c.wall_ms + excluded.wall_ms;
+      return null;
+    end $$;
+
+CREATE FUNCTION public.task_count_del() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    begin
+      
+  insert into task_count as c (workflow_id, task_template_version_id, status, n)
+  select workflow_id, task_template_version_id, status, sum(d) from (select workflow_id, task_template_version_id, status, -1 as d from old_rows) x
+  group by 1, 2, 3 having sum(d) <> 0 order by 1, 2, 3
+  on conflict (workflow_id, task_template_version_id, status) do update set n = c.n + excluded.n;
+      return null;
+    end $$;
+
+CREATE FUNCTION public.task_count_ins() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    begin
+      
+  insert into task_count as c (workflow_id, task_template_version_id, status, n)
+  select workflow_id, task_template_version_id, status, sum(d) from (select workflow_id, task_template_version_id, status, 1 as d from new_rows) x
+  group by 1, 2, 3 having sum(d) <> 0 order by 1, 2, 3
+  on conflict (workflow_id, task_template_version_id, status) do update set n = c.n + excluded.n;
+      return null;
+    end $$;
+
+CREATE FUNCTION public.task_count_upd() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    begin
+      
+  insert into task_count as c (workflow_id, task_template_version_id, status, n)
+  select workflow_id, task_template_version_id, status, sum(d) from (select workflow_id, task_template_version_id, status, -1 as d from old_rows union all select workflow_id, task_template_version_id, status, 1 as d from new_rows) x
+  group by 1, 2, 3 having sum(d) <> 0 order by 1, 2, 3
+  on conflict (workflow_id, task_template_version_id, status) do update set n = c.n + excluded.n;
+      return null;
+    end $$;
+
 CREATE TABLE public.audit_log (
     id bigint NOT NULL,
     at bigint NOT NULL,
@@ -77,6 +164,20 @@ CREATE SEQUENCE public.dag_id_seq
     CACHE 1;
 
 ALTER SEQUENCE public.dag_id_seq OWNED BY public.dag.id;
+
+CREATE TABLE public.dag_template_edge (
+    dag_id bigint NOT NULL,
+    upstream_template_id bigint NOT NULL,
+    downstream_template_id bigint NOT NULL
+);
+
+CREATE TABLE public.done_wall_time (
+    workflow_run_id bigint NOT NULL,
+    task_template_version_id bigint NOT NULL,
+    n bigint NOT NULL,
+    n_timed bigint NOT NULL,
+    wall_ms bigint NOT NULL
+);
 
 CREATE TABLE public.edge (
     dag_id bigint NOT NULL,
@@ -203,6 +304,13 @@ CREATE TABLE public.task_attribute (
     task_id bigint NOT NULL,
     name text NOT NULL,
     value text NOT NULL
+);
+
+CREATE TABLE public.task_count (
+    workflow_id bigint NOT NULL,
+    task_template_version_id bigint NOT NULL,
+    status text NOT NULL,
+    n bigint NOT NULL
 );
 
 CREATE SEQUENCE public.task_id_seq
@@ -451,6 +559,12 @@ ALTER TABLE ONLY public.dag
 ALTER TABLE ONLY public.dag
     ADD CONSTRAINT dag_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.dag_template_edge
+    ADD CONSTRAINT dag_template_edge_pk PRIMARY KEY (dag_id, upstream_template_id, downstream_template_id);
+
+ALTER TABLE ONLY public.done_wall_time
+    ADD CONSTRAINT done_wall_time_pk PRIMARY KEY (workflow_run_id, task_template_version_id);
+
 ALTER TABLE ONLY public.edge
     ADD CONSTRAINT edge_pk PRIMARY KEY (dag_id, downstream_node_id, upstream_node_id);
 
@@ -492,6 +606,9 @@ ALTER TABLE ONLY public.task_arg
 
 ALTER TABLE ONLY public.task_attribute
     ADD CONSTRAINT task_attribute_pk PRIMARY KEY (task_id, name);
+
+ALTER TABLE ONLY public.task_count
+    ADD CONSTRAINT task_count_pk PRIMARY KEY (workflow_id, task_template_version_id, status);
 
 ALTER TABLE ONLY public.task
     ADD CONSTRAINT task_identity_uq UNIQUE (workflow_id, node_id, task_args_hash);
@@ -569,6 +686,8 @@ CREATE INDEX task_instance_error_ti_ix ON public.task_instance_error USING btree
 
 CREATE INDEX task_instance_error_wf_ix ON public.task_instance_error USING btree (workflow_id, id);
 
+CREATE INDEX task_instance_run_status_at_ix ON public.task_instance USING btree (workflow_run_id, status, status_at);
+
 CREATE INDEX task_instance_run_status_ix ON public.task_instance USING btree (workflow_run_id, status);
 
 CREATE INDEX task_instance_status_report_ix ON public.task_instance USING btree (status, report_by);
@@ -598,6 +717,18 @@ CREATE INDEX workflow_run_user_ix ON public.workflow_run USING btree ("user", wo
 CREATE INDEX workflow_run_workflow_ix ON public.workflow_run USING btree (workflow_id, status);
 
 CREATE INDEX workflow_status_created_ix ON public.workflow USING btree (status, created_at, id);
+
+CREATE TRIGGER done_wall_time_del AFTER DELETE ON public.task_instance REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.done_wall_time_del();
+
+CREATE TRIGGER done_wall_time_ins AFTER INSERT ON public.task_instance REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.done_wall_time_ins();
+
+CREATE TRIGGER done_wall_time_upd AFTER UPDATE ON public.task_instance REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.done_wall_time_upd();
+
+CREATE TRIGGER task_count_del AFTER DELETE ON public.task REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.task_count_del();
+
+CREATE TRIGGER task_count_ins AFTER INSERT ON public.task REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.task_count_ins();
+
+CREATE TRIGGER task_count_upd AFTER UPDATE ON public.task REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.task_count_upd();
 
 ALTER TABLE ONLY public.queue
     ADD CONSTRAINT queue_cluster_id_fkey FOREIGN KEY (cluster_id) REFERENCES public.cluster(id);

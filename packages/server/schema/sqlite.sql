@@ -1,5 +1,58 @@
 -- The sqlite schema after every migration, written by `npm run schema:dump` (scripts/schema-dump.ts). Do not edit.
 
+CREATE TRIGGER done_wall_time_del after delete on task_instance when old.status = 'DONE' begin
+    update done_wall_time set n = n - 1, n_timed = n_timed - (old.wall_time_ms is not null),
+        wall_ms = wall_ms - coalesce(old.wall_time_ms, 0)
+      where workflow_run_id = old.workflow_run_id
+        and task_template_version_id = (select task_template_version_id from task where id = old.task_id);
+  end;
+
+CREATE TRIGGER done_wall_time_ins after insert on task_instance when new.status = 'DONE' begin
+    insert into done_wall_time (workflow_run_id, task_template_version_id, n, n_timed, wall_ms)
+      select new.workflow_run_id, t.task_template_version_id, 1, new.wall_time_ms is not null,
+        coalesce(new.wall_time_ms, 0) from task t where t.id = new.task_id
+      on conflict (workflow_run_id, task_template_version_id) do update set n = n + excluded.n,
+        n_timed = n_timed + excluded.n_timed, wall_ms = wall_ms + excluded.wall_ms;
+  end;
+
+CREATE TRIGGER done_wall_time_upd after update of status, wall_time_ms, workflow_run_id, task_id on task_instance
+  when (old.status = 'DONE' or new.status = 'DONE') and (old.status is not new.status
+    or old.wall_time_ms is not new.wall_time_ms or old.workflow_run_id is not new.workflow_run_id
+    or old.task_id is not new.task_id)
+  begin
+    update done_wall_time set n = n - 1, n_timed = n_timed - (old.wall_time_ms is not null),
+        wall_ms = wall_ms - coalesce(old.wall_time_ms, 0)
+      where old.status = 'DONE' and workflow_run_id = old.workflow_run_id
+        and task_template_version_id = (select task_template_version_id from task where id = old.task_id);
+    insert into done_wall_time (workflow_run_id, task_template_version_id, n, n_timed, wall_ms)
+      select new.workflow_run_id, t.task_template_version_id, 1, new.wall_time_ms is not null,
+        coalesce(new.wall_time_ms, 0) from task t where new.status = 'DONE' and t.id = new.task_id
+      on conflict (workflow_run_id, task_template_version_id) do update set n = n + excluded.n,
+        n_timed = n_timed + excluded.n_timed, wall_ms = wall_ms + excluded.wall_ms;
+  end;
+
+CREATE TRIGGER task_count_del after delete on task begin
+    update task_count set n = n - 1 where workflow_id = old.workflow_id
+      and task_template_version_id = old.task_template_version_id and status = old.status;
+  end;
+
+CREATE TRIGGER task_count_ins after insert on task begin
+    insert into task_count (workflow_id, task_template_version_id, status, n)
+      values (new.workflow_id, new.task_template_version_id, new.status, 1)
+      on conflict (workflow_id, task_template_version_id, status) do update set n = n + 1;
+  end;
+
+CREATE TRIGGER task_count_upd after update of status, workflow_id, task_template_version_id on task
+  when old.status is not new.status or old.workflow_id is not new.workflow_id
+    or old.task_template_version_id is not new.task_template_version_id
+  begin
+    update task_count set n = n - 1 where workflow_id = old.workflow_id
+      and task_template_version_id = old.task_template_version_id and status = old.status;
+    insert into task_count (workflow_id, task_template_version_id, status, n)
+      values (new.workflow_id, new.task_template_version_id, new.status, 1)
+      on conflict (workflow_id, task_template_version_id, status) do update set n = n + 1;
+  end;
+
 CREATE TABLE "audit_log" ("id" integer primary key autoincrement, "at" integer not null, "user" text, "via" text not null, "token_id" text, "method" text not null, "route" text not null, "target" text, "workflow_id" integer, "status" integer not null, "address" text not null);
 
 CREATE TABLE "auth_session" ("id_hash" text primary key, "user" text not null, "created_at" integer not null, "expires_at" integer not null, "ended_at" integer);
@@ -9,6 +62,10 @@ CREATE TABLE "auth_token" ("id" text primary key, "kind" text not null, "user" t
 CREATE TABLE "cluster" ("id" integer primary key autoincrement, "name" text not null unique, "type" text not null, "options" text not null);
 
 CREATE TABLE "dag" ("id" integer primary key autoincrement, "hash" text not null unique, "created_at" bigint not null, "bound_at" bigint);
+
+CREATE TABLE "dag_template_edge" ("dag_id" bigint not null, "upstream_template_id" bigint not null, "downstream_template_id" bigint not null, constraint "dag_template_edge_pk" primary key ("dag_id", "upstream_template_id", "downstream_template_id"));
+
+CREATE TABLE "done_wall_time" ("workflow_run_id" bigint not null, "task_template_version_id" bigint not null, "n" bigint not null, "n_timed" bigint not null, "wall_ms" bigint not null, constraint "done_wall_time_pk" primary key ("workflow_run_id", "task_template_version_id"));
 
 CREATE TABLE "edge" ("dag_id" bigint not null, "upstream_node_id" bigint not null, "downstream_node_id" bigint not null, constraint "edge_pk" primary key ("dag_id", "downstream_node_id", "upstream_node_id"));
 
@@ -37,6 +94,8 @@ CREATE TABLE "task" ("id" integer primary key autoincrement, "workflow_id" bigin
 CREATE TABLE "task_arg" ("task_id" bigint not null, "name" text not null, "value" text not null, constraint "task_arg_pk" primary key ("task_id", "name"));
 
 CREATE TABLE "task_attribute" ("task_id" bigint not null references "task" ("id"), "name" text not null, "value" text not null, constraint "task_attribute_pk" primary key ("task_id", "name"));
+
+CREATE TABLE "task_count" ("workflow_id" bigint not null, "task_template_version_id" bigint not null, "status" text not null, "n" bigint not null, constraint "task_count_pk" primary key ("workflow_id", "task_template_version_id", "status"));
 
 CREATE TABLE "task_instance" ("id" integer primary key autoincrement, "workflow_run_id" bigint not null, "workflow_id" bigint not null, "task_id" bigint not null, "status" text not null, "status_at" bigint not null, "created_at" bigint not null, "cluster_id" bigint not null, "queue_id" bigint not null, "resources" text not null, "distributor_id" text, "node_name" text, "pgid" integer, "exit_code" integer, "peak_memory_bytes" bigint, "wall_time_ms" bigint, "stdout_path" text, "stderr_path" text, "stdout_tail" text, "stderr_tail" text, "error_class" text, "report_by" bigint, "cleanup" text);
 
@@ -85,6 +144,8 @@ CREATE INDEX "task_instance_error_task_ix" on "task_instance_error" ("task_id", 
 CREATE INDEX "task_instance_error_ti_ix" on "task_instance_error" ("task_instance_id");
 
 CREATE INDEX "task_instance_error_wf_ix" on "task_instance_error" ("workflow_id", "id");
+
+CREATE INDEX "task_instance_run_status_at_ix" on "task_instance" ("workflow_run_id", "status", "status_at");
 
 CREATE INDEX "task_instance_run_status_ix" on "task_instance" ("workflow_run_id", "status");
 

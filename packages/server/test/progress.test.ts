@@ -9,8 +9,12 @@ import { apiHelpers, hash, testApp } from './support.js';
 const ctx = testApp('progress');
 const { ok, call } = apiHelpers(() => ctx);
 
-async function fitThenJoin(fitResources?: { runtime: number }, fitAttempts = 3) {
-  const tool = await ok('POST', '/tools', { name: `progress_tool_${Date.now()}_${Math.random()}` });
+async function fitThenJoin(
+  fitResources?: { runtime: number },
+  toolName = `progress_tool_${Date.now()}_${Math.random()}`,
+  fitAttempts = 3,
+) {
+  const tool = await ok('POST', '/tools', { name: toolName });
   const { templates } = await ok('POST', '/task-templates', {
     toolVersionId: tool.toolVersionId,
     templates: [
@@ -112,7 +116,7 @@ describe(`workflow progress on ${TEST_DB_KIND}`, () => {
   });
 
   it('a task failed for good: what waits on it is not work left, and the estimate says the run will end FAILED', async () => {
-    const w = await fitThenJoin(undefined, 1);
+    const w = await fitThenJoin(undefined, undefined, 1);
     for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING'])
       await ok('PUT', `/workflow-runs/${w.runId}/status`, { status: s });
     const q = await ok('POST', `/workflow-runs/${w.runId}/queue`, {
@@ -289,6 +293,40 @@ describe(`workflow progress on ${TEST_DB_KIND}`, () => {
       .execute();
     const early = await workflowProgress(ctx.db, w.workflowId, now);
     expect(early.eta).toMatchObject({ seconds: 210 });
+  });
+
+  it("takes a template's runtime from earlier workflows when it has none here, and counts what runs", async () => {
+    const tool = `progress_shared_${Date.now()}`;
+    const earlier = await fitThenJoin(undefined, tool);
+    for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING'])
+      await ok('PUT', `/workflow-runs/${earlier.runId}/status`, { status: s });
+    const q1 = await ok('POST', `/workflow-runs/${earlier.runId}/queue`, {
+      tasks: earlier.tasks.slice(0, 2).map((taskId) => ({ taskId })),
+    });
+    for (const [i, x] of q1.instances.entries())
+      await ok('POST', `/task-instances/${x.instanceId}/transition`, {
+        to: 'DONE',
+        via: ['INSTANTIATED', 'LAUNCHED', 'RUNNING'],
+        exitCode: 0,
+        wallTimeMs: 4_000 + i * 2_000,
+      });
+    const w = await fitThenJoin(undefined, tool);
+    for (const s of ['INSTANTIATED', 'LAUNCHED', 'RUNNING'])
+      await ok('PUT', `/workflow-runs/${w.runId}/status`, { status: s });
+    const q2 = await ok('POST', `/workflow-runs/${w.runId}/queue`, { tasks: [{ taskId: w.tasks[0] }] });
+    await ok('POST', `/task-instances/${q2.instances[0].instanceId}/transition`, {
+      to: 'RUNNING',
+      via: ['INSTANTIATED', 'LAUNCHED'],
+    });
+    const p = await ok('GET', `/workflows/${w.workflowId}/progress`);
+    expect(p.templates[0]).toMatchObject({
+      name: 'fit',
+      counts: { PENDING: 9, SCHEDULED: 0, RUNNING: 1, DONE: 0, FATAL: 0 },
+      runtimeSeconds: 5,
+      runtimeSource: 'earlier workflows',
+    });
+    expect(p.templates[1]).toMatchObject({ name: 'join', runtimeSeconds: 30, runtimeSource: 'runtime request' });
+    expect(p.eta.method).toMatch(/1 running/);
   });
 
   it('says why there is no estimate when no run is live, and 404 names an unknown workflow', async () => {

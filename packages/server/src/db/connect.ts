@@ -18,8 +18,10 @@ import { up as taskReads } from './migrations/0008-task-reads.js';
 import { up as runCwd } from './migrations/0009-run-cwd.js';
 import { up as taskDeps } from './migrations/0010-task-deps.js';
 import { up as resourceReads } from './migrations/0011-resource-reads.js';
+import { up as taskCounts } from './migrations/0012-task-counts.js';
 import { up as errorPatterns } from './migrations/0013-error-patterns.js';
 import { up as auth } from './migrations/0014-auth.js';
+import { up as recentInstances } from './migrations/0015-recent-instances.js';
 import type { Dialect, DialectName } from './dialects/dialect.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { sqliteDialect } from './dialects/sqlite.js';
@@ -154,8 +156,10 @@ export const MIGRATION_NAMES = [
   '0009-run-cwd',
   '0010-task-deps',
   '0011-resource-reads',
+  '0012-task-counts',
   '0013-error-patterns',
   '0014-auth',
+  '0015-recent-instances',
 ] as const;
 export type MigrationName = (typeof MIGRATION_NAMES)[number];
 
@@ -171,8 +175,10 @@ const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => (
   '0009-run-cwd': { up: runCwd(dialect) },
   '0010-task-deps': { up: taskDeps(dialect) },
   '0011-resource-reads': { up: resourceReads(dialect) },
+  '0012-task-counts': { up: taskCounts(dialect) },
   '0013-error-patterns': { up: errorPatterns(dialect) },
   '0014-auth': { up: auth(dialect) },
+  '0015-recent-instances': { up: recentInstances(dialect) },
 });
 
 async function migrate(db: Kysely<Database>, dialect: DialectName, to?: MigrationName): Promise<void> {

@@ -216,6 +216,31 @@ export interface LeaseTable {
   expires_at: number;
 }
 
+/** Tasks per workflow, template version and status, kept by triggers (migration 0012); n may be 0. */
+export interface TaskCountTable {
+  workflow_id: number;
+  task_template_version_id: number;
+  status: TaskStatus;
+  n: number;
+}
+
+/** A run's DONE instances per template version, kept by triggers (migration 0012): how many, how
+ * many with a wall time, and the sum of those wall times. */
+export interface DoneWallTimeTable {
+  workflow_run_id: number;
+  task_template_version_id: number;
+  n: number;
+  n_timed: number;
+  wall_ms: number;
+}
+
+/** A bound DAG's template graph (migration 0012, written at its first LINKING → BOUND). */
+export interface DagTemplateEdgeTable {
+  dag_id: number;
+  upstream_template_id: number;
+  downstream_template_id: number;
+}
+
 export interface AuthTokenTable {
   /** Public: listed, and revoked by it. */
   id: string;
@@ -278,6 +303,9 @@ export interface Database {
   event: EventTable;
   request_log: RequestLogTable;
   lease: LeaseTable;
+  task_count: TaskCountTable;
+  done_wall_time: DoneWallTimeTable;
+  dag_template_edge: DagTemplateEdgeTable;
   auth_token: AuthTokenTable;
   audit_log: AuditLogTable;
   auth_session: AuthSessionTable;

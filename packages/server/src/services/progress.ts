@@ -9,9 +9,11 @@ import {
   requestedResources,
   runIdsOf,
   templateCounts,
-  templateEdges,
-  templateRuntimes,
+  recentBusy,
+  templateDoneRuntimes,
+  templateRunning,
 } from '../db/queries/progress.js';
+import { templateEdges } from '../db/queries/template-edges.js';
 import { findWorkflow } from '../db/queries/workflow.js';
 import { neighbourNodes, tasksOnNodes } from '../db/queries/dag.js';
 import type { Q } from '../db/conn.js';
@@ -43,9 +45,6 @@ const EARLIER_WINDOW = 10_000;
 const RECENT_WINDOW_MS = 60_000;
 const MIN_WINDOW_MS = 10_000;
 
-/** The template graph of a DAG never changes once bound: read it once per DAG. */
-const edgeCache = new Map<number, [number, number][]>();
-
 /** The lower weighted median of values sorted ascending: the first whose votes reach half. */
 function weightedMedian(xs: readonly { r: number; votes: number }[]): number | undefined {
   const total = xs.reduce((a, x) => a + x.votes, 0);
@@ -71,18 +70,18 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
   const runtime = new Map<number, { s: number; source: RuntimeSource }>();
   const running = new Map<number, { n: number; meanStart: number }>();
   const finished = new Map<number, number>();
-  let busyMs = 0;
-  let firstStart = Infinity;
-  for (const r of await templateRuntimes(q, await runIdsOf(q, id), since, now)) {
+  const runIds = await runIdsOf(q, id);
+  for (const r of await templateDoneRuntimes(q, runIds)) {
     const t = Number(r.template_id);
-    if (r.status === 'DONE' && r.mean_wall_ms !== null) {
-      runtime.set(t, { s: Number(r.mean_wall_ms) / 1000, source: 'this workflow' });
-      finished.set(t, Number(r.n));
-    }
-    if (r.status === 'RUNNING') running.set(t, { n: Number(r.n), meanStart: Number(r.mean_status_at) });
-    busyMs += Number(r.busy_ms ?? 0);
-    if (r.first_start !== null) firstStart = Math.min(firstStart, Number(r.first_start));
+    runtime.set(t, { s: Number(r.wall_ms) / Number(r.n_timed) / 1000, source: 'this workflow' });
+    finished.set(t, Number(r.n_timed));
   }
+  for (const r of await templateRunning(q, runIds))
+    running.set(Number(r.template_id), { n: Number(r.n), meanStart: Number(r.mean_status_at) });
+  // Command time within the window, from the instances that ran in it (queries/progress.ts).
+  const busy = live ? await recentBusy(q, runIds, since, now) : { busyMs: 0, firstStart: null };
+  const busyMs = busy.busyMs;
+  const firstStart = busy.firstStart ?? Infinity;
   // Tasks running on average since the window opened: the later of a minute ago, the live run's
   // start and its first command's start (binding and launching are not idle slots).
   const windowMs = now - Math.max(since, firstStart);
@@ -125,12 +124,9 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     }
   }
 
-  let edges = edgeCache.get(wf.dag_id);
-  if (!edges) {
-    edges = await templateEdges(q, wf.dag_id);
-    if (edgeCache.size > 200) edgeCache.clear();
-    edgeCache.set(wf.dag_id, edges);
-  }
+  // Written once at bind (dag_template_edge): a read of a few rows, nothing to cache in memory,
+  // where a cache would also keep the graph of a DAG read while it was still binding.
+  const edges = await templateEdges(q, wf.dag_id);
   // Tasks downstream of a task failed for good never run in this run: not work left, but a FAILED end.
   const fatal = [...templates.values()].reduce((a, t) => a + t.counts.FATAL, 0);
   const doomed = live && fatal > 0 ? await blockedByFatal(q, id, wf.dag_id) : undefined;

@@ -24,6 +24,7 @@ import {
 import type { Db } from '../db/connect.js';
 import { chunks, withTx, type Tx } from './tx.js';
 import { markDagBound } from '../db/queries/dag.js';
+import { fillTemplateEdges } from '../db/queries/template-edges.js';
 import { workflowLimits } from './takeover.js';
 import { casTasksToQueued, countTasks, lockTasksToQueue, setTaskResources } from '../db/queries/task.js';
 import { insertQueuedInstances } from '../db/queries/task-instance.js';
@@ -147,7 +148,8 @@ export async function setRunStatus(
           },
         );
       }
-      await markDagBound(tx, wf.dag_id, tx.now);
+      // The DAG's edges are fixed from its first binding: its template graph is written once.
+      if (await markDagBound(tx, wf.dag_id, tx.now)) await fillTemplateEdges(tx, wf.dag_id);
       await markWorkflowBound(tx, run.workflow_id, tx.now);
     }
     await moveRun(tx, run, to, actor, { report_by: tx.now + reportByMs });

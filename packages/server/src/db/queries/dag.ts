@@ -3,8 +3,15 @@
 
 import type { Q } from '../conn.js';
 
-export async function markDagBound(q: Q, id: number, now: number): Promise<void> {
-  await q.db.updateTable('dag').set({ bound_at: now }).where('id', '=', id).where('bound_at', 'is', null).execute();
+/** Set the DAG's bound_at unless it has one; true when this call set it (its first binding). */
+export async function markDagBound(q: Q, id: number, now: number): Promise<boolean> {
+  const r = await q.db
+    .updateTable('dag')
+    .set({ bound_at: now })
+    .where('id', '=', id)
+    .where('bound_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
 /** The DAG with `hash`, created when missing. */

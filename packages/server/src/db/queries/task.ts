@@ -7,12 +7,14 @@ import type { Q } from '../conn.js';
 import type { SetCas } from '../dialects/dialect.js';
 import type { TaskTable } from '../schema.js';
 
+/** A workflow's tasks per status, from the counts the triggers keep (migration 0012). */
 export function countTasksByStatus(q: Q, workflowId: number) {
   return q.db
-    .selectFrom('task')
-    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .selectFrom('task_count')
+    .select(['status', (eb) => eb.fn.sum<number>('n').as('n')])
     .where('workflow_id', '=', workflowId)
     .groupBy('status')
+    .having((eb) => eb.fn.sum('n'), '>', 0)
     .execute();
 }
 

@@ -100,15 +100,16 @@ function argEquals(pg: boolean, key: string, value: string): Expression<SqlBool>
   return sql<SqlBool>`exists (select 1 from json_each(w.workflow_args) j where j.key = ${key} and (case j.type when 'true' then 'true' when 'false' then 'false' else cast(j.value as text) end) = ${value})`;
 }
 
-/** Task counts per status for the given workflows: one grouped read (task_workflow_status_ix). */
+/** Task counts per status for the given workflows: one grouped read of the maintained counts (0012). */
 export async function selectTaskCounts(db: Db, workflowIds: number[]): Promise<Map<number, Record<string, number>>> {
   const out = new Map<number, Record<string, number>>();
   if (workflowIds.length === 0) return out;
   const rows = await db.kysely
-    .selectFrom('task')
-    .select(['workflow_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+    .selectFrom('task_count')
+    .select(['workflow_id', 'status', (eb) => eb.fn.sum<number>('n').as('n')])
     .where('workflow_id', 'in', workflowIds)
     .groupBy(['workflow_id', 'status'])
+    .having((eb) => eb.fn.sum('n'), '>', 0)
     .execute();
   for (const r of rows) {
     const id = Number(r.workflow_id);
