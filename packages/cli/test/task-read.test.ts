@@ -223,9 +223,18 @@ describe(`jobmon task and workflow reads on ${TEST_DB_KIND}`, () => {
     expect(json.tasks.map((t: { name: string }) => t.name)).toEqual(['same_7', 'same_42', 'same_1999']);
     const page = await jobmon(['workflow', 'tasks', String(wfId), '--limit', '2']);
     expect(page.stdout).toMatch(/more: add --cursor \d+\n$/);
-    const bad = await jobmon(['workflow', 'tasks', String(wfId), '--status', 'NOPE']);
+    // The group words of `workflow status`'s table, any case: failed (or fatal) is ERROR_FATAL.
+    const failed = JSON.parse(
+      (await jobmon(['workflow', 'tasks', String(wfId), '--status', 'failed', '--json'])).stdout,
+    );
+    expect(failed).toEqual(await api.getWorkflowTasks({ id: wfId, query: { status: 'ERROR_FATAL' } }));
+    const both = await jobmon(['workflow', 'tasks', String(wfId), '--status', 'Done,fatal,pending', '--json']);
+    expect(JSON.parse(both.stdout).tasks).toHaveLength(6);
+    const bad = await jobmon(['workflow', 'tasks', String(wfId), '--status', 'nope']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/status has unknown status "NOPE"/);
+    expect(bad.stderr).toBe(
+      'jobmon: --status: unknown status "NOPE"; one of REGISTERING, QUEUED, INSTANTIATING, LAUNCHED, RUNNING, DONE, ERROR_RECOVERABLE, ADJUSTING_RESOURCES, ERROR_FATAL, or a group: PENDING, SCHEDULED, RUNNING, DONE, FATAL, FAILED\n',
+    );
   });
 
   it('workflow errors: failures grouped by cause, with count, sample, first and last seen, task ids', async () => {
