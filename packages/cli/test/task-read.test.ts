@@ -109,6 +109,8 @@ describe(`jobmon task and workflow reads on ${TEST_DB_KIND}`, () => {
     const missing = await jobmon(['task', 'show', '987654']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/task 987654 does not exist/);
+    // Where it looked: an id from another database (JOBMON_HOME, JOBMON_URL) is a common slip.
+    expect(missing.stderr).toContain(server.url);
     expect((await jobmon(['task', 'show', 'x'])).code).toBe(2);
   });
 
@@ -260,7 +262,11 @@ describe(`jobmon task and workflow reads on ${TEST_DB_KIND}`, () => {
     expect(status.stdout).toMatch(new RegExp(`^workflow ${wfId} 'reads_wf': FAILED`));
     const missing = await jobmon(['workflow', 'tasks', 'no_such_wf']);
     expect(missing.code).toBe(3);
-    expect(missing.stderr).toMatch(/no workflow is named 'no_such_wf'/);
+    expect(missing.stderr).toBe("jobmon: no workflow is named 'no_such_wf'\n");
+    // A near miss suggests the names that contain it.
+    const near = await jobmon(['workflow', 'status', 'reads']);
+    expect(near.code).toBe(3);
+    expect(near.stderr).toBe("jobmon: no workflow is named 'reads'; did you mean reads_wf?\n");
     const twins = (await api.listWorkflows({ query: { exactName: 'twin' } })).workflows.map((w) => w.id);
     expect(twins).toHaveLength(2);
     for (const command of ['status', 'tasks', 'errors']) {
