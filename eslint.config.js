@@ -65,6 +65,7 @@ export default tseslint.config(
                 '!@jobmon/core/system-log',
                 '!@jobmon/core/requester',
                 '!@jobmon/core/errors',
+                '!@jobmon/client/connection',
               ],
               message: "Import another package as '@jobmon/<pkg>' or a subpath its package.json exports.",
             },

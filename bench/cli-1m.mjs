@@ -4,7 +4,8 @@
 // and on PostgreSQL (BENCH_PG_URL admin URL; a fresh database, dropped at the end). Then starts
 // `jobmon server` on it and times `workflow status|list|errors|tasks --limit 100` (spawn to first
 // stdout byte, and exit; 5 runs, median), `jobmon --version` as the floor, and the raw HTTP routes.
-// Writes bench/results/cli-1m.{json,md}. BENCH_CLI_DBS="sqlite postgres" picks the databases.
+// Writes bench/results/cli-1m.{json,md}. BENCH_CLI_DBS="sqlite postgres" picks the databases;
+// BENCH_CLI_KEEP=1 keeps the written databases (their paths/URLs are printed) for EXPLAIN.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -13,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
+import { normaliseMessage } from '../packages/core/dist/index.js';
 import { openDb } from '../packages/server/dist/db/connect.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -22,6 +24,7 @@ const OTHERS = 1000;
 const RUNS = 5;
 const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DBS = (process.env.BENCH_CLI_DBS ?? 'sqlite postgres').split(/\s+/).filter(Boolean);
+const KEEP = process.env.BENCH_CLI_KEEP === '1';
 const WORK = mkdtempSync(join(tmpdir(), 'jobmon-bench-cli-'));
 const T0 = Date.now() - 86_400_000;
 const log = (s) => process.stdout.write(`${s}\n`);
@@ -45,6 +48,20 @@ const ERR_SQL = `case (n % 20)
   when 8 then 'IndexError: index ' || n || ' out of range'
   when 9 then 'PermissionError: /ihme/data/' || (n % 90) || '/out.h5'
   else 'Exception ' || (n % 20) || ': task failed with code ' || (n % 255) end`;
+// normaliseMessage() of each ERR_SQL message, as SQL: the pattern the server writes with an error
+// row (migration 0013). write() checks a sample of rows against normaliseMessage itself.
+const PATTERN_SQL = `case (n % 20)
+  when 0 then 'FileNotFoundError: <path>'
+  when 1 then 'MemoryError: could not allocate <n> MB'
+  when 2 then 'KeyError: ''<q>'''
+  when 3 then 'ValueError: bad shape (<n>, <n>)'
+  when 4 then 'TimeoutError: db query took <n> s'
+  when 5 then 'OSError: [Errno <n>] No space left on device: <path>'
+  when 6 then 'ZeroDivisionError: division by zero in step <n>'
+  when 7 then 'RuntimeError: model did not converge after <n> iterations'
+  when 8 then 'IndexError: index <n> out of range'
+  when 9 then 'PermissionError: <path>'
+  else 'Exception <n>: task failed with code <n>' end`;
 function tableSql(src) {
   const inst = `case when n % 50 = 1 then 'ERROR' when n % 100 = 2 then 'RUNNING' else 'DONE' end`;
   return [
@@ -91,8 +108,12 @@ function tableSql(src) {
     [
       'task_instance_error',
       N,
-      (a, b) => `insert into task_instance_error (task_instance_id, at, error_class, message)
-        select ti.id, ti.status_at, 'application', ${ERR_SQL.replace(/\bn\b/g, 'ti.task_id')}
+      (
+        a,
+        b,
+      ) => `insert into task_instance_error (task_instance_id, workflow_id, task_id, at, error_class, message, pattern)
+        select ti.id, ti.workflow_id, ti.task_id, ti.status_at, 'application', ${ERR_SQL.replace(/\bn\b/g, 'ti.task_id')},
+        ${PATTERN_SQL.replace('(n % 20)', '(ti.task_id % 20)')}
         from task_instance ti where ti.status = 'ERROR' and ti.task_id between ${a} and ${b}`,
     ],
   ];
@@ -112,6 +133,7 @@ async function write(kind, target) {
   await db.close();
   const t = performance.now();
   let exec;
+  let rowsOf;
   let close;
   let src;
   if (kind === 'sqlite') {
@@ -122,12 +144,14 @@ async function write(kind, target) {
     s.exec(`create temp table nums (n integer primary key);
       insert into temp.nums with recursive c(n) as (select 1 union all select n + 1 from c where n < ${N}) select n from c`);
     exec = async (q) => s.exec(q);
+    rowsOf = async (q) => s.prepare(q).all();
     close = async () => s.close();
     src = (a, b) => `(select n from temp.nums where n between ${a} and ${b}) s`;
   } else {
     const c = new pg.Client({ connectionString: target });
     await c.connect();
     exec = async (q) => c.query(q);
+    rowsOf = async (q) => (await c.query(q)).rows;
     close = async () => c.end();
     src = (a, b) => `generate_series(${a}, ${b}) as s(n)`;
   }
@@ -180,6 +204,9 @@ async function write(kind, target) {
       'task_instance',
     ])
       await exec(`select setval(pg_get_serial_sequence('${tb}', 'id'), (select max(id) from ${tb}))`);
+  for (const r of await rowsOf('select message, pattern from task_instance_error where id % 97 = 0'))
+    if (normaliseMessage(r.message) !== r.pattern)
+      throw new Error(`bench PATTERN_SQL is stale: ${JSON.stringify(r)} is ${normaliseMessage(r.message)}`);
   await exec(kind === 'sqlite' ? 'analyze' : 'analyze');
   await close();
   return performance.now() - t;
@@ -276,7 +303,8 @@ async function bench(kind) {
       server.kill('SIGTERM');
     }
   } finally {
-    if (pgName) {
+    if (KEEP) log(`${kind}: kept ${target}`);
+    else if (pgName) {
       const a = new pg.Client({ connectionString: PG_ADMIN });
       await a.connect();
       await a.query(`drop database if exists ${pgName} with (force)`);
@@ -289,7 +317,7 @@ const results = [];
 try {
   for (const kind of DBS) results.push(await bench(kind));
 } finally {
-  rmSync(WORK, { recursive: true, force: true });
+  if (!KEEP) rmSync(WORK, { recursive: true, force: true });
 }
 mkdirSync(join(HERE, 'results'), { recursive: true });
 writeFileSync(join(HERE, 'results/cli-1m.json'), JSON.stringify({ at: new Date().toISOString(), results }, null, 2));

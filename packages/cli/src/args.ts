@@ -29,6 +29,14 @@ export function keyValue(v: string, previous: string[] = []): string[] {
   return [...previous, v];
 }
 
+/** A length of time ahead: `90d`, `12h`, `30m`, `2w`; in milliseconds. */
+export function period(v: string): number {
+  const m = /^(\d+)([mhdw])$/.exec(v);
+  if (!m || Number(m[1]) === 0)
+    throw new InvalidArgumentError(`must be a length of time such as 30m, 12h, 90d or 2w, got '${v}'.`);
+  return Number(m[1]) * AGO_UNITS[m[2]!]!;
+}
+
 const AGO_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
 
 /**

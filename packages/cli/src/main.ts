@@ -55,6 +55,8 @@ const COMMANDS: [string, Loader | Group][] = [
         ['resume', async () => (await import('./commands/workflow-resume.js')).registerWorkflowResume],
         ['concurrency', async () => (await import('./commands/workflow-concurrency.js')).registerWorkflowConcurrency],
         ['reset', async () => (await import('./commands/workflow-reset.js')).registerWorkflowReset],
+        ['share', async () => (await import('./commands/workflow-share.js')).registerWorkflowShare],
+        ['unshare', async () => (await import('./commands/workflow-share.js')).registerWorkflowShare],
       ],
     },
   ],
@@ -96,20 +98,32 @@ const COMMANDS: [string, Loader | Group][] = [
     },
   ],
   ['nodes', async () => (await import('./commands/nodes.js')).registerNodes],
+  ['login', async () => (await import('./commands/login.js')).registerLogin],
+  ['logout', async () => (await import('./commands/login.js')).registerLogin],
+  ['admin', async () => (await import('./commands/admin.js')).registerAdmin],
+  ['audit', async () => (await import('./commands/audit.js')).registerAudit],
 ];
 
 /** The commands the arguments name (a command, or one command of a group); all of them for anything else (help, a typo). */
 async function register(program: Command, [first, second]: string[]): Promise<void> {
   if (first === '--version' || first === '-V') return;
   const named = COMMANDS.find(([name]) => name === first);
+  const registered = new Set<Register>();
   for (const [name, entry] of named ? [named] : COMMANDS) {
     if (typeof entry === 'function') {
-      (await entry())(program);
+      const register = await entry();
+      // One module may register several commands (login and logout).
+      if (!registered.has(register)) register(program);
+      registered.add(register);
       continue;
     }
     const group = program.command(name).description(entry.description);
     const sub = entry.commands.find(([n]) => named && n === second);
-    for (const [, load] of sub ? [sub] : entry.commands) (await load())(group);
+    for (const [, load] of sub ? [sub] : entry.commands) {
+      const register = await load();
+      if (!registered.has(register)) register(group);
+      registered.add(register);
+    }
   }
 }
 

@@ -59,6 +59,8 @@ export interface BoundWorkflow {
   status: WorkflowStatus;
   /** Null when the workflow was already DONE and no run was created. */
   runId: number | null;
+  /** The run token the server minted for this run (a server with authentication), for its runner and workers. */
+  runToken?: string;
   taskIds: Float64Array;
   statuses: TaskStatus[];
   upstream: number[][];
@@ -304,6 +306,7 @@ export async function bindWorkflow(api: ApiClient, decl: WorkflowDecl, opts: Bin
   }
   const run = await createRun(api, wf.workflowId, opts);
   bound.runId = run.runId;
+  if (run.runToken !== undefined) bound.runToken = run.runToken;
   try {
     const nodeIds = new Float64Array(n);
     for (let start = 0; start < n; start += TASK_CHUNK) {
@@ -367,7 +370,11 @@ function safeUser(): string {
 /** Link a new run; with `resume`, first ask a live run that holds the workflow to step aside. A
  * holder whose process is provably gone from this very host is ended at once (as the reaper would
  * end it after its deadline) and the run goes ahead. */
-export async function createRun(api: ApiClient, workflowId: number, opts: BindOptions): Promise<{ runId: number }> {
+export async function createRun(
+  api: ApiClient,
+  workflowId: number,
+  opts: BindOptions,
+): Promise<{ runId: number; runToken?: string }> {
   const me = hostname();
   const start = processStart(process.pid);
   const body = {

@@ -9,6 +9,7 @@ import {
   configFile,
   createApiClient,
   loadConfig,
+  tokenFor,
   type ApiClient,
   type JobmonConfig,
   type RequesterOptions,
@@ -64,6 +65,8 @@ export interface ConnectOptions {
   config?: Partial<JobmonConfig>;
   /** Called before each retry of a request to the server (e.g. to say "retrying…"). */
   onRetry?: RequesterOptions['onRetry'];
+  /** The token to present (docs/auth.md); default JOBMON_TOKEN, else the one `jobmon login` stored for the URL. */
+  token?: string;
 }
 
 export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
@@ -82,7 +85,11 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   if (config.url) {
     // Checked before anything else happens; the message names where the URL came from.
     const source = opts.url ? 'url' : process.env['JOBMON_URL'] ? 'JOBMON_URL' : 'url (config file)';
-    const requester = new Requester(config.url, { ...requesterOpts, source });
+    const requester = new Requester(config.url, {
+      ...requesterOpts,
+      source,
+      token: opts.token ?? tokenFor(config.url),
+    });
     return {
       url: config.url,
       requester,

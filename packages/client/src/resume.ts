@@ -134,7 +134,7 @@ export async function resumeWorkflowById(
         logDir: null,
       };
     }
-    const { runId } = await createRun(conn.api, workflowId, {
+    const { runId, runToken } = await createRun(conn.api, workflowId, {
       ...(options.mode ? { resume: options.mode } : {}),
       onWait: warn,
     });
@@ -158,6 +158,7 @@ export async function resumeWorkflowById(
     const outcome = await runWorkflowRun({
       serverUrl: conn.url,
       requester: conn.requester,
+      ...(runToken === undefined ? {} : { token: runToken }),
       workflowId,
       runId,
       tasks: {

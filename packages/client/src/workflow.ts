@@ -214,6 +214,7 @@ export class Workflow {
       const outcome = await runWorkflowRun({
         serverUrl: conn.url,
         requester: conn.requester,
+        ...(bound.runToken === undefined ? {} : { token: bound.runToken }),
         workflowId: bound.workflowId,
         runId: bound.runId,
         tasks: {

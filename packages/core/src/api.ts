@@ -17,40 +17,84 @@ export interface RouteSpec {
   readonly response: TSchema;
   /** Left out of the OpenAPI document. */
   readonly hide?: boolean;
+  /** Who may call it (docs/auth.md): every route says, so none can skip the check. */
+  readonly access: Access;
 }
 
-export const ROUTES = {
-  health: { method: 'GET', path: '/health', response: wire.HealthResponse },
-  openApi: { method: 'GET', path: '/openapi.json', response: wire.OpenApiResponse, hide: true },
+/**
+ * The rule a route follows, and what it acts on (how the server finds the workflow or run to judge by).
+ * - `public`: anyone, unauthenticated (health, the API document);
+ * - `read`: any authenticated principal; `read:<target>` also a share link of the target's workflow;
+ * - `declare`: the `operate` scope (binding tools, templates and workflows);
+ * - `operate:<target>`: the target workflow's owner, a member of its operator group, or an admin;
+ * - `run:<target>`: the run token of the target's run, or as `operate`;
+ * - `admin`: the `admin` scope.
+ * Targets: `workflow` (the :id), `task`, `run`, `instance` (their :id), `instances` (the body's
+ * items[].id), `tasks` (the body's taskIds or workflowId).
+ */
+export type Access =
+  | 'public'
+  | 'read'
+  | 'declare'
+  | 'admin'
+  | `read:${'workflow' | 'task' | 'run' | 'instance'}`
+  | `operate:${'workflow' | 'run' | 'tasks'}`
+  | `run:${'run' | 'instance' | 'instances'}`;
 
-  bindTool: { method: 'POST', path: '/tools', body: wire.ToolRequest, response: wire.ToolResponse },
+export const ROUTES = {
+  health: { method: 'GET', path: '/health', access: 'public', response: wire.HealthResponse },
+  openApi: { method: 'GET', path: '/openapi.json', access: 'public', response: wire.OpenApiResponse, hide: true },
+
+  bindTool: { method: 'POST', path: '/tools', access: 'declare', body: wire.ToolRequest, response: wire.ToolResponse },
   bindTemplates: {
     method: 'POST',
     path: '/task-templates',
+    access: 'declare',
     body: wire.TemplatesRequest,
     response: wire.TemplatesResponse,
   },
-  listClusters: { method: 'GET', path: '/clusters', response: wire.ClustersResponse },
-  getCluster: { method: 'GET', path: '/clusters/:name', params: wire.ClusterParams, response: wire.ClusterInfo },
+  listClusters: { method: 'GET', path: '/clusters', access: 'read', response: wire.ClustersResponse },
+  getCluster: {
+    method: 'GET',
+    path: '/clusters/:name',
+    access: 'read',
+    params: wire.ClusterParams,
+    response: wire.ClusterInfo,
+  },
   putCluster: {
     method: 'PUT',
     path: '/clusters/:name',
+    access: 'admin',
     params: wire.ClusterParams,
     body: wire.ClusterPutRequest,
     response: wire.ClusterPutResponse,
   },
 
-  bindWorkflow: { method: 'POST', path: '/workflows', body: wire.WorkflowRequest, response: wire.WorkflowResponse },
+  bindWorkflow: {
+    method: 'POST',
+    path: '/workflows',
+    access: 'declare',
+    body: wire.WorkflowRequest,
+    response: wire.WorkflowResponse,
+  },
   listWorkflows: {
     method: 'GET',
     path: '/workflows',
+    access: 'read',
     query: wire.WorkflowListQuery,
     response: wire.WorkflowListResponse,
   },
-  getWorkflow: { method: 'GET', path: '/workflows/:id', params: wire.IdParams, response: wire.WorkflowDetail },
+  getWorkflow: {
+    method: 'GET',
+    path: '/workflows/:id',
+    access: 'read:workflow',
+    params: wire.IdParams,
+    response: wire.WorkflowDetail,
+  },
   getWorkflowTasks: {
     method: 'GET',
     path: '/workflows/:id/tasks',
+    access: 'read:workflow',
     params: wire.IdParams,
     query: wire.WorkflowTasksQuery,
     response: wire.WorkflowTasksResponse,
@@ -58,12 +102,14 @@ export const ROUTES = {
   getWorkflowProgress: {
     method: 'GET',
     path: '/workflows/:id/progress',
+    access: 'read:workflow',
     params: wire.IdParams,
     response: wire.WorkflowProgress,
   },
   setWorkflowConcurrency: {
     method: 'PUT',
     path: '/workflows/:id/concurrency',
+    access: 'operate:workflow',
     params: wire.IdParams,
     body: wire.ConcurrencyRequest,
     response: wire.ConcurrencyResponse,
@@ -71,6 +117,7 @@ export const ROUTES = {
   getWorkflowDag: {
     method: 'GET',
     path: '/workflows/:id/dag',
+    access: 'read:workflow',
     params: wire.IdParams,
     query: wire.WorkflowDagQuery,
     response: wire.WorkflowDagResponse,
@@ -78,6 +125,7 @@ export const ROUTES = {
   getWorkflowErrors: {
     method: 'GET',
     path: '/workflows/:id/errors',
+    access: 'read:workflow',
     params: wire.IdParams,
     query: wire.WorkflowErrorsQuery,
     response: wire.TaskErrorsResponse,
@@ -85,6 +133,7 @@ export const ROUTES = {
   createRun: {
     method: 'POST',
     path: '/workflows/:id/runs',
+    access: 'operate:workflow',
     params: wire.IdParams,
     body: wire.RunRequest,
     response: wire.RunResponse,
@@ -92,6 +141,7 @@ export const ROUTES = {
   resumeWorkflow: {
     method: 'POST',
     path: '/workflows/:id/resume',
+    access: 'operate:workflow',
     params: wire.IdParams,
     body: wire.ResumeRequest,
     response: wire.ResumeResponse,
@@ -99,14 +149,16 @@ export const ROUTES = {
   getWorkflowErrorGroups: {
     method: 'GET',
     path: '/workflows/:id/error-groups',
+    access: 'read:workflow',
     params: wire.IdParams,
     query: wire.ErrorGroupsQuery,
     response: wire.ErrorGroupsResponse,
   },
-  getTask: { method: 'GET', path: '/tasks/:id', params: wire.IdParams, response: wire.TaskDetail },
+  getTask: { method: 'GET', path: '/tasks/:id', access: 'read:task', params: wire.IdParams, response: wire.TaskDetail },
   getTaskInstances: {
     method: 'GET',
     path: '/tasks/:id/instances',
+    access: 'read:task',
     params: wire.IdParams,
     query: wire.InstancePageQuery,
     response: wire.InstancesResponse,
@@ -114,15 +166,23 @@ export const ROUTES = {
   getTaskDeps: {
     method: 'GET',
     path: '/tasks/:id/deps',
+    access: 'read:task',
     params: wire.IdParams,
     query: wire.TaskDepsQuery,
     response: wire.TaskDepsResponse,
   },
-  getTaskWhy: { method: 'GET', path: '/tasks/:id/why', params: wire.IdParams, response: wire.TaskWhyResponse },
+  getTaskWhy: {
+    method: 'GET',
+    path: '/tasks/:id/why',
+    access: 'read:task',
+    params: wire.IdParams,
+    response: wire.TaskWhyResponse,
+  },
 
   bindTasks: {
     method: 'PUT',
     path: '/workflow-runs/:id/tasks',
+    access: 'run:run',
     params: wire.IdParams,
     body: wire.BindTasksRequest,
     response: wire.BindTasksResponse,
@@ -130,6 +190,7 @@ export const ROUTES = {
   bindEdges: {
     method: 'POST',
     path: '/workflow-runs/:id/edges',
+    access: 'run:run',
     params: wire.IdParams,
     body: wire.EdgesRequest,
     response: wire.EdgesResponse,
@@ -137,6 +198,7 @@ export const ROUTES = {
   rebindRun: {
     method: 'POST',
     path: '/workflow-runs/:id/rebind',
+    access: 'run:run',
     params: wire.IdParams,
     body: wire.RebindRequest,
     response: wire.RebindResponse,
@@ -144,6 +206,7 @@ export const ROUTES = {
   setRunStatus: {
     method: 'PUT',
     path: '/workflow-runs/:id/status',
+    access: 'run:run',
     params: wire.IdParams,
     body: wire.RunStatusRequest,
     response: wire.RunStatusResponse,
@@ -151,6 +214,7 @@ export const ROUTES = {
   runHeartbeat: {
     method: 'POST',
     path: '/workflow-runs/:id/heartbeat',
+    access: 'run:run',
     params: wire.IdParams,
     body: wire.HeartbeatRequest,
     response: wire.RunStatusResponse,
@@ -158,6 +222,7 @@ export const ROUTES = {
   reapRun: {
     method: 'POST',
     path: '/workflow-runs/:id/reap',
+    access: 'operate:run',
     params: wire.IdParams,
     body: wire.ReapRunRequest,
     response: wire.ReapRunResponse,
@@ -165,6 +230,7 @@ export const ROUTES = {
   queueTasks: {
     method: 'POST',
     path: '/workflow-runs/:id/queue',
+    access: 'run:run',
     params: wire.IdParams,
     body: wire.QueueRequest,
     response: wire.QueueResponse,
@@ -172,6 +238,7 @@ export const ROUTES = {
   getRunInstances: {
     method: 'GET',
     path: '/workflow-runs/:id/instances',
+    access: 'read:run',
     params: wire.IdParams,
     query: wire.RunInstancesQuery,
     response: wire.RunInstancesResponse,
@@ -180,12 +247,14 @@ export const ROUTES = {
   transitionInstances: {
     method: 'POST',
     path: '/task-instances/transitions',
+    access: 'run:instances',
     body: wire.TransitionsRequest,
     response: wire.TransitionsResponse,
   },
   transitionInstance: {
     method: 'POST',
     path: '/task-instances/:id/transition',
+    access: 'run:instance',
     params: wire.IdParams,
     body: wire.SingleTransitionRequest,
     response: wire.SingleTransitionResponse,
@@ -193,34 +262,56 @@ export const ROUTES = {
   instanceHeartbeat: {
     method: 'POST',
     path: '/task-instances/:id/heartbeat',
+    access: 'run:instance',
     params: wire.IdParams,
     body: wire.InstanceHeartbeatRequest,
     response: wire.InstanceHeartbeatResponse,
   },
-  getInstance: { method: 'GET', path: '/task-instances/:id', params: wire.IdParams, response: wire.InstanceWithTask },
+  getInstance: {
+    method: 'GET',
+    path: '/task-instances/:id',
+    access: 'read:instance',
+    params: wire.IdParams,
+    response: wire.InstanceWithTask,
+  },
 
-  latestEvent: { method: 'GET', path: '/events/latest', response: wire.LatestEventResponse },
-  followEvents: { method: 'GET', path: '/events', query: wire.EventsQuery, response: wire.EventsResponse },
+  latestEvent: { method: 'GET', path: '/events/latest', access: 'read', response: wire.LatestEventResponse },
+  followEvents: {
+    method: 'GET',
+    path: '/events',
+    access: 'read',
+    query: wire.EventsQuery,
+    response: wire.EventsResponse,
+  },
 
-  nodeHealth: { method: 'GET', path: '/nodes/health', query: wire.NodeHealthQuery, response: wire.NodeHealthResponse },
+  nodeHealth: {
+    method: 'GET',
+    path: '/nodes/health',
+    access: 'read',
+    query: wire.NodeHealthQuery,
+    response: wire.NodeHealthResponse,
+  },
   resourceUsage: {
     method: 'GET',
     path: '/resources/usage',
+    access: 'read',
     query: wire.ResourceUsageQuery,
     response: wire.ResourceUsageResponse,
   },
   resourceSuggestions: {
     method: 'GET',
     path: '/workflows/:id/resource-suggestions',
+    access: 'read:workflow',
     params: wire.IdParams,
     query: wire.ResourceSuggestQuery,
     response: wire.ResourceSuggestResponse,
   },
-  listNodes: { method: 'GET', path: '/nodes', query: wire.NodesQuery, response: wire.NodesResponse },
+  listNodes: { method: 'GET', path: '/nodes', access: 'read', query: wire.NodesQuery, response: wire.NodesResponse },
 
   resetWorkflow: {
     method: 'POST',
     path: '/workflows/:id/reset',
+    access: 'operate:workflow',
     params: wire.IdParams,
     body: wire.ResetRequest,
     response: wire.ResetResponse,
@@ -228,9 +319,48 @@ export const ROUTES = {
   updateTasks: {
     method: 'POST',
     path: '/tasks/status',
+    access: 'operate:tasks',
     body: wire.TaskUpdateRequest,
     response: wire.TaskUpdateResponse,
   },
+
+  shareWorkflow: {
+    method: 'POST',
+    path: '/workflows/:id/share',
+    access: 'operate:workflow',
+    params: wire.IdParams,
+    body: wire.ShareRequest,
+    response: wire.ShareResponse,
+  },
+  unshareWorkflow: {
+    method: 'POST',
+    path: '/workflows/:id/unshare',
+    access: 'operate:workflow',
+    params: wire.IdParams,
+    response: wire.UnshareResponse,
+  },
+  createToken: {
+    method: 'POST',
+    path: '/tokens',
+    access: 'admin',
+    body: wire.TokenCreateRequest,
+    response: wire.TokenCreateResponse,
+  },
+  listTokens: {
+    method: 'GET',
+    path: '/tokens',
+    access: 'admin',
+    query: wire.TokenListQuery,
+    response: wire.TokenListResponse,
+  },
+  revokeToken: {
+    method: 'POST',
+    path: '/tokens/:tokenId/revoke',
+    access: 'admin',
+    params: wire.TokenParams,
+    response: wire.TokenRevokeResponse,
+  },
+  getAudit: { method: 'GET', path: '/audit', access: 'read', query: wire.AuditQuery, response: wire.AuditResponse },
 } as const satisfies Record<string, RouteSpec>;
 
 export type Routes = typeof ROUTES;

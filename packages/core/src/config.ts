@@ -154,6 +154,33 @@ function merge(
   }
 }
 
+/** Where `jobmon login` keeps tokens, one per server URL: `credentials` in JOBMON_HOME, mode 0600. */
+export function credentialsFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(jobmonHome(env), 'credentials');
+}
+
+/** A server URL as credentials are keyed: its origin (`http://host:7070`). */
+export function serverKey(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+/** The token to send to the server at `url`: JOBMON_TOKEN, else the one `jobmon login` stored for it. */
+export function tokenFor(url: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const t = env['JOBMON_TOKEN'];
+  if (t) return t;
+  try {
+    const c = JSON.parse(readFileSync(credentialsFile(env), 'utf8')) as { servers?: Record<string, unknown> };
+    const v = c.servers?.[serverKey(url)];
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The config file loadConfig reads: $JOBMON_CONFIG, else config.json in JOBMON_HOME. */
 export function configFile(env: NodeJS.ProcessEnv = process.env): string {
   return env['JOBMON_CONFIG'] || join(jobmonHome(env), 'config.json');

@@ -79,13 +79,25 @@ export class NotFoundError extends JobmonError {
   static override readonly status = 404;
 }
 
-/** A state change that the state tables do not allow. details: {entity, id, from, to}. */
-/** The server's authorisation check refused a request that changes something. */
+/** The request carries no credentials the server accepts (none, unknown, expired or revoked). */
+export class UnauthorizedError extends JobmonError {
+  static override readonly code = 'JM_UNAUTHORIZED';
+  static override readonly status = 401;
+}
+
+/** Too many failed authentications from one address lately; details.retryAfterS says how long to wait. */
+export class TooManyRequestsError extends JobmonError {
+  static override readonly code = 'JM_TOO_MANY_REQUESTS';
+  static override readonly status = 429;
+}
+
+/** The server's authorisation check refused the request: the principal may not do this. */
 export class ForbiddenError extends JobmonError {
   static override readonly code = 'JM_FORBIDDEN';
   static override readonly status = 403;
 }
 
+/** A state change that the state tables do not allow. details: {entity, id, from, to}. */
 export class IllegalTransitionError extends JobmonError {
   static override readonly code = 'JM_ILLEGAL_TRANSITION';
   static override readonly status = 409;

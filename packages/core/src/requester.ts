@@ -32,6 +32,8 @@ export interface RequesterOptions {
   onReachable?: ((reachable: boolean, error?: unknown) => void) | undefined;
   /** Aborting it ends every request of this requester at once (no more retries). */
   signal?: AbortSignal | undefined;
+  /** Sent as `Authorization: Bearer <token>` (docs/auth.md). */
+  token?: string | undefined;
 }
 
 export interface RetryInfo {
@@ -97,11 +99,13 @@ function send(
   timeoutMs: number,
   key: string | undefined,
   signal?: AbortSignal,
+  token?: string,
 ): Promise<RawResponse> {
   const mod = url.protocol === 'https:' ? https : http;
   const headers: http.OutgoingHttpHeaders =
     payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
   if (key !== undefined) headers[IDEMPOTENCY_KEY_HEADER] = key;
+  if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
   return new Promise((resolve, reject) => {
     const req = mod.request(
       url,
@@ -142,6 +146,7 @@ export class Requester {
     source: string | undefined;
     onRetry: RequesterOptions['onRetry'];
     onReachable: RequesterOptions['onReachable'];
+    token: string | undefined;
   };
   private reachable = true;
 
@@ -157,6 +162,7 @@ export class Requester {
       onRetry: opts.onRetry,
       onReachable: opts.onReachable,
       signal: opts.signal,
+      token: opts.token,
     };
   }
 
@@ -220,7 +226,7 @@ export class Requester {
       }
       let res: RawResponse;
       try {
-        res = await send(url, method, payload, timeoutMs ?? this.opts.timeoutMs, key, signal);
+        res = await send(url, method, payload, timeoutMs ?? this.opts.timeoutMs, key, signal, this.opts.token);
       } catch (error) {
         if (signal?.aborted) throw new Error(`${route}: aborted`, { cause: error });
         lastError = error;

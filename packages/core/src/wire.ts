@@ -179,7 +179,12 @@ export const ReapRunRequest = Type.Object(
   { additionalProperties: false },
 );
 export const ReapRunResponse = Type.Object({ runId: Id, status: WorkflowRunStatusSchema });
-export const RunResponse = Type.Object({ runId: Id, status: WorkflowRunStatusSchema });
+export const RunResponse = Type.Object({
+  runId: Id,
+  status: WorkflowRunStatusSchema,
+  /** On a server with authentication: the run token for this run's runner and workers (docs/auth.md). */
+  runToken: Type.Optional(Type.String()),
+});
 
 export const BindTask = Type.Object(
   {
@@ -357,6 +362,8 @@ export const WorkflowDetail = Type.Object({
   description: Type.String(),
   status: WorkflowStatusSchema,
   workflowArgs: Type.Record(Type.String(), Type.Unknown()),
+  /** Who may operate it with its operator group and admins (docs/auth.md); null when unknown. */
+  owner: Type.Union([Type.String(), Type.Null()]),
   taskCount: Type.Integer(),
   counts: Type.Record(Type.String(), Type.Integer()),
   maxConcurrentlyRunning: Type.Integer(),
@@ -582,7 +589,8 @@ export const ErrorGroup = Type.Object({
   sample: Type.String(),
   firstAt: Type.Integer(),
   lastAt: Type.Integer(),
-  /** Distinct tasks with a failure in the group, ascending; at most 1000. */
+  /** Distinct tasks with a failure in the group, ascending; at most 1000, and 10,000 over all the
+   *  groups of an answer (10,000 / groups each when more than 10 groups are returned). */
   taskIds: Type.Array(Id),
   taskCount: Type.Integer(),
 });
@@ -1063,3 +1071,83 @@ export const TaskUpdateResponse = Type.Object({
 });
 export type TaskUpdateRequestT = Static<typeof TaskUpdateRequest>;
 export type TaskUpdateResponseT = Static<typeof TaskUpdateResponse>;
+
+// --- access: share links, tokens and the audit log (docs/auth.md) -----------------------------
+
+/** POST /workflows/{id}/share: a read-only link to one workflow. */
+export const ShareRequest = Type.Object(
+  { expiresInHours: Type.Integer({ minimum: 1, maximum: 24 * 366, default: 24 * 14 }) },
+  { additionalProperties: false },
+);
+export const ShareResponse = Type.Object({
+  workflowId: Id,
+  tokenId: Type.String(),
+  /** Shown once: the share token, to put in a link. */
+  token: Type.String(),
+  expiresAt: Type.Integer(),
+});
+/** POST /workflows/{id}/unshare: every share link of the workflow revoked. */
+export const UnshareResponse = Type.Object({ workflowId: Id, revoked: Type.Integer({ minimum: 0 }) });
+
+/** POST /tokens: an admin mints a personal access token through the API. */
+export const TokenCreateRequest = Type.Object(
+  {
+    user: Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9._@-]+$' }),
+    scope: union(['read', 'operate', 'admin'] as const),
+    expiresInHours: Type.Integer({ minimum: 1, maximum: 24 * 3660 }),
+    note: Type.Optional(Text(255)),
+  },
+  { additionalProperties: false },
+);
+export const TokenCreateResponse = Type.Object({ id: Type.String(), token: Type.String(), expiresAt: Type.Integer() });
+export const TokenInfo = Type.Object({
+  id: Type.String(),
+  kind: union(['personal', 'run', 'share'] as const),
+  user: Type.Union([Type.String(), Type.Null()]),
+  scope: union(['read', 'operate', 'admin'] as const),
+  workflowId: Type.Union([Id, Type.Null()]),
+  runId: Type.Union([Id, Type.Null()]),
+  createdAt: Type.Integer(),
+  createdBy: Type.String(),
+  expiresAt: Type.Integer(),
+  revokedAt: Type.Union([Type.Integer(), Type.Null()]),
+  note: Type.String(),
+});
+export const TokenListQuery = Type.Object(
+  { user: Type.Optional(Type.String({ minLength: 1, maxLength: 255, format: CLEAN_TEXT_FORMAT })) },
+  { additionalProperties: false },
+);
+export const TokenListResponse = Type.Object({ tokens: Type.Array(TokenInfo) });
+export const TokenParams = Type.Object({ tokenId: Type.String({ pattern: '^[A-Za-z0-9]{12}$' }) });
+export const TokenRevokeResponse = Type.Object({ id: Type.String(), revoked: Type.Boolean() });
+
+/** GET /audit: who changed what, when and from where, newest first. */
+export const AuditQuery = Type.Object(
+  {
+    workflowId: Type.Optional(Id),
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 255, format: CLEAN_TEXT_FORMAT })),
+    /** Epoch milliseconds: at or after. */
+    since: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ID })),
+    /** The previous page's nextBefore: entries with a smaller id. */
+    before: Type.Optional(Id),
+    limit: Type.Integer({ minimum: 1, maximum: 10000, default: 100 }),
+  },
+  { additionalProperties: false },
+);
+export const AuditEntry = Type.Object({
+  id: Id,
+  at: Type.Integer(),
+  user: Type.Union([Type.String(), Type.Null()]),
+  /** How the caller authenticated: local, personal, run, share, none, anonymous. */
+  via: Type.String(),
+  tokenId: Type.Union([Type.String(), Type.Null()]),
+  method: Type.String(),
+  route: Type.String(),
+  /** The route's {id} or {name}, when it has one. */
+  target: Type.Union([Type.String(), Type.Null()]),
+  workflowId: Type.Union([Id, Type.Null()]),
+  /** The HTTP status answered: 401 and 403 are refusals. */
+  status: Type.Integer(),
+  address: Type.String(),
+});
+export const AuditResponse = Type.Object({ entries: Type.Array(AuditEntry), nextBefore: Type.Optional(Id) });

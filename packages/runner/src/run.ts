@@ -90,6 +90,8 @@ export const DEFAULT_OUTAGE_TOLERANCE_MS = 30 * 60_000;
 export interface RunOptions {
   serverUrl: string;
   requester?: Requester;
+  /** The run's token (a server with authentication): the runner's requests and its workers' carry it. */
+  token?: string;
   workflowId: number;
   runId: number;
   tasks: SwarmTasks;
@@ -131,7 +133,8 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
   let swarm: Swarm | undefined = undefined; // set once distributors are up; callbacks may fire before
   let downSince: number | undefined;
   const giveUp = new AbortController();
-  const base = opts.requester ?? new Requester(opts.serverUrl);
+  const given = opts.requester ?? new Requester(opts.serverUrl);
+  const base = opts.token === undefined ? given : given.with({ token: opts.token });
   const requester = base.with({
     retries: Infinity,
     retryForMs: toleranceMs,
@@ -206,6 +209,7 @@ export async function runWorkflowRun(opts: RunOptions): Promise<RunOutcome> {
     capacityChanged: () => swarm?.pump(),
     childEnv: (item: LaunchItem) => ({
       JOBMON_URL: opts.serverUrl,
+      ...(opts.token === undefined ? {} : { JOBMON_TOKEN: opts.token }),
       JOBMON_LOG_DIR: logDir,
       JOBMON_CLUSTER: cluster,
       JOBMON_TASK_INSTANCE_ID: String(item.instanceId),

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '@jobmon/server';
+import { mintToken, startServer, type RunningServer } from '@jobmon/server';
 import {
   Tool,
   connect,
@@ -162,6 +162,60 @@ describe('the Slurm lifecycle, workflow by workflow', () => {
         expect(ids.map((i) => i.split('_')[1]).sort()).toEqual(['0', '1', '2', '3', '4', '5']);
       },
     );
+
+  it.concurrent(
+    "a shared server in token mode: the Slurm job's worker reports on its run's token, and the run ends DONE",
+    { timeout: 900_000 },
+    async () => {
+      const tdb = await createTestDb('slurm-token');
+      const s = await startServer({ db: tdb.target, auth: { mode: 'token' }, logFile: join(tdb.dir, 'server.log') });
+      try {
+        const { token } = await mintToken(s.db, {
+          kind: 'personal',
+          user: 'alice',
+          scope: 'admin',
+          expiresInMs: 3_600_000,
+          createdBy: 'slurm lane',
+        });
+        const c = await connect({
+          url: s.url,
+          token,
+          config: { logDir: join(tdb.dir, 'logs'), instanceHeartbeatMs: 5_000 },
+        });
+        try {
+          await c.requester.put(`/clusters/${CLUSTER}`, {
+            type: 'slurm',
+            options: { pollMs: 1000, accountingWaitMs: 30_000 },
+            queues: [{ name: 'debug', limits: { cores: [1, 2], memory: [1, 4096], runtime: [10, 86_400] } }],
+          });
+          const { tt, wf } = workflow('token');
+          // The job sees its run's token, not alice's: print its public id.
+          const task = tt.createTask({ key: 'who', cmd: 'echo "$JOBMON_TOKEN" | cut -c4-15' });
+          wf.addTasks([task]);
+          const stop = new AbortController();
+          stoppers.push(stop);
+          const r = await wf.run({ connection: c, handleSignals: false, signal: stop.signal });
+          expect(r.status).toBe('DONE');
+          const [i] = (await c.requester.get<{ instances: InstanceDetailT[] }>(`/tasks/${task.id!}/instances`))
+            .instances;
+          expect(i!.distributorId).toMatch(/^\d+$/);
+          const runTokens = await s.db.kysely
+            .selectFrom('auth_token')
+            .select(['id', 'workflow_run_id'])
+            .where('kind', '=', 'run')
+            .execute();
+          expect(runTokens).toHaveLength(1);
+          expect(i!.stdoutTail).toBe(`${runTokens[0]!.id}\n`);
+          expect(i!.stdoutTail).not.toContain(token.slice(3, 15));
+        } finally {
+          await c.close();
+        }
+      } finally {
+        await s.close();
+        await tdb.drop();
+      }
+    },
+  );
 
   it.concurrent(
     'a task over its memory: the cgroup OOM-kills it → RESOURCE_ERROR (the worker saw the kill) → rerun with 50 % more memory → DONE',

@@ -1,5 +1,51 @@
 -- The postgres schema after every migration, written by `npm run schema:dump` (scripts/schema-dump.ts). Do not edit.
 
+CREATE TABLE public.audit_log (
+    id bigint NOT NULL,
+    at bigint NOT NULL,
+    "user" text,
+    via text NOT NULL,
+    token_id text,
+    method text NOT NULL,
+    route text NOT NULL,
+    target text,
+    workflow_id integer,
+    status integer NOT NULL,
+    address text NOT NULL
+);
+
+CREATE SEQUENCE public.audit_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.audit_log_id_seq OWNED BY public.audit_log.id;
+
+CREATE TABLE public.auth_session (
+    id_hash text NOT NULL,
+    "user" text NOT NULL,
+    created_at bigint NOT NULL,
+    expires_at bigint NOT NULL,
+    ended_at bigint
+);
+
+CREATE TABLE public.auth_token (
+    id text NOT NULL,
+    kind text NOT NULL,
+    "user" text,
+    scope text NOT NULL,
+    workflow_id integer,
+    workflow_run_id integer,
+    secret_hash text NOT NULL,
+    created_at bigint NOT NULL,
+    created_by text NOT NULL,
+    expires_at bigint NOT NULL,
+    revoked_at bigint,
+    note text DEFAULT ''::text NOT NULL
+);
+
 CREATE TABLE public.cluster (
     id bigint NOT NULL,
     name text NOT NULL,
@@ -199,7 +245,10 @@ CREATE TABLE public.task_instance_error (
     task_instance_id bigint NOT NULL,
     at bigint NOT NULL,
     error_class text NOT NULL,
-    message text NOT NULL
+    message text NOT NULL,
+    workflow_id bigint,
+    task_id bigint,
+    pattern text
 );
 
 CREATE SEQUENCE public.task_instance_error_id_seq
@@ -307,7 +356,8 @@ CREATE TABLE public.workflow (
     task_count integer NOT NULL,
     created_at bigint NOT NULL,
     status_at bigint NOT NULL,
-    bound_at bigint
+    bound_at bigint,
+    owner text
 );
 
 CREATE TABLE public.workflow_attribute (
@@ -350,6 +400,8 @@ CREATE SEQUENCE public.workflow_run_id_seq
 
 ALTER SEQUENCE public.workflow_run_id_seq OWNED BY public.workflow_run.id;
 
+ALTER TABLE ONLY public.audit_log ALTER COLUMN id SET DEFAULT nextval('public.audit_log_id_seq'::regclass);
+
 ALTER TABLE ONLY public.cluster ALTER COLUMN id SET DEFAULT nextval('public.cluster_id_seq'::regclass);
 
 ALTER TABLE ONLY public.dag ALTER COLUMN id SET DEFAULT nextval('public.dag_id_seq'::regclass);
@@ -377,6 +429,15 @@ ALTER TABLE ONLY public.tool_version ALTER COLUMN id SET DEFAULT nextval('public
 ALTER TABLE ONLY public.workflow ALTER COLUMN id SET DEFAULT nextval('public.workflow_id_seq'::regclass);
 
 ALTER TABLE ONLY public.workflow_run ALTER COLUMN id SET DEFAULT nextval('public.workflow_run_id_seq'::regclass);
+
+ALTER TABLE ONLY public.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.auth_session
+    ADD CONSTRAINT auth_session_pkey PRIMARY KEY (id_hash);
+
+ALTER TABLE ONLY public.auth_token
+    ADD CONSTRAINT auth_token_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.cluster
     ADD CONSTRAINT cluster_name_key UNIQUE (name);
@@ -480,6 +541,18 @@ ALTER TABLE ONLY public.workflow
 ALTER TABLE ONLY public.workflow_run
     ADD CONSTRAINT workflow_run_pkey PRIMARY KEY (id);
 
+CREATE INDEX audit_log_at_ix ON public.audit_log USING btree (at);
+
+CREATE INDEX audit_log_user_ix ON public.audit_log USING btree ("user", id);
+
+CREATE INDEX audit_log_workflow_ix ON public.audit_log USING btree (workflow_id, id);
+
+CREATE INDEX auth_token_run_ix ON public.auth_token USING btree (workflow_run_id);
+
+CREATE INDEX auth_token_user_ix ON public.auth_token USING btree ("user");
+
+CREATE INDEX auth_token_workflow_ix ON public.auth_token USING btree (workflow_id);
+
 CREATE INDEX edge_upstream_ix ON public.edge USING btree (dag_id, upstream_node_id, downstream_node_id);
 
 CREATE INDEX event_workflow_seq_ix ON public.event USING btree (workflow_id, seq);
@@ -488,7 +561,13 @@ CREATE INDEX request_log_created_ix ON public.request_log USING btree (created_a
 
 CREATE INDEX task_instance_created_ix ON public.task_instance USING btree (created_at);
 
+CREATE INDEX task_instance_error_groups_ix ON public.task_instance_error USING btree (workflow_id, error_class, pattern, task_id, at, id);
+
+CREATE INDEX task_instance_error_task_ix ON public.task_instance_error USING btree (task_id, id);
+
 CREATE INDEX task_instance_error_ti_ix ON public.task_instance_error USING btree (task_instance_id);
+
+CREATE INDEX task_instance_error_wf_ix ON public.task_instance_error USING btree (workflow_id, id);
 
 CREATE INDEX task_instance_run_status_ix ON public.task_instance USING btree (workflow_run_id, status);
 
@@ -497,6 +576,8 @@ CREATE INDEX task_instance_status_report_ix ON public.task_instance USING btree 
 CREATE INDEX task_instance_task_ix ON public.task_instance USING btree (task_id);
 
 CREATE INDEX task_instance_workflow_ix ON public.task_instance USING btree (workflow_id, id);
+
+CREATE INDEX task_status_at_ix ON public.task USING btree (workflow_id, status, status_at, id);
 
 CREATE INDEX task_template_name_ix ON public.task_template USING btree (name);
 

@@ -16,8 +16,10 @@ import { eventRoutes } from './routes/events.js';
 import { DEFAULT_EVENT_POLL_MS } from './services/events.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { resourceRoutes } from './routes/resources.js';
+import { accessRoutes } from './routes/access.js';
+import { oidcRoutes } from './auth/oidc.js';
 import { route } from './routes/types.js';
-import { admitEveryone, setPolicy, type Policy } from './authz.js';
+import { setAuth, type AuthConfig, type OperatorGroups } from './authz.js';
 import { installIdempotency } from './services/idempotency.js';
 import {
   clientErrorHandler,
@@ -26,6 +28,10 @@ import {
   installStrictParams,
   trackMethods,
 } from './http-guards.js';
+
+export const INSECURE_HEADER = 'x-jobmon-warning';
+export const INSECURE_WARNING =
+  'no authentication (--insecure-no-auth): anyone who can reach this server may change any workflow';
 
 export interface AppOptions {
   db: Db;
@@ -38,8 +44,13 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** Called when a request failed because the database was unreachable (the reaper then waits). */
   onDbOutage?: () => void;
-  /** The authorisation policy every mutating route consults (authz.ts); default: admit everyone. */
-  authorize?: Policy;
+  /** How requests are authenticated (authz.ts); default `none`: everyone is an admin. */
+  auth?: AuthConfig;
+  /** Serving without authentication beyond this host (--insecure-no-auth): every answer says so, in
+   * the X-Jobmon-Warning header, for every client and page to show. */
+  insecure?: boolean;
+  /** Operator groups by name: members may operate a workflow whose attribute operator_group names the group. */
+  operatorGroups?: OperatorGroups;
   /** How often a waiting event follower reads anyway (default 250 ms; services/events.ts). */
   eventPollMs?: number;
   /** Whether this process's reaper runs, for /health (replicas: one 'holder', the rest 'standby'). */
@@ -152,7 +163,13 @@ export async function buildApp(opts: AppOptions) {
   // Idempotency-Key: a retried request answers what its first attempt answered (services/idempotency.ts).
   installIdempotency(app, opts.db);
 
-  setPolicy(app, opts.authorize ?? admitEveryone);
+  setAuth(app, { db: opts.db, auth: opts.auth ?? { mode: 'none' }, groups: opts.operatorGroups ?? {} });
+  if (opts.auth?.mode === 'oidc') oidcRoutes(app, opts.db, opts.auth.oidc);
+  if (opts.insecure)
+    app.addHook('onSend', async (_req, reply, payload) => {
+      reply.header(INSECURE_HEADER, INSECURE_WARNING);
+      return payload;
+    });
   const ctx: AppContext = {
     db: opts.db,
     runReportByMs: opts.runReportByMs ?? 93_000,
@@ -177,6 +194,7 @@ export async function buildApp(opts: AppOptions) {
       await eventRoutes(api, ctx);
       await nodeRoutes(api, ctx);
       await resourceRoutes(api, ctx);
+      await accessRoutes(api, ctx);
     },
     { prefix: '/api/v1' },
   );

@@ -2,11 +2,12 @@
 
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
-import type { ClusterSpec } from '@jobmon/core';
+import { hostname, userInfo } from 'node:os';
+import { ValidationError, type ClusterSpec } from '@jobmon/core';
 import { openSystemLog } from '@jobmon/core/system-log';
 import { openDb, type Db } from './db/connect.js';
 import { buildApp, type JobmonApp } from './app.js';
+import { isLoopback, type AuthConfig, type OperatorGroups } from './authz.js';
 import { Reaper } from './services/reaper.js';
 import { listenForEvents, type EventListener } from './services/event-listener.js';
 import { applyClusters } from './services/clusters.js';
@@ -20,7 +21,16 @@ export {
   type OpenDbOptions,
 } from './db/connect.js';
 export { buildApp, type JobmonApp, type AppOptions } from './app.js';
-export { admitEveryone, type Policy, type Principal, type Action } from './authz.js';
+export { principalOf, type AuthConfig, type OperatorGroups, type Principal } from './authz.js';
+export {
+  mintToken,
+  verifyToken,
+  listTokens,
+  revokeToken,
+  revokeTokensOf,
+  type TokenInfo,
+  type Scope,
+} from './auth/tokens.js';
 export { Reaper, type ReaperOptions, type ReapReport } from './services/reaper.js';
 
 export interface RunningServer {
@@ -47,10 +57,27 @@ export interface StartOptions {
    * from, for messages ("config file /x/config.json"). The built-in ones exist already. */
   clusters?: Record<string, ClusterSpec>;
   clustersOrigin?: string;
+  /** How requests are authenticated (docs/auth.md); default `local` (this host's loopback, the OS user). */
+  auth?: AuthConfig;
+  operatorGroups?: OperatorGroups;
+}
+
+/** Whether `host` (an address or a name to bind) is this host's loopback only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || isLoopback(host);
 }
 
 /** Open the database and listen. Port 0 picks a free port; the URL says which. */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
+  const auth: AuthConfig = opts.auth ?? { mode: 'local', user: userInfo().username };
+  const bindHost = opts.host ?? '127.0.0.1';
+  // Anyone who can reach a non-loopback address could do anything: only with authentication, or
+  // when the operator said so in as many words (mode none, from --insecure-no-auth).
+  if (auth.mode === 'local' && !isLoopbackHost(bindHost))
+    throw new ValidationError(
+      `refusing to bind ${bindHost} without authentication: use --auth token (docs/auth.md), or --insecure-no-auth to let anyone who can reach it do anything`,
+      { field: 'host', value: bindHost },
+    );
   const logger = opts.logFile ? openSystemLog(opts.logFile, 'server') : undefined;
   const db = await openDb(opts.db);
   try {
@@ -71,12 +98,17 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     ...(opts.eventPollMs ? { eventPollMs: opts.eventPollMs } : {}),
     ...(opts.runReportByMs ? { runReportByMs: opts.runReportByMs } : {}),
     ...(opts.reaper !== false && opts.reaper?.graceMs ? { reaperGraceMs: opts.reaper.graceMs } : {}),
+    auth,
+    ...(opts.operatorGroups ? { operatorGroups: opts.operatorGroups } : {}),
+    insecure: auth.mode === 'none' && !isLoopbackHost(bindHost),
   });
   if (db.dialect.notifies)
     listener = await listenForEvents(opts.db, (e) =>
       app.log.warn({ err: e }, 'event listener lost its connection; reconnecting'),
     );
-  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  await app.listen({ host: bindHost, port: opts.port ?? 0 });
+  if (auth.mode === 'none' && !isLoopbackHost(bindHost))
+    app.log.warn({ host: bindHost }, 'serving without authentication on a non-loopback address (--insecure-no-auth)');
   const reaperOpts = opts.reaper === false ? {} : (opts.reaper ?? {});
   const intervalMs = reaperOpts.intervalMs ?? 15_000;
   const reaper = new Reaper(db, {

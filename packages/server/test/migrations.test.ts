@@ -1,7 +1,8 @@
 // Migrations on both dialects (JOBMON_TEST_DB picks one): from an empty database to the latest, and
 // an upgrade — a database at the previous migration, holding a workflow, a run and an instance, is
 // opened by this version: the rows survive, the new columns are null, the new meta row holds the
-// database id and a cluster's renamed options column keeps its value.
+// database id and a cluster's renamed options column keeps its value; error rows written before
+// 0013 get their workflow, task and normalised pattern.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATION_NAMES, openDb } from '@jobmon/server';
@@ -106,6 +107,45 @@ describe(`migrations on ${TEST_DB_KIND}`, () => {
           .where('cluster.name', '=', 'slurm')
           .execute(),
       ).toEqual([{ name: 'default' }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('0013 backfills the workflow, task and pattern of error rows written before it', async () => {
+    const previous = MIGRATION_NAMES[MIGRATION_NAMES.indexOf('0013-error-patterns') - 1]!;
+    const target = await fresh('mig-patterns');
+    const old = await openDb(target, { migrateTo: previous });
+    try {
+      const k = old.kysely;
+      await sql`insert into task_instance (id, workflow_run_id, workflow_id, task_id, status, status_at, created_at, cluster_id, queue_id, resources)
+        values (1, 1, 7, 70, 'ERROR', 1, 1, 1, 1, '{}'), (2, 1, 7, 71, 'ERROR', 1, 1, 1, 1, '{}'), (3, 2, 8, 80, 'ERROR', 1, 1, 1, 1, '{}')`.execute(
+        k,
+      );
+      // More rows than one backfill batch (500), differing only in paths and numbers.
+      await sql`with recursive c(n) as (select 1 union all select n + 1 from c where n < 1201)
+        insert into task_instance_error (task_instance_id, at, error_class, message)
+        select 1 + n % 2, n, 'application', 'cannot open /data/run_' || n || '/part.csv for task ' || n from c`.execute(
+        k,
+      );
+      await sql`insert into task_instance_error (task_instance_id, at, error_class, message)
+        values (3, 5000, 'application', 'KeyError: ''region_9''')`.execute(k);
+    } finally {
+      await old.close();
+    }
+    const db = await openDb(target);
+    try {
+      const rows = await db.kysely
+        .selectFrom('task_instance_error')
+        .select((eb) => ['task_instance_id', 'workflow_id', 'task_id', 'pattern', eb.fn.countAll<number>().as('n')])
+        .groupBy(['task_instance_id', 'workflow_id', 'task_id', 'pattern'])
+        .orderBy('task_instance_id')
+        .execute();
+      expect(rows.map((r) => ({ ...r, n: Number(r.n) }))).toEqual([
+        { task_instance_id: 1, workflow_id: 7, task_id: 70, pattern: 'cannot open <path> for task <n>', n: 600 },
+        { task_instance_id: 2, workflow_id: 7, task_id: 71, pattern: 'cannot open <path> for task <n>', n: 601 },
+        { task_instance_id: 3, workflow_id: 8, task_id: 80, pattern: "KeyError: '<q>'", n: 1 },
+      ]);
     } finally {
       await db.close();
     }

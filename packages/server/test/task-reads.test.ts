@@ -1,7 +1,8 @@
 // The task reads behind `jobmon task show`, `workflow tasks` and `workflow errors`, on SQLite and
 // PostgreSQL: GET /tasks/{id} (every attempt with its error), GET /workflows/{id}/tasks (filters,
-// cursor pages, the 10,000-row bound) and GET /workflows/{id}/error-groups (1,000 failures that
-// differ only in numbers, paths and ids are one group; 3 different causes are 3).
+// cursor pages, the 10,000-row bound), GET /workflows/{id}/error-groups (1,000 failures that
+// differ only in numbers, paths and ids are one group; 3 different causes are 3) and
+// GET /workflows/{id}/errors (the newest error per task), and the indexes they read through.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
@@ -62,6 +63,26 @@ describe(`task reads on ${TEST_DB_KIND}`, () => {
       groupCount: 0,
     });
     expect((await call('GET', '/workflows/999999/error-groups')).status).toBe(404);
+  });
+
+  it('answers the newest error per task, newest first, up to the limit (GET /workflows/{id}/errors)', async () => {
+    // One batch failed them all at once: the latest-written, highest task id comes first.
+    const newest = [w.tasks[SAME + 2], w.tasks[SAME + 1]];
+    for (const q of ['limit=2', 'limit=2&all=true']) {
+      const r = await ok('GET', `/workflows/${w.workflowId}/errors?${q}`);
+      expect(
+        r.errors.map((e: { taskId: number }) => e.taskId),
+        q,
+      ).toEqual(newest);
+      expect(r.errors[0], q).toMatchObject({
+        taskStatus: 'ERROR_FATAL',
+        message: CAUSES[2],
+        errorClass: 'application',
+      });
+    }
+    const all = await ok('GET', `/workflows/${w.workflowId}/errors?limit=10000`);
+    expect(all.errors).toHaveLength(SAME + CAUSES.length);
+    expect(new Set(all.errors.map((e: { taskId: number }) => e.taskId)).size).toBe(SAME + CAUSES.length);
   });
 
   it('shows a task with every attempt, its error, resources, node and cluster', async () => {
@@ -138,5 +159,37 @@ describe(`task reads on ${TEST_DB_KIND}`, () => {
       await plan('select id, task_id from task_instance where workflow_id = 1 and id > 5 order by id limit 10'),
     ).toContain('task_instance_workflow_ix');
     expect(await plan("select id from workflow where name = 'x'")).toContain('workflow_name_ix');
+  });
+
+  it.runIf(TEST_DB_KIND === 'sqlite')('reads errors through the indexes of migration 0013, never sorting', async () => {
+    const plan = async (q: string) =>
+      (await sql.raw<{ detail: string }>(`explain query plan ${q}`).execute(ctx.db.kysely)).rows
+        .map((r) => r.detail)
+        .join('\n');
+    // The groups, in one covering scan in group order.
+    const groups = await plan(`select error_class, pattern, count(*), count(distinct task_id), min(at), max(at), max(id)
+      from task_instance_error where workflow_id = 1 group by error_class, pattern`);
+    expect(groups).toContain('COVERING INDEX task_instance_error_groups_ix');
+    expect(groups).not.toContain('TEMP B-TREE FOR GROUP BY');
+    const ids = await plan(`select distinct task_id from task_instance_error
+      where workflow_id = 1 and error_class = 'application' and pattern = 'p' order by task_id limit 1000`);
+    expect(ids).toContain('task_instance_error_groups_ix');
+    expect(ids).not.toContain('TEMP B-TREE');
+    // With --template: the template's tasks by task_ttv_ix.
+    expect(
+      await plan(`select count(*) from task_instance_error where workflow_id = 1 and task_id in
+        (select id from task where workflow_id = 1 and task_template_version_id in (1, 2))`),
+    ).toContain('task_ttv_ix');
+    const newest = await plan(`select e.id from task_instance_error e where e.workflow_id = 1 and not exists
+      (select 1 from task_instance_error n where n.task_id = e.task_id and n.id > e.id) order by e.id desc limit 100`);
+    expect(newest).toContain('task_instance_error_wf_ix');
+    expect(newest).toContain('task_instance_error_task_ix');
+    expect(newest).not.toContain('TEMP B-TREE');
+    const fatal = await plan(`select t.id, e.message from task t join task_instance_error e on e.id =
+      (select max(n.id) from task_instance_error n where n.task_id = t.id)
+      where t.workflow_id = 1 and t.status = 'ERROR_FATAL' order by t.status_at desc, t.id desc limit 100`);
+    expect(fatal).toContain('task_status_at_ix');
+    expect(fatal).toContain('task_instance_error_task_ix');
+    expect(fatal).not.toContain('TEMP B-TREE');
   });
 });

@@ -55,8 +55,10 @@ if (under !== undefined && under !== '' && under !== 'slurm') {
   process.stderr.write(`jobmon-worker: --under (JOBMON_WORKER_UNDER) must be 'slurm', got '${under}'\n${USAGE}\n`);
   process.exit(2);
 }
+const token = process.env['JOBMON_TOKEN'];
 const code = await runWorker({
   ...(under === 'slurm' ? { under } : {}),
+  ...(token ? { token } : {}),
   instanceId,
   url,
   logDir: arg('--log-dir') ?? process.env['JOBMON_LOG_DIR'] ?? process.cwd(),

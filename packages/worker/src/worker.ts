@@ -25,6 +25,8 @@ import { mark, writeTiming } from './startup-timing.js';
 export interface WorkerOptions {
   instanceId: number;
   url: string;
+  /** The run token (JOBMON_TOKEN), on a server with authentication. */
+  token?: string;
   logDir: string;
   heartbeatMs: number;
   /** After SIGTERM to the command's group, wait this long before SIGKILL. */
@@ -106,7 +108,7 @@ async function work(
   beforeStart: AbortSignal,
 ): Promise<number> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`jobmon-worker[${opts.instanceId}]: ${l}\n`));
-  const requester = new Requester(opts.url);
+  const requester = new Requester(opts.url, { token: opts.token });
   const id = opts.instanceId;
   const api = instanceCalls(requester, id);
   const transition = api.transition;
@@ -123,7 +125,7 @@ async function work(
       return SIGNAL_EXIT[sig] ?? 1;
     }
     // Best effort and bounded: whatever the server recorded, no command of ours runs.
-    await instanceCalls(new Requester(opts.url, { retries: 2, timeoutMs: 5_000 }), id)
+    await instanceCalls(new Requester(opts.url, { retries: 2, timeoutMs: 5_000, token: opts.token }), id)
       .transition({
         to: 'ERROR_FATAL',
         via: ['KILL_SELF'],

@@ -62,9 +62,10 @@ Examples:
           console.log('');
           console.log(`${paint(`${g.count}×`, '31', colour)} ${printable(`${g.errorClass}: ${g.pattern}`)}`);
           console.log(`  first ${localTimeSeconds(g.firstAt)}, last ${localTimeSeconds(g.lastAt)}`);
-          const ids = g.taskIds.slice(0, IDS_SHOWN).join(', ');
-          const more = g.taskCount > IDS_SHOWN ? ` and ${g.taskCount - IDS_SHOWN} more` : '';
-          console.log(`  tasks (${g.taskCount}): ${ids}${more}`);
+          // The server lists fewer ids per group when it returns many groups.
+          const ids = g.taskIds.slice(0, IDS_SHOWN);
+          const more = g.taskCount > ids.length ? ` and ${g.taskCount - ids.length} more` : '';
+          console.log(`  tasks (${g.taskCount}): ${ids.join(', ')}${more}`);
           const sample = printable(g.sample).trimEnd().split('\n');
           console.log(`  sample:`);
           for (const l of sample.slice(-SAMPLE_LINES)) console.log(`    ${l}`);

@@ -1,7 +1,7 @@
 // Opens the database behind a Kysely instance: SQLite (better-sqlite3, WAL) for a file path,
 // PostgreSQL (pg pool) for a postgres:// URL. Migrations run on open; they are forward-only.
 
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
@@ -18,6 +18,8 @@ import { up as taskReads } from './migrations/0008-task-reads.js';
 import { up as runCwd } from './migrations/0009-run-cwd.js';
 import { up as taskDeps } from './migrations/0010-task-deps.js';
 import { up as resourceReads } from './migrations/0011-resource-reads.js';
+import { up as errorPatterns } from './migrations/0013-error-patterns.js';
+import { up as auth } from './migrations/0014-auth.js';
 import type { Dialect, DialectName } from './dialects/dialect.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { sqliteDialect } from './dialects/sqlite.js';
@@ -72,6 +74,14 @@ export async function openDb(target: string, opts: OpenDbOptions = {}): Promise<
     if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
     const Sqlite = (await import('better-sqlite3')).default;
     const sqlite = new Sqlite(target);
+    // The state of every workflow, and the tokens' hashes: for its owner's eyes only (its -wal and
+    // -shm files, created later, take the same mode). A file of someone else's is left as it is.
+    if (target !== ':memory:')
+      try {
+        chmodSync(target, 0o600);
+      } catch {
+        // not ours to change
+      }
     // The busy timeout first: processes opening a fresh file together wait for each other's locks.
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('journal_mode = WAL');
@@ -144,6 +154,8 @@ export const MIGRATION_NAMES = [
   '0009-run-cwd',
   '0010-task-deps',
   '0011-resource-reads',
+  '0013-error-patterns',
+  '0014-auth',
 ] as const;
 export type MigrationName = (typeof MIGRATION_NAMES)[number];
 
@@ -159,6 +171,8 @@ const MIGRATIONS = (dialect: DialectName): Record<MigrationName, Migration> => (
   '0009-run-cwd': { up: runCwd(dialect) },
   '0010-task-deps': { up: taskDeps(dialect) },
   '0011-resource-reads': { up: resourceReads(dialect) },
+  '0013-error-patterns': { up: errorPatterns(dialect) },
+  '0014-auth': { up: auth(dialect) },
 });
 
 async function migrate(db: Kysely<Database>, dialect: DialectName, to?: MigrationName): Promise<void> {

@@ -70,6 +70,8 @@ export interface WorkflowTable {
   created_at: number;
   status_at: number;
   bound_at: number | null;
+  /** The user who bound it (0014); null when unknown. */
+  owner: string | null;
 }
 export interface WorkflowAttributeTable {
   workflow_id: number;
@@ -173,6 +175,11 @@ export interface TaskInstanceErrorTable {
   at: number;
   error_class: string;
   message: string;
+  /** The instance's workflow and task, copied at insert (0013; null only if a backfill missed it). */
+  workflow_id: number | null;
+  task_id: number | null;
+  /** normaliseMessage(message), written with the row: the key `jobmon workflow errors` groups by. */
+  pattern: string | null;
 }
 export interface EventTable {
   seq: Generated<number>;
@@ -209,6 +216,44 @@ export interface LeaseTable {
   expires_at: number;
 }
 
+export interface AuthTokenTable {
+  /** Public: listed, and revoked by it. */
+  id: string;
+  kind: 'personal' | 'run' | 'share';
+  user: string | null;
+  scope: 'read' | 'operate' | 'admin';
+  /** A share link's workflow. */
+  workflow_id: number | null;
+  /** A run token's run. */
+  workflow_run_id: number | null;
+  /** SHA-256 of the secret, hex. */
+  secret_hash: string;
+  created_at: number;
+  created_by: string;
+  expires_at: number;
+  revoked_at: number | null;
+  note: Generated<string>;
+}
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  user: string | null;
+  via: string;
+  token_id: string | null;
+  method: string;
+  route: string;
+  target: string | null;
+  workflow_id: number | null;
+  status: number;
+  address: string;
+}
+export interface AuthSessionTable {
+  id_hash: string;
+  user: string;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+}
 export interface Database {
   meta: MetaTable;
   tool: ToolTable;
@@ -233,4 +278,7 @@ export interface Database {
   event: EventTable;
   request_log: RequestLogTable;
   lease: LeaseTable;
+  auth_token: AuthTokenTable;
+  audit_log: AuditLogTable;
+  auth_session: AuthSessionTable;
 }

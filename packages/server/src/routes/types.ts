@@ -4,6 +4,7 @@ import type {
   FastifyInstance,
   FastifyBaseLogger,
   FastifyRequest,
+  FastifyReply,
   RawServerDefault,
   RawRequestDefaultExpression,
   RawReplyDefaultExpression,
@@ -11,7 +12,8 @@ import type {
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RouteSpec } from '@jobmon/core';
-import { authorize } from '../authz.js';
+import { authenticate, authorize, dbOf } from '../authz.js';
+import { recordAudit } from '../auth/audit.js';
 
 export type Api = FastifyInstance<
   RawServerDefault,
@@ -29,7 +31,8 @@ export type RouteRequest<R extends RouteSpec> = FastifyRequest<{
 }>;
 
 /** Register `spec`'s route: its schemas validate the request and document the 200 answer. Every
- *  route that changes something (not GET) runs the authorisation check first (authz.ts). */
+ *  route authenticates before its body is read, and is authorised by its `access` rule once the
+ *  body is parsed, before anything else runs (authz.ts). */
 export function route<R extends RouteSpec>(
   api: Api,
   spec: R,
@@ -45,7 +48,13 @@ export function route<R extends RouteSpec>(
       response: { 200: spec.response },
       ...(spec.hide ? { hide: true } : {}),
     },
-    ...(spec.method === 'GET' ? {} : { onRequest: async (req: FastifyRequest) => authorize(req, spec) }),
+    onRequest: async (req: FastifyRequest) => authenticate(req, spec),
+    preValidation: async (req: FastifyRequest) => authorize(req, spec),
+    onResponse: async (req: FastifyRequest, reply: FastifyReply) => {
+      await recordAudit(dbOf(req), spec, req, reply).catch((err: unknown) =>
+        req.log.error({ err, route: spec.path }, 'audit log write failed'),
+      );
+    },
     handler: handler as (req: FastifyRequest) => Promise<unknown>,
   });
 }

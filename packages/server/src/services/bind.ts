@@ -42,6 +42,7 @@ import { expectMoved } from './guarded.js';
 export async function bindWorkflow(
   db: Db,
   req: WorkflowRequestT,
+  owner: string | null = null,
 ): Promise<{ workflowId: number; dagId: number; dagBound: boolean; status: WorkflowStatus; created: boolean }> {
   return withTx(db, async (tx) => {
     if (!(await toolVersionExists(tx, req.toolVersionId)))
@@ -85,6 +86,7 @@ export async function bindWorkflow(
         created_at: tx.now,
         status_at: tx.now,
         bound_at: null,
+        owner,
       });
       created = true;
     }
@@ -169,6 +171,13 @@ export async function createRun(
       report_by: tx.now + reportByMs,
     });
     await moveRun(tx, { id: runId, workflow_id: workflowId, status: 'REGISTERED' }, 'LINKING', 'client');
+    // A workflow bound without an authenticated user (auth none) is owned by whoever first runs it.
+    await tx.db
+      .updateTable('workflow')
+      .set({ owner: info.user })
+      .where('id', '=', workflowId)
+      .where('owner', 'is', null)
+      .execute();
     return { runId, status: 'LINKING' as const };
   });
 }

@@ -25,7 +25,7 @@ describe('estimate of completion', () => {
     });
     expect(eta).toMatchObject({ seconds: 250, low: 250, high: 260 });
     expect(eta!.method).toMatch(/this workflow: 1 template/);
-    expect(eta!.method).toMatch(/concurrency 4 \(4 running, limit 50\)/);
+    expect(eta!.method).toMatch(/concurrency 4 \(4 running now, limit 50\)/);
   });
 
   it('a chain: the critical path dominates (3 stages of 100 s, one task each, 8 slots)', () => {
@@ -97,6 +97,77 @@ describe('estimate of completion', () => {
       estimate({ ...base, templates: [t({ templateId: 1, waiting: 3, runtimeS: undefined })], live: true }).reason,
     ).toMatch(/no runtime to go by/);
     expect(estimate({ ...base, templates: [t({ templateId: 1 })], live: false }).eta).toMatchObject({ seconds: 0 });
+  });
+
+  it('a limit below what runs caps the rate: a limit lowered to 4 while 10 still run counts 4 slots', () => {
+    const { eta } = estimate({
+      // Left: 30 waiting × 10 s + 10 running with 5 s to go = 350 s, on 4 slots = 87.5 s.
+      templates: [t({ templateId: 1, waiting: 30, running: 10, runningElapsedS: 5 })],
+      edges: [],
+      runningNow: 10,
+      recentRunning: 9.6,
+      recentWindowS: 60,
+      maxConcurrentlyRunning: 4,
+      live: true,
+    });
+    expect(eta).toMatchObject({ seconds: 88, low: 88, high: 98 });
+    expect(eta!.method).toMatch(/concurrency 4 \(9\.6 on average over the last 1m 00s, 10 running now, limit 4\)/);
+  });
+
+  it('a diamond: the critical path follows the longer branch, not the sum of both', () => {
+    // prep 20 s → {fit 100 s, check 10 s} → report 5 s, one task each, 8 slots: the path is
+    // 20 + 100 + 5 = 125 s (not 35 s through check, not 135 s through both).
+    const { eta } = estimate({
+      templates: [
+        t({ templateId: 1, waiting: 1, runtimeS: 20 }),
+        t({ templateId: 2, waiting: 1, runtimeS: 100 }),
+        t({ templateId: 3, waiting: 1, runtimeS: 10 }),
+        t({ templateId: 4, waiting: 1, runtimeS: 5 }),
+      ],
+      edges: [
+        [1, 2],
+        [1, 3],
+        [3, 4],
+        [2, 4],
+      ],
+      runningNow: 8,
+      maxConcurrentlyRunning: 8,
+      live: true,
+    });
+    expect(eta).toMatchObject({ seconds: 125, low: 125, high: Math.round(135 / 8 + 125) });
+    expect(eta!.method).toMatch(/critical path of what remains 2m 05s/);
+  });
+
+  it('nothing running while tasks wait: the rate of the last minute, not 1 slot, and no estimate when paused', () => {
+    const waitingOnly = {
+      // 40 tasks × 10 s wait on an upstream stage that just finished: nothing runs this instant.
+      templates: [t({ templateId: 1, waiting: 40 }), t({ templateId: 2, waiting: 0 })],
+      edges: [[2, 1]] as [number, number][],
+      runningNow: 0,
+      maxConcurrentlyRunning: 100,
+      live: true,
+    };
+    // 4 ran on average over the last minute: 400 s of work on 4 slots.
+    expect(estimate({ ...waitingOnly, recentRunning: 4, recentWindowS: 60 }).eta).toMatchObject({
+      seconds: 100,
+      low: 100,
+      high: 110,
+    });
+    // Nothing measured yet (a run's first seconds): one slot, as the count now says nothing.
+    expect(estimate(waitingOnly).eta).toMatchObject({ seconds: 400, high: 410 });
+    // A limit lowered to 0 pauses the workflow: it will not finish until raised, whatever ran before.
+    expect(estimate({ ...waitingOnly, recentRunning: 4, maxConcurrentlyRunning: 0 })).toEqual({
+      eta: null,
+      reason: 'the workflow is paused (concurrency limit 0): nothing new starts until it is raised',
+    });
+    // Paused with nothing waiting: what runs finishes; the limit does not matter.
+    const draining = estimate({
+      ...waitingOnly,
+      templates: [t({ templateId: 1, running: 2, runningElapsedS: 4 })],
+      runningNow: 2,
+      maxConcurrentlyRunning: 0,
+    });
+    expect(draining.eta).toMatchObject({ seconds: 6 });
   });
 
   it('formats durations', () => {

@@ -4,11 +4,17 @@
 //
 // Per template, a task's runtime is the mean of its finished tasks in this workflow, else in
 // earlier workflows, else its runtime request. With W the work that remains (task-seconds, the
-// running tasks' remaining share included), c the concurrency (tasks running now, capped by the
-// limits) and P the critical path of what remains (the longest chain of templates with work left,
-// each counted one task long), any schedule that keeps c slots busy takes between max(P, W/c) and
-// W/c + P (Graham's bound for list scheduling): those are `low` and `high`; `seconds` is the
-// lower bound, which a wide DAG with steady concurrency comes close to.
+// running tasks' remaining share included), c the concurrency and P the critical path of what
+// remains (the longest chain of templates with work left, each counted one task long), any
+// schedule that keeps c slots busy takes between max(P, W/c) and W/c + P (Graham's bound for list
+// scheduling): those are `low` and `high`; `seconds` is the lower bound, which a wide DAG with
+// steady concurrency comes close to.
+//
+// c is measured: the number of tasks running on average over the last minute of the live run (or
+// now, if more: a limit just raised), capped by the workflow's limit; once nothing waits, the
+// number running now. Not the count at this instant while tasks wait: short tasks spend part of
+// each slot starting and reporting, so that count swings (3 or 4 of 4 slots in bench/eta.md) and
+// W/c with it; and between two stages it can be 0. A limit of 0 (paused) gives no estimate.
 
 import { formatDuration as formatSeconds } from '@jobmon/core';
 
@@ -34,6 +40,10 @@ export interface EtaInput {
   edges: [number, number][];
   /** Tasks running now (all templates). */
   runningNow: number;
+  /** Tasks running on average over the recent window of the live run; absent if none ran in it. */
+  recentRunning?: number;
+  /** That window's length, seconds (for the method text). */
+  recentWindowS?: number;
   /** The workflow's limit on tasks running at once. */
   maxConcurrentlyRunning: number;
   /** Is a run live? Without one, nothing advances: no estimate. */
@@ -47,6 +57,7 @@ export interface Eta {
   method: string;
 }
 
+const round1 = (x: number) => Math.round(x * 10) / 10;
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** The estimate, or null with the reason when none can be made. */
@@ -68,7 +79,13 @@ export function estimate(input: EtaInput): { eta: Eta | null; reason?: string } 
 
   let work = 0;
   for (const t of left) work += t.waiting * rt(t) + t.running * remainingRunning(t);
-  const c = Math.max(1, Math.min(input.maxConcurrentlyRunning, input.runningNow));
+  if (input.maxConcurrentlyRunning === 0 && left.some((t) => t.waiting > 0))
+    return { eta: null, reason: 'the workflow is paused (concurrency limit 0): nothing new starts until it is raised' };
+  // With nothing waiting, what runs now is all there is, and a limit (which only holds back new
+  // starts) does not apply.
+  const c = left.some((t) => t.waiting > 0)
+    ? Math.max(1, Math.min(input.maxConcurrentlyRunning, Math.max(input.recentRunning ?? 0, input.runningNow)))
+    : Math.max(1, input.runningNow);
 
   // Longest chain over the template graph, each template weighing one task's remaining runtime.
   const weight = new Map<number, number>();
@@ -102,10 +119,14 @@ export function estimate(input: EtaInput): { eta: Eta | null; reason?: string } 
     .filter((s) => sources.has(s))
     .map((s) => `${s}: ${plural(sources.get(s)!, 'template')}`);
   if (unknown.length > 0) from.push(`no runtime known: ${plural(unknown.length, 'template')}, taken as the mean`);
+  const recent =
+    input.recentRunning !== undefined
+      ? `${round1(input.recentRunning)} on average over the last ${formatSeconds(input.recentWindowS ?? 0)}, `
+      : '';
   const method =
     `mean runtimes of finished tasks per template (${from.join('; ')}); ` +
-    `${formatSeconds(work)} of work at concurrency ${c} (${input.runningNow} running, ${input.maxConcurrentlyRunning >= 2_147_483_647 ? 'no limit' : `limit ${input.maxConcurrentlyRunning}`}); ` +
-    `critical path of what remains ${formatSeconds(path)}; range: any schedule keeping ${c} busy`;
+    `${formatSeconds(work)} of work at concurrency ${round1(c)} (${recent}${input.runningNow} running now, ${input.maxConcurrentlyRunning >= 2_147_483_647 ? 'no limit' : `limit ${input.maxConcurrentlyRunning}`}); ` +
+    `critical path of what remains ${formatSeconds(path)}; range: any schedule keeping ${round1(c)} busy`;
   // high ≥ 1 while anything is left: 0 … 0 reads as "all done" (the answer above when nothing is).
   return { eta: { seconds: Math.round(low), low: Math.round(low), high: Math.max(1, Math.round(high)), method } };
 }

@@ -40,7 +40,7 @@ import {
   updateInstanceFacts,
   type InstanceFacts,
 } from '../db/queries/task-instance.js';
-import { insertInstanceError, insertInstanceErrors } from '../db/queries/task-instance-error.js';
+import { insertInstanceError, insertInstanceErrors, type NewInstanceError } from '../db/queries/task-instance-error.js';
 
 interface InstanceRow {
   id: number;
@@ -227,7 +227,14 @@ async function writeOne(tx: Tx, p: Plan): Promise<TransitionResultT> {
     return moved(tx, item, inst, task, origInstance, 'task instance');
   }
   if (errorClass !== undefined) {
-    await insertInstanceError(tx, inst.id, tx.now, errorClass, defaultMessage(item, inst.status));
+    await insertInstanceError(tx, {
+      instanceId: inst.id,
+      workflowId: inst.workflow_id,
+      taskId: inst.task_id,
+      at: tx.now,
+      errorClass,
+      message: defaultMessage(item, inst.status),
+    });
   }
   for (const e of p.events) tx.event(e);
   return appliedResult(p);
@@ -275,7 +282,7 @@ async function writeMany(tx: Tx, plans: Plan[]): Promise<Map<Plan, TransitionRes
     })),
     tx.now,
   );
-  const errors: unknown[][] = [];
+  const errors: NewInstanceError[] = [];
   for (const p of rest) {
     if (!instancesMoved.has(p.inst.id)) {
       if (taskChanged(p)) await restoreTask(tx, p.origTask);
@@ -283,7 +290,14 @@ async function writeMany(tx: Tx, plans: Plan[]): Promise<Map<Plan, TransitionRes
       continue;
     }
     if (p.errorClass !== undefined)
-      errors.push([p.inst.id, tx.now, p.errorClass, defaultMessage(p.item, p.inst.status)]);
+      errors.push({
+        instanceId: p.inst.id,
+        workflowId: p.inst.workflow_id,
+        taskId: p.inst.task_id,
+        at: tx.now,
+        errorClass: p.errorClass,
+        message: defaultMessage(p.item, p.inst.status),
+      });
     results.set(p, appliedResult(p));
   }
   await insertInstanceErrors(tx, errors);

@@ -13,6 +13,8 @@ import {
   templateRuntimes,
 } from '../db/queries/progress.js';
 import { findWorkflow } from '../db/queries/workflow.js';
+import { neighbourNodes, tasksOnNodes } from '../db/queries/dag.js';
+import type { Q } from '../db/conn.js';
 import { latestRun } from '../db/queries/workflow-run.js';
 import { estimate, type RuntimeSource, type TemplateWork } from './eta.js';
 
@@ -34,8 +36,23 @@ const GROUP_OF: Record<TaskStatus, Group> = {
 /** How many recent finished instances of other workflows are read for a template with no history here. */
 const EARLIER_WINDOW = 10_000;
 
+/**
+ * The window over which the concurrency is measured: the last minute of the live run. Shorter than
+ * 10 s (a run's first seconds), it would measure the ramp-up: the count at this instant is used.
+ */
+const RECENT_WINDOW_MS = 60_000;
+const MIN_WINDOW_MS = 10_000;
+
 /** The template graph of a DAG never changes once bound: read it once per DAG. */
 const edgeCache = new Map<number, [number, number][]>();
+
+/** The lower weighted median of values sorted ascending: the first whose votes reach half. */
+function weightedMedian(xs: readonly { r: number; votes: number }[]): number | undefined {
+  const total = xs.reduce((a, x) => a + x.votes, 0);
+  let seen = 0;
+  for (const x of xs) if ((seen += x.votes) * 2 >= total) return x.r;
+  return undefined;
+}
 
 export async function workflowProgress(db: Db, id: number, now = Date.now()): Promise<WorkflowProgressT> {
   const q = onDb(db);
@@ -48,14 +65,31 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     t.counts[GROUP_OF[r.status as TaskStatus] ?? 'PENDING'] += Number(r.n);
     templates.set(Number(r.template_id), t);
   }
+  const run = await latestRun(q, id);
+  const live = run !== undefined && LIVE_RUN_STATES.includes(run.status);
+  const since = Math.max(now - RECENT_WINDOW_MS, Number(run?.created_at ?? now));
   const runtime = new Map<number, { s: number; source: RuntimeSource }>();
   const running = new Map<number, { n: number; meanStart: number }>();
-  for (const r of await templateRuntimes(q, await runIdsOf(q, id))) {
+  const finished = new Map<number, number>();
+  let busyMs = 0;
+  let firstStart = Infinity;
+  for (const r of await templateRuntimes(q, await runIdsOf(q, id), since, now)) {
     const t = Number(r.template_id);
-    if (r.status === 'DONE' && r.mean_wall_ms !== null)
+    if (r.status === 'DONE' && r.mean_wall_ms !== null) {
       runtime.set(t, { s: Number(r.mean_wall_ms) / 1000, source: 'this workflow' });
+      finished.set(t, Number(r.n));
+    }
     if (r.status === 'RUNNING') running.set(t, { n: Number(r.n), meanStart: Number(r.mean_status_at) });
+    busyMs += Number(r.busy_ms ?? 0);
+    if (r.first_start !== null) firstStart = Math.min(firstStart, Number(r.first_start));
   }
+  // Tasks running on average since the window opened: the later of a minute ago, the live run's
+  // start and its first command's start (binding and launching are not idle slots).
+  const windowMs = now - Math.max(since, firstStart);
+  const recent =
+    live && busyMs > 0 && windowMs >= MIN_WINDOW_MS
+      ? { running: busyMs / windowMs, windowS: windowMs / 1000 }
+      : undefined;
   let missing = [...templates.keys()].filter((t) => !runtime.has(t));
   if (missing.length > 0)
     for (const r of await earlierRuntimes(q, id, missing, EARLIER_WINDOW))
@@ -65,7 +99,10 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
   if (missing.length > 0) {
     // Runtime requests are padded, often many times over. Where templates of this workflow have
     // both a measured runtime and a request, a request without history is scaled by the median
-    // of their used/asked ratios: the padding this pipeline's author tends to add.
+    // of their used/asked ratios over finished tasks: the padding this pipeline's author tends to
+    // add. Each finished task here is one vote (a template known from earlier workflows, one):
+    // a one-task template asked for the default 1 m must not outvote 150 tasks of another
+    // (bench/eta.md, where it cut the estimate of a 3 s template to 0.25 s).
     const asked = new Map<number, number>();
     for (const r of await requestedResources(q, id, [...templates.keys()])) {
       const v = (JSON.parse(r.resources) as { runtime?: unknown }).runtime;
@@ -73,9 +110,9 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     }
     const ratios = [...runtime]
       .filter(([t]) => asked.has(t))
-      .map(([t, rt]) => rt.s / asked.get(t)!)
-      .sort((a, b) => a - b);
-    const ratio = ratios.length === 0 ? undefined : ratios[Math.floor((ratios.length - 1) / 2)]!;
+      .map(([t, rt]) => ({ r: rt.s / asked.get(t)!, votes: finished.get(t) ?? 1 }))
+      .sort((a, b) => a.r - b.r);
+    const ratio = weightedMedian(ratios);
     for (const t of missing) {
       const v = asked.get(t);
       if (v === undefined) continue;
@@ -88,21 +125,22 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     }
   }
 
-  const run = await latestRun(q, id);
-  const live = run !== undefined && LIVE_RUN_STATES.includes(run.status);
   let edges = edgeCache.get(wf.dag_id);
   if (!edges) {
     edges = await templateEdges(q, wf.dag_id);
     if (edgeCache.size > 200) edgeCache.clear();
     edgeCache.set(wf.dag_id, edges);
   }
+  // Tasks downstream of a task failed for good never run in this run: not work left, but a FAILED end.
+  const fatal = [...templates.values()].reduce((a, t) => a + t.counts.FATAL, 0);
+  const doomed = live && fatal > 0 ? await blockedByFatal(q, id, wf.dag_id) : undefined;
   const work: TemplateWork[] = [...templates].map(([templateId, t]) => {
     const rt = runtime.get(templateId);
     const r = running.get(templateId);
     return {
       templateId,
       name: t.name,
-      waiting: t.counts.PENDING + t.counts.SCHEDULED,
+      waiting: Math.max(0, t.counts.PENDING + t.counts.SCHEDULED - (doomed?.byTemplate.get(t.name) ?? 0)),
       running: t.counts.RUNNING,
       runningElapsedS: r ? Math.max(0, (now - r.meanStart) / 1000) : 0,
       runtimeS: rt?.s,
@@ -114,6 +152,7 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
     templates: work,
     edges,
     runningNow,
+    ...(recent ? { recentRunning: recent.running, recentWindowS: recent.windowS } : {}),
     maxConcurrentlyRunning: wf.max_concurrently_running,
     live,
   });
@@ -130,7 +169,69 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
       runtimeSeconds: runtime.get(templateId)?.s ?? null,
       runtimeSource: runtime.get(templateId)?.source ?? 'unknown',
     })),
-    eta,
+    eta: eta && fatal > 0 && live ? { ...eta, method: `${eta.method}; ${failingEnd(fatal, doomed)}` } : eta,
     ...(reason !== undefined ? { etaReason: reason } : {}),
   };
+}
+
+/** How the run will end when tasks failed for good: said with the estimate. */
+function failingEnd(fatal: number, doomed: Blocked | undefined): string {
+  const tasks = (n: number) => `${n} task${n === 1 ? '' : 's'}`;
+  if (!doomed)
+    return `${tasks(fatal)} failed for good, so the run will end FAILED (the tasks waiting on them, too many to count here, are counted as work left)`;
+  const on =
+    doomed.sample.length > 0 ? ` (${doomed.sample.join(', ')}${fatal > doomed.sample.length ? ', …' : ''})` : '';
+  return doomed.total === 0
+    ? `${tasks(fatal)} failed for good${on}: the run will end FAILED once the rest is done`
+    : `will end FAILED: ${tasks(doomed.total)} ${doomed.total === 1 ? 'waits' : 'wait'} on ${tasks(fatal)} failed for good${on} and will not run; the estimate is for the rest`;
+}
+
+interface Blocked {
+  /** Waiting tasks downstream of a FATAL task, per template name. */
+  byTemplate: Map<string, number>;
+  total: number;
+  /** A few of the FATAL tasks' ids. */
+  sample: number[];
+}
+
+/** Most FATAL tasks, and most downstream nodes, walked to count what they block (beyond: not counted). */
+const BLOCKED_FATAL_MAX = 1000;
+const BLOCKED_NODES_MAX = 100_000;
+
+/** The waiting tasks downstream of the workflow's FATAL tasks, walked by index level by level; undefined past the caps. */
+async function blockedByFatal(q: Q, workflowId: number, dagId: number): Promise<Blocked | undefined> {
+  const fatal = await q.db
+    .selectFrom('task')
+    .select(['id', 'node_id'])
+    .where('workflow_id', '=', workflowId)
+    .where('status', '=', 'ERROR_FATAL')
+    .orderBy('id')
+    .limit(BLOCKED_FATAL_MAX + 1)
+    .execute();
+  if (fatal.length > BLOCKED_FATAL_MAX) return undefined;
+  const seen = new Set<number>(fatal.map((f) => Number(f.node_id)));
+  let frontier = [...seen];
+  const below: number[] = [];
+  while (frontier.length > 0) {
+    const next: number[] = [];
+    for (let i = 0; i < frontier.length; i += 1000) {
+      for (const n of await neighbourNodes(q, dagId, frontier.slice(i, i + 1000), 'down', BLOCKED_NODES_MAX + 1)) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        next.push(n);
+        below.push(n);
+      }
+      if (below.length > BLOCKED_NODES_MAX) return undefined;
+    }
+    frontier = next;
+  }
+  const byTemplate = new Map<string, number>();
+  let total = 0;
+  for (let i = 0; i < below.length; i += 1000)
+    for (const t of await tasksOnNodes(q, workflowId, below.slice(i, i + 1000))) {
+      if (t.status === 'DONE' || t.status === 'ERROR_FATAL' || t.status === 'RUNNING') continue;
+      byTemplate.set(t.template, (byTemplate.get(t.template) ?? 0) + 1);
+      total++;
+    }
+  return { byTemplate, total, sample: fatal.slice(0, 3).map((f) => Number(f.id)) };
 }

@@ -5,7 +5,6 @@ import {
   wire,
   TASK_STATES,
   ValidationError,
-  normaliseMessage,
   type ErrorClass,
   type ErrorGroupT,
   type ErrorGroupsResponseT,
@@ -20,6 +19,7 @@ import {
   type WorkflowDetailT,
 } from '@jobmon/core';
 import { onDb, type Db } from '../db/connect.js';
+import type { Q } from '../db/conn.js';
 import { countTasksByStatus, listTasks, taskExists, taskWithNames, type TaskPageFilter } from '../db/queries/task.js';
 import {
   attemptsOfTask,
@@ -29,7 +29,14 @@ import {
   instancesPerNode,
   instanceWithTask,
 } from '../db/queries/task-instance.js';
-import { errorsOfInstances, errorsOfWorkflow, failedInstancesPage } from '../db/queries/task-instance-error.js';
+import {
+  errorGroups,
+  errorMessages,
+  errorsOfInstances,
+  groupTaskIds,
+  newestErrorPerFatalTask,
+  newestErrorPerTask,
+} from '../db/queries/task-instance-error.js';
 import { findWorkflow } from '../db/queries/workflow.js';
 import { latestRun } from '../db/queries/workflow-run.js';
 import type { TaskInstanceTable } from '../db/schema.js';
@@ -47,6 +54,7 @@ export async function workflowDetail(db: Db, id: number): Promise<WorkflowDetail
     description: wf.description,
     status: wf.status,
     workflowArgs: JSON.parse(wf.workflow_args) as Record<string, unknown>,
+    owner: wf.owner,
     taskCount: wf.task_count,
     counts: Object.fromEntries(counts.map((r) => [r.status, Number(r.n)])),
     maxConcurrentlyRunning: wf.max_concurrently_running,
@@ -70,6 +78,8 @@ export async function workflowTasks(
   id: number,
   query: { status?: string; template?: string; limit: number; cursor?: string },
 ): Promise<WorkflowTasksResponseT> {
+  // Looked up by its key only: the workflow's detail counts every task.
+  await requireWorkflow(onDb(db), id);
   const f: TaskPageFilter = { limit: query.limit };
   if (query.status !== undefined) {
     const statuses = query.status.split(',');
@@ -146,15 +156,19 @@ export async function taskDetail(db: Db, id: number): Promise<TaskDetailT> {
   };
 }
 
-/** Most task ids a group lists. */
+/** 404 for an unknown workflow, by its key alone (workflowDetail would count its tasks first). */
+async function requireWorkflow(c: Q, id: number): Promise<void> {
+  if (!(await findWorkflow(c, id))) throw new NotFoundError(`workflow ${id} does not exist`, { workflowId: id });
+}
+
+/** Most task ids a group lists; and all groups together (no read route answers more than 10,000 rows). */
 const GROUP_TASK_IDS = 1000;
-/** Instances read per page while grouping. */
-const GROUP_PAGE = 2000;
+const TASK_IDS_MAX = 10_000;
 
 /**
  * Every failure (error row) of a workflow's instances, grouped by error class and normalised
- * message (core's normaliseMessage), the largest groups first. Read page by page, so memory holds
- * the groups, never all the messages.
+ * message (core's normaliseMessage, stored with each row), the largest groups first. Grouped in
+ * SQL over one index (db/queries/task-instance-error.ts): no message is read but the samples.
  */
 export async function workflowErrorGroups(
   db: Db,
@@ -162,85 +176,59 @@ export async function workflowErrorGroups(
   query: { template?: string; limit: number },
 ): Promise<ErrorGroupsResponseT> {
   const c = onDb(db);
-  interface Acc {
-    group: ErrorGroupT;
-    tasks: Set<number>;
+  await requireWorkflow(c, workflowId);
+  const rows = await errorGroups(c, workflowId, query.limit, query.template);
+  const samples = new Map(
+    (
+      await errorMessages(
+        c,
+        rows.map((r) => Number(r.last_id)),
+      )
+    ).map((m) => [m.id, m.message]),
+  );
+  // 1000 ids for up to 10 groups; 10 each when 1000 groups are asked for.
+  const idsPerGroup = Math.min(GROUP_TASK_IDS, Math.floor(TASK_IDS_MAX / Math.max(1, rows.length)));
+  const groups: ErrorGroupT[] = [];
+  for (const r of rows) {
+    groups.push({
+      pattern: r.pattern ?? '',
+      errorClass: r.error_class as ErrorClass,
+      count: Number(r.failures),
+      sample: samples.get(Number(r.last_id)) ?? '',
+      firstAt: Number(r.first_at),
+      lastAt: Number(r.last_at),
+      taskIds: await groupTaskIds(c, workflowId, r, idsPerGroup, query.template),
+      taskCount: Number(r.task_count),
+    });
   }
-  const groups = new Map<string, Acc>();
-  let failures = 0;
-  let after = 0;
-  for (;;) {
-    const page = await failedInstancesPage(c, workflowId, after, GROUP_PAGE, query.template);
-    if (page.length === 0) break;
-    after = page[page.length - 1]!.id;
-    const taskOf = new Map(page.map((r) => [r.id, r.task_id]));
-    for (const e of await errorsOfInstances(
-      c,
-      page.map((r) => r.id),
-    )) {
-      failures++;
-      const pattern = normaliseMessage(e.message);
-      const key = `${e.error_class}\u0000${pattern}`;
-      const taskId = taskOf.get(e.task_instance_id)!;
-      const acc = groups.get(key);
-      if (!acc) {
-        groups.set(key, {
-          group: {
-            pattern,
-            errorClass: e.error_class as ErrorClass,
-            count: 1,
-            sample: e.message,
-            firstAt: e.at,
-            lastAt: e.at,
-            taskIds: [],
-            taskCount: 0,
-          },
-          tasks: new Set([taskId]),
-        });
-        continue;
-      }
-      const g = acc.group;
-      g.count++;
-      if (e.at < g.firstAt) g.firstAt = e.at;
-      if (e.at >= g.lastAt) {
-        g.lastAt = e.at;
-        g.sample = e.message;
-      }
-      acc.tasks.add(taskId);
-    }
-    if (page.length < GROUP_PAGE) break;
-  }
-  const all = [...groups.values()].map(({ group, tasks }) => {
-    const ids = [...tasks].sort((a, b) => a - b);
-    return { ...group, taskIds: ids.slice(0, GROUP_TASK_IDS), taskCount: ids.length };
-  });
-  all.sort((a, b) => b.count - a.count || b.lastAt - a.lastAt || a.pattern.localeCompare(b.pattern));
-  return { groups: all.slice(0, query.limit), failures, groupCount: all.length };
+  const first = rows[0];
+  return {
+    groups,
+    failures: first ? Number(first.all_failures) : 0,
+    groupCount: first ? Number(first.group_count) : 0,
+  };
 }
 
-/** The latest error of each task that has one; by default only tasks that ended ERROR_FATAL. */
+/**
+ * The latest error of each task that has one, newest first; by default only tasks that ended
+ * ERROR_FATAL, the most recently failed first.
+ */
 export async function workflowErrors(db: Db, id: number, onlyFatal: boolean, limit: number): Promise<TaskErrorT[]> {
-  const rows = await errorsOfWorkflow(onDb(db), id, onlyFatal);
-  const seen = new Set<number>();
-  const out: TaskErrorT[] = [];
-  for (const r of rows) {
-    if (seen.has(r.task_id)) continue;
-    seen.add(r.task_id);
-    out.push({
-      taskId: r.task_id,
-      taskName: r.task_name,
-      taskStatus: r.task_status,
-      instanceId: r.instance_id,
-      instanceStatus: r.instance_status,
-      errorClass: r.error_class as ErrorClass,
-      message: r.message,
-      exitCode: r.exit_code,
-      stderrTail: r.stderr_tail,
-      at: r.at,
-    });
-    if (out.length >= limit) break;
-  }
-  return out;
+  const c = onDb(db);
+  await requireWorkflow(c, id);
+  const rows = onlyFatal ? await newestErrorPerFatalTask(c, id, limit) : await newestErrorPerTask(c, id, limit);
+  return rows.map((r) => ({
+    taskId: r.task_id,
+    taskName: r.task_name,
+    taskStatus: r.task_status,
+    instanceId: r.instance_id,
+    instanceStatus: r.instance_status,
+    errorClass: r.error_class as ErrorClass,
+    message: r.message,
+    exitCode: r.exit_code,
+    stderrTail: r.stderr_tail,
+    at: r.at,
+  }));
 }
 
 function instanceDetail(r: Selectable<TaskInstanceTable>): InstanceDetailT {

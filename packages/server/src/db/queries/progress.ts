@@ -17,8 +17,15 @@ export function templateCounts(q: Q, workflowId: number) {
     .execute();
 }
 
-/** Per template: finished (DONE) instances of these runs, their mean wall time; running ones, mean start. */
-export function templateRuntimes(q: Q, runIds: readonly number[]) {
+/**
+ * Per template: finished (DONE) instances of these runs, their mean wall time; running ones, mean
+ * start. Also, per group, the command time that fell in [since, now] (`busy_ms`; a finished
+ * instance's command ran from status_at − wall_time_ms to status_at, a running one's from
+ * status_at on) and the earliest command start (`first_start`): eta.ts's measured concurrency.
+ */
+export function templateRuntimes(q: Q, runIds: readonly number[], since: number, now: number) {
+  const start = sql<number>`(case when i.status = 'DONE' then i.status_at - coalesce(i.wall_time_ms, 0) else i.status_at end)`;
+  const end = sql<number>`(case when i.status = 'DONE' then i.status_at else ${now} end)`;
   return q.db
     .selectFrom('task_instance as i')
     .innerJoin('task as t', 't.id', 'i.task_id')
@@ -29,6 +36,10 @@ export function templateRuntimes(q: Q, runIds: readonly number[]) {
       (eb) => eb.fn.countAll<number>().as('n'),
       (eb) => eb.fn.avg<number>('i.wall_time_ms').as('mean_wall_ms'),
       (eb) => eb.fn.avg<number>('i.status_at').as('mean_status_at'),
+      // Portable (no greatest/max of two): the overlap of [start, end] with [since, now].
+      sql<number>`sum(case when ${end} <= ${since} then 0 when ${start} >= ${since} then ${end} - ${start}
+        else ${end} - ${since} end)`.as('busy_ms'),
+      sql<number>`min(${start})`.as('first_start'),
     ])
     .where('i.workflow_run_id', 'in', runIds)
     .where('i.status', 'in', ['DONE', 'RUNNING'])
