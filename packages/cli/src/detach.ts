@@ -79,6 +79,6 @@ export function detachedLines(d: Detached): string[] {
   return [
     `workflow ${d.workflowId}: runner started in the background (pid ${d.pid})`,
     `  log:   ${d.logFile}`,
-    `  watch: jobmon workflow status ${d.workflowId}`,
+    `  watch: jobmon workflow watch ${d.workflowId}`,
   ];
 }

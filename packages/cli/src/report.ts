@@ -11,6 +11,18 @@ const CLASS_LABEL: Record<string, string> = {
   killed: 'killed (stop or resume)',
 };
 
+/**
+ * What to do after a workflow failed: read why (the first failed task's log, or the errors grouped),
+ * fix the cause (a command, or its data), then run it again. `again` is how to run it again besides
+ * a resume ("run it again", "run its file again").
+ */
+export function nextStep(workflowId: number, errors: readonly Pick<TaskErrorT, 'taskId'>[], again: string): string {
+  const see = errors[0]
+    ? `jobmon task logs ${errors[0].taskId} (or jobmon workflow errors ${workflowId})`
+    : `jobmon workflow errors ${workflowId}`;
+  return `see why: ${see}; fix the cause, then ${again} or jobmon workflow resume ${workflowId}: only unfinished tasks will run.`;
+}
+
 export function printFailures(errors: TaskErrorT[], out: (line: string) => void = (l) => console.log(l)): void {
   if (errors.length === 0) return;
   out(`failed tasks (${errors.length}):`);

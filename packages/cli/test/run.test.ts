@@ -162,6 +162,13 @@ describe('jobmon run', () => {
     expect(r.stdout).toMatch(/✗ bad_one .*application error \(the command failed\), exit code 9/);
     expect(r.stdout).toContain('boom-42');
     expect(r.stdout).toContain('1 not finished');
+    // The next step reads the failure first: the cause may be data, not the command.
+    const [, wid] = /^workflow (\d+) ended FAILED/m.exec(r.stdout)!;
+    const [, tid] = /✗ bad_one \(task (\d+),/.exec(r.stdout)!;
+    expect(r.stdout).toContain(
+      `\nsee why: jobmon task logs ${tid} (or jobmon workflow errors ${wid}); fix the cause, then run it again or jobmon workflow resume ${wid}: only unfinished tasks will run.\n`,
+    );
+    expect(r.stdout).not.toContain('fix the failing commands');
   });
 
   it('jobmon server serves clients that point JOBMON_URL at it', async () => {

@@ -164,11 +164,32 @@ describe(`jobmon task why on ${TEST_DB_KIND}`, () => {
     );
     const json = JSON.parse((await jobmon(['task', 'why', String(id), '--json'])).stdout) as TaskWhyResponseT;
     expect(gist(json)).toEqual(gist(await api.getTaskWhy({ id })));
-    expect(reasons(json)).toEqual(['UPSTREAM_NOT_DONE', 'NO_LIVE_RUN']);
+    expect(reasons(json)).toEqual(['UPSTREAM_NOT_DONE', 'UPSTREAM_FAILED', 'NO_LIVE_RUN']);
     expect(json.causes[0]!.details).toEqual({
       upstream: [{ id: ids.get('boom'), name: 'boom', status: 'ERROR_FATAL' }],
       count: 1,
       total: 1,
+    });
+  });
+
+  it('a task two edges below a failed one names it, not only the task it waits on', async () => {
+    // last waits on after_boom (REGISTERING), which waits on boom, failed for good.
+    const id = ids.get('last')!;
+    const boom = ids.get('boom')!;
+    const r = await jobmon(['task', 'why', String(id)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      `UPSTREAM_NOT_DONE  1 of its 2 upstream tasks is not DONE: ${ids.get('after_boom')} 'after_boom' REGISTERING\n`,
+    );
+    expect(r.stdout).toContain(
+      `UPSTREAM_FAILED    1 task upstream of it failed for good, so it will not run until that is fixed and the workflow resumed: ${boom} 'boom' (2 edges up); see \`jobmon task why ${boom}\` and \`jobmon task logs ${boom}\`\n`,
+    );
+    const json = JSON.parse((await jobmon(['task', 'why', String(id), '--json'])).stdout) as TaskWhyResponseT;
+    expect(reasons(json)).toEqual(['UPSTREAM_NOT_DONE', 'UPSTREAM_FAILED', 'NO_LIVE_RUN']);
+    expect(json.causes[1]!.details).toEqual({
+      failed: [{ id: boom, name: 'boom', status: 'ERROR_FATAL', depth: 2 }],
+      count: 1,
+      complete: true,
     });
   });
 
@@ -189,8 +210,8 @@ describe(`jobmon task why on ${TEST_DB_KIND}`, () => {
   it('a resource request that no queue of its cluster can hold names the queue and the limit', async () => {
     const id = ids.get('big')!;
     const json = JSON.parse((await jobmon(['task', 'why', String(id), '--json'])).stdout) as TaskWhyResponseT;
-    expect(reasons(json)).toEqual(['UPSTREAM_NOT_DONE', 'NO_QUEUE_FITS', 'NO_LIVE_RUN']);
-    expect(json.causes[1]!.details).toEqual({
+    expect(reasons(json)).toEqual(['UPSTREAM_NOT_DONE', 'UPSTREAM_FAILED', 'NO_QUEUE_FITS', 'NO_LIVE_RUN']);
+    expect(json.causes[2]!.details).toEqual({
       cluster: 'whytiny',
       queue: 'small',
       resources: { memory: 2048 },

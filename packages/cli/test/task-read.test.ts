@@ -109,6 +109,8 @@ describe(`jobmon task and workflow reads on ${TEST_DB_KIND}`, () => {
     const missing = await jobmon(['task', 'show', '987654']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/task 987654 does not exist/);
+    // Where it looked: an id from another database (JOBMON_HOME, JOBMON_URL) is a common slip.
+    expect(missing.stderr).toContain(server.url);
     expect((await jobmon(['task', 'show', 'x'])).code).toBe(2);
   });
 
@@ -223,9 +225,18 @@ describe(`jobmon task and workflow reads on ${TEST_DB_KIND}`, () => {
     expect(json.tasks.map((t: { name: string }) => t.name)).toEqual(['same_7', 'same_42', 'same_1999']);
     const page = await jobmon(['workflow', 'tasks', String(wfId), '--limit', '2']);
     expect(page.stdout).toMatch(/more: add --cursor \d+\n$/);
-    const bad = await jobmon(['workflow', 'tasks', String(wfId), '--status', 'NOPE']);
+    // The group words of `workflow status`'s table, any case: failed (or fatal) is ERROR_FATAL.
+    const failed = JSON.parse(
+      (await jobmon(['workflow', 'tasks', String(wfId), '--status', 'failed', '--json'])).stdout,
+    );
+    expect(failed).toEqual(await api.getWorkflowTasks({ id: wfId, query: { status: 'ERROR_FATAL' } }));
+    const both = await jobmon(['workflow', 'tasks', String(wfId), '--status', 'Done,fatal,pending', '--json']);
+    expect(JSON.parse(both.stdout).tasks).toHaveLength(6);
+    const bad = await jobmon(['workflow', 'tasks', String(wfId), '--status', 'nope']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/status has unknown status "NOPE"/);
+    expect(bad.stderr).toBe(
+      'jobmon: --status: unknown status "NOPE"; one of REGISTERING, QUEUED, INSTANTIATING, LAUNCHED, RUNNING, DONE, ERROR_RECOVERABLE, ADJUSTING_RESOURCES, ERROR_FATAL, or a group: PENDING, SCHEDULED, RUNNING, DONE, FATAL, FAILED\n',
+    );
   });
 
   it('workflow errors: failures grouped by cause, with count, sample, first and last seen, task ids', async () => {
@@ -251,7 +262,11 @@ describe(`jobmon task and workflow reads on ${TEST_DB_KIND}`, () => {
     expect(status.stdout).toMatch(new RegExp(`^workflow ${wfId} 'reads_wf': FAILED`));
     const missing = await jobmon(['workflow', 'tasks', 'no_such_wf']);
     expect(missing.code).toBe(3);
-    expect(missing.stderr).toMatch(/no workflow is named 'no_such_wf'/);
+    expect(missing.stderr).toBe("jobmon: no workflow is named 'no_such_wf'\n");
+    // A near miss suggests the names that contain it.
+    const near = await jobmon(['workflow', 'status', 'reads']);
+    expect(near.code).toBe(3);
+    expect(near.stderr).toBe("jobmon: no workflow is named 'reads'; did you mean reads_wf?\n");
     const twins = (await api.listWorkflows({ query: { exactName: 'twin' } })).workflows.map((w) => w.id);
     expect(twins).toHaveLength(2);
     for (const command of ['status', 'tasks', 'errors']) {

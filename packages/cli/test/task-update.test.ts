@@ -116,7 +116,7 @@ describe(`jobmon task update on ${TEST_DB_KIND}`, () => {
       tasks: [{ id: t['b']!.id, name: 'b', template: 'fit', from: 'ERROR_FATAL', to: 'DONE' }],
       truncated: false,
     });
-    const dryHuman = await jobmonIn(work, ['task', 'update', String(t['b']!.id), '--status', 'DONE', '--dry-run']);
+    const dryHuman = await jobmonIn(work, ['task', 'update', String(t['b']!.id), '--status', 'done', '--dry-run']);
     expect(dryHuman.stdout).toContain(`workflow ${wid} 'update_done' (FAILED): would set 1 task to DONE`);
     expect(dryHuman.stdout).toMatch(
       new RegExp(`ID\\s+NAME\\s+TEMPLATE\\s+CHANGE\\n${t['b']!.id}\\s+b\\s+fit\\s+ERROR_FATAL → DONE`),
@@ -278,7 +278,10 @@ describe(`jobmon task update on ${TEST_DB_KIND}`, () => {
     for (const [args, text] of [
       [['task', 'update', 'abc', '--status', 'DONE'], "got 'abc'"],
       [['task', 'update', '--status', 'DONE'], 'give task ids or --workflow'],
-      [['task', 'update', String(t1['b']!.id), '--status', 'RUNNING'], "got 'RUNNING'"],
+      [
+        ['task', 'update', String(t1['b']!.id), '--status', 'RUNNING'],
+        '--status: unknown status "RUNNING"; one of DONE, REGISTERING',
+      ],
       [['task', 'update', String(t1['b']!.id), '--template', 'fit', '--status', 'DONE'], '--template and --attr'],
     ] as const) {
       const r = await jobmonIn(db.dir, [...args]);

@@ -69,6 +69,27 @@ describe(`jobmon wait and watch on ${TEST_DB_KIND}`, () => {
     await run;
   });
 
+  it('wait for a state an ended workflow with no live run cannot reach says so at once and exits 1', async () => {
+    const { run, id } = await startRun('wait_unreachable', 'sleep 1; exit 3', 1);
+    // No --timeout: without the check it would wait for ever (the harness kills it: code -1).
+    const w = await jobmon(['wait', String(id), '--for', 'DONE'], 90_000);
+    const said = `workflow ${id} is FAILED and no run is live: it will not become DONE unless resumed`;
+    expect(w.stdout.trim()).toBe(said);
+    expect(w.code).toBe(1);
+    expect((await run).code).toBe(1);
+    const again = await jobmon(['wait', String(id), '--for', 'DONE,HALTED', '--json'], 90_000);
+    expect(JSON.parse(again.stdout)).toEqual({
+      workflowId: id,
+      status: 'FAILED',
+      reached: false,
+      message: `workflow ${id} is FAILED and no run is live: it will not become DONE or HALTED unless resumed`,
+    });
+    expect(again.code).toBe(1);
+    // A state it is in is reached, as always; the README's recipe then asks status for the exit code.
+    const reached = await jobmon(['wait', String(id), '--for', 'done,failed']);
+    expect([reached.code, reached.stdout.trim()]).toEqual([0, 'FAILED']);
+  });
+
   it('watch prints a line per template as counts change and exits as run would (0 DONE, 1 FAILED)', async () => {
     const ok = await startRun('watch_ok');
     const w = await jobmon(['workflow', 'watch', String(ok.id)], 90_000);
@@ -103,7 +124,7 @@ describe(`jobmon wait and watch on ${TEST_DB_KIND}`, () => {
       'a task to run',
       async () => {
         const p = await createApiClient(new Requester(server.url)).getWorkflowProgress({ id });
-        return p.templates[0]!.counts.RUNNING > 0 ? true : undefined;
+        return (p.templates[0]?.counts.RUNNING ?? 0) > 0 ? true : undefined; // no template before the bind
       },
       60_000,
       100,

@@ -126,7 +126,7 @@ describe(`jobmon workflow resume on ${TEST_DB_KIND}`, () => {
     const deadline = Date.now() + 60_000;
     while (!stdout.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const started = JSON.parse(stdout) as { workflowId: number; pid: number; logFile: string; watch: string };
-    expect(started.watch).toBe(`jobmon workflow status ${started.workflowId}`);
+    expect(started.watch).toBe(`jobmon workflow watch ${started.workflowId}`);
     expect(existsSync(started.logFile)).toBe(true);
     process.kill(-shell.pid!, 'SIGKILL');
     await new Promise((r) => shell.on('exit', r));

@@ -59,6 +59,9 @@ describe(`jobmon workflow status on ${TEST_DB_KIND}`, () => {
     );
     const human = await jobmon(['workflow', 'status', String(wid)]);
     expect(human.code).toBe(0);
+    // The run's number, marked as one (not "4 RUNNING", read as four tasks), and its heartbeat's age.
+    expect(human.stdout).toMatch(/\n {2}last run: #\d+, running \(heartbeat \d+s ago\)\n/);
+    expect(human.stdout).toContain('\n  concurrency: no limit\n');
     expect(human.stdout).toMatch(/TEMPLATE\s+PENDING\s+SCHEDULED\s+RUNNING\s+DONE\s+FATAL\s+RUNTIME/);
     expect(human.stdout).toMatch(/\n {2}step(\s+\d+){5}\s+1s \(this workflow\)/);
     expect(human.stdout).toMatch(/\n {2}join\s+1\s+0\s+0\s+0\s+0\s+\?/);
@@ -75,5 +78,30 @@ describe(`jobmon workflow status on ${TEST_DB_KIND}`, () => {
     const after = JSON.parse((await jobmon(['workflow', 'status', String(wid), '--json'])).stdout);
     expect(after.eta).toMatchObject({ seconds: 0, method: 'nothing is left to run' });
     expect(after.templates[0].counts).toEqual({ PENDING: 0, SCHEDULED: 0, RUNNING: 0, DONE: 6, FATAL: 0 });
+    expect(after.maxConcurrentlyRunning).toBe(2_147_483_647); // --json keeps the number
+  });
+
+  it('a FAILED workflow: the ended run without a heartbeat age, the failure, and the next step; exit 1', async () => {
+    const file = join(db.dir, 'fails.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'status_failed',
+        tasks: [
+          { name: 'bad', template: 'fetch', command: 'echo no input >&2; exit 3', max_attempts: 1 },
+          { name: 'after', template: 'fit', command: 'true', upstream: ['bad'] },
+        ],
+      }),
+    );
+    expect((await jobmon(['run', file], 120_000)).code).toBe(1);
+    const s = await jobmon(['workflow', 'status', 'status_failed']);
+    expect(s.code).toBe(1);
+    const [, wid] = /^workflow (\d+) 'status_failed': FAILED\n/.exec(s.stdout)!;
+    const [, tid] = /✗ bad \(task (\d+),/.exec(s.stdout)!;
+    expect(s.stdout).toMatch(/\n {2}last run: #\d+, error \(ended\)\n/);
+    expect(s.stdout).not.toContain('heartbeat');
+    expect(s.stdout).toContain(
+      `\nsee why: jobmon task logs ${tid} (or jobmon workflow errors ${wid}); fix the cause, then run its file again or jobmon workflow resume ${wid}: only unfinished tasks will run.\nstate: `,
+    );
   });
 });

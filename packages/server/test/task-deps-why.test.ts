@@ -143,6 +143,60 @@ describe(`GET /tasks/{id}/why on ${TEST_DB_KIND}`, () => {
     });
   });
 
+  it('UPSTREAM_FAILED: failed tasks anywhere upstream, reached through tasks not DONE only', async () => {
+    // 0 → 1–5 → 6–8, as the dense workflow; 0 and 1 failed for good, 2 DONE, 3–5 wait.
+    const w = await bindWorkflow(9, { bound: false });
+    const n = w.nodes;
+    const edges = [1, 2, 3, 4, 5].flatMap((a) => [[n[0], n[a]], ...[6, 7, 8].map((b) => [n[a], n[b]])]);
+    await ok('POST', `/workflow-runs/${w.runId}/edges`, { edges });
+    await ok('PUT', `/workflow-runs/${w.runId}/status`, { status: 'BOUND', taskCount: 9 });
+    const set = (i: number[], status: string) =>
+      ctx.db.kysely
+        .updateTable('task')
+        .set({ status })
+        .where(
+          'id',
+          'in',
+          i.map((k) => w.tasks[k]!),
+        )
+        .execute();
+    await set([0, 1], 'ERROR_FATAL');
+    await set([2], 'DONE');
+    const why = await ok('GET', `/tasks/${w.tasks[6]}/why`);
+    expect(why.causes.map((c: { reason: string }) => c.reason)).toEqual(['UPSTREAM_NOT_DONE', 'UPSTREAM_FAILED']);
+    expect(why.causes[1].details).toEqual({
+      failed: [
+        { id: w.tasks[1], name: 'step_1', status: 'ERROR_FATAL', depth: 1 },
+        { id: w.tasks[0], name: 'step_0', status: 'ERROR_FATAL', depth: 2 },
+      ],
+      count: 2,
+      complete: true,
+    });
+    // Behind a DONE task, a failed one holds nothing: a chain 0 → 1 → 2 → 3, with 0 failed and 1 DONE.
+    const c = await bindWorkflow(4, { chain: true });
+    const setC = (i: number[], status: string) =>
+      ctx.db.kysely
+        .updateTable('task')
+        .set({ status })
+        .where(
+          'id',
+          'in',
+          i.map((k) => c.tasks[k]!),
+        )
+        .execute();
+    await setC([0], 'ERROR_FATAL');
+    await setC([1], 'DONE');
+    const behind = await ok('GET', `/tasks/${c.tasks[3]}/why`);
+    expect(behind.causes.map((x: { reason: string }) => x.reason)).toEqual(['UPSTREAM_NOT_DONE']);
+    await setC([1], 'REGISTERING');
+    const reached = await ok('GET', `/tasks/${c.tasks[3]}/why`);
+    expect(reached.causes[1].details).toEqual({
+      failed: [{ id: c.tasks[0], name: 'step_0', status: 'ERROR_FATAL', depth: 3 }],
+      count: 1,
+      complete: true,
+    });
+  });
+
   it('a task of a paused star: the limit of 0 is named with its run', async () => {
     await ok('PUT', `/workflows/${star.workflowId}/concurrency`, { limit: 0 });
     const why = await ok('GET', `/tasks/${star.tasks[0]}/why`);

@@ -9,7 +9,7 @@ import { cliConnect } from '../connect.js';
 import { DETACHED_ENV, detachSelf, detachedLines } from '../detach.js';
 import { parseWorkflowFile, toWorkflow } from '../workflow-file.js';
 import { progressView } from '../progress.js';
-import { printFailures } from '../report.js';
+import { nextStep, printFailures } from '../report.js';
 import { outcomeLine, outcomeOf } from '../summary.js';
 import { jsonLine, printable } from '../text.js';
 
@@ -46,7 +46,7 @@ Examples:
       ) => {
         if (opts.detach && process.env[DETACHED_ENV] !== '1') {
           const d = await detachSelf('run');
-          if (opts.json) console.log(jsonLine({ ...d, watch: `jobmon workflow status ${d.workflowId}` }));
+          if (opts.json) console.log(jsonLine({ ...d, watch: `jobmon workflow watch ${d.workflowId}` }));
           else for (const line of detachedLines(d)) console.log(printable(line));
           return;
         }
@@ -112,7 +112,7 @@ Examples:
             } else if (result.runStatus === 'TERMINATED') {
               say(`stopped from elsewhere (a stop or a resume by another process); finished tasks are kept.`);
             } else if (result.failed > 0) {
-              say(`fix the failing commands in ${file} and run it again: only unfinished tasks will run.`);
+              say(nextStep(result.workflowId, result.errors, 'run it again'));
             }
             if (result.logDir) say(`logs: ${result.logDir}`);
           }

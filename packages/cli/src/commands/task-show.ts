@@ -3,6 +3,7 @@
 // (and Slurm's own log for attempts Slurm ran). Everything from the database goes through printable().
 
 import type { Command } from 'commander';
+import { NotFoundError } from '@jobmon/core';
 import { positiveInt } from '../args.js';
 import { cliConnect } from '../connect.js';
 import { paintDim, paintStatus, useColour, bytes, duration, localTimeSeconds } from '../table.js';
@@ -28,7 +29,15 @@ Examples:
     .action(async (id: number, opts: { json?: boolean }) => {
       const conn = await cliConnect();
       try {
-        const t = await conn.api.getTask({ id });
+        const t = await conn.api.getTask({ id }).catch((e: unknown) => {
+          // Say where it looked: a task id from another database (JOBMON_HOME, JOBMON_URL) is a common slip.
+          if (e instanceof NotFoundError)
+            throw new NotFoundError(`${e.message} in ${conn.stateLocation}`, {
+              ...e.details,
+              stateLocation: conn.stateLocation,
+            });
+          throw e;
+        });
         if (opts.json) {
           console.log(
             jsonLine({ ...t, attempts: t.attempts.map((a) => ({ ...a, slurmLogPath: slurmLogPath(a) })) }, 2),

@@ -5,7 +5,8 @@
 // the workflow is live; tasks of several workflows in one call are refused by name.
 
 import { InvalidArgumentError, type Command } from 'commander';
-import { keyValue, oneOf } from '../args.js';
+import { keyValue } from '../args.js';
+import { oneStatus } from '../statuses.js';
 import { cliConnect } from '../connect.js';
 import { tableLines, useColour } from '../table.js';
 import { jsonLine, printable } from '../text.js';
@@ -46,8 +47,8 @@ export function registerTaskUpdate(task: Command): void {
     )
     .requiredOption(
       '--status <status>',
-      'DONE (skip on resume) or REGISTERING (run again)',
-      oneOf('DONE', 'REGISTERING'),
+      'DONE (skip on resume) or REGISTERING (run again), any case',
+      oneStatus('--status', 'DONE', 'REGISTERING'),
     )
     .option('--recursive', 'DONE: also every upstream task; REGISTERING: also every downstream task')
     .option('--dry-run', 'list what would change (id, name, template, old → new); change nothing')

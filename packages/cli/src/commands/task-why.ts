@@ -25,6 +25,7 @@ Causes (the "reason" codes of --json), the blocking one first:
   DONE, RUNNING, LAUNCHED, QUEUED          where the task is now (on which node, for how long)
   ATTEMPTS_SPENT, INFRA_BUDGET_SPENT, FATAL why a task failed for good
   UPSTREAM_NOT_DONE                         the upstream tasks it waits for (up to 20 listed)
+  UPSTREAM_FAILED                           tasks anywhere upstream that failed for good (up to 10)
   NO_QUEUE_FITS                             its resources fit no queue of its cluster
   WORKFLOW_STOPPED, NO_LIVE_RUN             nothing runs the workflow (and what resume would do)
   WORKFLOW_PAUSED, TEMPLATE_PAUSED          a concurrency limit of 0

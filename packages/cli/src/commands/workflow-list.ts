@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { WorkflowListItemT, WorkflowListQueryT } from '@jobmon/core';
 import { keyValue, pointInTime, positiveInt } from '../args.js';
 import { cliConnect } from '../connect.js';
+import { workflowStatuses } from '../statuses.js';
 import { jsonLine, printable } from '../text.js';
 
 interface ListOptions {
@@ -29,7 +30,11 @@ export function registerWorkflowList(workflow: Command): void {
     .option('--name <glob>', "name glob: * any run of characters, ? one (case-insensitive), e.g. 'flu_*'")
     .option('--user <user>', 'started by this user (any of its runs)')
     .option('--tool <tool>', "the tool's name")
-    .option('--status <statuses>', 'one status or several, comma-separated, e.g. FAILED,HALTED')
+    .option(
+      '--status <statuses>',
+      'one status or several, comma-separated, any case, e.g. FAILED,HALTED',
+      workflowStatuses('--status'),
+    )
     .option('--since <when>', 'created at or after: an age (30m, 12h, 2d, 1w) or a date (2026-12-01)', (v) =>
       pointInTime(v),
     )

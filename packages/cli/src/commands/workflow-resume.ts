@@ -9,7 +9,7 @@ import { positiveInt } from '../args.js';
 import { cliConnect } from '../connect.js';
 import { DETACHED_ENV, detachSelf, detachedLines } from '../detach.js';
 import { progressView } from '../progress.js';
-import { printFailures } from '../report.js';
+import { nextStep, printFailures } from '../report.js';
 import { jsonLine, printable } from '../text.js';
 import { resolveWorkflow, workflowRef } from '../workflow-ref.js';
 
@@ -63,7 +63,7 @@ Examples:
       if (opts.detach && process.env[DETACHED_ENV] !== '1') {
         // The log file's name carries the workflow as given, reduced to safe characters.
         const d = await detachSelf(`workflow-${ref.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}`);
-        if (opts.json) console.log(jsonLine({ ...d, watch: `jobmon workflow status ${d.workflowId}` }));
+        if (opts.json) console.log(jsonLine({ ...d, watch: `jobmon workflow watch ${d.workflowId}` }));
         else for (const line of detachedLines(d)) console.log(printable(line));
         return;
       }
@@ -97,8 +97,11 @@ Examples:
           say(
             `workflow ${r.workflowId} ended ${r.status} in ${(r.elapsedMs / 1000).toFixed(1)} s: ${r.done}/${r.total} done, ${r.failed} failed, ${r.notRun} not finished`,
           );
-          if (r.failed > 0)
-            printFailures((await conn.api.getWorkflowErrors({ id: r.workflowId, query: { limit: 20 } })).errors);
+          if (r.failed > 0) {
+            const { errors } = await conn.api.getWorkflowErrors({ id: r.workflowId, query: { limit: 20 } });
+            printFailures(errors);
+            say(nextStep(r.workflowId, errors, 'resume it again'));
+          }
           if (r.logDir) say(`logs: ${r.logDir}`);
         }
         if (!opts.json) say(`state: ${r.stateLocation}`);

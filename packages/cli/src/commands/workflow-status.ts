@@ -5,10 +5,15 @@
 import type { Command } from 'commander';
 import { cliConnect } from '../connect.js';
 import { resolveWorkflow, workflowRef } from '../workflow-ref.js';
-import { printFailures } from '../report.js';
+import { nextStep, printFailures } from '../report.js';
 import { outcome, outcomeLine } from '../summary.js';
 import { jsonLine, printable } from '../text.js';
-import { formatDuration as duration, type WorkflowProgressT } from '@jobmon/core';
+import {
+  LIVE_RUN_STATES,
+  formatDuration as duration,
+  type WorkflowDetailT,
+  type WorkflowProgressT,
+} from '@jobmon/core';
 
 const GROUPS = ['PENDING', 'SCHEDULED', 'RUNNING', 'DONE', 'FATAL'] as const;
 
@@ -36,6 +41,28 @@ function printProgress(p: WorkflowProgressT, out: (line: string) => void): void 
     );
     out(`  how: ${p.eta.method}`);
   }
+}
+
+/**
+ * `last run: #4, running (heartbeat 2s ago)`: the run's number marked as one (not a task count),
+ * its state in words, and the heartbeat's age only while the run is live (an ended run's last
+ * heartbeat only ages).
+ */
+export function lastRunLine(run: NonNullable<WorkflowDetailT['lastRun']>, now = Date.now()): string {
+  const state = run.status.toLowerCase().replace(/_/g, ' ');
+  if (run.status === 'REGISTERED') return `last run: #${run.id}, ${state}`;
+  if (!LIVE_RUN_STATES.includes(run.status)) return `last run: #${run.id}, ${state} (ended)`;
+  return `last run: #${run.id}, ${state} (heartbeat ${Math.max(0, Math.round((now - run.heartbeatAt) / 1000))}s ago)`;
+}
+
+/** A limit this large is no limit (the default when a workflow sets none; --json keeps the number). */
+const NO_LIMIT = 2_147_483_647;
+
+/** The workflow's concurrency limit in words. */
+export function concurrencyLine(max: number): string {
+  if (max >= NO_LIMIT) return 'concurrency: no limit';
+  if (max === 0) return 'concurrency: paused (limit 0: nothing new starts)';
+  return `concurrency: at most ${max} task${max === 1 ? '' : 's'} at once`;
 }
 
 export function registerWorkflowStatus(workflow: Command): void {
@@ -71,12 +98,11 @@ Exit code 1 when the workflow is FAILED (its last run ended with tasks failed), 
             .map(([s, n]) => `${n} ${s}`)
             .join(', ');
           out(`  tasks: ${outcomeLine(outcome(detail.counts))}${byStatus === '' ? '' : ` (${byStatus})`}`);
-          if (detail.lastRun) {
-            const ago = Math.round((Date.now() - detail.lastRun.heartbeatAt) / 1000);
-            out(`  last run: ${detail.lastRun.id} ${detail.lastRun.status} (heartbeat ${ago}s ago)`);
-          }
+          out(`  ${concurrencyLine(detail.maxConcurrentlyRunning)}`);
+          if (detail.lastRun) out(`  ${lastRunLine(detail.lastRun)}`);
           printProgress(progress, out);
           printFailures(errors);
+          if (detail.status === 'FAILED') out(nextStep(detail.id, errors, 'run its file again'));
           out(`state: ${conn.stateLocation}`);
         }
         if (detail.status === 'FAILED') process.exitCode = 1;

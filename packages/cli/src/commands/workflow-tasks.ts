@@ -4,6 +4,7 @@
 
 import type { Command } from 'commander';
 import { positiveInt } from '../args.js';
+import { taskStatuses } from '../statuses.js';
 import { cliConnect } from '../connect.js';
 import { tableLines, useColour } from '../table.js';
 import { jsonLine, printable } from '../text.js';
@@ -22,7 +23,11 @@ export function registerWorkflowTasks(workflow: Command): void {
     .command('tasks')
     .description("list a workflow's tasks in id order, with status, template and attempts")
     .argument('<workflow>', 'workflow id or exact name', workflowRef)
-    .option('--status <statuses>', 'one task status or several, comma-separated, e.g. ERROR_FATAL,RUNNING')
+    .option(
+      '--status <statuses>',
+      'task statuses or groups, comma-separated, any case: a state (ERROR_FATAL, RUNNING…) or a group of workflow status (pending, scheduled, running, done, fatal or failed)',
+      taskStatuses('--status'),
+    )
     .option('--template <name>', "the task template's name")
     .option('--limit <n>', 'at most this many (1-10000; default 1000)', positiveInt)
     .option('--cursor <cursor>', 'the next page, as a previous listing printed it')
@@ -32,6 +37,7 @@ export function registerWorkflowTasks(workflow: Command): void {
       `
 Examples:
   jobmon workflow tasks 42 --status ERROR_FATAL
+  jobmon workflow tasks 42 --status failed,pending  # ERROR_FATAL, and REGISTERING, ERROR_RECOVERABLE, ADJUSTING_RESOURCES
   jobmon workflow tasks flu_2020 --template fit --limit 50 --json`,
     )
     .action(async (ref: string, opts: TasksOptions) => {
@@ -43,7 +49,7 @@ Examples:
         const page = await conn.api.getWorkflowTasks({
           id,
           query: {
-            ...(opts.status !== undefined ? { status: opts.status.toUpperCase() } : {}),
+            ...(opts.status !== undefined ? { status: opts.status } : {}),
             ...(opts.template !== undefined ? { template: opts.template } : {}),
             ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
             ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),

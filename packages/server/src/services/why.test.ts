@@ -15,6 +15,7 @@ function facts(over: {
   liveRun?: WhyFacts['liveRun'];
   lastRun?: WhyFacts['lastRun'];
   upstream?: WhyFacts['upstream'];
+  failedUpstream?: WhyFacts['failedUpstream'];
   queues?: WhyFacts['queues'];
 }): WhyFacts {
   return {
@@ -53,6 +54,7 @@ function facts(over: {
     liveRun: over.liveRun === undefined ? { id: 9, status: 'RUNNING' } : over.liveRun,
     lastRun: over.lastRun === undefined ? { id: 9, status: 'RUNNING' } : over.lastRun,
     upstream: over.upstream ?? { notDone: [], notDoneCount: 0, total: 0 },
+    failedUpstream: over.failedUpstream ?? { tasks: [], count: 0, complete: true },
     queues: over.queues ?? [
       { name: 'all.q', limits: { cores: [1, 64], memory: [1, 512 * 1024], runtime: [1, 86400] } },
     ],
@@ -185,6 +187,50 @@ describe('explainTask: what a waiting task waits for', () => {
       /^25 of its 30 upstream tasks are not DONE \(1 of those listed failed for good\): 100 'up_0' ERROR_FATAL, 101 'up_1' RUNNING, .* 119 'up_19' RUNNING and 5 more$/,
     );
     expect(one(f).details).toEqual({ upstream: notDone, count: 25, total: 30 });
+  });
+
+  it('UPSTREAM_FAILED: tasks failed for good anywhere upstream, nearest first, counted; after UPSTREAM_NOT_DONE', () => {
+    const f = facts({
+      upstream: { notDone: [{ id: 14, name: 'fit_coast', status: 'REGISTERING' }], notDoneCount: 1, total: 8 },
+      failedUpstream: {
+        tasks: [{ id: 6, name: 'fetch_coast', status: 'ERROR_FATAL', depth: 2 }],
+        count: 1,
+        complete: true,
+      },
+      liveRun: null,
+      lastRun: { id: 1, status: 'ERROR' },
+      workflow: { status: 'FAILED' },
+    });
+    expect(reasons(f)).toEqual(['UPSTREAM_NOT_DONE', 'UPSTREAM_FAILED', 'NO_LIVE_RUN']);
+    expect(one(f, 1).message).toBe(
+      "1 task upstream of it failed for good, so it will not run until that is fixed and the workflow resumed: 6 'fetch_coast' (2 edges up); see `jobmon task why 6` and `jobmon task logs 6`",
+    );
+    expect(one(f, 1).details).toEqual({
+      failed: [{ id: 6, name: 'fetch_coast', status: 'ERROR_FATAL', depth: 2 }],
+      count: 1,
+      complete: true,
+    });
+    // The walk was cut: the count is a lower bound, and the ones not listed are counted.
+    const many = facts({
+      upstream: { notDone: [{ id: 14, name: 'fit', status: 'REGISTERING' }], notDoneCount: 1, total: 1 },
+      failedUpstream: {
+        tasks: Array.from({ length: 10 }, (_, i) => ({
+          id: i + 1,
+          name: `f${i}`,
+          status: 'ERROR_FATAL' as const,
+          depth: 1,
+        })),
+        count: 12,
+        complete: false,
+      },
+    });
+    expect(one(many, 1).message).toMatch(
+      /^at least 12 tasks upstream of it failed for good, so it will not run until they are fixed and the workflow resumed: 1 'f0' \(directly upstream\), .* 10 'f9' \(directly upstream\) and 2 more; see `jobmon task why 1`/,
+    );
+    // A running task is not held by them (they were DONE when it started, or it was set by hand).
+    expect(
+      reasons(facts({ ...{ task: { status: 'RUNNING' } }, failedUpstream: { tasks: [], count: 3, complete: true } })),
+    ).not.toContain('UPSTREAM_FAILED');
   });
 
   it('NO_QUEUE_FITS: only when no queue of the cluster holds the request; names the queue and limit', () => {

@@ -6,7 +6,9 @@
 //      waiting on its distributor);
 //   2. why an ERROR_FATAL task ended: attempts spent, the infrastructure budget spent, or a fatal
 //      verdict (a cluster's, or a kill);
-//   3. upstream tasks not DONE; a resource request that no queue of its cluster can hold;
+//   3. upstream tasks not DONE, and tasks anywhere upstream (through tasks not DONE) that failed
+//      for good, which hold it until they are fixed and the workflow resumed; a resource request
+//      that no queue of its cluster can hold;
 //   4. the workflow: stopped or without a live run (and what `jobmon workflow resume` would do
 //      with this task), paused (limit 0, the workflow's or the template's), or at its limit;
 //   5. waiting for resources to be adjusted, or for the server to retry it; else READY.
@@ -25,12 +27,18 @@ import {
 } from '@jobmon/core';
 import { onDb, type Db } from '../db/connect.js';
 import type { Q } from '../db/conn.js';
+import { neighbourNodes, tasksOnNodes } from '../db/queries/dag.js';
 import { fitsQueue } from './scaling.js';
+import { chunks } from './tx.js';
 
 type Cause = WhyCauseT;
 
 /** Most upstream tasks a cause lists (the rest are counted). */
 export const WHY_UPSTREAM_SHOWN = 20;
+/** Most failed-for-good tasks upstream a cause lists (the rest are counted). */
+export const WHY_FAILED_SHOWN = 10;
+/** Most upstream tasks the walk for failed ones visits; past it the count is "at least". */
+export const WHY_WALK_MAX = 10_000;
 /** A limit this large is no limit (the default when a workflow sets none). */
 const NO_LIMIT = 2_147_483_647;
 
@@ -78,6 +86,16 @@ export interface WhyFacts {
   lastRun: { id: number; status: WorkflowRunStatus } | null;
   /** Upstream tasks not DONE: the first WHY_UPSTREAM_SHOWN by id, and how many there are in all. */
   upstream: { notDone: { id: number; name: string; status: TaskStatus }[]; notDoneCount: number; total: number };
+  /**
+   * Tasks anywhere upstream that failed for good (ERROR_FATAL), reached through tasks not DONE (a
+   * DONE task in between no longer waits on them): the first WHY_FAILED_SHOWN, nearest first, how
+   * many the walk found, and whether it saw the whole upstream (false: cut at WHY_WALK_MAX).
+   */
+  failedUpstream: {
+    tasks: { id: number; name: string; status: TaskStatus; depth: number }[];
+    count: number;
+    complete: boolean;
+  };
   /** The queues of the task's cluster with their limits. */
   queues: { name: string; limits: QueueLimits }[];
 }
@@ -241,6 +259,21 @@ export function explainTask(f: WhyFacts): Cause[] {
       `${f.upstream.notDoneCount} of its ${f.upstream.total} upstream task${f.upstream.total === 1 ? '' : 's'} ${f.upstream.notDoneCount === 1 ? 'is' : 'are'} not DONE` +
         `${failed > 0 ? ` (${failed} of those listed failed for good)` : ''}: ${shown}${more > 0 ? ` and ${more} more` : ''}`,
       { upstream: f.upstream.notDone, count: f.upstream.notDoneCount, total: f.upstream.total },
+    );
+  }
+  const fu = f.failedUpstream;
+  if (fu.count > 0 && (waiting || t.status === 'ERROR_FATAL')) {
+    const n = fu.complete ? String(fu.count) : `at least ${fu.count}`;
+    const shown = fu.tasks
+      .map((u) => `${u.id} '${u.name}' (${u.depth === 1 ? 'directly upstream' : `${u.depth} edges up`})`)
+      .join(', ');
+    const more = fu.count - fu.tasks.length;
+    const first = fu.tasks[0];
+    add(
+      'UPSTREAM_FAILED',
+      `${n} task${fu.count === 1 ? '' : 's'} upstream of it failed for good, so it will not run until ${fu.count === 1 ? 'that is' : 'they are'} fixed and the workflow resumed: ${shown}${more > 0 ? ` and ${more} more` : ''}` +
+        `${first ? `; see \`jobmon task why ${first.id}\` and \`jobmon task logs ${first.id}\`` : ''}`,
+      { failed: fu.tasks, count: fu.count, complete: fu.complete },
     );
   }
   if (t.status !== 'RUNNING' && f.queues.length > 0 && !f.queues.some((q) => fitsQueue(t.resources, q.limits))) {
@@ -481,6 +514,12 @@ async function readFacts(q: Q, id: number): Promise<WhyFacts> {
     .limit(WHY_UPSTREAM_SHOWN)
     .execute();
 
+  const waits = WAITING_STATES.includes(t.status as TaskStatus) || t.status === 'ERROR_FATAL';
+  const failedUp =
+    waits && Number(upCounts.open ?? 0) > 0
+      ? await failedUpstream(q, Number(t.dag_id), wfId, Number(t.node_id))
+      : { tasks: [], count: 0, complete: true };
+
   const queues = await db
     .selectFrom('queue')
     .select(['name', 'limits'])
@@ -526,6 +565,7 @@ async function readFacts(q: Q, id: number): Promise<WhyFacts> {
       notDoneCount: Number(upCounts.open ?? 0),
       total: Number(upCounts.total),
     },
+    failedUpstream: failedUp,
     queues: queues.map((qu) => {
       let limits: QueueLimits = {};
       try {
@@ -536,6 +576,52 @@ async function readFacts(q: Q, id: number): Promise<WhyFacts> {
       return { name: qu.name, limits };
     }),
   };
+}
+
+/**
+ * Walk up from a node, level by level in batches (the edge primary key, then task_identity_uq), only
+ * through tasks not DONE, and collect the ERROR_FATAL ones: nearest first, then by id. Visits at most
+ * WHY_WALK_MAX tasks, so a task under a huge unfinished fan-in costs a bounded number of reads.
+ */
+async function failedUpstream(
+  q: Q,
+  dagId: number,
+  workflowId: number,
+  nodeId: number,
+): Promise<WhyFacts['failedUpstream']> {
+  const seen = new Set<number>([nodeId]);
+  const found: WhyFacts['failedUpstream']['tasks'] = [];
+  let count = 0;
+  let complete = true;
+  let frontier = [nodeId];
+  for (let depth = 1; frontier.length > 0 && complete; depth++) {
+    const next: number[] = [];
+    for (const part of chunks(frontier, 1000)) {
+      const limit = WHY_WALK_MAX + 1;
+      const nodes = await neighbourNodes(q, dagId, part, 'up', limit);
+      if (nodes.length >= limit) complete = false;
+      const fresh = [...new Set(nodes)].filter((n) => !seen.has(n));
+      for (const n of fresh) seen.add(n);
+      const level: WhyFacts['failedUpstream']['tasks'] = [];
+      for (const c of chunks(fresh, 1000))
+        for (const r of await tasksOnNodes(q, workflowId, c)) {
+          if (r.status === 'DONE') continue;
+          next.push(Number(r.node_id));
+          if (r.status === 'ERROR_FATAL') {
+            count++;
+            level.push({ id: Number(r.id), name: r.name, status: r.status, depth });
+          }
+        }
+      level.sort((a, b) => a.id - b.id);
+      found.push(...level.slice(0, Math.max(0, WHY_FAILED_SHOWN - found.length)));
+      if (seen.size > WHY_WALK_MAX) {
+        complete = false;
+        break;
+      }
+    }
+    frontier = next;
+  }
+  return { tasks: found, count, complete };
 }
 
 /** GET /tasks/{id}/why. */
