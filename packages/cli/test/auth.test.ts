@@ -148,6 +148,9 @@ describe(`a token-mode server on ${TEST_DB_KIND}`, () => {
     // bob reads it, but may not change it.
     const read = await jobmon(['workflow', 'status', String(wid), '--json'], { JOBMON_TOKEN: bob });
     expect(read.code, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout).owner).toBe('alice');
+    const human = await jobmon(['workflow', 'status', String(wid)], { JOBMON_TOKEN: bob });
+    expect(human.stdout).toContain('\n  owner: alice\n');
     const change = await jobmon(['workflow', 'concurrency', String(wid), '1'], { JOBMON_TOKEN: bob });
     expect(change.code).toBe(3);
     expect(change.stderr).toContain(`workflow ${wid} is owned by alice; you are bob`);

@@ -94,6 +94,7 @@ Exit code 1 when the workflow is FAILED (its last run ended with tasks failed), 
         } else {
           const out = (line: string) => console.log(printable(line));
           out(`workflow ${detail.id} '${detail.name}': ${detail.status}`);
+          if (detail.owner !== null) out(`  owner: ${detail.owner}`);
           const byStatus = Object.entries(detail.counts)
             .map(([s, n]) => `${n} ${s}`)
             .join(', ');
