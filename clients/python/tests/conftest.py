@@ -86,7 +86,11 @@ def server() -> Iterator[Server]:
     put = srv.api(
         "PUT",
         "/clusters/slurm",
-        {"type": "local", "options": {}, "queues": [{"name": "all.q", "limits": {"cores": [1, 8], "memory": [1, 65536], "runtime": [1, 86400]}}]},
+        {
+            "type": "local",
+            "options": {},
+            "queues": [{"name": "all.q", "limits": {"cores": [1, 8], "memory": [1, 65536], "runtime": [1, 86400]}}],
+        },
     )
     assert put["cluster"]["type"] == "local", put
     try:

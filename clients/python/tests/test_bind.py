@@ -51,7 +51,9 @@ def test_bind_creates_tasks_edges_and_a_bound_run(server: Server, workdir: Path)
 
 def test_missing_and_unknown_template_args_are_named(server: Server) -> None:
     tool = Tool(unique("args_tool"))
-    tt = tool.get_task_template(template_name="model", command_template="fit {loc} {year}", node_args=["loc"], task_args=["year"])
+    tt = tool.get_task_template(
+        template_name="model", command_template="fit {loc} {year}", node_args=["loc"], task_args=["year"]
+    )
     with pytest.raises(TemplateArgumentError, match="task 'fit_7': command template needs argument 'year'"):
         tt.create_task(name="fit_7", loc=7)
     with pytest.raises(TemplateArgumentError, match="has no argument 'sex'"):
@@ -79,14 +81,20 @@ def test_a_cycle_is_named_and_nothing_is_bound(server: Server) -> None:
 
 def test_unknown_cluster_and_queue_are_named_before_anything_is_written(server: Server) -> None:
     tool = Tool(unique("cluster_tool"))
-    tt = tool.get_task_template(template_name="s", command_template="true {i}", node_args=["i"], default_cluster_name="nowhere")
+    tt = tool.get_task_template(
+        template_name="s", command_template="true {i}", node_args=["i"], default_cluster_name="nowhere"
+    )
     wf = tool.create_workflow(name=unique("cluster_wf"))
     wf.add_tasks(tt.create_tasks(i=[1]))
     before = _count_workflows(server)
     with pytest.raises(UnknownClusterError, match="task 's_i-1': unknown cluster 'nowhere' \\(known: .*local"):
         wf.bind()
     tt2 = tool.get_task_template(
-        template_name="q", command_template="true {i}", node_args=["i"], default_cluster_name="slurm", default_compute_resources={"queue": "long.q"}
+        template_name="q",
+        command_template="true {i}",
+        node_args=["i"],
+        default_cluster_name="slurm",
+        default_compute_resources={"queue": "long.q"},
     )
     wf2 = tool.create_workflow(name=unique("queue_wf"))
     wf2.add_tasks(tt2.create_tasks(i=[1]))
@@ -98,13 +106,17 @@ def test_unknown_cluster_and_queue_are_named_before_anything_is_written(server: 
 def test_the_servers_refusal_is_raised_as_its_class(server: Server, workdir: Path) -> None:
     # Only the server knows the queue's limits: its 400 comes back as InvalidResourcesError.
     tool = Tool(unique("limits_tool"))
-    tt = tool.get_task_template(template_name="big", command_template="true {i}", node_args=["i"], default_cluster_name="slurm")
+    tt = tool.get_task_template(
+        template_name="big", command_template="true {i}", node_args=["i"], default_cluster_name="slurm"
+    )
     [t] = tt.create_tasks(i=[1], compute_resources={"queue": "all.q", "cores": 1})
     # Jobmon's update_compute_resources changes a copy; this one changes the task, so the server sees it.
     t.update_compute_resources(cores=64)
     wf = tool.create_workflow(name=unique("limits_wf"))
     wf.add_task(t)
-    with pytest.raises(InvalidResourcesError, match="task 'big_i-1': cores 64 is outside queue 'all.q' limits \\[1, 8\\]") as e:
+    with pytest.raises(
+        InvalidResourcesError, match="task 'big_i-1': cores 64 is outside queue 'all.q' limits \\[1, 8\\]"
+    ) as e:
         wf.bind()
     assert e.value.status == 400 and e.value.code == "JM_INVALID_RESOURCES"
 

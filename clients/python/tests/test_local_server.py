@@ -26,7 +26,9 @@ print(status == WorkflowRunStatus.DONE, _runner._local.proc.pid, _runner._local.
     )
     env = {k: v for k, v in os.environ.items() if k != "JOBMON_URL"}
     env.update(JOBMON_DB=str(tmp_path / "state.db"), JOBMON_HOME=str(tmp_path / "home"), JOBMON_CLI=f"node {CLI}")
-    res = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    res = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
+    )
     assert res.returncode == 0, res.stderr
     done, pid, url = res.stdout.split()
     assert done == "True" and url.startswith("http://127.0.0.1:")

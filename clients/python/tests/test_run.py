@@ -34,7 +34,9 @@ def test_run_is_done_and_a_second_run_does_nothing(server: Server, workdir: Path
 def test_a_failed_attempt_is_retried(server: Server, workdir: Path) -> None:
     tool = Tool(unique("retry_tool"))
     # First attempt: leaves a marker and fails; the retry finds the marker and succeeds.
-    tt = tool.get_task_template(template_name="flaky", command_template="test -f seen_{i} || (touch seen_{i}; exit 3)", node_args=["i"])
+    tt = tool.get_task_template(
+        template_name="flaky", command_template="test -f seen_{i} || (touch seen_{i}; exit 3)", node_args=["i"]
+    )
     wf = tool.create_workflow(name=unique("retry_wf"))
     [t] = tt.create_tasks(i=[1], max_attempts=2)
     wf.add_task(t)
@@ -77,8 +79,12 @@ def test_concurrency_limits_hold(server: Server, workdir: Path) -> None:
     tool = Tool(unique("limit_tool"))
     # Two at once would find the lock taken and fail (max_attempts=1): with a limit of 1 none does.
     cmd = "mkdir lock_{g} && sleep 0.3 && echo {i} >> done_{g}.txt && rmdir lock_{g}"
-    by_workflow = tool.get_task_template(template_name="one_at_a_time", command_template=cmd, node_args=["i"], task_args=["g"])
-    by_array = tool.get_task_template(template_name="array_limited", command_template=cmd, node_args=["i"], task_args=["g"])
+    by_workflow = tool.get_task_template(
+        template_name="one_at_a_time", command_template=cmd, node_args=["i"], task_args=["g"]
+    )
+    by_array = tool.get_task_template(
+        template_name="array_limited", command_template=cmd, node_args=["i"], task_args=["g"]
+    )
     wf = tool.create_workflow(name=unique("limit_wf"))
     wf.add_tasks(by_workflow.create_tasks(i=[1, 2, 3, 4], g="w", max_attempts=1))
     wf.add_tasks(by_array.create_tasks(i=[1, 2, 3, 4], g="a", max_attempts=1, max_concurrently_running=1))

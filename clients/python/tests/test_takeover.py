@@ -30,7 +30,9 @@ print(json.dumps({"status": str(status), "workflow": wf.workflow_id}))
 
 def _declare(tool_name: str, name: str):
     tool = Tool(tool_name)
-    tt = tool.get_task_template(template_name="slow", command_template="echo start >> ran.txt; test -f fast || sleep 60", node_args=[])
+    tt = tool.get_task_template(
+        template_name="slow", command_template="echo start >> ran.txt; test -f fast || sleep 60", node_args=[]
+    )
     wf = tool.create_workflow(name=name)
     wf.add_task(tt.create_task(max_attempts=1))
     return wf
@@ -40,7 +42,12 @@ def test_resume_true_takes_over_a_live_run(server: Server, workdir: Path) -> Non
     tool_name, name = unique("takeover_tool"), unique("takeover_wf")
     (workdir / "holder.py").write_text(SCRIPT)
     holder = subprocess.Popen(
-        [sys.executable, "holder.py", tool_name, name], cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ)
+        [sys.executable, "holder.py", tool_name, name],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
     )
     try:
         deadline = time.monotonic() + 60

@@ -13,8 +13,19 @@ from jobmon.core.hashing import default_task_name, js_number, js_string
 
 @pytest.mark.parametrize(
     "value, text",
-    [(1.0, "1"), (0.1, "0.1"), (-0.0, "0"), (1e21, "1e+21"), (1e20, "100000000000000000000"), (1e-7, "1e-7"),
-     (1e-6, "0.000001"), (123.456, "123.456"), (5e-324, "5e-324"), (1.5e300, "1.5e+300"), (2**60, "1152921504606847000")],
+    [
+        (1.0, "1"),
+        (0.1, "0.1"),
+        (-0.0, "0"),
+        (1e21, "1e+21"),
+        (1e20, "100000000000000000000"),
+        (1e-7, "1e-7"),
+        (1e-6, "0.000001"),
+        (123.456, "123.456"),
+        (5e-324, "5e-324"),
+        (1.5e300, "1.5e+300"),
+        (2**60, "1152921504606847000"),
+    ],
 )
 def test_numbers_are_stringified_as_javascript_does(value: float, text: str) -> None:
     assert js_number(float(value)) == text if isinstance(value, float) else js_string(value) == text
@@ -50,7 +61,12 @@ task_template_resources:
     tool.set_default_compute_resources_from_yaml("slurm", str(f), set_task_templates=True)
     assert tool.default_compute_resources_set["slurm"] == {"cores": 1, "memory": "1G", "queue": "all.q"}
     # Jobmon's memory numbers are GB; sent as "8G" so that the server (MiB numbers) reads them right.
-    assert tt.default_compute_resources_set["slurm"] == {"cores": 4, "memory": "8G", "runtime": 3600, "constraints": ["archive", "avx"]}
+    assert tt.default_compute_resources_set["slurm"] == {
+        "cores": 4,
+        "memory": "8G",
+        "runtime": 3600,
+        "constraints": ["archive", "avx"],
+    }
     with pytest.raises(ValidationError, match="no key tool_resources.elsewhere"):
         tool.set_default_compute_resources_from_yaml("elsewhere", str(f))
     tool.set_default_compute_resources_from_yaml("elsewhere", str(f), ignore_missing_keys=True)
@@ -61,7 +77,11 @@ def test_resources_resolve_task_over_template_over_workflow_over_tool() -> None:
     tool.set_default_cluster_name("slurm")
     tool.set_default_compute_resources_from_dict("slurm", {"queue": "all.q", "cores": 1, "runtime": 60})
     tt = tool.get_task_template(
-        template_name="m", command_template="x {i}", node_args=["i"], default_cluster_name="slurm", default_compute_resources={"cores": 2}
+        template_name="m",
+        command_template="x {i}",
+        node_args=["i"],
+        default_cluster_name="slurm",
+        default_compute_resources={"cores": 2},
     )
     wf = tool.create_workflow(name="resolve", default_compute_resources_set={"slurm": {"runtime": 120, "memory": 2}})
     t = tt.create_task(i=1, compute_resources={"cores": 3})

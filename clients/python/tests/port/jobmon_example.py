@@ -4,6 +4,7 @@ task templates, create_tasks over locations and years, upstream edges, compute r
 "slurm" cluster's "all.q" queue, run(), a check of the status). test_port.py runs it unchanged
 against this project's server: only the installed package differs.
 """
+
 import getpass
 import os
 import sys
@@ -110,9 +111,7 @@ def workflow_template_example(output_dir):
     workflow.add_task(summarize_task)
 
     # At most two transforms at once
-    workflow.set_task_template_max_concurrency_limit(
-        task_template_name="quickstart_transform_template", limit=2
-    )
+    workflow.set_task_template_max_concurrency_limit(task_template_name="quickstart_transform_template", limit=2)
 
     # Calling workflow.run() will create a WorkflowRun and execute it
     workflow_run_status = workflow.run()

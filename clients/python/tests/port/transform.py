@@ -1,4 +1,5 @@
 """The port test's task script: transform one location and year, aggregate a year, summarize."""
+
 import argparse
 import glob
 import os

@@ -20,7 +20,7 @@ from jobmon.core.exceptions import RunnerMissingError, ServerUnreachableError
 INSTALL_HINT = (
     "Python binds workflows over HTTP but runs them with the `jobmon` command of Jobmon for TypeScript "
     "(Node.js >= 20.10). Install it: in a checkout of jobmon-ts run `npm ci`, then either "
-    "`export JOBMON_CLI=\"node $PWD/packages/cli/bin/jobmon.js\"` or `npm link -w packages/cli` to put "
+    '`export JOBMON_CLI="node $PWD/packages/cli/bin/jobmon.js"` or `npm link -w packages/cli` to put '
     "`jobmon` on PATH."
 )
 
@@ -120,7 +120,9 @@ def drive_run(
     if run_token:
         env["JOBMON_RUN_TOKEN"] = run_token
     cmd = cli_command() + ["workflow", "resume", str(workflow_id), "--run", str(run_id), "--json"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True
+    )
     out: List[str] = []
     reader = threading.Thread(target=lambda: out.extend(proc.stdout or []), daemon=True)
     reader.start()

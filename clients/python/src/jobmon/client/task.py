@@ -43,7 +43,9 @@ class Task:
         if len(self.name) > 255:
             raise ValidationError(f"task name '{self.name[:40]}…' must have 1 to 255 characters", {"field": "name"})
         where = f"task '{self.name}'"
-        if max_attempts is not None and (isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1):
+        if max_attempts is not None and (
+            isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1
+        ):
             raise ValidationError(f"{where}: max_attempts must be a whole number ≥ 1", {"field": "max_attempts"})
         self.max_attempts = max_attempts
         self.compute_resources: Resources = jobmon_resources(compute_resources, where)
@@ -91,7 +93,9 @@ class Task:
             self.add_downstream(d)
 
     def add_attribute(self, attribute: str, value: Any) -> None:
-        self.task_attributes[str(attribute)] = "" if value is None else hashing.js_string(value) if isinstance(value, (int, float, bool)) else str(value)
+        self.task_attributes[str(attribute)] = (
+            "" if value is None else hashing.js_string(value) if isinstance(value, (int, float, bool)) else str(value)
+        )
 
     def add_attributes(self, attributes: Mapping[str, Any]) -> None:
         for k, v in attributes.items():

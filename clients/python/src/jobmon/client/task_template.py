@@ -20,7 +20,9 @@ def placeholders(command_template: str) -> List[str]:
 
 def format_command(command_template: str, values: Mapping[str, Any]) -> str:
     """Python's ``str.format`` for plain ``{name}`` placeholders (``{{``/``}}`` are braces)."""
-    return _PLACEHOLDER.sub(lambda m: m.group(0)[0] if m.group(1) is None else str(values[m.group(1)]), command_template)
+    return _PLACEHOLDER.sub(
+        lambda m: m.group(0)[0] if m.group(1) is None else str(values[m.group(1)]), command_template
+    )
 
 
 def _is_list(v: Any) -> bool:
@@ -92,7 +94,9 @@ class TaskTemplate:
         self.default_cluster_name = cluster_name
 
     def set_default_compute_resources_from_dict(self, cluster_name: str, compute_resources: Mapping[str, Any]) -> None:
-        self.default_compute_resources_set[cluster_name] = jobmon_resources(compute_resources, f"task template '{self.template_name}'")
+        self.default_compute_resources_set[cluster_name] = jobmon_resources(
+            compute_resources, f"task template '{self.template_name}'"
+        )
 
     def update_default_compute_resources(self, cluster_name: str, **kwargs: Any) -> None:
         self.default_compute_resources_set.setdefault(cluster_name, {}).update(
@@ -124,11 +128,14 @@ class TaskTemplate:
     def _check_args(self, args: Mapping[str, Any], where: str) -> None:
         for a in self.node_args + self.task_args + self.op_args:
             if a not in args:
-                raise TemplateArgumentError(f"{where}: command template needs argument '{a}'", {"template": self.template_name, "arg": a})
+                raise TemplateArgumentError(
+                    f"{where}: command template needs argument '{a}'", {"template": self.template_name, "arg": a}
+                )
         for k, v in args.items():
             if k not in self._all:
                 raise TemplateArgumentError(
-                    f"{where}: task template '{self.template_name}' has no argument '{k}'", {"template": self.template_name, "arg": k}
+                    f"{where}: task template '{self.template_name}' has no argument '{k}'",
+                    {"template": self.template_name, "arg": k},
                 )
             if not isinstance(v, (str, int, float, bool)):
                 raise TemplateArgumentError(
@@ -157,12 +164,11 @@ class TaskTemplate:
                 {"field": "compute_resources_callable"},
             )
         self._check_args(kwargs, where)
-        pick = lambda names: {n: kwargs[n] for n in names}  # noqa: E731
         return Task(
             self,
-            pick(self.node_args),
-            pick(self.task_args),
-            pick(self.op_args),
+            {n: kwargs[n] for n in self.node_args},
+            {n: kwargs[n] for n in self.task_args},
+            {n: kwargs[n] for n in self.op_args},
             format_command(self.command_template, kwargs),
             name=name,
             upstream_tasks=upstream_tasks,
@@ -195,7 +201,11 @@ class TaskTemplate:
                     {"template": self.template_name, "arg": k},
                 )
         if max_concurrently_running is not None:
-            if isinstance(max_concurrently_running, bool) or not isinstance(max_concurrently_running, int) or max_concurrently_running < 0:
+            if (
+                isinstance(max_concurrently_running, bool)
+                or not isinstance(max_concurrently_running, int)
+                or max_concurrently_running < 0
+            ):
                 raise ValidationError(
                     f"task template '{self.template_name}': max_concurrently_running must be a whole number ≥ 0",
                     {"template": self.template_name},

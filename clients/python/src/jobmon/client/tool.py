@@ -22,7 +22,9 @@ def _default_name() -> str:
 
 
 class Tool:
-    def __init__(self, name: Optional[str] = None, active_tool_version_id: Union[int, str] = "latest", requester: Any = None) -> None:
+    def __init__(
+        self, name: Optional[str] = None, active_tool_version_id: Union[int, str] = "latest", requester: Any = None
+    ) -> None:
         name = _default_name() if name is None else name
         if not isinstance(name, str) or not _TOOL_NAME.fullmatch(name):
             raise ValidationError(f"tool name '{name}' must be 1–255 letters, digits, _ . or -", {"field": "name"})
@@ -119,7 +121,9 @@ class Tool:
         self.default_compute_resources_set[cluster_name] = jobmon_resources(compute_resources, f"tool '{self.name}'")
 
     def update_default_compute_resources(self, cluster_name: str, **kwargs: Any) -> None:
-        self.default_compute_resources_set.setdefault(cluster_name, {}).update(jobmon_resources(kwargs, f"tool '{self.name}'"))
+        self.default_compute_resources_set.setdefault(cluster_name, {}).update(
+            jobmon_resources(kwargs, f"tool '{self.name}'")
+        )
 
     def set_default_resource_scales_from_dict(self, cluster_name: str, resource_scales: Mapping[str, Any]) -> None:
         self.default_resource_scales_set[cluster_name] = dict(resource_scales)
@@ -128,7 +132,11 @@ class Tool:
         self.default_resource_scales_set.setdefault(cluster_name, {}).update(kwargs)
 
     def set_default_compute_resources_from_yaml(
-        self, default_cluster_name: str, yaml_file: str, set_task_templates: bool = False, ignore_missing_keys: bool = False
+        self,
+        default_cluster_name: str,
+        yaml_file: str,
+        set_task_templates: bool = False,
+        ignore_missing_keys: bool = False,
     ) -> None:
         """Keys ``tool_resources.<cluster>``; with set_task_templates, also each known template's
         ``task_template_resources.<template>.<cluster>``."""
@@ -137,18 +145,26 @@ class Tool:
             self.set_default_compute_resources_from_dict(default_cluster_name, section)
         if set_task_templates:
             for tt in self._templates.values():
-                s = yaml_section(yaml_file, ["task_template_resources", tt.template_name, default_cluster_name], ignore_missing_keys)
+                s = yaml_section(
+                    yaml_file, ["task_template_resources", tt.template_name, default_cluster_name], ignore_missing_keys
+                )
                 if s is not None:
                     tt.set_default_compute_resources_from_dict(default_cluster_name, s)
 
     def set_default_resource_scales_from_yaml(
-        self, default_cluster_name: str, yaml_file: str, set_task_templates: bool = False, ignore_missing_keys: bool = False
+        self,
+        default_cluster_name: str,
+        yaml_file: str,
+        set_task_templates: bool = False,
+        ignore_missing_keys: bool = False,
     ) -> None:
         section = yaml_section(yaml_file, ["tool_scales", default_cluster_name], ignore_missing_keys)
         if section is not None:
             self.set_default_resource_scales_from_dict(default_cluster_name, section)
         if set_task_templates:
             for tt in self._templates.values():
-                s = yaml_section(yaml_file, ["task_template_scales", tt.template_name, default_cluster_name], ignore_missing_keys)
+                s = yaml_section(
+                    yaml_file, ["task_template_scales", tt.template_name, default_cluster_name], ignore_missing_keys
+                )
                 if s is not None:
                     tt.set_default_resource_scales_from_dict(default_cluster_name, s)

@@ -4,30 +4,20 @@ in chunks of 5,000, edges in chunks of 50,000, BOUND), after every check that ne
 bad input changes nothing. ``run()`` binds, then has the ``jobmon`` command drive that run, and
 returns the run's status letter: ``WorkflowRunStatus.DONE`` ("D") when every task is done."""
 
-import getpass
 import json
-import os
-import socket
 import sys
-import time
 import uuid
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Union
 
-from jobmon import __version__
-from jobmon.client import _runner
+from jobmon.client import _bind, _runner
 from jobmon.client._resources import jobmon_resources, merge, split_queue
 from jobmon.client.task import Task
 from jobmon.core import hashing
 from jobmon.core.constants import TASK_LETTER, WORKFLOW_LETTER, WORKFLOW_RUN_LETTER
 from jobmon.core.exceptions import (
-    CycleError,
     DuplicateTaskError,
-    IllegalTransitionError,
     JobmonError,
-    UnknownClusterError,
-    UnknownQueueError,
     ValidationError,
-    WorkflowNotResumableError,
 )
 from jobmon.core.requester import Requester
 
@@ -92,12 +82,14 @@ class Workflow:
         self.default_compute_resources_set: Dict[str, Dict[str, Any]] = {
             c: jobmon_resources(r, f"workflow '{self.name}'") for c, r in (default_compute_resources_set or {}).items()
         }
-        self.default_resource_scales_set: Dict[str, Dict[str, Any]] = {c: dict(r) for c, r in (default_resource_scales_set or {}).items()}
+        self.default_resource_scales_set: Dict[str, Dict[str, Any]] = {
+            c: dict(r) for c, r in (default_resource_scales_set or {}).items()
+        }
         self.default_max_attempts = default_max_attempts
         self.tasks: Dict[str, Task] = {}
         self._order: List[Task] = []
         self._by_node: Dict[str, Task] = {}
-        self._ids: set = set()
+        self._ids: Set[int] = set()
         self._template_limits: Dict[str, int] = {}
         self.workflow_id: Optional[int] = None
         self.dag_id: Optional[int] = None
@@ -141,7 +133,9 @@ class Workflow:
         else:
             items = [(a, "") for a in workflow_attributes]
         for k, v in items:
-            self.workflow_attributes[str(k)] = hashing.js_string(v) if isinstance(v, (int, float, bool)) else ("" if v is None else str(v))
+            self.workflow_attributes[str(k)] = (
+                hashing.js_string(v) if isinstance(v, (int, float, bool)) else ("" if v is None else str(v))
+            )
 
     def set_task_template_max_concurrency_limit(self, task_template_name: str, limit: int) -> None:
         """At most ``limit`` tasks of this template run at once in this workflow."""
@@ -192,7 +186,7 @@ class Workflow:
                     )
                 ups.append(i)
             out.append(ups)
-        _check_acyclic(out, [t.name for t in self._order])
+        _bind.check_acyclic(out, [t.name for t in self._order])
         return out
 
     @property
@@ -215,7 +209,13 @@ class Workflow:
 
     def _resolve(self, t: Task) -> Dict[str, Any]:
         tool, tt = self.tool, t.template
-        cluster = t.cluster_name or tt.default_cluster_name or self.default_cluster_name or tool.default_cluster_name or "local"
+        cluster = (
+            t.cluster_name
+            or tt.default_cluster_name
+            or self.default_cluster_name
+            or tool.default_cluster_name
+            or "local"
+        )
         merged = merge(
             tool.default_compute_resources_set.get(cluster),
             self.default_compute_resources_set.get(cluster),
@@ -229,8 +229,16 @@ class Workflow:
             tt.default_resource_scales_set.get(cluster),
             t.resource_scales,
         )
-        max_attempts = t.max_attempts or tt.default_max_attempts or self.default_max_attempts or tool.default_max_attempts or 3
-        return {"cluster": cluster, "queue": queue, "resources": resources, "scales": scales, "max_attempts": max_attempts}
+        max_attempts = (
+            t.max_attempts or tt.default_max_attempts or self.default_max_attempts or tool.default_max_attempts or 3
+        )
+        return {
+            "cluster": cluster,
+            "queue": queue,
+            "resources": resources,
+            "scales": scales,
+            "max_attempts": max_attempts,
+        }
 
     def _prepare(self) -> Dict[str, Any]:
         if not self._order:
@@ -246,7 +254,9 @@ class Workflow:
                         {"template": t.template.template_name},
                     )
                 templates.append(t.template)
-        limits = {tt.template_name: tt.max_concurrently_running for tt in templates if tt.max_concurrently_running is not None}
+        limits = {
+            tt.template_name: tt.max_concurrently_running for tt in templates if tt.max_concurrently_running is not None
+        }
         limits.update(self._template_limits)
         for name in limits:
             if not any(tt.template_name == name for tt in templates):
@@ -268,54 +278,18 @@ class Workflow:
             self._url = url
         return self._requester
 
-    def _check_clusters(self, api: Requester, resolved: List[Dict[str, Any]]) -> None:
-        clusters = {c["name"]: c for c in api.get("/clusters")["clusters"]}
-        for t, r in zip(self._order, resolved):
-            c = clusters.get(r["cluster"])
-            where = f"task '{t.name}'"
-            if c is None:
-                raise UnknownClusterError(
-                    f"{where}: unknown cluster '{r['cluster']}' (known: {', '.join(clusters)})", {"task": t.name, "cluster": r["cluster"]}
-                )
-            names = [q["name"] for q in c["queues"]]
-            for q in ([r["queue"]] if r["queue"] is not None else []) + list(t.fallback_queues or []):
-                if q not in names:
-                    raise UnknownQueueError(
-                        f"{where}: cluster '{r['cluster']}' has no queue '{q}' (known: {', '.join(names)})",
-                        {"task": t.name, "queue": q, "cluster": r["cluster"]},
-                    )
-
-    def _task_body(self, t: Task, r: Dict[str, Any], version_id: int) -> Dict[str, Any]:
-        body: Dict[str, Any] = {
-            "nodeHash": t.hashes["node"],
-            "taskArgsHash": t.hashes["task_args"],
-            "templateVersionId": version_id,
-            "nodeArgs": t.node_args,
-            "taskArgs": t.task_args,
-            "name": t.name,
-            "command": t.command,
-            "maxAttempts": r["max_attempts"],
-            "cluster": r["cluster"],
-            "resources": r["resources"],
-        }
-        if r["queue"] is not None:
-            body["queue"] = r["queue"]
-        if r["scales"]:
-            body["resourceScales"] = r["scales"]
-        fallback = t.fallback_queues
-        if fallback:
-            body["fallbackQueues"] = fallback
-        if t.task_attributes:
-            body["attributes"] = t.task_attributes
-        return body
-
-    def bind(self, resume: Union[bool, str] = False, resume_timeout: float = 600, on_wait: Optional[Callable[[str], None]] = None) -> None:
+    def bind(
+        self,
+        resume: Union[bool, str] = False,
+        resume_timeout: float = 600,
+        on_wait: Optional[Callable[[str], None]] = None,
+    ) -> None:
         """Bind to the server: a run is created and left BOUND (``run()`` drives it). ``resume``:
         when another live run holds this workflow, ask it to step aside ("cold" kills its running
         tasks, "hot" or True… see run()) and wait for it, instead of failing."""
         p = self._prepare()
         api = self._connect()
-        self._check_clusters(api, p["resolved"])
+        _bind.check_clusters(api, self._order, p["resolved"])
         tool = api.post("/tools", {"name": self.tool.name})
         bound_templates = api.post(
             "/task-templates",
@@ -358,7 +332,7 @@ class Workflow:
                 t.initial_status = t.final_status = "D"
             return
         mode = None if not resume else resume if resume in ("cold", "hot") else "cold"
-        run = self._create_run(api, wf["workflowId"], mode, resume_timeout, on_wait)
+        run = _bind.create_run(api, wf["workflowId"], mode, resume_timeout, on_wait)
         run_id = run["runId"]
         self.last_workflow_run_id = run_id
         self._run_token = run.get("runToken")
@@ -367,7 +341,8 @@ class Workflow:
             for start in range(0, len(self._order), TASK_CHUNK):
                 chunk = self._order[start : start + TASK_CHUNK]
                 body = [
-                    self._task_body(t, p["resolved"][start + k], version_of[t.template.template_name]) for k, t in enumerate(chunk)
+                    _bind.task_body(t, p["resolved"][start + k], version_of[t.template.template_name])
+                    for k, t in enumerate(chunk)
                 ]
                 res = api.put(f"/workflow-runs/{run_id}/tasks", {"tasks": body})
                 for t, (node_id, task_id, status) in zip(chunk, res["tasks"]):
@@ -391,55 +366,6 @@ class Workflow:
             except JobmonError:
                 pass
             raise
-
-    def _create_run(
-        self, api: Requester, workflow_id: int, mode: Optional[str], timeout_s: float, on_wait: Optional[Callable[[str], None]]
-    ) -> Dict[str, Any]:
-        body: Dict[str, Any] = {"user": _user(), "host": socket.gethostname(), "pid": os.getpid(), "jobmonVersion": __version__}
-        start = _process_start(os.getpid())
-        if start:
-            body["processStart"] = start
-        cwd = os.getcwd()
-        if len(cwd) <= 4096 and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in cwd):
-            body["cwd"] = cwd
-        deadline = time.monotonic() + timeout_s
-        asked: Optional[int] = None
-        reaped: set = set()
-        while True:
-            try:
-                return api.post(f"/workflows/{workflow_id}/runs", body)
-            except WorkflowNotResumableError as e:
-                d = e.details
-                holder = d.get("runId")
-                if not isinstance(holder, int):
-                    raise
-                if (
-                    d.get("host") == body["host"]
-                    and isinstance(d.get("pid"), int)
-                    and isinstance(d.get("processStart"), str)
-                    and holder not in reaped
-                    and _provably_gone(d["pid"], d["processStart"])
-                ):
-                    reaped.add(holder)
-                    api.post(f"/workflow-runs/{holder}/reap", {"host": body["host"], "pid": d["pid"], "processStart": d["processStart"]})
-                    if on_wait:
-                        on_wait(f"run {holder} held the workflow, but its process (pid {d['pid']} on this host) is gone; ended it, taking over")
-                    continue
-                if mode is None:
-                    raise WorkflowNotResumableError(f"{e.message} (run(resume=True) takes it over)", e.details) from None
-                if time.monotonic() > deadline:
-                    raise WorkflowNotResumableError(f"{e.message} (gave up waiting for it after {timeout_s:g} s)", e.details) from None
-                if asked != holder:
-                    try:
-                        api.post(f"/workflows/{workflow_id}/resume", {"mode": mode})
-                        asked = holder
-                        if on_wait:
-                            on_wait(f"asked run {holder} to step aside ({mode} resume); waiting for it to end")
-                    except IllegalTransitionError:
-                        pass
-                time.sleep(0.25)
-
-    # --- running -----------------------------------------------------------------------------
 
     def run(
         self,
@@ -467,7 +393,9 @@ class Workflow:
         if self.last_workflow_run_id is None:
             say(f"workflow {self.workflow_id} '{self.name}' is already DONE; nothing to run.")
             return self._outcome("DONE", "DONE", None, {})
-        proc = _runner.drive_run(self.workflow_id, self.last_workflow_run_id, self._url, self._run_token, say, seconds_until_timeout)
+        proc = _runner.drive_run(
+            self.workflow_id, self.last_workflow_run_id, self._url, self._run_token, say, seconds_until_timeout
+        )
         summary: Dict[str, Any] = {}
         for line in reversed(proc.stdout.splitlines()):
             try:
@@ -480,7 +408,9 @@ class Workflow:
                 f"the runner (`jobmon workflow resume {self.workflow_id} --run {self.last_workflow_run_id}`) "
                 f"ended with exit code {proc.returncode} and no result; see its messages above"
             )
-        return self._outcome(summary.get("runStatus") or "ERROR", summary.get("status", "FAILED"), self.last_workflow_run_id, summary)
+        return self._outcome(
+            summary.get("runStatus") or "ERROR", summary.get("status", "FAILED"), self.last_workflow_run_id, summary
+        )
 
     def _outcome(self, run_status: str, wf_status: str, run_id: Optional[int], summary: Dict[str, Any]) -> RunStatus:
         assert self.workflow_id is not None
@@ -530,73 +460,3 @@ class Workflow:
 def _check_limit(value: Any, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError(f"{what} must be a whole number ≥ 0", {"value": value})
-
-
-def _check_acyclic(upstream: List[List[int]], names: List[str]) -> None:
-    n = len(upstream)
-    indeg = [len(u) for u in upstream]
-    down: List[List[int]] = [[] for _ in range(n)]
-    for d, ups in enumerate(upstream):
-        for u in ups:
-            down[u].append(d)
-    queue = [i for i in range(n) if indeg[i] == 0]
-    seen = 0
-    while queue:
-        u = queue.pop()
-        seen += 1
-        for d in down[u]:
-            indeg[d] -= 1
-            if indeg[d] == 0:
-                queue.append(d)
-    if seen == n:
-        return
-    start = next(i for i in range(n) if indeg[i] > 0)
-    path: List[int] = []
-    at: Dict[int, int] = {}
-    while start not in at:
-        at[start] = len(path)
-        path.append(start)
-        start = next(u for u in upstream[start] if indeg[u] > 0)
-    cycle = list(reversed(path[at[start] :]))
-    loop = [names[i] for i in cycle + [cycle[0]]]
-    raise CycleError(f"the DAG has a cycle: {' → '.join(loop)}", {"cycle": loop[:-1], "stuckTasks": n - seen})
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001
-        return os.environ.get("USER", "unknown")
-
-
-def _boot_id() -> Optional[str]:
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()
-    except OSError:
-        return None
-
-
-def _process_start(pid: int) -> Optional[str]:
-    """``<boot id>:<start time>`` as packages/client/src/process.ts records it."""
-    boot = _boot_id()
-    if boot is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat", encoding="latin1") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    rest = stat[stat.rindex(")") + 2 :].split(" ")
-    if rest[0] in ("Z", "X"):
-        return None
-    return f"{boot}:{rest[19]}"
-
-
-def _provably_gone(pid: int, recorded: str) -> bool:
-    boot = _boot_id()
-    if not recorded or boot is None:
-        return False
-    if not recorded.startswith(f"{boot}:"):
-        return True
-    return _process_start(pid) != recorded

@@ -101,7 +101,9 @@ def canonical_args(args: Mapping[str, ArgValue]) -> List[Tuple[str, str]]:
 
 
 def _canonical_json(args: Mapping[str, ArgValue]) -> str:
-    return "[" + ",".join("[" + js_json_string(k) + "," + js_json_string(v) + "]" for k, v in canonical_args(args)) + "]"
+    return (
+        "[" + ",".join("[" + js_json_string(k) + "," + js_json_string(v) + "]" for k, v in canonical_args(args)) + "]"
+    )
 
 
 def _sha256(text: str) -> str:

@@ -60,7 +60,11 @@ class Requester:
                     err: JobmonError = error_from_body(parsed, e.code)
                 else:
                     err = InternalError(f"{route} answered HTTP {e.code}: {text[:200]}", {"status": e.code})
-                if e.code in _TRANSIENT or err.code == "JM_REQUEST_IN_PROGRESS" or (e.code >= 500 and server_errors < 2):
+                if (
+                    e.code in _TRANSIENT
+                    or err.code == "JM_REQUEST_IN_PROGRESS"
+                    or (e.code >= 500 and server_errors < 2)
+                ):
                     server_errors += 1 if e.code >= 500 else 0
                     last = err
                     first_failure = first_failure or time.monotonic()
