@@ -95,3 +95,20 @@ def test_concurrency_limits_hold(server: Server, workdir: Path) -> None:
     assert sorted((workdir / "done_a.txt").read_text().split()) == ["1", "2", "3", "4"]
     dag = server.api("GET", f"/workflows/{status.workflow_id}/dag")
     assert dag["templateConcurrency"] == {"one_at_a_time": 1, "array_limited": 1}
+
+
+def test_seconds_until_timeout_stops_the_run_cleanly_and_it_resumes(server: Server, workdir: Path) -> None:
+    tool = Tool(unique("timeout_tool"))
+    tt = tool.get_task_template(template_name="slow", command_template="test -f fast || sleep 60", node_args=[])
+    name = unique("timeout_wf")
+
+    def declare():
+        wf = tool.create_workflow(name=name)
+        wf.add_task(tt.create_task(max_attempts=1))
+        return wf
+
+    stopped = declare().run(seconds_until_timeout=1, quiet=True)
+    assert stopped == WorkflowRunStatus.STOPPED and stopped.workflow_status == WorkflowStatus.HALTED
+    (workdir / "fast").touch()
+    resumed = declare().run(quiet=True)
+    assert resumed == WorkflowRunStatus.DONE and resumed.workflow_id == stopped.workflow_id
