@@ -11,6 +11,7 @@ import {
   type TaskStatus,
   type WorkflowRunStatus,
   type WorkflowStatus,
+  type WorkflowDagT,
 } from '@jobmon/core';
 import { runWorkflowRun, type SwarmProgress } from '@jobmon/runner';
 import { createRun } from './bind.js';
@@ -41,6 +42,9 @@ export interface ResumeByIdOptions {
   signal?: AbortSignal;
   /** Handle SIGINT/SIGTERM by stopping the run cleanly (default true). */
   handleSignals?: boolean;
+  /** Drive this run, which another client (Python's, R's) has bound already, instead of taking
+   *  the workflow over with a new one; it runs in this directory unless useRecordedCwd is set. */
+  boundRun?: { runId: number; runToken?: string };
 }
 
 export interface ResumeByIdResult {
@@ -100,7 +104,7 @@ export async function resumeWorkflowById(
   try {
     const dag = await readDag(conn, workflowId);
     let cwd = process.cwd();
-    if ((options.useRecordedCwd ?? true) && dag.cwd !== null && dag.cwd !== cwd) {
+    if ((options.useRecordedCwd ?? options.boundRun === undefined) && dag.cwd !== null && dag.cwd !== cwd) {
       if (!existsSync(dag.cwd))
         throw new NotFoundError(
           `workflow ${workflowId} '${dag.name}' ran in ${dag.cwd}, which does not exist here; ` +
@@ -134,72 +138,14 @@ export async function resumeWorkflowById(
         logDir: null,
       };
     }
-    const { runId, runToken } = await createRun(conn.api, workflowId, {
-      ...(options.mode ? { resume: options.mode } : {}),
-      onWait: warn,
-    });
-    try {
-      await conn.api.rebindRun({ id: runId, body: { keepResources: options.keepResources ?? false } });
-      await conn.api.setRunStatus({ id: runId, body: { status: 'BOUND', taskCount: dag.tasks.length } });
-    } catch (e) {
-      await conn.api.setRunStatus({ id: runId, body: { status: 'ABORTED' } }).catch(() => undefined);
-      throw e;
-    }
-    // Statuses as the takeover left them: DONE stays, everything else starts over.
-    const statuses = dag.tasks.map((t): TaskStatus => (t.status === 'DONE' ? 'DONE' : 'REGISTERING'));
-    const indexOf = new Map(dag.tasks.map((t, i) => [t.id, i]));
-    const templates = [...new Set(dag.tasks.map((t) => t.template))];
-    const templateIndex = new Map(templates.map((t, i) => [t, i]));
+    const { runId, runToken } = options.boundRun ?? (await takeOver(conn, workflowId, dag.tasks.length, options, warn));
     options.onBound?.({ workflowId, runId, name: dag.name, total: dag.tasks.length, alreadyDone: doneBefore, cwd });
     log.info(
       { workflow: workflowId, run: runId, tasks: dag.tasks.length, alreadyDone: doneBefore, cwd },
-      'workflow resumed by id',
+      options.boundRun ? 'bound run driven by id' : 'workflow resumed by id',
     );
-    const outcome = await runWorkflowRun({
-      serverUrl: conn.url,
-      requester: conn.requester,
-      ...(runToken === undefined ? {} : { token: runToken }),
-      workflowId,
-      runId,
-      tasks: {
-        ids: dag.tasks.map((t) => t.id),
-        statuses,
-        templates: dag.tasks.map((t) => templateIndex.get(t.template)!),
-        upstream: dag.tasks.map((t) =>
-          t.upstream.map((u) => {
-            const i = indexOf.get(u);
-            if (i === undefined)
-              throw new Error(`task ${t.id} waits for task ${u}, which is not in workflow ${workflowId}`);
-            return i;
-          }),
-        ),
-      },
-      clusterOf: (i) => dag.tasks[i]!.cluster,
-      templateLimits: templates.map((t) => dag.templateConcurrency[t] ?? Infinity),
-      templateNames: templates,
-      maxConcurrentlyRunning: dag.maxConcurrentlyRunning,
-      ...runnerSettings(conn),
-      ...(options.parallelism ? { parallelism: options.parallelism } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      onWarning: warn,
-      signal: ac.signal,
-    });
-    const finals = outcome.finalStatuses.map((s, i) => s ?? (statuses[i] === 'DONE' ? 'DONE' : null));
-    const done = finals.filter((s) => s === 'DONE').length;
-    const failed = finals.filter((s) => s === 'ERROR_FATAL').length;
-    const detail = await conn.api.getWorkflow({ id: workflowId });
-    return {
-      ...base,
-      runId,
-      status: detail.status,
-      runStatus: outcome.status,
-      alreadyDone: false,
-      done,
-      failed,
-      notRun: dag.tasks.length - done - failed,
-      elapsedMs: Date.now() - started,
-      logDir: outcome.logDir,
-    };
+    const driven = await driveBoundRun(conn, dag, runId, runToken, options, warn, ac.signal);
+    return { ...base, ...driven, elapsedMs: Date.now() - started };
   } finally {
     options.signal?.removeEventListener('abort', onSignal);
     if (handle) {
@@ -208,4 +154,92 @@ export async function resumeWorkflowById(
     }
     if (ownConnection) await conn.close();
   }
+}
+
+/** A new run that takes the workflow over: every unfinished task back to REGISTERING, then BOUND. */
+async function takeOver(
+  conn: Connection,
+  workflowId: number,
+  taskCount: number,
+  options: ResumeByIdOptions,
+  warn: (m: string) => void,
+): Promise<{ runId: number; runToken?: string }> {
+  const run = await createRun(conn.api, workflowId, {
+    ...(options.mode ? { resume: options.mode } : {}),
+    onWait: warn,
+  });
+  try {
+    await conn.api.rebindRun({ id: run.runId, body: { keepResources: options.keepResources ?? false } });
+    await conn.api.setRunStatus({ id: run.runId, body: { status: 'BOUND', taskCount } });
+  } catch (e) {
+    await conn.api.setRunStatus({ id: run.runId, body: { status: 'ABORTED' } }).catch(() => undefined);
+    throw e;
+  }
+  return run;
+}
+
+/**
+ * Drive a BOUND run to its end from the database's view of the DAG: DONE tasks stay done, every
+ * other task runs (binding and takeover have reset them to REGISTERING). Shared by resume by id and
+ * by `jobmon workflow resume <id> --run <runId>`, which runs what a Python or R client bound.
+ */
+async function driveBoundRun(
+  conn: Connection,
+  dag: WorkflowDagT,
+  runId: number,
+  runToken: string | undefined,
+  options: ResumeByIdOptions,
+  warn: (m: string) => void,
+  signal: AbortSignal,
+): Promise<
+  Pick<ResumeByIdResult, 'runId' | 'status' | 'runStatus' | 'alreadyDone' | 'done' | 'failed' | 'notRun' | 'logDir'>
+> {
+  const workflowId = dag.workflowId;
+  const statuses = dag.tasks.map((t): TaskStatus => (t.status === 'DONE' ? 'DONE' : 'REGISTERING'));
+  const indexOf = new Map(dag.tasks.map((t, i) => [t.id, i]));
+  const templates = [...new Set(dag.tasks.map((t) => t.template))];
+  const templateIndex = new Map(templates.map((t, i) => [t, i]));
+  const outcome = await runWorkflowRun({
+    serverUrl: conn.url,
+    requester: conn.requester,
+    ...(runToken === undefined ? {} : { token: runToken }),
+    workflowId,
+    runId,
+    tasks: {
+      ids: dag.tasks.map((t) => t.id),
+      statuses,
+      templates: dag.tasks.map((t) => templateIndex.get(t.template)!),
+      upstream: dag.tasks.map((t) =>
+        t.upstream.map((u) => {
+          const i = indexOf.get(u);
+          if (i === undefined)
+            throw new Error(`task ${t.id} waits for task ${u}, which is not in workflow ${workflowId}`);
+          return i;
+        }),
+      ),
+    },
+    clusterOf: (i) => dag.tasks[i]!.cluster,
+    templateLimits: templates.map((t) => dag.templateConcurrency[t] ?? Infinity),
+    templateNames: templates,
+    maxConcurrentlyRunning: dag.maxConcurrentlyRunning,
+    ...runnerSettings(conn),
+    ...(options.parallelism ? { parallelism: options.parallelism } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    onWarning: warn,
+    signal,
+  });
+  const finals = outcome.finalStatuses.map((s, i) => s ?? (statuses[i] === 'DONE' ? 'DONE' : null));
+  const done = finals.filter((s) => s === 'DONE').length;
+  const failed = finals.filter((s) => s === 'ERROR_FATAL').length;
+  const detail = await conn.api.getWorkflow({ id: workflowId });
+  return {
+    runId,
+    status: detail.status,
+    runStatus: outcome.status,
+    alreadyDone: false,
+    done,
+    failed,
+    notRun: dag.tasks.length - done - failed,
+    logDir: outcome.logDir,
+  };
 }

@@ -22,6 +22,7 @@ interface ResumeOptions {
   parallelism?: number;
   quiet?: boolean;
   json?: boolean;
+  run?: number;
 }
 
 export function registerWorkflowResume(workflow: Command): void {
@@ -38,6 +39,11 @@ export function registerWorkflowResume(workflow: Command): void {
       'run in the background (survives the terminal closing); print the id, log file and how to watch',
     )
     .option('-p, --parallelism <n>', 'local distributor: commands at once (default: number of cores)', positiveInt)
+    .option(
+      '--run <runId>',
+      'drive this run, which a Python or R client has bound already, here (run token: $JOBMON_RUN_TOKEN)',
+      positiveInt,
+    )
     .option('--quiet', 'no progress output')
     .option('--json', 'print one JSON summary line at the end (implies --quiet)')
     .addHelpText(
@@ -53,13 +59,26 @@ Examples:
   jobmon workflow resume 42 --cold --detach
   jobmon workflow resume 42 --keep-resources --json
 
+--run: the Python and R clients bind a workflow over HTTP, then start this command to run it;
+progress lines stay on stderr with --json.
+
 --json: {workflowId, name, runId, status, runStatus, alreadyDone, total, doneBefore, done, failed,
         notRun, elapsedMs, cwd, logDir, stateLocation, systemLog}
---detach --json: {workflowId, pid, logFile, watch}`,
+--detach --run: the Python and R clients bind a workflow over HTTP, then start this command to run it;
+progress lines stay on stderr with --json.
+
+--json: {workflowId, pid, logFile, watch}`,
     )
     .action(async (ref: string, opts: ResumeOptions) => {
       if (opts.cold && opts.hot)
         throw new ValidationError('--cold and --hot exclude each other; give one.', { field: '--cold/--hot' });
+      if (opts.run !== undefined && (opts.cold || opts.hot || opts.keepResources || opts.detach))
+        throw new ValidationError(
+          '--run drives a run that is bound already: --cold, --hot, --keep-resources and --detach do not apply',
+          {
+            field: '--run',
+          },
+        );
       if (opts.detach && process.env[DETACHED_ENV] !== '1') {
         // The log file's name carries the workflow as given, reduced to safe characters.
         const d = await detachSelf(`workflow-${ref.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}`);
@@ -67,7 +86,7 @@ Examples:
         else for (const line of detachedLines(d)) console.log(printable(line));
         return;
       }
-      if (opts.json) opts.quiet = true;
+      if (opts.json && opts.run === undefined) opts.quiet = true;
       // The detached runner names its workflow first thing, so that its starter can say which.
       const say =
         opts.json && process.env[DETACHED_ENV] !== '1'
@@ -83,9 +102,10 @@ Examples:
           ...(opts.keepResources ? { keepResources: true } : {}),
           ...(opts.here ? { useRecordedCwd: false } : {}),
           ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
+          ...(opts.run === undefined ? {} : { boundRun: boundRun(opts.run) }),
           onBound: ({ workflowId, runId, name, total, alreadyDone, cwd }) =>
             say(
-              `workflow ${workflowId} '${name}': run ${runId} resumes ${total - alreadyDone} of ${total} tasks in ${cwd}`,
+              `workflow ${workflowId} '${name}': run ${runId} ${opts.run === undefined ? 'resumes' : 'runs'} ${total - alreadyDone} of ${total} tasks in ${cwd}`,
             ),
           ...(view ? { onProgress: (p) => view.update(p) } : {}),
           onWarning: (m) => process.stderr.write(`warning: ${printable(m)}\n`),
@@ -111,4 +131,9 @@ Examples:
         await conn.close();
       }
     });
+}
+
+function boundRun(runId: number): { runId: number; runToken?: string } {
+  const token = process.env['JOBMON_RUN_TOKEN'];
+  return token ? { runId, runToken: token } : { runId };
 }

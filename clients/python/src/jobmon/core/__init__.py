@@ -1,0 +1,1 @@
+"""Shared parts of the Python client: status constants, error classes, identity hashes, HTTP."""
