@@ -7,7 +7,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const TS_FILES = ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts', 'scripts/**/*.ts', 'examples/**/*.ts'];
+const TS_FILES = [
+  'packages/*/src/**/*.ts',
+  'packages/*/src/**/*.tsx',
+  'packages/*/test/**/*.ts',
+  'scripts/**/*.ts',
+  'examples/**/*.ts',
+];
 // Node's globals for the plain-JS files (the `globals` package is not a declared dependency).
 const NODE_GLOBALS = Object.fromEntries(
   [
@@ -52,7 +58,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts', 'examples/**/*.ts'],
+    files: ['packages/*/src/**/*.ts', 'packages/*/src/**/*.tsx', 'packages/*/test/**/*.ts', 'examples/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -65,6 +71,8 @@ export default tseslint.config(
                 '!@jobmon/core/system-log',
                 '!@jobmon/core/requester',
                 '!@jobmon/core/errors',
+                '!@jobmon/core/api',
+                '!@jobmon/web/index.html',
                 '!@jobmon/client/connection',
               ],
               message: "Import another package as '@jobmon/<pkg>' or a subpath its package.json exports.",

@@ -102,6 +102,7 @@ const COMMANDS: [string, Loader | Group][] = [
   ['logout', async () => (await import('./commands/login.js')).registerLogin],
   ['admin', async () => (await import('./commands/admin.js')).registerAdmin],
   ['audit', async () => (await import('./commands/audit.js')).registerAudit],
+  ['gui', async () => (await import('./commands/gui.js')).registerGui],
 ];
 
 /** The commands the arguments name (a command, or one command of a group); all of them for anything else (help, a typo). */

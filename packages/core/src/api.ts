@@ -407,8 +407,11 @@ export function queryString(query: Record<string, unknown> | undefined): string 
   return s === '' ? '' : `?${s}`;
 }
 
+/** What createApiClient calls: Requester's request(), or a browser's fetch-based stand-in (packages/web). */
+export type RequestSender = Pick<Requester, 'request'>;
+
 /** One typed call per route of ROUTES, over a Requester (its retries, idempotency keys and errors). */
-export function createApiClient(requester: Requester): ApiClient {
+export function createApiClient(requester: RequestSender): ApiClient {
   const client: Record<string, (input?: Record<string, unknown>, opts?: CallOptions) => Promise<unknown>> = {};
   for (const [name, spec] of Object.entries(ROUTES) as [RouteName, RouteSpec][]) {
     client[name] = (input = {}, opts = {}) => {

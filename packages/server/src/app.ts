@@ -21,6 +21,7 @@ import { oidcRoutes } from './auth/oidc.js';
 import { route } from './routes/types.js';
 import { setAuth, type AuthConfig, type OperatorGroups } from './authz.js';
 import { installIdempotency } from './services/idempotency.js';
+import { webRoutes } from './web.js';
 import {
   clientErrorHandler,
   describeValidation,
@@ -198,6 +199,7 @@ export async function buildApp(opts: AppOptions) {
     },
     { prefix: '/api/v1' },
   );
+  webRoutes(app);
   await app.ready();
   return app;
 }
