@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
-const LANES = ['restart', 'outage', 'packed', 'slurm'];
+const LANES = ['restart', 'outage', 'packed', 'slurm', 'browser'];
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
 // Tests import packages from their TypeScript sources; processes they spawn (CLI, worker) run the
@@ -25,7 +25,8 @@ export default defineConfig({
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     // Slow or disruptive lanes run alone, named by JOBMON_TEST_LANE: `*.restart.test.ts` (restarts
     // the shared PostgreSQL: `npm run test:pg-restart`), `*.outage.test.ts` (`npm run test:outage`) and
-    // `*.packed.test.ts` (installs the packed packages in a temp folder: `npm run test:packed`).
+    // `*.packed.test.ts` (installs the packed packages in a temp folder: `npm run test:packed`) and
+    // `*.browser.test.ts` (the GUI in headless Chromium: `npm run test:browser`).
     exclude: [
       '**/node_modules/**',
       ...LANES.filter((l) => l !== process.env['JOBMON_TEST_LANE']).map((l) => `**/*.${l}.test.ts`),

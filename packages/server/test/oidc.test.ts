@@ -112,7 +112,9 @@ describe(`browser sign-in with OpenID Connect on ${TEST_DB_KIND}`, () => {
     expect((await b.get(`${server.url}/api/v1/workflows`)).status).toBe(401);
 
     const landed = await b.signIn(`${server.url}/auth/login?next=/somewhere`, 'alice');
-    expect(landed.status, await landed.clone().text()).toBe(404); // /somewhere: the GUI's page, later
+    // /somewhere: a page of the web GUI (web.ts), or the page saying how to build it.
+    expect(landed.status, await landed.clone().text()).toBe(200);
+    expect(landed.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(new URL(landed.url).pathname).toBe('/somewhere');
     expect(b.cookie(jobmonHost(), 'jobmon_session')).toBeDefined();
     const rows = await fixtures.kysely.selectFrom('auth_session').select(['user']).execute();

@@ -24,8 +24,19 @@ export function Banners() {
   );
 }
 
-/** A query's error, as text. */
+/** A query's error, as text; not when the server is unreachable: the banner says that once. */
 export function ErrorNote({ error }: { error: unknown }) {
-  if (!error) return null;
-  return <p className="error-note">{error instanceof Error ? error.message : String(error)}</p>;
+  if (!error || (error as { code?: unknown }).code === 'JM_SERVER_UNREACHABLE') return null;
+  const status = (error as { status?: unknown }).status;
+  return (
+    <p className="error-note">
+      {error instanceof Error ? error.message : String(error)}
+      {status === 401 && (
+        <>
+          {' '}
+          <a href="/auth/login">Sign in</a> (on a server with single sign-on).
+        </>
+      )}
+    </p>
+  );
 }

@@ -8,6 +8,11 @@ import { ErrorNote } from '../components/banners.js';
 import { ago, dateTime, duration, eta } from '../components/format.js';
 import { GROUPS, Legend, ProgressBar, type GroupCounts } from '../components/progress-bar.js';
 
+/** Nothing runs in these until a resume: an ETA of "now" would read as "about to finish". */
+const FINISHED = new Set(['DONE', 'FAILED', 'HALTED', 'ABORTED']);
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 export function WorkflowPage() {
   const id = Number(useParams()['id']);
   if (!Number.isSafeInteger(id) || id < 1)
@@ -56,7 +61,13 @@ function Workflow({ id }: { id: number }) {
             </dd>
             <dt>ETA</dt>
             <dd data-testid="eta">
-              {p ? eta(p.eta, p.etaReason) : '—'}
+              {!p
+                ? '—'
+                : w.status === 'DONE'
+                  ? 'done'
+                  : FINISHED.has(w.status)
+                    ? `— (${w.status.toLowerCase()}: nothing runs until it is resumed)`
+                    : eta(p.eta, p.etaReason)}
               {p?.eta && <span className="eta-method">{p.eta.method}</span>}
             </dd>
           </dl>
@@ -109,7 +120,7 @@ function Workflow({ id }: { id: number }) {
         {groups.data && groups.data.groups.length > 0 && (
           <>
             <p>
-              {groups.data.failures} failed attempts in {groups.data.groupCount} groups
+              {plural(groups.data.failures, 'failed attempt')} in {plural(groups.data.groupCount, 'group')}
               {groups.data.groupCount > groups.data.groups.length ? ` (the largest ${groups.data.groups.length})` : ''}.
             </p>
             <table className="list" data-testid="error-groups">
