@@ -18,7 +18,6 @@ export const queryClient = new QueryClient({
       retry: false,
       refetchInterval: POLL_MS,
       refetchOnWindowFocus: true,
-      placeholderData: keepPreviousData,
     },
   },
 });
@@ -40,6 +39,9 @@ export type ErrorGroups = ApiResponse<'getWorkflowErrorGroups'>;
 export function useWorkflowList(filters: { name?: string; user?: string; status?: string; since?: string }) {
   return useQuery({
     queryKey: ['workflows', filters],
+    // The old rows stay while a changed filter loads (not across workflows: a page must never
+    // show one workflow's data under another's id).
+    placeholderData: keepPreviousData,
     queryFn: ({ signal }) => {
       const query: ListQuery = { limit: 100 };
       if (filters.name) query.name = filters.name;
