@@ -2,7 +2,7 @@
 // installs it) against a real server: a workflow run to DONE and one to FAILED by `jobmon run`,
 // then the overview (both rows, their status and bars, a third run appearing by polling alone),
 // the workflow page (template counts, the error group, its sample as text) and the banner once the
-// server is gone. Screenshots of each page go to .jobmon-test/screenshots/ (docs/gui.md uses them).
+// server is gone; then what servers with other authentication say (a warning banner, a 401). Screenshots of each page go to .jobmon-test/screenshots/ (docs/gui.md uses them).
 // Its own lane: `npm run test:browser`.
 
 import { execFile } from 'node:child_process';
@@ -157,5 +157,36 @@ describe(`the web GUI in Chromium on ${TEST_DB_KIND}`, () => {
     // What was read before stays on the page.
     expect(await page.locator('tr[data-template]').count()).toBe(2);
     await page.screenshot({ path: join(SHOTS, 'unreachable.png') });
+  });
+});
+
+describe(`what the server says about access, in Chromium on ${TEST_DB_KIND}`, () => {
+  it("shows the server's warning when it runs without authentication beyond loopback", async () => {
+    const open = await startServer({ db: db.target, reaper: false, host: '0.0.0.0', auth: { mode: 'none' } });
+    try {
+      const p = await browser.newPage();
+      await p.goto(`http://127.0.0.1:${new URL(open.url).port}/`);
+      await expect.poll(() => p.locator('tr[data-workflow-id]').count()).toBeGreaterThan(0);
+      expect(await p.getByRole('status').textContent()).toContain('no authentication');
+      await p.close();
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('says 401 with a sign-in link when the server wants a token or a session', async () => {
+    const locked = await startServer({ db: db.target, reaper: false, auth: { mode: 'token' } });
+    try {
+      const p = await browser.newPage();
+      await p.goto(`${locked.url}/`);
+      const note = p.locator('.error-note');
+      await expect.poll(() => note.count()).toBe(1);
+      expect(await note.textContent()).toContain('authentication required');
+      expect(await note.getByRole('link', { name: 'Sign in' }).getAttribute('href')).toBe('/auth/login');
+      expect(await p.getByRole('status').count()).toBe(0);
+      await p.close();
+    } finally {
+      await locked.close();
+    }
   });
 });
