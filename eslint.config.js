@@ -72,6 +72,7 @@ export default tseslint.config(
                 '!@jobmon/core/requester',
                 '!@jobmon/core/errors',
                 '!@jobmon/core/api',
+                '!@jobmon/core/states',
                 '!@jobmon/web/index.html',
                 '!@jobmon/client/connection',
               ],

@@ -3,20 +3,24 @@
 // A bad word is a ValidationError naming the option (main.ts prints it and exits 2), before any
 // request: the server's own answer names its route and querystring, which the user never typed.
 
-import { TASK_STATES, ValidationError, WORKFLOW_STATES, type TaskStatus } from '@jobmon/core';
+import {
+  PROGRESS_GROUP_OF,
+  PROGRESS_GROUPS,
+  TASK_STATES,
+  ValidationError,
+  WORKFLOW_STATES,
+  type TaskStatus,
+} from '@jobmon/core';
+
+const inGroup = (g: string) => TASK_STATES.filter((s) => PROGRESS_GROUP_OF[s] === g);
 
 /**
- * The task-status groups of `workflow status` and `GET /workflows/{id}/progress` (the server's
- * GROUP_OF in services/progress.ts, which this copies: the CLI reads only core), plus FAILED, the
- * word `jobmon run` and `workflow status` use for FATAL.
+ * The task-status groups of `workflow status` and `GET /workflows/{id}/progress` (core's
+ * PROGRESS_GROUP_OF), plus FAILED, the word `jobmon run` and `workflow status` use for FATAL.
  */
 export const TASK_STATUS_GROUPS: Readonly<Record<string, readonly TaskStatus[]>> = {
-  PENDING: ['REGISTERING', 'ERROR_RECOVERABLE', 'ADJUSTING_RESOURCES'],
-  SCHEDULED: ['QUEUED', 'INSTANTIATING', 'LAUNCHED'],
-  RUNNING: ['RUNNING'],
-  DONE: ['DONE'],
-  FATAL: ['ERROR_FATAL'],
-  FAILED: ['ERROR_FATAL'],
+  ...Object.fromEntries(PROGRESS_GROUPS.map((g) => [g, inGroup(g)])),
+  FAILED: inGroup('FATAL'),
 };
 
 function words(option: string, v: string): string[] {

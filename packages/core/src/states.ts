@@ -225,6 +225,23 @@ export const TASK_STATES = [
 ] as const;
 export type TaskStatus = (typeof TASK_STATES)[number];
 
+/** The five groups tasks are counted in for people (`workflow status`, the GUI's bars, GET /workflows/{id}/progress). */
+export const PROGRESS_GROUPS = ['PENDING', 'SCHEDULED', 'RUNNING', 'DONE', 'FATAL'] as const;
+export type ProgressGroup = (typeof PROGRESS_GROUPS)[number];
+
+/** Each task status's group. */
+export const PROGRESS_GROUP_OF: Readonly<Record<TaskStatus, ProgressGroup>> = {
+  REGISTERING: 'PENDING',
+  ERROR_RECOVERABLE: 'PENDING',
+  ADJUSTING_RESOURCES: 'PENDING',
+  QUEUED: 'SCHEDULED',
+  INSTANTIATING: 'SCHEDULED',
+  LAUNCHED: 'SCHEDULED',
+  RUNNING: 'RUNNING',
+  DONE: 'DONE',
+  ERROR_FATAL: 'FATAL',
+};
+
 export const taskMachine = machine<TaskStatus>(
   'Task',
   TASK_STATES,

@@ -2,7 +2,14 @@
 // SCHEDULED, RUNNING, DONE, FATAL), each template's runtime and where it came from, the elapsed
 // time of the live run, and the estimate of completion (eta.ts) with how it was made.
 
-import { LIVE_RUN_STATES, NotFoundError, type TaskStatus, type WorkflowProgressT } from '@jobmon/core';
+import {
+  LIVE_RUN_STATES,
+  NotFoundError,
+  PROGRESS_GROUP_OF,
+  type ProgressGroup,
+  type TaskStatus,
+  type WorkflowProgressT,
+} from '@jobmon/core';
 import { onDb, type Db } from '../db/connect.js';
 import {
   earlierRuntimes,
@@ -19,21 +26,6 @@ import { neighbourNodes, tasksOnNodes } from '../db/queries/dag.js';
 import type { Q } from '../db/conn.js';
 import { latestRun } from '../db/queries/workflow-run.js';
 import { estimate, type RuntimeSource, type TemplateWork } from './eta.js';
-
-export const PROGRESS_GROUPS = ['PENDING', 'SCHEDULED', 'RUNNING', 'DONE', 'FATAL'] as const;
-type Group = (typeof PROGRESS_GROUPS)[number];
-
-const GROUP_OF: Record<TaskStatus, Group> = {
-  REGISTERING: 'PENDING',
-  ERROR_RECOVERABLE: 'PENDING',
-  ADJUSTING_RESOURCES: 'PENDING',
-  QUEUED: 'SCHEDULED',
-  INSTANTIATING: 'SCHEDULED',
-  LAUNCHED: 'SCHEDULED',
-  RUNNING: 'RUNNING',
-  DONE: 'DONE',
-  ERROR_FATAL: 'FATAL',
-};
 
 /** How many recent finished instances of other workflows are read for a template with no history here. */
 const EARLIER_WINDOW = 10_000;
@@ -57,11 +49,11 @@ export async function workflowProgress(db: Db, id: number, now = Date.now()): Pr
   const q = onDb(db);
   const wf = await findWorkflow(q, id);
   if (!wf) throw new NotFoundError(`workflow ${id} does not exist`, { workflowId: id });
-  const zero = (): Record<Group, number> => ({ PENDING: 0, SCHEDULED: 0, RUNNING: 0, DONE: 0, FATAL: 0 });
-  const templates = new Map<number, { name: string; counts: Record<Group, number> }>();
+  const zero = (): Record<ProgressGroup, number> => ({ PENDING: 0, SCHEDULED: 0, RUNNING: 0, DONE: 0, FATAL: 0 });
+  const templates = new Map<number, { name: string; counts: Record<ProgressGroup, number> }>();
   for (const r of await templateCounts(q, id)) {
     const t = templates.get(Number(r.template_id)) ?? { name: r.name, counts: zero() };
-    t.counts[GROUP_OF[r.status as TaskStatus] ?? 'PENDING'] += Number(r.n);
+    t.counts[PROGRESS_GROUP_OF[r.status as TaskStatus] ?? 'PENDING'] += Number(r.n);
     templates.set(Number(r.template_id), t);
   }
   const run = await latestRun(q, id);
@@ -205,6 +197,11 @@ async function blockedByFatal(q: Q, workflowId: number, dagId: number): Promise<
     .limit(BLOCKED_FATAL_MAX + 1)
     .execute();
   if (fatal.length > BLOCKED_FATAL_MAX) return undefined;
+  // What waits on a set of failed tasks does not change while that set stands (those tasks never
+  // run in this run): walked once per set, not on every poll of a page that follows the workflow.
+  const key = fatal.map((f) => f.id).join(',');
+  const known = blockedCache.get(workflowId);
+  if (known?.key === key) return known.blocked;
   const seen = new Set<number>(fatal.map((f) => Number(f.node_id)));
   let frontier = [...seen];
   const below: number[] = [];
@@ -229,5 +226,11 @@ async function blockedByFatal(q: Q, workflowId: number, dagId: number): Promise<
       byTemplate.set(t.template, (byTemplate.get(t.template) ?? 0) + 1);
       total++;
     }
-  return { byTemplate, total, sample: fatal.slice(0, 3).map((f) => Number(f.id)) };
+  const blocked = { byTemplate, total, sample: fatal.slice(0, 3).map((f) => Number(f.id)) };
+  if (blockedCache.size >= 100) blockedCache.delete(blockedCache.keys().next().value!);
+  blockedCache.set(workflowId, { key, blocked });
+  return blocked;
 }
+
+/** The last walk per workflow, by the ids of the failed tasks it started from. */
+const blockedCache = new Map<number, { key: string; blocked: Blocked }>();

@@ -1,27 +1,17 @@
 // The stacked progress bar: five groups of task statuses (the groups of GET /workflows/{id}/progress)
 // as segments whose widths are shares of the total, with the counts in its title and its label.
 
-export const GROUPS = ['PENDING', 'SCHEDULED', 'RUNNING', 'DONE', 'FATAL'] as const;
-export type Group = (typeof GROUPS)[number];
+import { PROGRESS_GROUPS as GROUPS, PROGRESS_GROUP_OF, type ProgressGroup } from '@jobmon/core/states';
+
+export { GROUPS };
+export type Group = ProgressGroup;
 export type GroupCounts = Record<Group, number>;
 
-// Task status → group, the server's mapping (packages/server/src/services/progress.ts), for the
-// workflow list, which counts tasks per status.
-const GROUP_OF: Record<string, Group> = {
-  REGISTERING: 'PENDING',
-  ERROR_RECOVERABLE: 'PENDING',
-  ADJUSTING_RESOURCES: 'PENDING',
-  QUEUED: 'SCHEDULED',
-  INSTANTIATING: 'SCHEDULED',
-  LAUNCHED: 'SCHEDULED',
-  RUNNING: 'RUNNING',
-  DONE: 'DONE',
-  ERROR_FATAL: 'FATAL',
-};
-
+/** The workflow list counts tasks per status: the same groups as the server's progress. */
 export function groupCounts(byStatus: Record<string, number>): GroupCounts {
   const out: GroupCounts = { PENDING: 0, SCHEDULED: 0, RUNNING: 0, DONE: 0, FATAL: 0 };
-  for (const [status, n] of Object.entries(byStatus)) out[GROUP_OF[status] ?? 'PENDING'] += n;
+  for (const [status, n] of Object.entries(byStatus))
+    out[PROGRESS_GROUP_OF[status as keyof typeof PROGRESS_GROUP_OF] ?? 'PENDING'] += n;
   return out;
 }
 
