@@ -3,10 +3,10 @@
 // over the embedded database (~/.jobmon/jobmon.db, or JOBMON_DB) on 127.0.0.1 with local
 // authentication (this host, this user) and keep it up until Ctrl-C.
 
-import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { configFile, loadConfig } from '@jobmon/core';
+import { loadConfig } from '@jobmon/core';
+import { serverOptions } from '../server-options.js';
 import { port as parsePort } from '../args.js';
 import { cliConnect } from '../connect.js';
 import { printable } from '../text.js';
@@ -38,21 +38,10 @@ Examples:
         return;
       }
       const { startServer } = await import('@jobmon/server');
-      const logFile = join(config.logDir, 'jobmon-server.log');
       const server = await startServer({
-        db: config.db,
+        ...serverOptions(config),
         host: '127.0.0.1',
         port: opts.port,
-        logFile,
-        runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
-        reaper: {
-          intervalMs: config.reaperIntervalMs,
-          graceMs: config.reaperGraceMs,
-          ...(config.reaperLeaseMs > 0 ? { leaseMs: config.reaperLeaseMs } : {}),
-        },
-        eventPollMs: config.eventPollMs,
-        clusters: config.clusters,
-        clustersOrigin: `config file ${configFile()}`,
         auth: { mode: 'local', user: userInfo().username },
       });
       console.log(`Jobmon GUI: ${server.url}/`);

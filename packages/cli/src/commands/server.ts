@@ -1,8 +1,8 @@
 // `jobmon server`: run a shared server over SQLite or PostgreSQL.
 
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { configFile, loadConfig, ValidationError } from '@jobmon/core';
+import { loadConfig, ValidationError } from '@jobmon/core';
+import { serverOptions } from '../server-options.js';
 import type { AuthConfig } from '@jobmon/server';
 import { userInfo } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -76,21 +76,11 @@ A non-loopback --host needs --auth token (or --insecure-no-auth). See docs/auth.
       }) => {
         const config = loadConfig(opts.db ? { db: opts.db } : {});
         const { startServer } = await import('@jobmon/server'); // only this command needs the server in this process
-        const logFile = join(config.logDir, 'jobmon-server.log');
+        const options = serverOptions(config);
         const server = await startServer({
-          db: config.db,
+          ...options,
           host: opts.host,
           port: opts.port,
-          logFile,
-          runReportByMs: Math.round(config.runHeartbeatMs * config.reportByFactor),
-          reaper: {
-            intervalMs: config.reaperIntervalMs,
-            graceMs: config.reaperGraceMs,
-            ...(config.reaperLeaseMs > 0 ? { leaseMs: config.reaperLeaseMs } : {}),
-          },
-          eventPollMs: config.eventPollMs,
-          clusters: config.clusters,
-          clustersOrigin: `config file ${configFile()}`,
           auth: authOf(opts),
           operatorGroups: Object.fromEntries(
             (opts.operatorGroup ?? []).map((kv) => {
@@ -105,7 +95,7 @@ A non-loopback --host needs --auth token (or --insecure-no-auth). See docs/auth.
           );
         console.log(`jobmon server listening on ${server.url} (database: ${server.db.location})`);
         console.log(`clients: export JOBMON_URL=${server.url}`);
-        console.log(`server log: ${logFile}`);
+        console.log(`server log: ${options.logFile}`);
         const stop = () => {
           console.log('shutting down');
           void server.close().then(() => process.exit(0));
