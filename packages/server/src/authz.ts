@@ -260,15 +260,24 @@ const ints = (xs: unknown): number[] =>
   Array.isArray(xs) ? xs.filter((x): x is number => Number.isSafeInteger(x) && (x as number) > 0).slice(0, 10_000) : [];
 
 async function resolveTarget(db: Db, kind: string, req: FastifyRequest): Promise<Target> {
-  const t = await findTarget(db, kind, req);
+  const t = await findTarget(
+    db,
+    kind,
+    (req.params ?? {}) as Record<string, unknown>,
+    (req.body ?? {}) as Record<string, unknown>,
+  );
   if (t.workflows.length === 1) (req as unknown as Record<symbol, number>)[TARGET_WORKFLOW] = t.workflows[0]!.id;
   return t;
 }
 
-async function findTarget(db: Db, kind: string, req: FastifyRequest): Promise<Target> {
+/** The workflows and runs a request's params (its :id) or body (instance or task ids) name. */
+async function findTarget(
+  db: Db,
+  kind: string,
+  params: Record<string, unknown>,
+  body: Record<string, unknown>,
+): Promise<Target> {
   const q = onDb(db).db;
-  const params = (req.params ?? {}) as Record<string, unknown>;
-  const body = (req.body ?? {}) as Record<string, unknown>;
   const id = Number(params['id']);
   let workflowIds: number[] = [];
   let runs: number[] = [];
@@ -386,7 +395,7 @@ export async function assertMayOperate(req: FastifyRequest, workflowId: number):
   const p = principalOf(req);
   if (p.via === 'none' || p.via === 'local') return;
   const { db, groups } = settingsOf(req);
-  const t = await resolveTarget(db, 'workflow', { params: { id: workflowId }, body: {} } as unknown as FastifyRequest);
+  const t = await findTarget(db, 'workflow', { id: workflowId }, {});
   judgeOwnership(p, t.workflows, groups, (message) => {
     throw new ForbiddenError(message, { workflowId });
   });
